@@ -1,0 +1,31 @@
+// Module entry: one export per native function, plus the compiled constants.
+// No global mutable state, so the addon is safe in worker threads.
+#include <napi.h>
+
+#include "codecs.h"
+#include "constants.h"
+
+namespace sockopt {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("getInt", Napi::Function::New(env, GetInt, "getInt"));
+  exports.Set("setInt", Napi::Function::New(env, SetInt, "setInt"));
+  exports.Set("getTimeval", Napi::Function::New(env, GetTimeval, "getTimeval"));
+  exports.Set("setTimeval", Napi::Function::New(env, SetTimeval, "setTimeval"));
+  exports.Set("getLinger", Napi::Function::New(env, GetLinger, "getLinger"));
+  exports.Set("setLinger", Napi::Function::New(env, SetLinger, "setLinger"));
+  exports.Set("getString", Napi::Function::New(env, GetString, "getString"));
+  exports.Set("setString", Napi::Function::New(env, SetString, "setString"));
+  exports.Set("getU64", Napi::Function::New(env, GetU64, "getU64"));
+  exports.Set("getBuffer", Napi::Function::New(env, GetBuffer, "getBuffer"));
+  exports.Set("setBuffer", Napi::Function::New(env, SetBuffer, "setBuffer"));
+  exports.Set("constants", Constants(env));
+  exports.Set("sizes", Sizes(env));
+  return exports;
+}
+
+}  // namespace sockopt
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return sockopt::Init(env, exports); }
+
+NODE_API_MODULE(sockopt, InitModule)

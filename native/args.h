@@ -1,0 +1,24 @@
+// Cheap argument checks for the native surface. Every check that fails leaves
+// a pending JS exception with a Node-style `code` and returns false, so
+// callers simply `return` (C++ exceptions are disabled).
+#pragma once
+#include <napi.h>
+
+namespace sockopt {
+
+void ThrowTypeError(Napi::Env env, const char* message);
+void ThrowRangeError(Napi::Env env, const char* message);
+// A failed syscall: Error with code (e.g. 'ENOPROTOOPT'), errno (negative, as
+// Node's are) and syscall. The TypeScript layer adds the option's name.
+void ThrowSystemError(Napi::Env env, int err, const char* syscall);
+
+// fd, level, optname: the first three arguments of every call.
+struct Target {
+  int fd;
+  int level;
+  int optname;
+};
+bool ReadTarget(const Napi::CallbackInfo& info, Target* out);
+bool ReadInt32(const Napi::CallbackInfo& info, size_t i, const char* name, int32_t* out);
+
+}  // namespace sockopt

@@ -1,0 +1,216 @@
+#include "codecs.h"
+
+#ifdef _WIN32
+#include <winsock2.h>
+#else
+#include <sys/socket.h>
+#include <sys/time.h>
+#endif
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "args.h"
+#include "sys.h"
+
+namespace sockopt {
+
+namespace {
+
+// Big enough for every string option (TCP_CA_NAME_MAX and IFNAMSIZ are 16).
+constexpr uint32_t kMaxString = 256;
+// Upper bound for raw reads: far above any real option, small enough to be harmless.
+constexpr uint32_t kMaxRaw = 1 << 20;
+
+bool Get(const Napi::CallbackInfo& info, const Target& t, void* buf, uint32_t* len) {
+  int err = SysGet(t.fd, t.level, t.optname, buf, len);
+  if (err != 0) {
+    ThrowSystemError(info.Env(), err, "getsockopt");
+    return false;
+  }
+  return true;
+}
+
+Napi::Value Set(const Napi::CallbackInfo& info, const Target& t, const void* buf, uint32_t len) {
+  int err = SysSet(t.fd, t.level, t.optname, buf, len);
+  if (err != 0) ThrowSystemError(info.Env(), err, "setsockopt");
+  return info.Env().Undefined();
+}
+
+// null or a finite number >= 0 (else throws); *isNull tells which.
+bool ReadNullableNonNegative(const Napi::CallbackInfo& info, const char* name, double max, double* out,
+                             bool* isNull) {
+  Napi::Value v = info[3];
+  *isNull = v.IsNull();
+  if (*isNull) return true;
+  if (!v.IsNumber()) {
+    ThrowTypeError(info.Env(), (std::string("The \"") + name + "\" argument must be of type number or null").c_str());
+    return false;
+  }
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d >= 0 && d <= max)) {
+    ThrowRangeError(info.Env(), (std::string("The \"") + name + "\" argument is out of range").c_str());
+    return false;
+  }
+  *out = d;
+  return true;
+}
+
+}  // namespace
+
+Napi::Value GetInt(const Napi::CallbackInfo& info) {
+  Target t;
+  if (!ReadTarget(info, &t)) return Napi::Value();
+  int value = 0;
+  uint32_t len = sizeof value;
+  if (!Get(info, t, &value, &len)) return Napi::Value();
+  // A few IPv4 options (IP_MULTICAST_TTL/LOOP on some systems) answer with one byte.
+  if (len == 1) value = *reinterpret_cast<unsigned char*>(&value);
+  return Napi::Number::New(info.Env(), value);
+}
+
+Napi::Value SetInt(const Napi::CallbackInfo& info) {
+  Target t;
+  int32_t value;
+  if (!ReadTarget(info, &t) || !ReadInt32(info, 3, "value", &value)) return Napi::Value();
+  int v = value;
+  return Set(info, t, &v, sizeof v);
+}
+
+// Timeouts: milliseconds in JS, struct timeval in the kernel; 0 means "off" and reads as null.
+Napi::Value GetTimeval(const Napi::CallbackInfo& info) {
+  Target t;
+  if (!ReadTarget(info, &t)) return Napi::Value();
+  struct timeval tv;
+  std::memset(&tv, 0, sizeof tv);
+  uint32_t len = sizeof tv;
+  if (!Get(info, t, &tv, &len)) return Napi::Value();
+  double ms = static_cast<double>(tv.tv_sec) * 1000 + static_cast<double>(tv.tv_usec) / 1000;
+  if (ms == 0) return info.Env().Null();
+  return Napi::Number::New(info.Env(), ms);
+}
+
+Napi::Value SetTimeval(const Napi::CallbackInfo& info) {
+  Target t;
+  if (!ReadTarget(info, &t)) return Napi::Value();
+  double ms = 0;
+  bool off;
+  // Seconds must fit a 32-bit time_t on every platform we build for.
+  constexpr double kMaxMs = static_cast<double>(INT32_MAX) * 1000;
+  if (!ReadNullableNonNegative(info, "milliseconds", kMaxMs, &ms, &off)) return Napi::Value();
+  struct timeval tv;
+  std::memset(&tv, 0, sizeof tv);
+  if (!off) {
+    double usec = std::round(ms * 1000);
+    tv.tv_sec = static_cast<decltype(tv.tv_sec)>(std::floor(usec / 1e6));
+    tv.tv_usec = static_cast<decltype(tv.tv_usec)>(usec - static_cast<double>(tv.tv_sec) * 1e6);
+  }
+  return Set(info, t, &tv, sizeof tv);
+}
+
+// Linger: whole seconds, or null when off.
+Napi::Value GetLinger(const Napi::CallbackInfo& info) {
+  Target t;
+  if (!ReadTarget(info, &t)) return Napi::Value();
+  struct linger l;
+  std::memset(&l, 0, sizeof l);
+  uint32_t len = sizeof l;
+  if (!Get(info, t, &l, &len)) return Napi::Value();
+  if (!l.l_onoff) return info.Env().Null();
+  return Napi::Number::New(info.Env(), l.l_linger);
+}
+
+Napi::Value SetLinger(const Napi::CallbackInfo& info) {
+  Target t;
+  if (!ReadTarget(info, &t)) return Napi::Value();
+  double seconds = 0;
+  bool off;
+  if (!ReadNullableNonNegative(info, "seconds", INT32_MAX, &seconds, &off)) return Napi::Value();
+  if (std::trunc(seconds) != seconds) {
+    ThrowRangeError(info.Env(), "The \"seconds\" argument must be an integer");
+    return Napi::Value();
+  }
+  struct linger l;
+  std::memset(&l, 0, sizeof l);
+  l.l_onoff = off ? 0 : 1;
+  l.l_linger = static_cast<decltype(l.l_linger)>(seconds);
+  return Set(info, t, &l, sizeof l);
+}
+
+Napi::Value GetString(const Napi::CallbackInfo& info) {
+  Target t;
+  if (!ReadTarget(info, &t)) return Napi::Value();
+  char buf[kMaxString];
+  std::memset(buf, 0, sizeof buf);
+  uint32_t len = sizeof buf - 1;  // always leaves a NUL behind the copy
+  if (!Get(info, t, buf, &len)) return Napi::Value();
+  return Napi::String::New(info.Env(), buf, strnlen(buf, len));
+}
+
+Napi::Value SetString(const Napi::CallbackInfo& info) {
+  Target t;
+  if (!ReadTarget(info, &t)) return Napi::Value();
+  if (!info[3].IsString()) {
+    ThrowTypeError(info.Env(), "The \"value\" argument must be of type string");
+    return Napi::Value();
+  }
+  std::string s = info[3].As<Napi::String>().Utf8Value();
+  if (s.size() >= kMaxString || std::memchr(s.data(), 0, s.size()) != nullptr) {
+    ThrowRangeError(info.Env(), "The \"value\" argument must be shorter than 256 bytes and contain no NUL");
+    return Napi::Value();
+  }
+  return Set(info, t, s.data(), static_cast<uint32_t>(s.size()));
+}
+
+Napi::Value GetU64(const Napi::CallbackInfo& info) {
+  Target t;
+  if (!ReadTarget(info, &t)) return Napi::Value();
+  uint64_t value = 0;
+  uint32_t len = sizeof value;
+  if (!Get(info, t, &value, &len)) return Napi::Value();
+  return Napi::BigInt::New(info.Env(), value);
+}
+
+// Raw read: a Buffer of exactly the length the kernel returned.
+Napi::Value GetBuffer(const Napi::CallbackInfo& info) {
+  Target t;
+  int32_t want;
+  if (!ReadTarget(info, &t) || !ReadInt32(info, 3, "length", &want)) return Napi::Value();
+  if (want < 0 || static_cast<uint32_t>(want) > kMaxRaw) {
+    ThrowRangeError(info.Env(), "The \"length\" argument must be >= 0 and <= 1048576");
+    return Napi::Value();
+  }
+  std::vector<uint8_t> buf(want > 0 ? want : 1, 0);  // zeroed: never hand out stale bytes
+  uint32_t len = static_cast<uint32_t>(want);
+  if (!Get(info, t, buf.data(), &len)) return Napi::Value();
+  return Napi::Buffer<uint8_t>::Copy(info.Env(), buf.data(), len);
+}
+
+Napi::Value SetBuffer(const Napi::CallbackInfo& info) {
+  Target t;
+  if (!ReadTarget(info, &t)) return Napi::Value();
+  if (!info[3].IsTypedArray() && !info[3].IsDataView()) {
+    ThrowTypeError(info.Env(), "The \"value\" argument must be a Buffer, TypedArray or DataView");
+    return Napi::Value();
+  }
+  const uint8_t* data;
+  size_t len;
+  if (info[3].IsDataView()) {
+    Napi::DataView dv = info[3].As<Napi::DataView>();
+    data = static_cast<const uint8_t*>(dv.Data());
+    len = dv.ByteLength();
+  } else {
+    Napi::TypedArray ta = info[3].As<Napi::TypedArray>();
+    data = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+    len = ta.ByteLength();
+  }
+  if (len > kMaxRaw) {
+    ThrowRangeError(info.Env(), "The \"value\" argument must be at most 1048576 bytes");
+    return Napi::Value();
+  }
+  return Set(info, t, data, static_cast<uint32_t>(len));
+}
+
+}  // namespace sockopt

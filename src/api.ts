@@ -1,0 +1,120 @@
+// getsockopt / setsockopt: by option name (typed, checked, unit-converted) or
+// by raw (level, optname) numbers, a superset of the other npm `sockopt`.
+import { binding } from './binding';
+import { fromNative, invalidArgType, outOfRange, readOnly, unknownOption, unsupported, writeOnly } from './errors';
+import { resolveFd, type SocketLike } from './fd';
+import { syncNodeState } from './node-state';
+import { describeRaw, optionNames, options, table, type Resolved } from './options';
+import type { OptionInput, OptionValue, ReadableOption, WritableOption } from './registry';
+
+const MAX_RAW_LENGTH = 1 << 20;
+
+function lookup(name: unknown): Resolved {
+  const r = typeof name === 'string' ? table[name] : undefined;
+  if (r === undefined) throw unknownOption(name, optionNames);
+  if (!r.info.supported) throw unsupported(r.info.name, r.info.platforms);
+  return r;
+}
+
+function checkInt32(name: string, v: unknown): number {
+  if (typeof v !== 'number') throw invalidArgType(name, 'of type number', v);
+  if (!Number.isInteger(v) || v < -(2 ** 31) || v > 2 ** 31 - 1) throw outOfRange(name, 'an integer >= -2^31 and < 2^31', v);
+  return v;
+}
+
+/**
+ * Reads a socket option.
+ *
+ * - `getsockopt(sock, 'SO_RCVBUF')` → the value typed by the registry (number, boolean,
+ *   milliseconds or null, seconds or null, string, bigint).
+ * - `getsockopt(sock, level, optname)` → the option read as a C int.
+ * - `getsockopt(sock, level, optname, length)` → a Buffer of the length the kernel returned.
+ *
+ * @throws TypeError `ERR_SOCKOPT_UNKNOWN_OPTION`, `ERR_SOCKOPT_WRITE_ONLY`, `ERR_INVALID_ARG_TYPE`;
+ *   Error `ERR_SOCKOPT_UNSUPPORTED`, `ERR_SOCKOPT_NO_FD`, `ERR_SOCKET_CLOSED`, or a kernel
+ *   error such as `ENOPROTOOPT` with `errno`, `syscall`, `option` and `level`.
+ */
+export function getsockopt<N extends ReadableOption>(socket: SocketLike, name: N): OptionValue<N>;
+export function getsockopt(socket: SocketLike, level: number, optname: number): number;
+export function getsockopt(socket: SocketLike, level: number, optname: number, length: number): Buffer;
+export function getsockopt(socket: SocketLike, nameOrLevel: string | number, optname?: number, length?: number): unknown {
+  if (typeof nameOrLevel !== 'number') {
+    const r = lookup(nameOrLevel);
+    if (!r.get) throw writeOnly(r.info.name);
+    const fd = resolveFd(socket);
+    try {
+      return r.get(fd);
+    } catch (err) {
+      throw fromNative(err, r.info.name, r.info.level);
+    }
+  }
+  const level = checkInt32('level', nameOrLevel);
+  const opt = checkInt32('optname', optname);
+  if (length !== undefined) {
+    checkInt32('length', length);
+    if (length < 0 || length > MAX_RAW_LENGTH) throw outOfRange('length', `>= 0 and <= ${MAX_RAW_LENGTH}`, length);
+  }
+  const fd = resolveFd(socket);
+  try {
+    return length === undefined ? binding.getInt(fd, level, opt) : binding.getBuffer(fd, level, opt, length);
+  } catch (err) {
+    const d = describeRaw(level, opt);
+    throw fromNative(err, d.option, d.level);
+  }
+}
+
+/**
+ * Sets a socket option.
+ *
+ * - `setsockopt(sock, 'SO_RCVTIMEO', 1500)` → value checked against the option's type and range
+ *   before any syscall; timeouts in milliseconds (`null` or 0 = none), linger in seconds (`null` = off).
+ * - `setsockopt(sock, level, optname, value)` → a number is written as a C int, a Buffer or
+ *   TypedArray as raw bytes.
+ *
+ * Setting `TCP_NODELAY` or `SO_KEEPALIVE` on a `net.Socket` keeps Node's own cached state in step.
+ *
+ * @throws TypeError `ERR_SOCKOPT_UNKNOWN_OPTION`, `ERR_SOCKOPT_READ_ONLY`, `ERR_INVALID_ARG_TYPE`;
+ *   RangeError `ERR_OUT_OF_RANGE`; Error `ERR_SOCKOPT_UNSUPPORTED`, `ERR_SOCKOPT_NO_FD`,
+ *   `ERR_SOCKET_CLOSED`, or a kernel error such as `EPERM` with `errno`, `syscall`, `option`, `level`.
+ */
+export function setsockopt<N extends WritableOption>(socket: SocketLike, name: N, value: OptionInput<N>): void;
+export function setsockopt(socket: SocketLike, level: number, optname: number, value: number | ArrayBufferView): void;
+export function setsockopt(socket: SocketLike, nameOrLevel: string | number, a: unknown, b?: unknown): void {
+  if (typeof nameOrLevel !== 'number') {
+    const r = lookup(nameOrLevel);
+    if (!r.set) throw readOnly(r.info.name);
+    const native = r.check!(a);
+    const fd = resolveFd(socket);
+    try {
+      r.set(fd, native);
+    } catch (err) {
+      throw fromNative(err, r.info.name, r.info.level, a);
+    }
+    if (r.info.nodeState) syncNodeState(socket, r.info.nodeState, native !== 0);
+    return;
+  }
+  const level = checkInt32('level', nameOrLevel);
+  const opt = checkInt32('optname', a);
+  const isNumber = typeof b === 'number';
+  if (isNumber) checkInt32('value', b);
+  else if (!ArrayBuffer.isView(b)) throw invalidArgType('value', 'a number or a Buffer, TypedArray or DataView', b);
+  else if (b.byteLength > MAX_RAW_LENGTH) throw outOfRange('value.byteLength', `<= ${MAX_RAW_LENGTH}`, b.byteLength);
+  const fd = resolveFd(socket);
+  try {
+    if (isNumber) binding.setInt(fd, level, opt, b);
+    else binding.setBuffer(fd, level, opt, b as ArrayBufferView);
+  } catch (err) {
+    const d = describeRaw(level, opt);
+    throw fromNative(err, d.option, d.level, b);
+  }
+  if (isNumber) syncRaw(socket, level, opt, b !== 0);
+}
+
+// The raw form can touch the same two flags Node caches.
+const rawState = optionNames
+  .filter((n) => options[n].supported && options[n].nodeState)
+  .map((n) => ({ level: options[n].levelNumber!, optname: options[n].optname!, key: options[n].nodeState! }));
+
+function syncRaw(socket: SocketLike, level: number, optname: number, enabled: boolean): void {
+  for (const s of rawState) if (s.level === level && s.optname === optname) syncNodeState(socket, s.key, enabled);
+}

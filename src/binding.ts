@@ -1,0 +1,48 @@
+// The one place that loads the addon and types its native surface.
+// Every function takes (fd, level, optname, …) and performs exactly one syscall;
+// validation of names, units and ranges happens in TypeScript before the call.
+import { join } from 'node:path';
+
+/** The native module as compiled for this platform. */
+export interface Binding {
+  /** getsockopt into a C int (a 1-byte answer is widened). */
+  getInt(fd: number, level: number, optname: number): number;
+  /** setsockopt from a C int. */
+  setInt(fd: number, level: number, optname: number, value: number): void;
+  /** struct timeval as milliseconds; `null` when zero (no timeout). */
+  getTimeval(fd: number, level: number, optname: number): number | null;
+  /** Milliseconds (fractions become microseconds) or `null`/0 for no timeout. */
+  setTimeval(fd: number, level: number, optname: number, ms: number | null): void;
+  /** struct linger as seconds; `null` when lingering is off. */
+  getLinger(fd: number, level: number, optname: number): number | null;
+  setLinger(fd: number, level: number, optname: number, seconds: number | null): void;
+  /** A NUL-terminated string option (at most 255 bytes). */
+  getString(fd: number, level: number, optname: number): string;
+  setString(fd: number, level: number, optname: number, value: string): void;
+  /** An unsigned 64-bit option. */
+  getU64(fd: number, level: number, optname: number): bigint;
+  /** Raw bytes: a Buffer of exactly the length the kernel returned (asks for `length`). */
+  getBuffer(fd: number, level: number, optname: number, length: number): Buffer;
+  setBuffer(fd: number, level: number, optname: number, value: ArrayBufferView): void;
+  /** Levels and option numbers compiled from this platform's headers. */
+  readonly constants: Readonly<Record<string, number>>;
+  /** sizeof() of the structs the codecs use. */
+  readonly sizes: Readonly<{ int: number; timeval: number; linger: number }>;
+}
+
+function load(): Binding {
+  const root = join(__dirname, '..');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('node-gyp-build')(root) as Binding;
+  } catch (cause) {
+    throw new Error(
+      `sockopt: could not load the native addon for ${process.platform}-${process.arch} ` +
+        `(Node ${process.version}, N-API ${process.versions.napi}). Looked in ${root}/prebuilds and ${root}/build. ` +
+        'Rebuild it with `npm rebuild sockopt` (needs python3, make and a C++ compiler).',
+      { cause },
+    );
+  }
+}
+
+export const binding: Binding = load();

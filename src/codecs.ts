@@ -1,0 +1,109 @@
+// Per value kind: how to check a JS value before the syscall, and which native
+// function reads or writes it. Built once per option at load time, so a call
+// costs one table lookup, one closure call and the syscall.
+import { binding } from './binding';
+import { invalidArgType, outOfRange } from './errors';
+import type { Kind, OptionSpec } from './registry';
+
+export type Getter = (fd: number) => unknown;
+export type Setter = (fd: number, value: unknown) => void;
+/** Throws a TypeError/RangeError for a value the option cannot take; returns the native form. */
+export type Checker = (value: unknown) => unknown;
+
+const I32_MIN = -(2 ** 31);
+const I32_MAX = 2 ** 31 - 1;
+const U32_MAX = 2 ** 32 - 1;
+const MAX_TIMEOUT_MS = I32_MAX * 1000;
+
+function checkInteger(value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number') throw invalidArgType('value', 'of type number', value);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw outOfRange('value', `an integer >= ${min} and <= ${max}`, value);
+  }
+  return value;
+}
+
+function nullableNonNegative(value: unknown, integer: boolean, max: number): number | null {
+  if (value === null) return null;
+  if (typeof value !== 'number') throw invalidArgType('value', 'of type number or null', value);
+  if (!(value >= 0 && value <= max) || (integer && !Number.isInteger(value))) {
+    throw outOfRange('value', `${integer ? 'an integer' : 'a number'} >= 0 and <= ${max}, or null`, value);
+  }
+  return value;
+}
+
+export function checker(kind: Kind, spec: OptionSpec): Checker {
+  switch (kind) {
+    case 'int': {
+      const min = spec.min ?? I32_MIN;
+      const max = spec.max ?? I32_MAX;
+      return (v) => checkInteger(v, min, max);
+    }
+    case 'uint': {
+      const min = spec.min ?? 0;
+      const max = spec.max ?? U32_MAX;
+      return (v) => checkInteger(v, min, max) | 0; // the kernel reads the same 32 bits as a C int
+    }
+    case 'bool':
+      return (v) => {
+        if (typeof v !== 'boolean') throw invalidArgType('value', 'of type boolean', v);
+        return v ? 1 : 0;
+      };
+    case 'timeval':
+      return (v) => nullableNonNegative(v, false, MAX_TIMEOUT_MS);
+    case 'linger':
+      return (v) => nullableNonNegative(v, true, I32_MAX);
+    case 'string': {
+      const max = spec.max ?? 255;
+      return (v) => {
+        if (typeof v !== 'string') throw invalidArgType('value', 'of type string', v);
+        if (v.includes('\0')) throw outOfRange('value', 'a string without NUL characters', v);
+        const bytes = Buffer.byteLength(v);
+        if (bytes > max) throw outOfRange('value', `at most ${max} bytes long`, v);
+        return v;
+      };
+    }
+    case 'u64':
+      return (v) => {
+        if (typeof v !== 'bigint') throw invalidArgType('value', 'of type bigint', v);
+        return v;
+      };
+  }
+}
+
+export function getter(kind: Kind, level: number, optname: number): Getter {
+  switch (kind) {
+    case 'int':
+      return (fd) => binding.getInt(fd, level, optname);
+    case 'uint':
+      return (fd) => binding.getInt(fd, level, optname) >>> 0;
+    case 'bool':
+      return (fd) => binding.getInt(fd, level, optname) !== 0;
+    case 'timeval':
+      return (fd) => binding.getTimeval(fd, level, optname);
+    case 'linger':
+      return (fd) => binding.getLinger(fd, level, optname);
+    case 'string':
+      return (fd) => binding.getString(fd, level, optname);
+    case 'u64':
+      return (fd) => binding.getU64(fd, level, optname);
+  }
+}
+
+/** Takes the value already returned by the option's checker. */
+export function setter(kind: Kind, level: number, optname: number): Setter {
+  switch (kind) {
+    case 'int':
+    case 'uint':
+    case 'bool':
+      return (fd, v) => binding.setInt(fd, level, optname, v as number);
+    case 'timeval':
+      return (fd, v) => binding.setTimeval(fd, level, optname, v as number | null);
+    case 'linger':
+      return (fd, v) => binding.setLinger(fd, level, optname, v as number | null);
+    case 'string':
+      return (fd, v) => binding.setString(fd, level, optname, v as string);
+    case 'u64':
+      throw new Error('sockopt: no u64 option is writable'); // guards the registry at load time
+  }
+}

@@ -1,0 +1,156 @@
+// The one place that builds the errors users see. Codes follow Node's own
+// (ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE, ERR_SOCKET_CLOSED, system errors),
+// plus ERR_SOCKOPT_* for what only this library can say.
+import { inspect } from 'node:util';
+
+/** Every `code` this library throws itself (kernel refusals carry the errno name instead, e.g. 'ENOPROTOOPT'). */
+export type SockoptErrorCode =
+  | 'ERR_INVALID_ARG_TYPE'
+  | 'ERR_OUT_OF_RANGE'
+  | 'ERR_SOCKOPT_UNKNOWN_OPTION'
+  | 'ERR_SOCKOPT_READ_ONLY'
+  | 'ERR_SOCKOPT_WRITE_ONLY'
+  | 'ERR_SOCKOPT_UNSUPPORTED'
+  | 'ERR_SOCKOPT_NO_FD'
+  | 'ERR_SOCKET_CLOSED';
+
+/** An Error with a Node-style `code`. */
+export interface CodedError extends Error {
+  code: string;
+}
+
+/** A kernel refusal, shaped like Node's system errors plus the option it concerned. */
+export interface SockoptSystemError extends CodedError {
+  /** errno name, e.g. 'ENOPROTOOPT', 'EPERM', 'EINVAL'. */
+  code: string;
+  /** Negative errno, as in Node's own system errors. */
+  errno: number;
+  syscall: 'getsockopt' | 'setsockopt';
+  /** The option's name, e.g. 'TCP_CONGESTION', or its number for the raw forms. */
+  option: string;
+  /** The level's name, e.g. 'IPPROTO_TCP', or its number for the raw forms. */
+  level: string;
+}
+
+function coded<E extends Error>(err: E, code: string): E & CodedError {
+  Object.defineProperty(err, 'code', { value: code, enumerable: true, writable: true, configurable: true });
+  return err as E & CodedError;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (typeof value === 'function') return `function ${value.name || '<anonymous>'}`;
+  if (typeof value === 'object') {
+    const name = (value as object).constructor?.name;
+    return name ? `an instance of ${name}` : inspect(value, { depth: -1 });
+  }
+  return `type ${typeof value} (${inspect(value, { maxStringLength: 25 })})`;
+}
+
+export function invalidArgType(name: string, expected: string, actual: unknown): TypeError & CodedError {
+  return coded(new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(actual)}`), 'ERR_INVALID_ARG_TYPE');
+}
+
+export function outOfRange(name: string, range: string, actual: unknown): RangeError & CodedError {
+  return coded(
+    new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${inspect(actual)}`),
+    'ERR_OUT_OF_RANGE',
+  );
+}
+
+export function unknownOption(name: unknown, known: readonly string[]): TypeError & CodedError {
+  const hint = typeof name === 'string' ? suggest(name, known) : undefined;
+  return coded(
+    new TypeError(
+      `Unknown socket option ${inspect(name)}.${hint ? ` Did you mean '${hint}'?` : ''} ` +
+        'See `options` for the names this library knows, or pass (level, optname) numbers for the raw form.',
+    ),
+    'ERR_SOCKOPT_UNKNOWN_OPTION',
+  );
+}
+
+export function readOnly(name: string): TypeError & CodedError {
+  return coded(new TypeError(`Socket option ${name} is read-only: it can be read with getsockopt but not set.`), 'ERR_SOCKOPT_READ_ONLY');
+}
+
+export function writeOnly(name: string): TypeError & CodedError {
+  return coded(new TypeError(`Socket option ${name} is write-only: it can be set with setsockopt but not read.`), 'ERR_SOCKOPT_WRITE_ONLY');
+}
+
+export function unsupported(name: string, platforms: readonly string[]): Error & CodedError {
+  return coded(
+    new Error(
+      `Socket option ${name} is not supported on ${process.platform}: this platform's headers do not define it ` +
+        `(available on: ${platforms.join(', ') || 'none'}). Check isSupported('${name}') first.`,
+    ),
+    'ERR_SOCKOPT_UNSUPPORTED',
+  );
+}
+
+/** The socket exists but has no file descriptor yet; `waitFor` says which event to wait for. */
+export function noFd(what: string, waitFor: string): Error & CodedError {
+  return coded(new Error(`The ${what} has no file descriptor yet: ${waitFor}.`), 'ERR_SOCKOPT_NO_FD');
+}
+
+export function socketClosed(what: string): Error & CodedError {
+  return coded(
+    new Error(`The ${what} is closed or destroyed; its file descriptor may already belong to another socket, so it was not touched.`),
+    'ERR_SOCKET_CLOSED',
+  );
+}
+
+/**
+ * Turns the native layer's system error (code, errno, syscall) into the public one,
+ * naming the option and level. Anything else (a bug) is rethrown unchanged.
+ */
+export function fromNative(err: unknown, option: string, level: string, value?: unknown): unknown {
+  const e = err as Partial<SockoptSystemError> | null;
+  if (!(err instanceof Error) || typeof e?.errno !== 'number' || typeof e.syscall !== 'string') return err;
+  const what = value === undefined ? `${level} ${option}` : `${level} ${option} = ${inspect(value)}`;
+  err.message = `${err.message} (${what})${hint(e.code, e.syscall)}`;
+  Object.assign(err, { option, level });
+  return err;
+}
+
+// A few refusals deserve a word on what to do about them.
+function hint(code: string | undefined, syscall: string): string {
+  switch (code) {
+    case 'ENOPROTOOPT':
+      return ': this socket type or protocol does not have that option';
+    case 'EPERM':
+      return syscall === 'setsockopt' ? ': the process lacks the capability this needs (often CAP_NET_ADMIN)' : '';
+    case 'EBADF':
+    case 'ENOTSOCK':
+      return ': the file descriptor is not an open socket';
+    default:
+      return '';
+  }
+}
+
+// Closest known name by edit distance, for typos such as 'TCP_NODELEY'.
+function suggest(name: string, known: readonly string[]): string | undefined {
+  const upper = name.toUpperCase();
+  let best: string | undefined;
+  let bestDist = Math.max(2, Math.floor(upper.length / 4)) + 1;
+  for (const k of known) {
+    const d = distance(upper, k);
+    if (d < bestDist) {
+      bestDist = d;
+      best = k;
+    }
+  }
+  return best;
+}
+
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length]!;
+}

@@ -1,0 +1,90 @@
+// The one place that turns a socket object into a file descriptor. It runs on
+// every call and never caches: the kernel hands a closed fd's number to the
+// next socket at once, so a stale number would silently hit another socket.
+import * as dgram from 'node:dgram';
+import * as net from 'node:net';
+import { invalidArgType, noFd, outOfRange, socketClosed } from './errors';
+
+/** Anything sockopt can find a socket's file descriptor in. */
+export type SocketLike =
+  | net.Socket // also tls.TLSSocket, and an http2 session's socket proxy
+  | net.Server // also tls.Server, http.Server, https.Server once listening
+  | dgram.Socket
+  | { readonly socket: net.Socket | null } // http/https requests and responses, http2 sessions
+  | number; // a raw file descriptor
+
+interface Handle {
+  fd?: number;
+}
+interface Internals {
+  _handle?: Handle | null;
+  _parent?: unknown;
+  _connectionKey?: string;
+}
+
+const WINDOWS = process.platform === 'win32';
+const WINDOWS_NO_FD = 'Node does not expose socket handles on Windows, so sockopt cannot reach them there';
+
+export function resolveFd(target: SocketLike): number {
+  if (typeof target === 'number') {
+    if (!Number.isInteger(target) || target < 0 || target > 2 ** 31 - 1) {
+      throw outOfRange('fd', 'an integer >= 0 and < 2^31', target);
+    }
+    return target;
+  }
+  if (target instanceof net.Socket) return streamFd(target);
+  if (target instanceof net.Server) return serverFd(target);
+  if (target instanceof dgram.Socket) return dgramFd(target);
+  if (target !== null && typeof target === 'object' && 'socket' in target) {
+    const inner = target.socket;
+    if (inner instanceof net.Socket) return streamFd(inner);
+    if (inner === null || inner === undefined) {
+      throw noFd(target.constructor?.name ?? 'request', "it has no socket yet; wait for its 'socket' event");
+    }
+  }
+  throw invalidArgType(
+    'socket',
+    'a net.Socket, tls.TLSSocket, net.Server, dgram.Socket, an http request or response, or a file descriptor number',
+    target,
+  );
+}
+
+function streamFd(sock: net.Socket): number {
+  if (sock.destroyed) throw socketClosed('socket');
+  const handle = (sock as unknown as Internals)._handle;
+  const fd = handle?.fd ?? -1;
+  if (fd >= 0) return fd;
+  // TLS layered over another net.Socket keeps the fd on that socket.
+  const parent = (sock as unknown as Internals)._parent;
+  if (parent instanceof net.Socket && parent !== sock) return streamFd(parent);
+  if (WINDOWS && handle) throw noFd('socket', WINDOWS_NO_FD);
+  if (sock.connecting) throw noFd('socket', "it is still connecting; wait for the 'connect' event (or 'secureConnect' for TLS)");
+  if (handle) throw noFd('socket', 'it runs over a JavaScript stream, which has no kernel socket');
+  throw noFd('socket', "it is not connected; call connect() and wait for the 'connect' event");
+}
+
+function serverFd(server: net.Server): number {
+  const { _handle: handle, _connectionKey } = server as unknown as Internals;
+  if (!handle) {
+    // _connectionKey is set by listen() and survives close(): a closed server, not a new one.
+    if (_connectionKey !== undefined) throw socketClosed('server');
+    throw noFd('server', "it is not listening; call listen() and wait for the 'listening' event");
+  }
+  const fd = handle.fd ?? -1;
+  if (fd >= 0) return fd;
+  throw noFd('server', WINDOWS ? WINDOWS_NO_FD : 'its handle has no fd (a cluster worker in round-robin mode shares the primary’s socket)');
+}
+
+// dgram keeps its handle in internal state behind a symbol; the public-looking
+// `_handle` getter warns (DEP0112) on Node 20–24 and is gone in 25.
+let dgramState: symbol | undefined;
+
+function dgramFd(sock: dgram.Socket): number {
+  dgramState ??= Object.getOwnPropertySymbols(sock).find((s) => s.description === 'state symbol');
+  const state = dgramState && (sock as unknown as Record<symbol, { handle: Handle | null } | undefined>)[dgramState];
+  if (!state) throw noFd('dgram socket', `this Node version (${process.version}) keeps its handle where sockopt cannot find it`);
+  if (!state.handle) throw socketClosed('dgram socket');
+  const fd = state.handle.fd ?? -1;
+  if (fd >= 0) return fd;
+  throw noFd('dgram socket', WINDOWS ? WINDOWS_NO_FD : "it is not bound yet; call bind() (or send()) and wait for the 'listening' event");
+}

@@ -1,0 +1,44 @@
+/**
+ * sockopt — read and tune the real kernel options of Node.js sockets.
+ *
+ * ```ts
+ * import sockopt, { getsockopt, setsockopt } from 'sockopt';
+ * setsockopt(socket, 'TCP_USER_TIMEOUT', 30_000);
+ * getsockopt(socket, 'TCP_CONGESTION'); // 'cubic'
+ * ```
+ * @packageDocumentation
+ */
+import { binding } from './binding';
+import { sockopt } from './view';
+
+export { getsockopt, setsockopt } from './api';
+export { isSupported, options, type OptionInfo } from './options';
+export { SocketOptions, sockopt } from './view';
+export type { SocketLike } from './fd';
+export type { CodedError, SockoptErrorCode, SockoptSystemError } from './errors';
+export type {
+  Access,
+  Kind,
+  KindValue,
+  Level,
+  OptionInput,
+  OptionName,
+  OptionSpec,
+  OptionValue,
+  Platform,
+  ReadableOption,
+  Unit,
+  WritableOption,
+} from './registry';
+
+/**
+ * Levels, address families, socket types and option numbers exactly as this
+ * platform's headers define them (e.g. `constants.SOL_SOCKET`, `constants.TCP_INFO`).
+ * An option the platform lacks is absent.
+ */
+export const constants: Readonly<Record<string, number>> = binding.constants;
+
+/** `sizeof` of the C structs behind the value kinds, for the raw Buffer form. */
+export const sizes = binding.sizes;
+
+export default sockopt;

@@ -1,0 +1,79 @@
+// The registry resolved against this platform's compiled constants, once, at
+// load time: name → level and option numbers, support, and the codec closures.
+import { binding } from './binding';
+import { checker, getter, setter, type Checker, type Getter, type Setter } from './codecs';
+import { registry, type OptionName, type OptionSpec, type Platform } from './registry';
+
+/** A registry entry as exposed to users: the spec plus what this platform compiled. */
+export interface OptionInfo extends OptionSpec {
+  readonly name: OptionName;
+  /** True when this platform's headers define the option (and its level). */
+  readonly supported: boolean;
+  /** The level number on this platform, when supported. */
+  readonly levelNumber?: number;
+  /** The option number on this platform, when supported. */
+  readonly optname?: number;
+  readonly readable: boolean;
+  readonly writable: boolean;
+}
+
+/** Internal: what a call needs, prepared once. */
+export interface Resolved {
+  readonly info: OptionInfo;
+  readonly get?: Getter;
+  readonly check?: Checker;
+  readonly set?: Setter;
+}
+
+const { constants } = binding;
+
+function resolve(name: OptionName, spec: OptionSpec): Resolved {
+  const constName = spec.constant?.[process.platform as Platform] ?? name;
+  const levelNumber = constants[spec.level];
+  const optname = constants[constName];
+  const supported = levelNumber !== undefined && optname !== undefined;
+  const readable = spec.access !== 'w';
+  const writable = spec.access !== 'r';
+  const info: OptionInfo = Object.freeze({
+    name,
+    ...spec,
+    supported,
+    ...(supported ? { levelNumber, optname } : {}),
+    readable,
+    writable,
+  });
+  if (!supported) return { info };
+  return {
+    info,
+    ...(readable ? { get: getter(spec.kind, levelNumber, optname) } : {}),
+    ...(writable ? { check: checker(spec.kind, spec), set: setter(spec.kind, levelNumber, optname) } : {}),
+  };
+}
+
+/** name → prepared option. A null-prototype object: `table['toString']` is undefined. */
+export const table: Readonly<Record<string, Resolved | undefined>> = Object.create(null);
+for (const name of Object.keys(registry) as OptionName[]) {
+  (table as Record<string, Resolved>)[name] = resolve(name, registry[name]);
+}
+Object.freeze(table);
+
+/** The typed registry with this platform's numbers: `options.TCP_NODELAY.optname`. */
+export const options: { readonly [N in OptionName]: OptionInfo } = Object.freeze(
+  Object.fromEntries(Object.entries(table).map(([n, r]) => [n, r!.info])),
+) as { readonly [N in OptionName]: OptionInfo };
+
+export const optionNames = Object.freeze(Object.keys(registry)) as readonly OptionName[];
+
+/** Whether this platform defines the option. Unknown names are simply false. */
+export function isSupported(name: string): boolean {
+  return table[name]?.info.supported === true;
+}
+
+const levelNames = ['SOL_SOCKET', 'IPPROTO_TCP', 'IPPROTO_IP', 'IPPROTO_IPV6', 'IPPROTO_UDP'] as const;
+
+/** Names for the raw numeric forms' error messages (error path only). */
+export function describeRaw(level: number, optname: number): { level: string; option: string } {
+  const levelName = levelNames.find((l) => constants[l] === level) ?? String(level);
+  const match = optionNames.find((n) => options[n].levelNumber === level && options[n].optname === optname);
+  return { level: levelName, option: match ?? String(optname) };
+}
