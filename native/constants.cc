@@ -82,6 +82,9 @@ Napi::Object Constants(Napi::Env env) {
 #ifdef SO_BUSY_POLL
   DEFINE_CONSTANT(c, SO_BUSY_POLL);
 #endif
+#ifdef SO_NOSIGPIPE
+  DEFINE_CONSTANT(c, SO_NOSIGPIPE);
+#endif
 #ifdef SO_COOKIE
   DEFINE_CONSTANT(c, SO_COOKIE);
 #endif
@@ -97,6 +100,9 @@ Napi::Object Constants(Napi::Env env) {
 
   // IPPROTO_TCP
   DEFINE_CONSTANT(c, TCP_NODELAY);
+#ifdef TCP_CONNECTIONTIMEOUT
+  DEFINE_CONSTANT(c, TCP_CONNECTIONTIMEOUT);
+#endif
 #ifdef TCP_MAXSEG
   DEFINE_CONSTANT(c, TCP_MAXSEG);
 #endif

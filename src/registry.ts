@@ -80,9 +80,11 @@ export const registry = {
   SO_BINDTODEVICE: { level: 'SOL_SOCKET', kind: 'string', access: 'rw', unit: 'name', platforms: LINUX, max: 15, doc: "Send and receive only through this interface, e.g. 'lo' ('' = any); setting may need CAP_NET_RAW." },
   SO_INCOMING_CPU: { level: 'SOL_SOCKET', kind: 'int', access: 'rw', unit: 'id', platforms: LINUX, doc: 'CPU that processes this socket’s incoming packets (-1 = not yet known).' },
   SO_BUSY_POLL: { level: 'SOL_SOCKET', kind: 'int', access: 'rw', unit: 'µs', platforms: LINUX, min: 0, doc: 'Busy-poll the device queue for this long on a blocking receive; raising it needs CAP_NET_ADMIN.' },
+  SO_NOSIGPIPE: { level: 'SOL_SOCKET', kind: 'bool', access: 'rw', unit: 'flag', platforms: ['darwin', 'freebsd'], doc: 'Writes to a closed connection fail with EPIPE instead of raising SIGPIPE (BSD and macOS; Linux uses MSG_NOSIGNAL per send).' },
   SO_COOKIE: { level: 'SOL_SOCKET', kind: 'u64', access: 'r', unit: 'id', platforms: LINUX, doc: 'Kernel-unique id of the socket, as in ss and BPF.' },
 
   // ── IPPROTO_TCP (tcp(7)) ─────────────────────────────────────────────────
+  TCP_CONNECTIONTIMEOUT: { level: 'IPPROTO_TCP', kind: 'int', access: 'rw', unit: 's', platforms: ['darwin'], min: 0, doc: 'macOS: how long connect() retries the SYN before giving up (Linux: TCP_SYNCNT).' },
   TCP_NODELAY: { level: 'IPPROTO_TCP', kind: 'bool', access: 'rw', unit: 'flag', platforms: ALL, nodeState: 'kSetNoDelay', doc: 'Disable Nagle: send small segments at once.' },
   TCP_MAXSEG: { level: 'IPPROTO_TCP', kind: 'int', access: 'rw', unit: 'bytes', platforms: ALL, min: 0, doc: 'Maximum segment size (the current MSS once connected).' },
   TCP_CORK: { level: 'IPPROTO_TCP', kind: 'bool', access: 'rw', unit: 'flag', platforms: LINUX, doc: 'Hold partial segments until uncorked (or 200 ms pass).' },

@@ -1,0 +1,101 @@
+// Real sockets on loopback, and the Python oracle that reads them a second way.
+import { spawn } from 'node:child_process';
+import * as dgram from 'node:dgram';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { join } from 'node:path';
+import * as tls from 'node:tls';
+
+export const fixtures = join(__dirname, 'fixtures');
+
+export interface TcpPair {
+  server: net.Server;
+  client: net.Socket;
+  accepted: net.Socket;
+  close(): Promise<void>;
+}
+
+/** A connected TCP pair on loopback (v4 or v6). */
+export async function tcpPair(family: 4 | 6 = 4): Promise<TcpPair> {
+  const host = family === 4 ? '127.0.0.1' : '::1';
+  const server = net.createServer();
+  server.listen(0, host);
+  await once(server, 'listening');
+  const port = (server.address() as net.AddressInfo).port;
+  const acceptedP = once(server, 'connection') as Promise<[net.Socket]>;
+  const client = net.connect({ port, host });
+  await once(client, 'connect');
+  const [accepted] = await acceptedP;
+  return {
+    server,
+    client,
+    accepted,
+    async close() {
+      client.destroy();
+      accepted.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+export async function listeningServer(host = '127.0.0.1'): Promise<net.Server> {
+  const server = net.createServer();
+  server.listen(0, host);
+  await once(server, 'listening');
+  return server;
+}
+
+export async function boundUdp(type: 'udp4' | 'udp6' = 'udp4'): Promise<dgram.Socket> {
+  const sock = dgram.createSocket(type);
+  sock.bind(0, type === 'udp4' ? '127.0.0.1' : '::1');
+  await once(sock, 'listening');
+  return sock;
+}
+
+export function tlsCredentials(): { key: Buffer; cert: Buffer } {
+  return { key: readFileSync(join(fixtures, 'key.pem')), cert: readFileSync(join(fixtures, 'cert.pem')) };
+}
+
+export async function tlsPair(): Promise<{ server: tls.Server; client: tls.TLSSocket; accepted: tls.TLSSocket; close(): Promise<void> }> {
+  const server = tls.createServer(tlsCredentials());
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const acceptedP = once(server, 'secureConnection') as Promise<[tls.TLSSocket]>;
+  const client = tls.connect({ port: (server.address() as net.AddressInfo).port, host: '127.0.0.1', rejectUnauthorized: false });
+  await once(client, 'secureConnect');
+  const [accepted] = await acceptedP;
+  return {
+    server,
+    client,
+    accepted,
+    async close() {
+      client.destroy();
+      accepted.destroy();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+export type OracleOp = ['get', number, number, number] | ['set', number, number, number | string];
+
+/**
+ * Runs Python's socket module on the same kernel socket (inherited as fd 3).
+ * Pass the fd number, not the socket object, so Node keeps reading it.
+ */
+export async function oracle(fd: number, ops: OracleOp[]): Promise<(number | string | null)[]> {
+  const child = spawn('python3', [join(fixtures, 'oracle.py'), JSON.stringify(ops)], {
+    stdio: ['ignore', 'pipe', 'pipe', fd],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d));
+  child.stderr!.on('data', (d: Buffer) => (err += d));
+  const [code] = (await once(child, 'exit')) as [number];
+  if (code !== 0) throw new Error(`oracle.py exited ${code}: ${err}`);
+  return JSON.parse(out) as (number | string | null)[];
+}
+
+export function fdOf(sock: net.Socket | net.Server): number {
+  return (sock as unknown as { _handle: { fd: number } })._handle.fd;
+}

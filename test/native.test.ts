@@ -1,0 +1,83 @@
+// The native binding called directly: it validates its own arguments, throws
+// coded errors, never crashes, and returns only bytes the kernel wrote.
+import { closeSync, openSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { binding, type Binding } from '../src/binding';
+import { fdOf, tcpPair, type TcpPair } from './helpers';
+
+const C = binding.constants as Record<string, number>;
+const raw = binding as unknown as Record<keyof Binding, (...a: unknown[]) => unknown>;
+let pair: TcpPair;
+let fd: number;
+beforeAll(async () => {
+  pair = await tcpPair();
+  fd = fdOf(pair.client);
+});
+afterAll(() => pair.close());
+
+function thrown(fn: () => unknown): Error & { code?: string; errno?: number; syscall?: string } {
+  try {
+    fn();
+  } catch (e) {
+    return e as Error & { code?: string };
+  }
+  throw new Error('expected a throw');
+}
+
+describe('native binding', () => {
+  it('rejects non-numbers, non-integers, out-of-range fds with coded TypeError/RangeError', () => {
+    for (const bad of [undefined, null, '3', {}, [], 3n, Symbol('x')]) {
+      const e = thrown(() => raw.getInt(bad, C.SOL_SOCKET, C.SO_TYPE));
+      expect(e).toBeInstanceOf(TypeError);
+      expect(e.code).toBe('ERR_INVALID_ARG_TYPE');
+    }
+    for (const bad of [-1, 1.5, NaN, Infinity, 2 ** 31, -(2 ** 40)]) {
+      const e = thrown(() => raw.getInt(bad, C.SOL_SOCKET, C.SO_TYPE));
+      expect(e).toBeInstanceOf(RangeError);
+      expect(e.code).toBe('ERR_OUT_OF_RANGE');
+    }
+    expect(thrown(() => raw.setInt(fd, C.SOL_SOCKET, C.SO_RCVBUF, '1')).code).toBe('ERR_INVALID_ARG_TYPE');
+    expect(thrown(() => raw.setTimeval(fd, C.SOL_SOCKET, C.SO_RCVTIMEO, -5)).code).toBe('ERR_OUT_OF_RANGE');
+    expect(thrown(() => raw.setLinger(fd, C.SOL_SOCKET, C.SO_LINGER, 0.5)).code).toBe('ERR_OUT_OF_RANGE');
+    expect(thrown(() => raw.setString(fd, C.IPPROTO_TCP, C.TCP_CONGESTION, 'a\0b')).code).toBe('ERR_OUT_OF_RANGE');
+    expect(thrown(() => raw.setString(fd, C.IPPROTO_TCP, C.TCP_CONGESTION, 'x'.repeat(300))).code).toBe('ERR_OUT_OF_RANGE');
+    expect(thrown(() => raw.getBuffer(fd, C.SOL_SOCKET, C.SO_TYPE, 2 ** 20 + 1)).code).toBe('ERR_OUT_OF_RANGE');
+    expect(thrown(() => raw.setBuffer(fd, C.SOL_SOCKET, C.SO_TYPE, [1, 2])).code).toBe('ERR_INVALID_ARG_TYPE');
+  });
+
+  it('kernel errors carry code, negative errno and syscall', () => {
+    const file = openSync(__filename, 'r');
+    try {
+      expect(thrown(() => raw.getInt(file, C.SOL_SOCKET, C.SO_TYPE))).toMatchObject({ code: 'ENOTSOCK', errno: -88, syscall: 'getsockopt' });
+    } finally {
+      closeSync(file);
+    }
+    expect(thrown(() => raw.setInt(fd, C.SOL_SOCKET, 9999, 1))).toMatchObject({ code: 'ENOPROTOOPT', errno: -92, syscall: 'setsockopt' });
+  });
+
+  it('raw reads return only what the kernel wrote; short and empty buffers are safe', () => {
+    const full = raw.getBuffer(fd, C.IPPROTO_TCP, C.TCP_CONGESTION, 64) as Buffer;
+    const name = full.toString('latin1').replace(/\0+$/, '');
+    expect(name.length).toBeGreaterThan(0);
+    expect((raw.getBuffer(fd, C.IPPROTO_TCP, C.TCP_CONGESTION, 2) as Buffer).toString('latin1')).toBe(name.slice(0, 2));
+    expect((raw.getBuffer(fd, C.SOL_SOCKET, C.SO_TYPE, 0) as Buffer).length).toBe(0);
+    expect((raw.getBuffer(fd, C.SOL_SOCKET, C.SO_TYPE, 1) as Buffer).length).toBe(1);
+    // A Buffer that is a view into a larger pool is written from its own offset.
+    const pool = Buffer.alloc(64, 0xff);
+    const view = pool.subarray(16, 20);
+    view.writeInt32LE(9000, 0);
+    raw.setBuffer(fd, C.SOL_SOCKET, C.SO_RCVBUF, view);
+    expect(raw.getInt(fd, C.SOL_SOCKET, C.SO_RCVBUF)).toBe(18000);
+    raw.setBuffer(fd, C.SOL_SOCKET, C.SO_RCVBUF, new DataView(new Int32Array([9500]).buffer));
+    expect(raw.getInt(fd, C.SOL_SOCKET, C.SO_RCVBUF)).toBe(19000);
+  });
+
+  it('constants are numbers compiled from the headers, frozen', () => {
+    expect(Object.isFrozen(binding.constants)).toBe(true);
+    expect(C.SOL_SOCKET).toBe(1); // Linux asm-generic value (macOS: 0xffff)
+    expect(C.SO_RCVBUF).toBe(8);
+    expect(C.TCP_USER_TIMEOUT).toBe(18);
+    expect(C.SO_NOSIGPIPE).toBeUndefined();
+    expect(binding.sizes.timeval).toBe(16);
+  });
+});
