@@ -4,6 +4,8 @@
 
 #include "codecs.h"
 #include "constants.h"
+#include "inspect.h"
+#include "tcp_info.h"
 
 namespace sockopt {
 
@@ -19,6 +21,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getU64", Napi::Function::New(env, GetU64, "getU64"));
   exports.Set("getBuffer", Napi::Function::New(env, GetBuffer, "getBuffer"));
   exports.Set("setBuffer", Napi::Function::New(env, SetBuffer, "setBuffer"));
+  RegisterTcpInfo(env, exports);
+  RegisterInspect(env, exports);
   exports.Set("constants", Constants(env));
   exports.Set("sizes", Sizes(env));
   return exports;

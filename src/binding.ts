@@ -24,11 +24,31 @@ export interface Binding {
   /** Raw bytes: a Buffer of exactly the length the kernel returned (asks for `length`). */
   getBuffer(fd: number, level: number, optname: number, length: number): Buffer;
   setBuffer(fd: number, level: number, optname: number, value: ArrayBufferView): void;
+  /** TCP_INFO (Linux only): fills values/wide per tcpInfoFields, returns the bytes the kernel returned. */
+  getTcpInfo?(fd: number, values: Float64Array, wide: BigUint64Array): number;
+  /** The same decoding on given bytes; returns their length. */
+  decodeTcpInfo?(buffer: ArrayBufferView, values: Float64Array, wide: BigUint64Array): number;
+  /** [name, unit, since, endOffset, is64] per decoded field, header fields first. */
+  readonly tcpInfoFields?: readonly [string, string, string, number, boolean][];
+  /** sizeof the addon's struct tcp_info (280). */
+  readonly tcpInfoSize?: number;
+  /** Reads many int options in one crossing: specs [level, optname]*, out [value, errno]*. */
+  getIntBatch(fd: number, specs: Int32Array, out: Int32Array): void;
+  /** SO_PEERCRED (Linux). */
+  getPeerCred?(fd: number): { pid: number; uid: number; gid: number };
+  /** getsockname / getpeername (peer = true); null when not connected. */
+  sockName?(fd: number, peer: boolean): SocketAddress | null;
   /** Levels and option numbers compiled from this platform's headers. */
   readonly constants: Readonly<Record<string, number>>;
   /** sizeof() of the structs the codecs use. */
   readonly sizes: Readonly<{ int: number; timeval: number; linger: number }>;
 }
+
+/** A socket address as the native layer reports it. */
+export type SocketAddress =
+  | { family: 'IPv4' | 'IPv6'; address: string; port: number }
+  | { family: 'unix'; path: string }
+  | { family: number };
 
 function load(): Binding {
   const root = join(__dirname, '..');

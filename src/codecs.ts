@@ -4,6 +4,7 @@
 import { binding } from './binding';
 import { invalidArgType, outOfRange } from './errors';
 import type { Kind, OptionSpec } from './registry';
+import { readTcpInfo } from './tcp-info';
 
 export type Getter = (fd: number) => unknown;
 export type Setter = (fd: number, value: unknown) => void;
@@ -64,10 +65,9 @@ export function checker(kind: Kind, spec: OptionSpec): Checker {
       };
     }
     case 'u64':
-      return (v) => {
-        if (typeof v !== 'bigint') throw invalidArgType('value', 'of type bigint', v);
-        return v;
-      };
+    case 'tcp_info':
+    case 'ucred':
+      throw new Error(`sockopt: ${kind} options are read-only`); // guards the registry at load time
   }
 }
 
@@ -87,6 +87,10 @@ export function getter(kind: Kind, level: number, optname: number): Getter {
       return (fd) => binding.getString(fd, level, optname);
     case 'u64':
       return (fd) => binding.getU64(fd, level, optname);
+    case 'tcp_info':
+      return (fd) => readTcpInfo(fd, false);
+    case 'ucred':
+      return (fd) => binding.getPeerCred!(fd);
   }
 }
 
@@ -104,6 +108,8 @@ export function setter(kind: Kind, level: number, optname: number): Setter {
     case 'string':
       return (fd, v) => binding.setString(fd, level, optname, v as string);
     case 'u64':
-      throw new Error('sockopt: no u64 option is writable'); // guards the registry at load time
+    case 'tcp_info':
+    case 'ucred':
+      throw new Error(`sockopt: ${kind} options are read-only`); // guards the registry at load time
   }
 }

@@ -1,7 +1,7 @@
 // The one place that builds the errors users see. Codes follow Node's own
 // (ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE, ERR_SOCKET_CLOSED, system errors),
 // plus ERR_SOCKOPT_* for what only this library can say.
-import { inspect } from 'node:util';
+import { getSystemErrorMap, inspect } from 'node:util';
 
 /** Every `code` this library throws itself (kernel refusals carry the errno name instead, e.g. 'ENOPROTOOPT'). */
 export type SockoptErrorCode =
@@ -153,4 +153,22 @@ function distance(a: string, b: string): number {
     prev = cur;
   }
   return prev[b.length]!;
+}
+
+// errno → [code, description] as Node names them (libuv's table); built once.
+const systemErrors = getSystemErrorMap();
+
+/** The Node-style code of a positive errno, e.g. 92 → 'ENOPROTOOPT'. */
+export function errnoCode(errno: number): string {
+  return systemErrors.get(-errno)?.[0] ?? `E${errno}`;
+}
+
+/**
+ * A pending socket error (SO_ERROR) as an Error shaped like the kernel refusals:
+ * code, negative errno, syscall 'getsockopt', option 'SO_ERROR', level 'SOL_SOCKET'.
+ */
+export function pendingError(errno: number): SockoptSystemError {
+  const [code, description] = systemErrors.get(-errno) ?? [`E${errno}`, `unknown system error ${errno}`];
+  const err = new Error(`pending socket error ${code}: ${description} (SOL_SOCKET SO_ERROR)`) as SockoptSystemError;
+  return Object.assign(err, { code, errno: -errno, syscall: 'getsockopt' as const, option: 'SO_ERROR', level: 'SOL_SOCKET' });
 }

@@ -14,6 +14,10 @@ import { sockopt } from './view';
 export { getsockopt, setsockopt } from './api';
 export { isSupported, options, type OptionInfo } from './options';
 export { SocketOptions, sockopt } from './view';
+export { getTcpInfo, snapshot, takeError, type Snapshot } from './inspect';
+export { decodeTcpInfo, tcpInfoFields, type TcpCaState, type TcpInfo, type TcpInfoOptions, type TcpInfoOptionsArg, type TcpState } from './tcp-info';
+export { setKeepAlive, setLinger, setTimeouts, setUserTimeout, type KeepAliveOptions, type KeepAliveState, type Timeouts } from './tuning';
+export type { SocketAddress } from './binding';
 export type { SocketLike } from './fd';
 export type { CodedError, SockoptErrorCode, SockoptSystemError } from './errors';
 export type {
@@ -25,6 +29,7 @@ export type {
   OptionName,
   OptionSpec,
   OptionValue,
+  PeerCred,
   Platform,
   ReadableOption,
   Unit,

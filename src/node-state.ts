@@ -5,7 +5,7 @@
 import * as net from 'node:net';
 import type { OptionSpec } from './registry';
 
-type StateKey = NonNullable<OptionSpec['nodeState']>;
+type StateKey = NonNullable<OptionSpec['nodeState']> | 'kSetKeepAliveInitialDelay';
 const symbols = new Map<StateKey, symbol | null>();
 
 function symbolFor(sock: net.Socket, key: StateKey): symbol | null {
@@ -18,8 +18,8 @@ function symbolFor(sock: net.Socket, key: StateKey): symbol | null {
   return s;
 }
 
-export function syncNodeState(target: unknown, key: StateKey, enabled: boolean): void {
+export function syncNodeState(target: unknown, key: StateKey, value: boolean | number): void {
   if (!(target instanceof net.Socket)) return;
   const s = symbolFor(target, key);
-  if (s) (target as unknown as Record<symbol, unknown>)[s] = enabled;
+  if (s) (target as unknown as Record<symbol, unknown>)[s] = value;
 }

@@ -31,7 +31,9 @@ function resolve(name: OptionName, spec: OptionSpec): Resolved {
   const constName = spec.constant?.[process.platform as Platform] ?? name;
   const levelNumber = constants[spec.level];
   const optname = constants[constName];
-  const supported = levelNumber !== undefined && optname !== undefined;
+  // Struct kinds also need their native decoder, which only some platforms build.
+  const decoder = spec.kind === 'tcp_info' ? binding.getTcpInfo : spec.kind === 'ucred' ? binding.getPeerCred : true;
+  const supported = levelNumber !== undefined && optname !== undefined && decoder !== undefined;
   const readable = spec.access !== 'w';
   const writable = spec.access !== 'r';
   const info: OptionInfo = Object.freeze({

@@ -1,6 +1,14 @@
 // The option registry: one line of data per option. Level and option numbers
 // are never written here; they come from the addon (compiled from this
 // platform's headers) when the table is resolved in options.ts.
+import type { TcpInfo } from './tcp-info';
+
+/** SO_PEERCRED: the process at the other end of a unix-domain socket. */
+export interface PeerCred {
+  pid: number;
+  uid: number;
+  gid: number;
+}
 
 /** How a value travels between JS and the kernel. */
 export type Kind =
@@ -10,7 +18,9 @@ export type Kind =
   | 'timeval' // struct timeval, milliseconds; null = no timeout
   | 'linger' // struct linger, seconds; null = off
   | 'string' // char[], string
-  | 'u64'; // uint64_t, bigint
+  | 'u64' // uint64_t, bigint
+  | 'tcp_info' // struct tcp_info, TcpInfo (Linux)
+  | 'ucred'; // struct ucred, PeerCred (Linux)
 
 /** The JS type a kind reads as. */
 export interface KindValue {
@@ -21,6 +31,8 @@ export interface KindValue {
   linger: number | null;
   string: string;
   u64: bigint;
+  tcp_info: TcpInfo;
+  ucred: PeerCred;
 }
 
 export type Level = 'SOL_SOCKET' | 'IPPROTO_TCP' | 'IPPROTO_IP' | 'IPPROTO_IPV6';
@@ -28,7 +40,7 @@ export type Platform = 'linux' | 'darwin' | 'freebsd' | 'win32';
 /** 'r' read-only, 'w' write-only, 'rw' both. */
 export type Access = 'r' | 'w' | 'rw';
 /** The unit a number is in, exactly as the API takes and returns it. */
-export type Unit = 'bytes' | 'ms' | 's' | 'µs' | 'count' | 'hops' | 'errno' | 'enum' | 'flag' | 'id' | 'name';
+export type Unit = 'struct' | 'bytes' | 'ms' | 's' | 'µs' | 'count' | 'hops' | 'errno' | 'enum' | 'flag' | 'id' | 'name';
 
 export interface OptionSpec {
   readonly level: Level;
@@ -81,6 +93,7 @@ export const registry = {
   SO_INCOMING_CPU: { level: 'SOL_SOCKET', kind: 'int', access: 'rw', unit: 'id', platforms: LINUX, doc: 'CPU that processes this socket’s incoming packets (-1 = not yet known).' },
   SO_BUSY_POLL: { level: 'SOL_SOCKET', kind: 'int', access: 'rw', unit: 'µs', platforms: LINUX, min: 0, doc: 'Busy-poll the device queue for this long on a blocking receive; raising it needs CAP_NET_ADMIN.' },
   SO_NOSIGPIPE: { level: 'SOL_SOCKET', kind: 'bool', access: 'rw', unit: 'flag', platforms: ['darwin', 'freebsd'], doc: 'Writes to a closed connection fail with EPIPE instead of raising SIGPIPE (BSD and macOS; Linux uses MSG_NOSIGNAL per send).' },
+  SO_PEERCRED: { level: 'SOL_SOCKET', kind: 'ucred', access: 'r', unit: 'struct', platforms: LINUX, doc: 'Credentials { pid, uid, gid } of the peer process of a unix-domain socket (as of connect/socketpair).' },
   SO_COOKIE: { level: 'SOL_SOCKET', kind: 'u64', access: 'r', unit: 'id', platforms: LINUX, doc: 'Kernel-unique id of the socket, as in ss and BPF.' },
 
   // ── IPPROTO_TCP (tcp(7)) ─────────────────────────────────────────────────
@@ -96,6 +109,7 @@ export const registry = {
   TCP_DEFER_ACCEPT: { level: 'IPPROTO_TCP', kind: 'int', access: 'rw', unit: 's', platforms: LINUX, min: 0, doc: 'Listener: wake accept() only when data arrives, waiting up to this long (kernel rounds to its SYN-ACK retransmit schedule).' },
   TCP_WINDOW_CLAMP: { level: 'IPPROTO_TCP', kind: 'int', access: 'rw', unit: 'bytes', platforms: LINUX, min: 0, doc: 'Upper bound on the advertised receive window.' },
   TCP_QUICKACK: { level: 'IPPROTO_TCP', kind: 'bool', access: 'rw', unit: 'flag', platforms: LINUX, doc: 'Send ACKs at once rather than delayed (not permanent: the kernel may leave quickack mode).' },
+  TCP_INFO: { level: 'IPPROTO_TCP', kind: 'tcp_info', access: 'r', unit: 'struct', platforms: LINUX, doc: 'Live connection state: rtt, cwnd, retransmits, bytes acked… (see getTcpInfo and TcpInfo for each field’s unit).' },
   TCP_CONGESTION: { level: 'IPPROTO_TCP', kind: 'string', access: 'rw', unit: 'name', platforms: ['linux', 'freebsd'], max: 15, doc: "Congestion control algorithm, e.g. 'cubic' or 'bbr' (see net.ipv4.tcp_available_congestion_control)." },
   TCP_USER_TIMEOUT: { level: 'IPPROTO_TCP', kind: 'uint', access: 'rw', unit: 'ms', platforms: LINUX, max: I32, doc: 'How long sent data may stay unacknowledged before the connection fails with ETIMEDOUT (0 = system default).' },
   TCP_NOTSENT_LOWAT: { level: 'IPPROTO_TCP', kind: 'uint', access: 'rw', unit: 'bytes', platforms: ['linux', 'darwin'], doc: 'Signal writability only while less than this much unsent data is queued.' },

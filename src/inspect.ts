@@ -1,0 +1,129 @@
+// Looking at a live socket: TCP_INFO, the pending error, and a snapshot of
+// every readable option, read with as few crossings into native code as possible.
+import { binding, type SocketAddress } from './binding';
+import { errnoCode, fromNative, pendingError, unsupported, type SockoptSystemError } from './errors';
+import { resolveFd, type SocketLike } from './fd';
+import { optionNames, options, table } from './options';
+import type { Level, OptionName } from './registry';
+import { hasTcpInfo, readTcpInfo, type TcpInfo, type TcpInfoOptionsArg } from './tcp-info';
+
+/**
+ * Reads and decodes TCP_INFO (Linux). Fields the kernel did not return are absent.
+ * @throws like getsockopt; on a non-TCP socket the kernel's code (Linux 6.x: 'ENOTSUP'/EOPNOTSUPP for UDP).
+ */
+export function getTcpInfo(socket: SocketLike, options?: { bigint?: false }): TcpInfo<number>;
+export function getTcpInfo(socket: SocketLike, options: { bigint: true }): TcpInfo<bigint>;
+export function getTcpInfo(socket: SocketLike, options?: TcpInfoOptionsArg): TcpInfo<number | bigint> {
+  if (!hasTcpInfo) throw unsupported('TCP_INFO', ['linux']);
+  const fd = resolveFd(socket);
+  try {
+    return readTcpInfo(fd, options?.bigint === true);
+  } catch (err) {
+    throw fromNative(err, 'TCP_INFO', 'IPPROTO_TCP');
+  }
+}
+
+/**
+ * Reads and clears the socket's pending error (SO_ERROR): an Error with `code`
+ * (e.g. 'ECONNREFUSED', 'ETIMEDOUT'), negative `errno`, `syscall`, `option`, `level` — or null.
+ */
+export function takeError(socket: SocketLike): SockoptSystemError | null {
+  const fd = resolveFd(socket);
+  let errno: number;
+  try {
+    errno = binding.getInt(fd, binding.constants.SOL_SOCKET!, binding.constants.SO_ERROR!);
+  } catch (err) {
+    throw fromNative(err, 'SO_ERROR', 'SOL_SOCKET');
+  }
+  return errno === 0 ? null : pendingError(errno);
+}
+
+/** What snapshot() returns: plain data, safe to log (bigints aside: see SocketOptions#toJSON). */
+export interface Snapshot {
+  fd: number;
+  /** 'IPv4', 'IPv6', 'unix', or the AF_ number. */
+  family: string | number | null;
+  /** 'stream', 'dgram', or the SOCK_ number. */
+  type: string | number | null;
+  /** 'tcp', 'udp', or the IPPROTO_ number (0 for unix sockets). */
+  protocol: string | number | null;
+  local: SocketAddress | null;
+  remote: SocketAddress | null;
+  /** Readable options by level; absent ones are in `skipped`. */
+  options: Partial<Record<Level, Partial<Record<OptionName, unknown>>>>;
+  /** TCP_INFO, for TCP sockets on Linux. */
+  tcpInfo?: TcpInfo;
+  /** Options the kernel refused for this socket, with its code (e.g. IPv6 options on an IPv4 socket). */
+  skipped: { option: OptionName; code: string }[];
+}
+
+// SO_ERROR is left out: reading it clears the error (use takeError), and TCP_INFO has its own field.
+const EXCLUDED = new Set<string>(['SO_ERROR', 'TCP_INFO']);
+const readable = optionNames.filter((n) => options[n].supported && options[n].readable && !EXCLUDED.has(n));
+const INT_KINDS = new Set(['int', 'uint', 'bool']);
+// Prepared at load: the int-sized options go to the kernel in one native call.
+const batched = readable.filter((n) => INT_KINDS.has(options[n].kind));
+const others = readable.filter((n) => !INT_KINDS.has(options[n].kind));
+const specs = new Int32Array(batched.flatMap((n) => [options[n].levelNumber!, options[n].optname!]));
+const out = new Int32Array(batched.length * 2);
+
+const C = binding.constants;
+const FAMILIES: Record<number, string> = { [C.AF_INET!]: 'IPv4', [C.AF_INET6!]: 'IPv6', [C.AF_UNIX!]: 'unix' };
+const TYPES: Record<number, string> = { [C.SOCK_STREAM!]: 'stream', [C.SOCK_DGRAM!]: 'dgram' };
+const PROTOCOLS: Record<number, string> = { [C.IPPROTO_TCP!]: 'tcp', [C.IPPROTO_UDP!]: 'udp' };
+
+function named(map: Record<number, string>, v: unknown): string | number | null {
+  return typeof v === 'number' ? (map[v] ?? v) : null;
+}
+
+/** Every option readable on this socket, its TCP_INFO, family/type/protocol and addresses. */
+export function snapshot(socket: SocketLike): Snapshot {
+  const fd = resolveFd(socket);
+  const byLevel: Snapshot['options'] = {};
+  const skipped: Snapshot['skipped'] = [];
+  const put = (name: OptionName, value: unknown) => ((byLevel[options[name].level] ??= {})[name] = value);
+  binding.getIntBatch(fd, specs, out);
+  for (let i = 0; i < batched.length; i++) {
+    const name = batched[i]!;
+    const errno = out[2 * i + 1]!;
+    if (errno !== 0) {
+      skipped.push({ option: name, code: errnoCode(errno) });
+      continue;
+    }
+    const v = out[2 * i]!;
+    const kind = options[name].kind;
+    put(name, kind === 'bool' ? v !== 0 : kind === 'uint' ? v >>> 0 : v);
+  }
+  const unix = out[2 * batched.indexOf('SO_DOMAIN')] === C.AF_UNIX && batched.includes('SO_DOMAIN');
+  for (const name of others) {
+    if (name === 'SO_PEERCRED' && !unix) continue; // meaningful on unix-domain sockets only
+    try {
+      put(name, table[name]!.get!(fd));
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (typeof code !== 'string' || typeof (err as { errno?: unknown }).errno !== 'number') throw err;
+      skipped.push({ option: name, code });
+    }
+  }
+  const sol = byLevel.SOL_SOCKET ?? {};
+  const snap: Snapshot = {
+    fd,
+    family: named(FAMILIES, sol.SO_DOMAIN),
+    type: named(TYPES, sol.SO_TYPE),
+    protocol: named(PROTOCOLS, sol.SO_PROTOCOL),
+    local: binding.sockName ? safe(() => binding.sockName!(fd, false)) : null,
+    remote: binding.sockName ? safe(() => binding.sockName!(fd, true)) : null,
+    options: byLevel,
+    skipped,
+  };
+  if (hasTcpInfo && sol.SO_PROTOCOL === C.IPPROTO_TCP) snap.tcpInfo = readTcpInfo(fd, false) as TcpInfo;
+  return snap;
+}
+
+function safe<T>(fn: () => T): T | null {
+  try {
+    return fn();
+  } catch {
+    return null; // e.g. ENOTCONN races: addresses are informative only
+  }
+}
