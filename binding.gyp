@@ -13,7 +13,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fvisibility=hidden"],
       "conditions": [
-        ["OS=='win'", { "sources": ["native/sys_win.cc"] }, { "sources": ["native/sys_unix.cc"] }],
+        ["OS=='win'", { "sources": ["native/sys_win.cc", "native/socket_win.cc"] }, { "sources": ["native/sys_unix.cc", "native/socket_unix.cc"] }],
         ["OS=='linux'", { "sources": ["native/tcp_info_linux.cc"] }, { "sources": ["native/tcp_info_other.cc"] }],
         ["OS=='mac'", {
           "xcode_settings": { "CLANG_CXX_LANGUAGE_STANDARD": "c++17", "MACOSX_DEPLOYMENT_TARGET": "11.0" }

@@ -5,6 +5,7 @@
 #include "codecs.h"
 #include "constants.h"
 #include "inspect.h"
+#include "socket.h"
 #include "tcp_info.h"
 
 namespace sockopt {
@@ -23,6 +24,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setBuffer", Napi::Function::New(env, SetBuffer, "setBuffer"));
   RegisterTcpInfo(env, exports);
   RegisterInspect(env, exports);
+  RegisterSocket(env, exports);
   exports.Set("constants", Constants(env));
   exports.Set("sizes", Sizes(env));
   return exports;

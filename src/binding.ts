@@ -38,6 +38,12 @@ export interface Binding {
   getPeerCred?(fd: number): { pid: number; uid: number; gid: number };
   /** getsockname / getpeername (peer = true); null when not connected. */
   sockName?(fd: number, peer: boolean): SocketAddress | null;
+  /** A new TCP (or UDP) socket fd, close-on-exec, not yet owned by Node (POSIX only). */
+  socket?(family: 4 | 6, datagram: boolean): number;
+  /** bind() to an IP literal and port. */
+  bind?(fd: number, address: string, port: number): void;
+  /** close() an fd this library created and Node never adopted. */
+  close?(fd: number): void;
   /** Levels and option numbers compiled from this platform's headers. */
   readonly constants: Readonly<Record<string, number>>;
   /** sizeof() of the structs the codecs use. */

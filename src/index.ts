@@ -18,6 +18,9 @@ export { getTcpInfo, snapshot, takeError, type Snapshot } from './inspect';
 export { decodeTcpInfo, tcpInfoFields, type TcpCaState, type TcpInfo, type TcpInfoOptions, type TcpInfoOptionsArg, type TcpState } from './tcp-info';
 export { setKeepAlive, setLinger, setTimeouts, setUserTimeout, type KeepAliveOptions, type KeepAliveState, type Timeouts } from './tuning';
 export type { SocketAddress } from './binding';
+export { connect, connectTLS, type ConnectOptions } from './connect';
+export { bindDgram, createServer, listen, type ListenOptions } from './listen';
+export type { Sockopts } from './presocket';
 export type { SocketLike } from './fd';
 export type { CodedError, SockoptErrorCode, SockoptSystemError } from './errors';
 export type {

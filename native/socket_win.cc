@@ -1,0 +1,9 @@
+#include "socket.h"
+
+namespace sockopt {
+
+// Node cannot adopt a SOCKET made by an addon on Windows: connect()/createServer()
+// report ERR_SOCKOPT_UNSUPPORTED from TypeScript, so nothing is registered here.
+void RegisterSocket(Napi::Env, Napi::Object) {}
+
+}  // namespace sockopt

@@ -1,0 +1,60 @@
+// Sockets configured before Node owns them: options are checked up front (so a
+// bad name or value throws before any fd exists), then set between socket() and
+// connect()/bind(). An fd is closed here on every failure until Node adopts it.
+import { binding } from './binding';
+import { fromNative, invalidArgType, unknownOption, readOnly, unsupported } from './errors';
+import { syncNodeState } from './node-state';
+import { optionNames, table } from './options';
+import type { OptionInput, WritableOption } from './registry';
+
+/** Options to set on a socket before it connects or binds, typed by the registry. */
+export type Sockopts = { [N in WritableOption]?: OptionInput<N> };
+
+interface Prepared {
+  readonly name: string;
+  readonly level: string;
+  readonly value: unknown;
+  readonly native: unknown;
+  readonly set: (fd: number, v: unknown) => void;
+  readonly nodeState: 'kSetNoDelay' | 'kSetKeepAlive' | undefined;
+}
+
+/** Checks every option and value; throws (TypeError/RangeError/…) before anything is created. */
+export function prepare(sockopts: unknown, where: string): Prepared[] {
+  if (!binding.socket) throw unsupported(where, ['linux', 'darwin', 'freebsd']);
+  if (sockopts === undefined) return [];
+  if (sockopts === null || typeof sockopts !== 'object') throw invalidArgType('options.sockopts', 'an object of option names and values', sockopts);
+  return Object.entries(sockopts).map(([name, value]) => {
+    const r = table[name];
+    if (!r) throw unknownOption(name, optionNames);
+    if (!r.info.supported) throw unsupported(name, r.info.platforms);
+    if (!r.set) throw readOnly(name);
+    return { name, level: r.info.level, value, native: r.check!(value), set: r.set, nodeState: r.info.nodeState };
+  });
+}
+
+/** A new socket fd with every prepared option set; closed again if any is refused. */
+export function createConfigured(family: 4 | 6, datagram: boolean, prepared: readonly Prepared[]): number {
+  const fd = binding.socket!(family, datagram);
+  let current: Prepared | undefined;
+  try {
+    for (current of prepared) current.set(fd, current.native);
+    return fd;
+  } catch (err) {
+    binding.close!(fd);
+    throw current ? fromNative(err, current.name, current.level, current.value) : err;
+  }
+}
+
+/** After Node adopted the fd: its cached noDelay/keepAlive must match what was set. */
+export function syncAdopted(socket: unknown, prepared: readonly Prepared[]): void {
+  for (const p of prepared) if (p.nodeState) syncNodeState(socket, p.nodeState, p.native !== 0);
+}
+
+export function closeQuietly(fd: number): void {
+  try {
+    binding.close!(fd);
+  } catch {
+    /* already closed: nothing left to leak */
+  }
+}
