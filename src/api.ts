@@ -90,7 +90,7 @@ export function setsockopt(socket: SocketLike, nameOrLevel: string | number, a: 
     } catch (err) {
       throw fromNative(err, r.info.name, r.info.level, a);
     }
-    if (r.info.nodeState) syncNodeState(socket, r.info.nodeState, native !== 0);
+    if (r.info.nodeState) syncNodeState(socket, r.info.nodeState, r.info.kind === 'bool' ? native !== 0 : (native as number));
     return;
   }
   const level = checkInt32('level', nameOrLevel);
@@ -107,14 +107,14 @@ export function setsockopt(socket: SocketLike, nameOrLevel: string | number, a: 
     const d = describeRaw(level, opt);
     throw fromNative(err, d.option, d.level, b);
   }
-  if (isNumber) syncRaw(socket, level, opt, b !== 0);
+  if (isNumber) syncRaw(socket, level, opt, b);
 }
 
 // The raw form can touch the same two flags Node caches.
 const rawState = optionNames
   .filter((n) => options[n].supported && options[n].nodeState)
-  .map((n) => ({ level: options[n].levelNumber!, optname: options[n].optname!, key: options[n].nodeState! }));
+  .map((n) => ({ level: options[n].levelNumber!, optname: options[n].optname!, key: options[n].nodeState!, bool: options[n].kind === 'bool' }));
 
-function syncRaw(socket: SocketLike, level: number, optname: number, enabled: boolean): void {
-  for (const s of rawState) if (s.level === level && s.optname === optname) syncNodeState(socket, s.key, enabled);
+function syncRaw(socket: SocketLike, level: number, optname: number, value: number): void {
+  for (const s of rawState) if (s.level === level && s.optname === optname) syncNodeState(socket, s.key, s.bool ? value !== 0 : value);
 }

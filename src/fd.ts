@@ -11,6 +11,7 @@ export type SocketLike =
   | net.Server // also tls.Server, http.Server, https.Server once listening
   | dgram.Socket
   | { readonly socket: net.Socket | null } // http/https requests and responses, http2 sessions
+  | { fd(): number } // net.BoundSocket (Node 24+): bound, not yet adopted by a server or socket
   | number; // a raw file descriptor
 
 interface Handle {
@@ -35,6 +36,7 @@ export function resolveFd(target: SocketLike): number {
   if (target instanceof net.Socket) return streamFd(target);
   if (target instanceof net.Server) return serverFd(target);
   if (target instanceof dgram.Socket) return dgramFd(target);
+  if (BoundSocket && target instanceof BoundSocket) return boundFd(target);
   if (target !== null && typeof target === 'object' && 'socket' in target) {
     const inner = target.socket;
     if (inner instanceof net.Socket) return streamFd(inner);
@@ -73,6 +75,20 @@ function serverFd(server: net.Server): number {
   const fd = handle.fd ?? -1;
   if (fd >= 0) return fd;
   throw noFd('server', WINDOWS ? WINDOWS_NO_FD : 'its handle has no fd (a cluster worker in round-robin mode shares the primary’s socket)');
+}
+
+// net.BoundSocket (Node 24+) exposes fd() until it is closed or adopted, then throws.
+const BoundSocket = (net as unknown as { BoundSocket?: new () => { fd(): number } }).BoundSocket;
+
+function boundFd(sock: { fd(): number }): number {
+  let fd: number;
+  try {
+    fd = sock.fd();
+  } catch {
+    throw socketClosed('bound socket (closed, or adopted by a server or socket: use that one)');
+  }
+  if (fd >= 0) return fd;
+  throw noFd('bound socket', WINDOWS ? WINDOWS_NO_FD : 'its handle has no fd');
 }
 
 // dgram keeps its handle in internal state behind a symbol; the public-looking

@@ -1,18 +1,16 @@
-// Node caches noDelay/keepAlive on net.Socket (symbols kSetNoDelay,
-// kSetKeepAlive) and skips the syscall when asked for the value it believes
-// is set. After sockopt changes the kernel flag, the cache must follow, or a
+// Node caches noDelay/keepAlive (and, since Node 24, the keepalive interval and
+// count) on net.Socket behind symbols, and skips the syscall when asked for the
+// value it believes is set; the cache stores seconds, as the kernel options do. After sockopt changes the kernel flag, the cache must follow, or a
 // later socket.setNoDelay(true) would silently do nothing.
 import * as net from 'node:net';
-import type { OptionSpec } from './registry';
-
-type StateKey = NonNullable<OptionSpec['nodeState']> | 'kSetKeepAliveInitialDelay';
+import type { NodeStateKey as StateKey } from './registry';
 const symbols = new Map<StateKey, symbol | null>();
 
 function symbolFor(sock: net.Socket, key: StateKey): symbol | null {
   let s = symbols.get(key);
   if (s === undefined) {
     // The symbols are module-level in Node's net.js, so one lookup serves every socket.
-    s = Object.getOwnPropertySymbols(sock).find((x) => x.description === key) ?? null;
+    s = Object.getOwnPropertySymbols(sock).find((x) => x.description === key) ?? null; // null: not on this Node version
     symbols.set(key, s);
   }
   return s;

@@ -5,7 +5,7 @@ import { binding } from './binding';
 import { fromNative, invalidArgType, unknownOption, readOnly, unsupported } from './errors';
 import { syncNodeState } from './node-state';
 import { optionNames, table } from './options';
-import type { OptionInput, WritableOption } from './registry';
+import type { NodeStateKey, OptionInput, WritableOption } from './registry';
 
 /** Options to set on a socket before it connects or binds, typed by the registry. */
 export type Sockopts = { [N in WritableOption]?: OptionInput<N> };
@@ -16,7 +16,8 @@ interface Prepared {
   readonly value: unknown;
   readonly native: unknown;
   readonly set: (fd: number, v: unknown) => void;
-  readonly nodeState: 'kSetNoDelay' | 'kSetKeepAlive' | undefined;
+  readonly nodeState: NodeStateKey | undefined;
+  readonly bool: boolean;
 }
 
 /** Checks every option and value; throws (TypeError/RangeError/…) before anything is created. */
@@ -29,7 +30,7 @@ export function prepare(sockopts: unknown, where: string): Prepared[] {
     if (!r) throw unknownOption(name, optionNames);
     if (!r.info.supported) throw unsupported(name, r.info.platforms);
     if (!r.set) throw readOnly(name);
-    return { name, level: r.info.level, value, native: r.check!(value), set: r.set, nodeState: r.info.nodeState };
+    return { name, level: r.info.level, value, native: r.check!(value), set: r.set, nodeState: r.info.nodeState, bool: r.info.kind === 'bool' };
   });
 }
 
@@ -48,7 +49,7 @@ export function createConfigured(family: 4 | 6, datagram: boolean, prepared: rea
 
 /** After Node adopted the fd: its cached noDelay/keepAlive must match what was set. */
 export function syncAdopted(socket: unknown, prepared: readonly Prepared[]): void {
-  for (const p of prepared) if (p.nodeState) syncNodeState(socket, p.nodeState, p.native !== 0);
+  for (const p of prepared) if (p.nodeState) syncNodeState(socket, p.nodeState, p.bool ? p.native !== 0 : (p.native as number));
 }
 
 export function closeQuietly(fd: number): void {

@@ -42,6 +42,9 @@ export type Access = 'r' | 'w' | 'rw';
 /** The unit a number is in, exactly as the API takes and returns it. */
 export type Unit = 'struct' | 'bytes' | 'ms' | 's' | 'µs' | 'count' | 'hops' | 'errno' | 'enum' | 'flag' | 'id' | 'name';
 
+/** Node's cached copies on net.Socket (symbol descriptions); the last three exist on some versions only. */
+export type NodeStateKey = 'kSetNoDelay' | 'kSetKeepAlive' | 'kSetKeepAliveInitialDelay' | 'kSetKeepAliveInterval' | 'kSetKeepAliveCount';
+
 export interface OptionSpec {
   readonly level: Level;
   readonly kind: Kind;
@@ -57,7 +60,7 @@ export interface OptionSpec {
   /** The header's name where it differs by platform (macOS spells TCP_KEEPIDLE as TCP_KEEPALIVE). */
   readonly constant?: Partial<Record<Platform, string>>;
   /** Node caches this flag on net.Socket and skips syscalls it thinks redundant: keep that cache true. */
-  readonly nodeState?: 'kSetNoDelay' | 'kSetKeepAlive';
+  readonly nodeState?: NodeStateKey;
 }
 
 const ALL: readonly Platform[] = ['linux', 'darwin', 'freebsd', 'win32'];
@@ -101,9 +104,9 @@ export const registry = {
   TCP_NODELAY: { level: 'IPPROTO_TCP', kind: 'bool', access: 'rw', unit: 'flag', platforms: ALL, nodeState: 'kSetNoDelay', doc: 'Disable Nagle: send small segments at once.' },
   TCP_MAXSEG: { level: 'IPPROTO_TCP', kind: 'int', access: 'rw', unit: 'bytes', platforms: ALL, min: 0, doc: 'Maximum segment size (the current MSS once connected).' },
   TCP_CORK: { level: 'IPPROTO_TCP', kind: 'bool', access: 'rw', unit: 'flag', platforms: LINUX, doc: 'Hold partial segments until uncorked (or 200 ms pass).' },
-  TCP_KEEPIDLE: { level: 'IPPROTO_TCP', kind: 'int', access: 'rw', unit: 's', platforms: ALL, min: 1, max: 32767, constant: { darwin: 'TCP_KEEPALIVE' }, doc: 'Idle time before the first keepalive probe (with SO_KEEPALIVE on).' },
-  TCP_KEEPINTVL: { level: 'IPPROTO_TCP', kind: 'int', access: 'rw', unit: 's', platforms: ALL, min: 1, max: 32767, doc: 'Time between keepalive probes.' },
-  TCP_KEEPCNT: { level: 'IPPROTO_TCP', kind: 'int', access: 'rw', unit: 'count', platforms: ALL, min: 1, max: 127, doc: 'Unanswered keepalive probes before the connection is dropped with ETIMEDOUT.' },
+  TCP_KEEPIDLE: { level: 'IPPROTO_TCP', kind: 'int', access: 'rw', unit: 's', platforms: ALL, min: 1, max: 32767, constant: { darwin: 'TCP_KEEPALIVE' }, nodeState: 'kSetKeepAliveInitialDelay', doc: 'Idle time before the first keepalive probe (with SO_KEEPALIVE on).' },
+  TCP_KEEPINTVL: { level: 'IPPROTO_TCP', kind: 'int', access: 'rw', unit: 's', platforms: ALL, min: 1, max: 32767, nodeState: 'kSetKeepAliveInterval', doc: 'Time between keepalive probes.' },
+  TCP_KEEPCNT: { level: 'IPPROTO_TCP', kind: 'int', access: 'rw', unit: 'count', platforms: ALL, min: 1, max: 127, nodeState: 'kSetKeepAliveCount', doc: 'Unanswered keepalive probes before the connection is dropped with ETIMEDOUT.' },
   TCP_SYNCNT: { level: 'IPPROTO_TCP', kind: 'int', access: 'rw', unit: 'count', platforms: LINUX, min: 1, max: 127, doc: 'SYN retransmissions before connect() gives up (default 6, about 127 s).' },
   TCP_LINGER2: { level: 'IPPROTO_TCP', kind: 'int', access: 'rw', unit: 's', platforms: LINUX, doc: 'Lifetime of orphaned FIN_WAIT2 sockets (0 = system default, -1 = skip FIN_WAIT2).' },
   TCP_DEFER_ACCEPT: { level: 'IPPROTO_TCP', kind: 'int', access: 'rw', unit: 's', platforms: LINUX, min: 0, doc: 'Listener: wake accept() only when data arrives, waiting up to this long (kernel rounds to its SYN-ACK retransmit schedule).' },

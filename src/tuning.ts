@@ -3,7 +3,6 @@
 import { getsockopt, setsockopt } from './api';
 import { invalidArgType, outOfRange } from './errors';
 import type { SocketLike } from './fd';
-import { syncNodeState } from './node-state';
 import { table } from './options';
 
 export interface KeepAliveOptions {
@@ -58,9 +57,7 @@ export function setKeepAlive(socket: SocketLike, options: KeepAliveOptions = {})
     interval: getsockopt(socket, 'TCP_KEEPINTVL') * 1000,
     count: getsockopt(socket, 'TCP_KEEPCNT'),
   };
-  // Node remembers the delay of socket.setKeepAlive(true, delay) in seconds.
-  syncNodeState(socket, 'kSetKeepAliveInitialDelay', held.idle / 1000);
-  return held;
+  return held; // Node's cached keepalive state follows each setsockopt above (see node-state.ts)
 }
 
 /**
