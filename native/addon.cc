@@ -11,8 +11,11 @@
 namespace sockopt {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("getInt", Napi::Function::New(env, GetInt, "getInt"));
-  exports.Set("setInt", Napi::Function::New(env, SetInt, "setInt"));
+  napi_value fn;
+  napi_create_function(env, "getInt", NAPI_AUTO_LENGTH, FastGetInt, nullptr, &fn);
+  exports.Set("getInt", fn);
+  napi_create_function(env, "setInt", NAPI_AUTO_LENGTH, FastSetInt, nullptr, &fn);
+  exports.Set("setInt", fn);
   exports.Set("getTimeval", Napi::Function::New(env, GetTimeval, "getTimeval"));
   exports.Set("setTimeval", Napi::Function::New(env, SetTimeval, "setTimeval"));
   exports.Set("getLinger", Napi::Function::New(env, GetLinger, "getLinger"));

@@ -35,12 +35,13 @@ void ThrowSystemError(Napi::Env env, int err, const char* syscall) {
 }
 
 bool ReadInt32(const Napi::CallbackInfo& info, size_t i, const char* name, int32_t* out) {
-  Napi::Value v = info[i];
-  if (!v.IsNumber()) {
+  // One N-API call on the hot path: napi_get_value_double both type-checks and reads.
+  double d;
+  napi_status status = napi_get_value_double(info.Env(), info[i], &d);
+  if (status != napi_ok) {
     ThrowTypeError(info.Env(), (std::string("The \"") + name + "\" argument must be of type number").c_str());
     return false;
   }
-  double d = v.As<Napi::Number>().DoubleValue();
   if (!(d >= INT32_MIN && d <= INT32_MAX) || std::trunc(d) != d) {
     ThrowRangeError(info.Env(), (std::string("The \"") + name + "\" argument must be an integer >= -2^31 and < 2^31").c_str());
     return false;

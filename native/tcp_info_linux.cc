@@ -166,31 +166,56 @@ void Fill(const uint8_t* bytes, size_t len, double* values, uint64_t* wide) {
 #undef FILL_FIELD
 }
 
-// (out: Float64Array(fields), wide: BigUint64Array(fields)) — checked once per call, cheaply.
-bool ReadOut(const Napi::CallbackInfo& info, size_t at, double** values, uint64_t** wide) {
-  Napi::Value v = info[at], w = info[at + 1];
+// The output arrays, registered once per environment (worker) by setTcpInfoOutput,
+// so a call passes only the fd. Held by references, so the pointers stay valid.
+struct TcpInfoOutput {
+  Napi::Reference<Napi::Float64Array> valuesRef;
+  Napi::Reference<Napi::BigUint64Array> wideRef;
+  double* values = nullptr;
+  uint64_t* wide = nullptr;
+};
+
+TcpInfoOutput* Output(const Napi::CallbackInfo& info) {
+  auto* out = info.Env().GetInstanceData<TcpInfoOutput>();
+  if (out == nullptr || out->values == nullptr) {
+    ThrowTypeError(info.Env(), "setTcpInfoOutput() must be called first");
+    return nullptr;
+  }
+  return out;
+}
+
+// setTcpInfoOutput(values: Float64Array, wide: BigUint64Array), each tcpInfoFields.length long.
+Napi::Value SetTcpInfoOutput(const Napi::CallbackInfo& info) {
+  Napi::Value v = info[0], w = info[1];
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
       v.As<Napi::TypedArray>().ElementLength() < kFieldCount || !w.IsTypedArray() ||
       w.As<Napi::TypedArray>().TypedArrayType() != napi_biguint64_array ||
       w.As<Napi::TypedArray>().ElementLength() < kFieldCount) {
     ThrowTypeError(info.Env(), "tcp_info output must be a Float64Array and a BigUint64Array of tcpInfoFields.length");
-    return false;
+    return Napi::Value();
   }
-  *values = v.As<Napi::Float64Array>().Data();
-  *wide = w.As<Napi::BigUint64Array>().Data();
-  return true;
+  auto* out = info.Env().GetInstanceData<TcpInfoOutput>();
+  if (out == nullptr) {
+    out = new TcpInfoOutput();
+    info.Env().SetInstanceData(out);  // deleted by Node when this environment (worker) ends
+  }
+  out->valuesRef = Napi::Persistent(v.As<Napi::Float64Array>());
+  out->wideRef = Napi::Persistent(w.As<Napi::BigUint64Array>());
+  out->values = out->valuesRef.Value().Data();
+  out->wide = out->wideRef.Value().Data();
+  return info.Env().Undefined();
 }
 
-// getTcpInfo(fd, values, wide) → bytes the kernel returned.
+// getTcpInfo(fd) → bytes the kernel returned; the fields are in the registered arrays.
 Napi::Value GetTcpInfo(const Napi::CallbackInfo& info) {
   int32_t fd;
-  double* values;
-  uint64_t* wide;
-  if (!ReadInt32(info, 0, "fd", &fd) || !ReadOut(info, 1, &values, &wide)) return Napi::Value();
+  if (!ReadInt32(info, 0, "fd", &fd)) return Napi::Value();
   if (fd < 0) {
     ThrowRangeError(info.Env(), "The \"fd\" argument must be >= 0");
     return Napi::Value();
   }
+  TcpInfoOutput* out = Output(info);
+  if (out == nullptr) return Napi::Value();
   uint8_t buf[sizeof(TcpInfo) + 64];  // room for fields newer than this build
   std::memset(buf, 0, sizeof buf);
   uint32_t len = sizeof buf;
@@ -199,21 +224,21 @@ Napi::Value GetTcpInfo(const Napi::CallbackInfo& info) {
     ThrowSystemError(info.Env(), err, "getsockopt");
     return Napi::Value();
   }
-  Fill(buf, len, values, wide);
+  Fill(buf, len, out->values, out->wide);
   return Napi::Number::New(info.Env(), len);
 }
 
-// decodeTcpInfo(buffer, values, wide) → buffer length: the same decoding on any bytes (tests, old kernels).
+// decodeTcpInfo(buffer) → buffer length: the same decoding on any bytes (tests, old kernels).
 Napi::Value DecodeTcpInfo(const Napi::CallbackInfo& info) {
-  double* values;
-  uint64_t* wide;
-  if (!info[0].IsTypedArray() || !ReadOut(info, 1, &values, &wide)) {
-    if (!info.Env().IsExceptionPending()) ThrowTypeError(info.Env(), "The \"buffer\" argument must be a Buffer or TypedArray");
+  if (!info[0].IsTypedArray()) {
+    ThrowTypeError(info.Env(), "The \"buffer\" argument must be a Buffer or TypedArray");
     return Napi::Value();
   }
+  TcpInfoOutput* out = Output(info);
+  if (out == nullptr) return Napi::Value();
   Napi::TypedArray ta = info[0].As<Napi::TypedArray>();
   const uint8_t* data = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
-  Fill(data, ta.ByteLength(), values, wide);
+  Fill(data, ta.ByteLength(), out->values, out->wide);
   return Napi::Number::New(info.Env(), static_cast<double>(ta.ByteLength()));
 }
 
@@ -239,6 +264,7 @@ void RegisterTcpInfo(Napi::Env env, Napi::Object exports) {
 #undef EXPORT_FIELD
   exports.Set("tcpInfoFields", fields);
   exports.Set("tcpInfoSize", Napi::Number::New(env, sizeof(TcpInfo)));
+  exports.Set("setTcpInfoOutput", Napi::Function::New(env, SetTcpInfoOutput, "setTcpInfoOutput"));
   exports.Set("getTcpInfo", Napi::Function::New(env, GetTcpInfo, "getTcpInfo"));
   exports.Set("decodeTcpInfo", Napi::Function::New(env, DecodeTcpInfo, "decodeTcpInfo"));
 }

@@ -24,10 +24,12 @@ export interface Binding {
   /** Raw bytes: a Buffer of exactly the length the kernel returned (asks for `length`). */
   getBuffer(fd: number, level: number, optname: number, length: number): Buffer;
   setBuffer(fd: number, level: number, optname: number, value: ArrayBufferView): void;
-  /** TCP_INFO (Linux only): fills values/wide per tcpInfoFields, returns the bytes the kernel returned. */
-  getTcpInfo?(fd: number, values: Float64Array, wide: BigUint64Array): number;
+  /** Registers, once per environment, the arrays getTcpInfo/decodeTcpInfo fill (one slot per tcpInfoFields entry; NaN = not covered). */
+  setTcpInfoOutput?(values: Float64Array, wide: BigUint64Array): void;
+  /** TCP_INFO (Linux only): fills the registered arrays, returns the bytes the kernel returned. */
+  getTcpInfo?(fd: number): number;
   /** The same decoding on given bytes; returns their length. */
-  decodeTcpInfo?(buffer: ArrayBufferView, values: Float64Array, wide: BigUint64Array): number;
+  decodeTcpInfo?(buffer: ArrayBufferView): number;
   /** [name, unit, since, endOffset, is64] per decoded field, header fields first. */
   readonly tcpInfoFields?: readonly [string, string, string, number, boolean][];
   /** sizeof the addon's struct tcp_info (280). */

@@ -52,10 +52,12 @@ export function resolveFd(target: SocketLike): number {
 }
 
 function streamFd(sock: net.Socket): number {
-  if (sock.destroyed) throw socketClosed('socket');
+  // Fast path: a live handle with an fd. destroy() drops _handle synchronously (and a
+  // closed handle reports -1), so a destroyed socket never gets past this check.
   const handle = (sock as unknown as Internals)._handle;
   const fd = handle?.fd ?? -1;
   if (fd >= 0) return fd;
+  if (sock.destroyed) throw socketClosed('socket');
   // TLS layered over another net.Socket keeps the fd on that socket.
   const parent = (sock as unknown as Internals)._parent;
   if (parent instanceof net.Socket && parent !== sock) return streamFd(parent);

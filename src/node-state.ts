@@ -4,20 +4,14 @@
 // later socket.setNoDelay(true) would silently do nothing.
 import * as net from 'node:net';
 import type { NodeStateKey as StateKey } from './registry';
-const symbols = new Map<StateKey, symbol | null>();
-
-function symbolFor(sock: net.Socket, key: StateKey): symbol | null {
-  let s = symbols.get(key);
-  if (s === undefined) {
-    // The symbols are module-level in Node's net.js, so one lookup serves every socket.
-    s = Object.getOwnPropertySymbols(sock).find((x) => x.description === key) ?? null; // null: not on this Node version
-    symbols.set(key, s);
-  }
-  return s;
-}
+// The symbols are module-level in Node's net.js and set in the Socket constructor,
+// so one look at a fresh socket, at load time, finds them all; a key this Node
+// version does not have maps to undefined and is skipped.
+const symbols: Partial<Record<StateKey, symbol>> = Object.fromEntries(
+  Object.getOwnPropertySymbols(new net.Socket()).map((s) => [s.description, s]),
+);
 
 export function syncNodeState(target: unknown, key: StateKey, value: boolean | number): void {
-  if (!(target instanceof net.Socket)) return;
-  const s = symbolFor(target, key);
-  if (s) (target as unknown as Record<symbol, unknown>)[s] = value;
+  const s = symbols[key];
+  if (s !== undefined && target instanceof net.Socket) (target as unknown as Record<symbol, unknown>)[s] = value;
 }

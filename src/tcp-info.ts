@@ -190,6 +190,7 @@ export const tcpInfoFields: readonly Readonly<Field>[] = (binding.tcpInfoFields 
 
 const values = new Float64Array(tcpInfoFields.length);
 const wide = new BigUint64Array(tcpInfoFields.length);
+binding.setTcpInfoOutput?.(values, wide);
 const U64_MAX = 2n ** 64n - 1n;
 const INFINITE_SSTHRESH = 0x7fffffff;
 
@@ -206,35 +207,42 @@ function flags(bits: number): TcpInfoOptions {
   };
 }
 
-const special: Record<string, (i: number) => string> = {
-  state: (i) => `o.state = S[v[${i}]] ?? 'UNKNOWN'; o.stateCode = v[${i}];`,
-  caState: (i) => `o.caState = CA[v[${i}]] ?? 'unknown'; o.caStateCode = v[${i}];`,
-  options: (i) => `o.options = F(v[${i}]);`,
-  deliveryRateAppLimited: (i) => `o.deliveryRateAppLimited = v[${i}] === 1;`,
-  sndSsthresh: (i) => `o.sndSsthresh = v[${i}] >= ${INFINITE_SSTHRESH} ? null : v[${i}];`,
-  pacingRate: (i) => `o.pacingRate = w[${i}] === MAX ? null : big ? w[${i}] : v[${i}];`,
-  maxPacingRate: (i) => `o.maxPacingRate = w[${i}] === MAX ? null : big ? w[${i}] : v[${i}];`,
-};
 
-// Generated once from the native field table so each call builds the object with
-// straight-line property stores (several times faster than a keyed loop); a field
-// is stored only when the kernel's length covered it (the native side wrote NaN otherwise).
-const body = tcpInfoFields
-  .map(([name, , , , is64], i) => {
-    const store = special[name]?.(i) ?? `o.${name} = ${is64 ? `big ? w[${i}] : v[${i}]` : `v[${i}]`};`;
-    return `if (v[${i}] === v[${i}]) { ${store} }`;
-  })
+// Generated once from the native field table, so each call builds the object with
+// straight-line code instead of a keyed loop: for the usual full-length reply a single
+// object literal (V8 clones its boilerplate), otherwise one guarded store per field
+// (the native side wrote NaN for fields the kernel's length did not cover).
+const expr = (name: string, i: number, is64: boolean): string =>
+  special[name]?.(i) ?? (is64 ? `big ? w[${i}] : v[${i}]` : `v[${i}]`);
+const special: Record<string, (i: number) => string> = {
+  caState: (i) => `CA[v[${i}]] ?? 'unknown'`,
+  options: (i) => `F(v[${i}])`,
+  deliveryRateAppLimited: (i) => `v[${i}] === 1`,
+  sndSsthresh: (i) => `v[${i}] >= ${INFINITE_SSTHRESH} ? null : v[${i}]`,
+  pacingRate: (i) => `w[${i}] === MAX ? null : big ? w[${i}] : v[${i}]`,
+  maxPacingRate: (i) => `w[${i}] === MAX ? null : big ? w[${i}] : v[${i}]`,
+};
+const props = (name: string, i: number, is64: boolean): string[] =>
+  name === 'state'
+    ? [`state: S[v[${i}]] ?? 'UNKNOWN'`, `stateCode: v[${i}]`]
+    : name === 'caState'
+      ? [`caState: ${expr(name, i, is64)}`, `caStateCode: v[${i}]`]
+      : [`${name}: ${expr(name, i, is64)}`];
+const fullLength = Math.max(0, ...tcpInfoFields.map(([, , , end]) => end));
+const literal = tcpInfoFields.flatMap(([name, , , , is64], i) => props(name, i, is64)).join(',\n');
+const guarded = tcpInfoFields
+  .map(([name, , , , is64], i) => `if (v[${i}] === v[${i}]) { ${props(name, i, is64).map((p) => `o.${p.replace(': ', ' = ')};`).join(' ')} }`)
   .join('\n');
-const build = new Function('v', 'w', 'S', 'CA', 'F', 'MAX', `return function build(length, big) { const o = { length };\n${body}\nreturn o; };`)(
-  values, wide, STATES, CA_STATES, flags, U64_MAX,
-) as (length: number, big: boolean) => TcpInfo<number | bigint>;
+const build = new Function('v', 'w', 'S', 'CA', 'F', 'MAX', `return function build(length, big) {
+  if (length >= ${fullLength}) return { length,\n${literal} };
+  const o = { length };\n${guarded}\nreturn o; };`)(values, wide, STATES, CA_STATES, flags, U64_MAX) as (length: number, big: boolean) => TcpInfo<number | bigint>;
 
 /** Whether this platform has TCP_INFO decoding (Linux). */
 export const hasTcpInfo = typeof binding.getTcpInfo === 'function';
 
 /** Reads TCP_INFO on an fd (internal: fd resolution and errors live in the caller). */
 export function readTcpInfo(fd: number, bigint: boolean): TcpInfo<number | bigint> {
-  const length = binding.getTcpInfo!(fd, values, wide);
+  const length = binding.getTcpInfo!(fd);
   return build(length, bigint);
 }
 
@@ -246,6 +254,6 @@ export function decodeTcpInfo(buffer: ArrayBufferView, options?: { bigint?: fals
 export function decodeTcpInfo(buffer: ArrayBufferView, options: { bigint: true }): TcpInfo<bigint>;
 export function decodeTcpInfo(buffer: ArrayBufferView, options: TcpInfoOptionsArg = {}): TcpInfo<number | bigint> {
   if (!hasTcpInfo) throw new Error(`decodeTcpInfo: struct tcp_info is Linux-only (this is ${process.platform})`);
-  const length = binding.decodeTcpInfo!(buffer, values, wide);
+  const length = binding.decodeTcpInfo!(buffer);
   return build(length, options.bigint === true);
 }

@@ -1,0 +1,69 @@
+/* The C floor: the same syscalls sockopt makes, in a plain loop, on a connected
+ * loopback TCP socket. Usage: floor ITERATIONS SPEC...
+ *   g:LEVEL:OPT:LEN   getsockopt with a LEN-byte buffer
+ *   s:LEVEL:OPT       setsockopt of an int, alternating 0/1
+ *   name / peer       getsockname / getpeername
+ * Prints one JSON object: { "SPEC": ns per call, ... }. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+int main(int argc, char** argv) {
+  if (argc < 3) return 2;
+  long n = atol(argv[1]);
+  int l = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t al = sizeof a;
+  if (bind(l, (struct sockaddr*)&a, sizeof a) || listen(l, 1) || getsockname(l, (struct sockaddr*)&a, &al)) return 1;
+  int c = socket(AF_INET, SOCK_STREAM, 0);
+  if (connect(c, (struct sockaddr*)&a, sizeof a)) return 1;
+  int peer = accept(l, NULL, NULL);
+  unsigned char buf[1024];
+  printf("{");
+  for (int i = 2; i < argc; i++) {
+    char kind;
+    int level = 0, opt = 0, len = 0;
+    const char* spec = argv[i];
+    double t0 = now_ns();
+    if (strcmp(spec, "name") == 0 || strcmp(spec, "peer") == 0) {
+      int p = spec[0] == 'p';
+      for (long k = 0; k < n; k++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        if (p) getpeername(c, (struct sockaddr*)&ss, &sl); else getsockname(c, (struct sockaddr*)&ss, &sl);
+      }
+    } else if (sscanf(spec, "%c:%d:%d:%d", &kind, &level, &opt, &len) >= 3 && kind == 'g') {
+      for (long k = 0; k < n; k++) {
+        socklen_t sl = (socklen_t)len;
+        getsockopt(c, level, opt, buf, &sl);
+      }
+    } else if (kind == 's') {
+      for (long k = 0; k < n; k++) {
+        int v = (int)(k & 1);
+        setsockopt(c, level, opt, &v, sizeof v);
+      }
+    } else {
+      return 2;
+    }
+    double ns = (now_ns() - t0) / n;
+    printf("%s\"%s\": %.1f", i > 2 ? ", " : "", spec, ns);
+  }
+  printf("}\n");
+  close(c); close(peer); close(l);
+  return 0;
+}
