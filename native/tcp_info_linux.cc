@@ -146,7 +146,7 @@ constexpr size_t kFieldCount = kHeaderCount TCP_INFO_FIELDS(COUNT_FIELD);
 void Fill(const uint8_t* bytes, size_t len, double* values, uint64_t* wide) {
   TcpInfo ti;
   std::memset(&ti, 0, sizeof ti);
-  std::memcpy(&ti, bytes, len < sizeof ti ? len : sizeof ti);
+  if (len > 0) std::memcpy(&ti, bytes, len < sizeof ti ? len : sizeof ti);  // an empty view may have no data pointer
   for (size_t i = 0; i < kFieldCount; i++) values[i] = __builtin_nan("");
   if (len >= 8) {
     const double header[] = {double(ti.state),      double(ti.ca_state),   double(ti.retransmits),

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# npm run test:asan — the whole vitest suite against an addon built with
+# -fsanitize=address,undefined. Node itself is not instrumented, so the ASan runtime
+# is preloaded; Node's own allocations are not leak-checked (detect_leaks=0), and any
+# ASan or UBSan report fails the run. The normal build is restored afterwards.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export npm_config_nodedir="${npm_config_nodedir:-/usr}"
+san="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+trap 'npx node-gyp rebuild >/dev/null 2>&1' EXIT
+CFLAGS="$san" CXXFLAGS="$san" LDFLAGS="$san" npx node-gyp rebuild >/dev/null 2>&1 || { echo "ASan build failed"; exit 1; }
+ldd build/Release/sockopt.node | grep -q libasan || { echo "the build is not instrumented"; exit 1; }
+log=$(mktemp)
+LD_PRELOAD="$(gcc -print-file-name=libasan.so)" \
+ASAN_OPTIONS="detect_leaks=0:verify_asan_link_order=0:abort_on_error=1:quarantine_size_mb=0:thread_local_quarantine_size_kb=0" \
+UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+  npx vitest run --reporter=dot --reporter=json --outputFile=.cache/vitest-asan.json "$@" > "$log" 2>&1
+status=$?
+# Reports go to the forks' stderr, which vitest passes through into the log.
+reports=$(grep -cE 'ERROR: AddressSanitizer|runtime error:' "$log")
+grep -E -A12 'ERROR: AddressSanitizer|runtime error:' "$log" | head -40
+counts=$(node -e 'try { const r = require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests) } catch { console.log("0 1") }' "$root/.cache/vitest-asan.json")
+set -- $counts
+echo "sanitizer reports: $reports"
+[ "$reports" -eq 0 ] || status=1
+[ "$status" -eq 0 ] || tail -30 "$log"
+rm -f "$log"
+echo "$1 passed, $(( $2 + (reports > 0 ? 1 : 0) )) failed"
+exit $status
