@@ -12,9 +12,9 @@ namespace sockopt {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   napi_value fn;
-  napi_create_function(env, "getInt", NAPI_AUTO_LENGTH, FastGetInt, nullptr, &fn);
+  napi_create_function(env, "getInt", NAPI_AUTO_LENGTH, GetInt, nullptr, &fn);
   exports.Set("getInt", fn);
-  napi_create_function(env, "setInt", NAPI_AUTO_LENGTH, FastSetInt, nullptr, &fn);
+  napi_create_function(env, "setInt", NAPI_AUTO_LENGTH, SetInt, nullptr, &fn);
   exports.Set("setInt", fn);
   exports.Set("getTimeval", Napi::Function::New(env, GetTimeval, "getTimeval"));
   exports.Set("setTimeval", Napi::Function::New(env, SetTimeval, "setTimeval"));

@@ -34,20 +34,22 @@ void ThrowSystemError(Napi::Env env, int err, const char* syscall) {
   ThrowWithCode(e, code);
 }
 
-bool ReadInt32(const Napi::CallbackInfo& info, size_t i, const char* name, int32_t* out) {
-  // One N-API call on the hot path: napi_get_value_double both type-checks and reads.
+bool ReadInt32Value(napi_env env, napi_value v, const char* name, int32_t* out) {
   double d;
-  napi_status status = napi_get_value_double(info.Env(), info[i], &d);
-  if (status != napi_ok) {
-    ThrowTypeError(info.Env(), (std::string("The \"") + name + "\" argument must be of type number").c_str());
+  if (napi_get_value_double(env, v, &d) != napi_ok) {
+    ThrowTypeError(Napi::Env(env), (std::string("The \"") + name + "\" argument must be of type number").c_str());
     return false;
   }
   if (!(d >= INT32_MIN && d <= INT32_MAX) || std::trunc(d) != d) {
-    ThrowRangeError(info.Env(), (std::string("The \"") + name + "\" argument must be an integer >= -2^31 and < 2^31").c_str());
+    ThrowRangeError(Napi::Env(env), (std::string("The \"") + name + "\" argument must be an integer >= -2^31 and < 2^31").c_str());
     return false;
   }
   *out = static_cast<int32_t>(d);
   return true;
+}
+
+bool ReadInt32(const Napi::CallbackInfo& info, size_t i, const char* name, int32_t* out) {
+  return ReadInt32Value(info.Env(), info[i], name, out);
 }
 
 bool ReadTarget(const Napi::CallbackInfo& info, Target* out) {

@@ -20,5 +20,7 @@ struct Target {
 };
 bool ReadTarget(const Napi::CallbackInfo& info, Target* out);
 bool ReadInt32(const Napi::CallbackInfo& info, size_t i, const char* name, int32_t* out);
+// The same on a raw napi_value: one napi_get_value_double both type-checks and reads.
+bool ReadInt32Value(napi_env env, napi_value v, const char* name, int32_t* out);
 
 }  // namespace sockopt

@@ -64,20 +64,6 @@ namespace {
 
 // The hottest calls skip node-addon-api's CallbackInfo and read their three or four
 // int arguments with one napi_get_value_double each (which type-checks too).
-bool FastInt32(napi_env env, napi_value v, const char* name, int32_t* out) {
-  double d;
-  if (napi_get_value_double(env, v, &d) != napi_ok) {
-    ThrowTypeError(Napi::Env(env), (std::string("The \"") + name + "\" argument must be of type number").c_str());
-    return false;
-  }
-  if (!(d >= INT32_MIN && d <= INT32_MAX) || std::trunc(d) != d) {
-    ThrowRangeError(Napi::Env(env), (std::string("The \"") + name + "\" argument must be an integer >= -2^31 and < 2^31").c_str());
-    return false;
-  }
-  *out = static_cast<int32_t>(d);
-  return true;
-}
-
 bool FastArgs(napi_env env, napi_callback_info cbinfo, size_t want, int32_t* out) {
   static const char* const kNames[] = {"fd", "level", "optname", "value"};
   napi_value argv[4];
@@ -86,7 +72,7 @@ bool FastArgs(napi_env env, napi_callback_info cbinfo, size_t want, int32_t* out
   napi_value undef;
   napi_get_undefined(env, &undef);
   for (size_t i = 0; i < want; i++) {
-    if (!FastInt32(env, i < argc ? argv[i] : undef, kNames[i], &out[i])) return false;
+    if (!ReadInt32Value(env, i < argc ? argv[i] : undef, kNames[i], &out[i])) return false;
   }
   if (out[0] < 0) {
     ThrowRangeError(Napi::Env(env), "The \"fd\" argument must be >= 0");
@@ -97,7 +83,7 @@ bool FastArgs(napi_env env, napi_callback_info cbinfo, size_t want, int32_t* out
 
 }  // namespace
 
-napi_value FastGetInt(napi_env env, napi_callback_info cbinfo) {
+napi_value GetInt(napi_env env, napi_callback_info cbinfo) {
   int32_t a[3];
   if (!FastArgs(env, cbinfo, 3, a)) return nullptr;
   int value = 0;
@@ -113,32 +99,13 @@ napi_value FastGetInt(napi_env env, napi_callback_info cbinfo) {
   return result;
 }
 
-napi_value FastSetInt(napi_env env, napi_callback_info cbinfo) {
+napi_value SetInt(napi_env env, napi_callback_info cbinfo) {
   int32_t a[4];
   if (!FastArgs(env, cbinfo, 4, a)) return nullptr;
   int v = a[3];
   int err = SysSet(a[0], a[1], a[2], &v, sizeof v);
   if (err != 0) ThrowSystemError(Napi::Env(env), err, "setsockopt");
   return nullptr;
-}
-
-Napi::Value GetInt(const Napi::CallbackInfo& info) {
-  Target t;
-  if (!ReadTarget(info, &t)) return Napi::Value();
-  int value = 0;
-  uint32_t len = sizeof value;
-  if (!Get(info, t, &value, &len)) return Napi::Value();
-  // A few IPv4 options (IP_MULTICAST_TTL/LOOP on some systems) answer with one byte.
-  if (len == 1) value = *reinterpret_cast<unsigned char*>(&value);
-  return Napi::Number::New(info.Env(), value);
-}
-
-Napi::Value SetInt(const Napi::CallbackInfo& info) {
-  Target t;
-  int32_t value;
-  if (!ReadTarget(info, &t) || !ReadInt32(info, 3, "value", &value)) return Napi::Value();
-  int v = value;
-  return Set(info, t, &v, sizeof v);
 }
 
 // Timeouts: milliseconds in JS, struct timeval in the kernel; 0 means "off" and reads as null.

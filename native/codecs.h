@@ -5,11 +5,9 @@
 
 namespace sockopt {
 
-// Raw N-API versions of getInt/setInt (the exported ones): no wrapper objects on the hot path.
-napi_value FastGetInt(napi_env env, napi_callback_info cbinfo);
-napi_value FastSetInt(napi_env env, napi_callback_info cbinfo);
-Napi::Value GetInt(const Napi::CallbackInfo& info);
-Napi::Value SetInt(const Napi::CallbackInfo& info);
+// getInt/setInt are the hot path: raw N-API callbacks, no wrapper objects.
+napi_value GetInt(napi_env env, napi_callback_info cbinfo);
+napi_value SetInt(napi_env env, napi_callback_info cbinfo);
 Napi::Value GetTimeval(const Napi::CallbackInfo& info);
 Napi::Value SetTimeval(const Napi::CallbackInfo& info);
 Napi::Value GetLinger(const Napi::CallbackInfo& info);
