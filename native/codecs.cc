@@ -58,10 +58,6 @@ bool ReadNullableNonNegative(const Napi::CallbackInfo& info, const char* name, d
   return true;
 }
 
-}  // namespace
-
-namespace {
-
 // The hottest calls skip node-addon-api's CallbackInfo and read their three or four
 // int arguments with one napi_get_value_double each (which type-checks too).
 bool FastArgs(napi_env env, napi_callback_info cbinfo, size_t want, int32_t* out) {
