@@ -1,5 +1,6 @@
 // The README's option table is generated from the registry; they must agree.
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { registry } from '../src/registry';
@@ -15,6 +16,21 @@ describe('README', () => {
 
   it('option table matches the registry (regenerate with `npm run docs`)', () => {
     expect(splice(readme, render(registry))).toBe(readme);
+  });
+
+  it('the first example runs as written and prints what it says', () => {
+    const example = /```js\n([\s\S]*?)```/.exec(readme)![1]!;
+    const file = join(__dirname, '..', `.readme-example-${process.pid}.js`); // in the package, so require('sockopt') resolves to itself
+    writeFileSync(file, example);
+    try {
+      const out = execFileSync(process.execPath, [file], { encoding: 'utf8', timeout: 10_000 }).trim();
+      const available = readFileSync('/proc/sys/net/ipv4/tcp_available_congestion_control', 'utf8').trim().split(/\s+/);
+      const [uto, cc] = out.split(' ');
+      expect(uto).toBe('30000');
+      expect(available).toContain(cc);
+    } finally {
+      rmSync(file, { force: true });
+    }
   });
 
   it('lists every registry option exactly once', () => {
