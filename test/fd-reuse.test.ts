@@ -37,6 +37,9 @@ describe('fd reuse', () => {
       old = fresh;
     }
     old.destroy();
-    expect({ reused, closedErrors, wrongWrites }).toEqual({ reused: CYCLES, closedErrors: CYCLES, wrongWrites: 0 });
+    expect({ closedErrors, wrongWrites }).toEqual({ closedErrors: CYCLES, wrongWrites: 0 });
+    // Node or libuv may open an fd of their own between two cycles now and then; the
+    // number is still reused in nearly every cycle, which is what makes this test bite.
+    expect(reused).toBeGreaterThanOrEqual(CYCLES * 0.99);
   });
 });

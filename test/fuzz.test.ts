@@ -37,9 +37,19 @@ beforeAll(async () => {
   closedNumber = scratch; // free now; anything may reuse it later, so only gets go there
   inertFds = [file, closedNumber, 2 ** 20];
 });
-afterAll(async () => {
-  await v4.close();
-  await v6.close();
+afterAll(() => {
+  // The fuzzer may have left any option on our sockets (SO_LINGER, TCP_REPAIR, …):
+  // turn lingering off so closing never waits, and do not wait for close callbacks.
+  for (const fd of ownFds) {
+    try {
+      binding.setLinger(fd, 1, 13, null);
+    } catch {
+      /* some of them are listeners or unix sockets: nothing to undo */
+    }
+  }
+  for (const s of [v4.client, v4.accepted, v6.client, v6.accepted]) s.destroy();
+  v4.server.close();
+  v6.server.close();
   server.close();
   udp.close();
   unixClient.destroy();
@@ -75,7 +85,7 @@ const nativeNames = ['getInt', 'setInt', 'getTimeval', 'setTimeval', 'getLinger'
 const optionNames = Object.keys(options) as OptionName[];
 
 describe('fuzz', () => {
-  it('native getters with arbitrary arguments on every kind of fd: coded errors, never a crash', () => {
+  it('native getters with arbitrary arguments on every kind of fd: coded errors, never a crash', { timeout: 120_000 }, () => {
     const getters = nativeNames.filter((n) => n.startsWith('get') || n === 'sockName' || n === 'decodeTcpInfo');
     fc.assert(
       fc.property(fc.constantFrom(...getters), fc.oneof(fc.constantFrom(...ownFds, ...inertFds, resolveFd(udp)), anything), anything, anything, anything, (fn, fd, a, b, c) => {
@@ -85,7 +95,7 @@ describe('fuzz', () => {
     );
   });
 
-  it('native getters with plausible levels and option numbers: every result is a number, bigint, string, null, Buffer or object', () => {
+  it('native getters with plausible levels and option numbers: every result is a number, bigint, string, null, Buffer or object', { timeout: 120_000 }, () => {
     fc.assert(
       fc.property(fc.constantFrom(...ownFds, ...inertFds), fc.constantFrom(0, 1, 6, 17, 41, 0xffff), fc.integer({ min: -2, max: 80 }), fc.integer({ min: 0, max: 70000 }), (fd, level, opt, len) => {
         coded(() => binding.getInt(fd, level, opt));
@@ -97,7 +107,7 @@ describe('fuzz', () => {
     );
   });
 
-  it('native setters on our own sockets with arbitrary values: coded errors, never a crash', () => {
+  it('native setters on our own sockets with arbitrary values: coded errors, never a crash', { timeout: 120_000 }, () => {
     const setters = ['setInt', 'setTimeval', 'setLinger', 'setString', 'setBuffer'] as const;
     fc.assert(
       fc.property(fc.constantFrom(...setters), fc.constantFrom(...ownFds), fc.constantFrom(0, 1, 6, 41), fc.integer({ min: 0, max: 80 }), anything, (fn, fd, level, opt, value) => {
@@ -109,7 +119,7 @@ describe('fuzz', () => {
     );
   });
 
-  it('public API: every registry option with random values on sockets of every family; reads agree with the raw bytes', () => {
+  it('public API: every registry option with random values on sockets of every family; reads agree with the raw bytes', { timeout: 120_000 }, () => {
     const targets = () => [v4.client, v6.accepted, server, udp, unixClient] as const;
     fc.assert(
       fc.property(fc.constantFrom(...optionNames), fc.integer({ min: 0, max: 4 }), anything, fc.integer({ min: -1, max: 70_000 }), (name, which, value, n) => {
@@ -140,7 +150,7 @@ describe('fuzz', () => {
     );
   });
 
-  it('socket objects and non-sockets of every shape as the first argument', () => {
+  it('socket objects and non-sockets of every shape as the first argument', { timeout: 120_000 }, () => {
     const shapes = fc.oneof(anything, fc.constantFrom(new net.Socket(), net.createServer(), dgram.createSocket('udp4'), { socket: null }, { socket: 5 }, { fd: () => 3 }, process.stdin));
     fc.assert(
       fc.property(shapes, fc.constantFrom(...optionNames, 'NOPE', ''), (sock, name) => {
@@ -152,7 +162,7 @@ describe('fuzz', () => {
     );
   });
 
-  it('decodeTcpInfo on buffers of every length up to 64 KiB', () => {
+  it('decodeTcpInfo on buffers of every length up to 64 KiB', { timeout: 120_000 }, () => {
     fc.assert(
       fc.property(fc.oneof(fc.uint8Array({ maxLength: 400 }), fc.constant(new Uint8Array(65536))), (bytes) => {
         const r = coded(() => decodeTcpInfo(bytes)) as { length?: number };

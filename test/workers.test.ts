@@ -44,6 +44,8 @@ describe('worker_threads', () => {
     const before = process.memoryUsage().rss;
     for (let i = 0; i < 24; i++) await Promise.all([runWorker(1), runWorker(2)]);
     const growth = process.memoryUsage().rss - before;
-    expect(growth).toBeLessThan(24 * 1024 * 1024); // 48 worker lifetimes; a leaked isolate would be ~10 MB each
+    // 48 worker lifetimes; a leaked isolate would be ~10 MB each (~480 MB). The bound
+    // leaves room for allocator noise, which is larger under the ASan runtime.
+    expect(growth).toBeLessThan(64 * 1024 * 1024);
   });
 });
