@@ -147,7 +147,10 @@ void Fill(const uint8_t* bytes, size_t len, double* values, uint64_t* wide) {
   TcpInfo ti;
   std::memset(&ti, 0, sizeof ti);
   if (len > 0) std::memcpy(&ti, bytes, len < sizeof ti ? len : sizeof ti);  // an empty view may have no data pointer
-  for (size_t i = 0; i < kFieldCount; i++) values[i] = __builtin_nan("");
+  // NaN marks "not covered": only needed when the reply is shorter than this struct.
+  if (len < sizeof ti) {
+    for (size_t i = 0; i < kFieldCount; i++) values[i] = __builtin_nan("");
+  }
   if (len >= 8) {
     const double header[] = {double(ti.state),      double(ti.ca_state),   double(ti.retransmits),
                              double(ti.probes),     double(ti.backoff),    double(ti.options),

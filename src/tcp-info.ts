@@ -194,7 +194,14 @@ binding.setTcpInfoOutput?.(values, wide);
 const U64_MAX = 2n ** 64n - 1n;
 const INFINITE_SSTHRESH = 0x7fffffff;
 
+// One frozen object per bit pattern (there are 256), shared by every reply.
+const flagObjects: TcpInfoOptions[] = Array.from({ length: 256 }, (_, bits) => Object.freeze(decodeFlags(bits)));
+
 function flags(bits: number): TcpInfoOptions {
+  return flagObjects[bits & 0xff]!;
+}
+
+function decodeFlags(bits: number): TcpInfoOptions {
   return {
     timestamps: (bits & 1) !== 0,
     sack: (bits & 2) !== 0,
@@ -212,15 +219,16 @@ function flags(bits: number): TcpInfoOptions {
 // straight-line code instead of a keyed loop: for the usual full-length reply a single
 // object literal (V8 clones its boilerplate), otherwise one guarded store per field
 // (the native side wrote NaN for fields the kernel's length did not cover).
+let big = false; // which of the two builders is being generated
 const expr = (name: string, i: number, is64: boolean): string =>
-  special[name]?.(i) ?? (is64 ? `big ? w[${i}] : v[${i}]` : `v[${i}]`);
+  special[name]?.(i) ?? (is64 && big ? `w[${i}]` : `v[${i}]`);
 const special: Record<string, (i: number) => string> = {
   caState: (i) => `CA[v[${i}]] ?? 'unknown'`,
   options: (i) => `F(v[${i}])`,
   deliveryRateAppLimited: (i) => `v[${i}] === 1`,
   sndSsthresh: (i) => `v[${i}] >= ${INFINITE_SSTHRESH} ? null : v[${i}]`,
-  pacingRate: (i) => `w[${i}] === MAX ? null : big ? w[${i}] : v[${i}]`,
-  maxPacingRate: (i) => `w[${i}] === MAX ? null : big ? w[${i}] : v[${i}]`,
+  pacingRate: (i) => `w[${i}] === MAX ? null : ${big ? 'w' : 'v'}[${i}]`,
+  maxPacingRate: (i) => `w[${i}] === MAX ? null : ${big ? 'w' : 'v'}[${i}]`,
 };
 const props = (name: string, i: number, is64: boolean): string[] =>
   name === 'state'
@@ -229,13 +237,19 @@ const props = (name: string, i: number, is64: boolean): string[] =>
       ? [`caState: ${expr(name, i, is64)}`, `caStateCode: v[${i}]`]
       : [`${name}: ${expr(name, i, is64)}`];
 const fullLength = Math.max(0, ...tcpInfoFields.map(([, , , end]) => end));
-const literal = tcpInfoFields.flatMap(([name, , , , is64], i) => props(name, i, is64)).join(',\n');
-const guarded = tcpInfoFields
-  .map(([name, , , , is64], i) => `if (v[${i}] === v[${i}]) { ${props(name, i, is64).map((p) => `o.${p.replace(': ', ' = ')};`).join(' ')} }`)
-  .join('\n');
-const build = new Function('v', 'w', 'S', 'CA', 'F', 'MAX', `return function build(length, big) {
+function generate(bigint: boolean): (length: number) => TcpInfo<number | bigint> {
+  big = bigint;
+  const literal = tcpInfoFields.flatMap(([name, , , , is64], i) => props(name, i, is64)).join(',\n');
+  const guarded = tcpInfoFields
+    .map(([name, , , , is64], i) => `if (v[${i}] === v[${i}]) { ${props(name, i, is64).map((p) => `o.${p.replace(': ', ' = ')};`).join(' ')} }`)
+    .join('\n');
+  return new Function('v', 'w', 'S', 'CA', 'F', 'MAX', `return function build(length) {
   if (length >= ${fullLength}) return { length,\n${literal} };
-  const o = { length };\n${guarded}\nreturn o; };`)(values, wide, STATES, CA_STATES, flags, U64_MAX) as (length: number, big: boolean) => TcpInfo<number | bigint>;
+  const o = { length };\n${guarded}\nreturn o; };`)(values, wide, STATES, CA_STATES, flags, U64_MAX);
+}
+const buildNumber = generate(false);
+const buildBigint = generate(true);
+const build = (length: number, bigint: boolean) => (bigint ? buildBigint(length) : buildNumber(length));
 
 /** Whether this platform has TCP_INFO decoding (Linux). */
 export const hasTcpInfo = typeof binding.getTcpInfo === 'function';
