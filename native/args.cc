@@ -52,14 +52,18 @@ bool ReadInt32(const Napi::CallbackInfo& info, size_t i, const char* name, int32
   return ReadInt32Value(info.Env(), info[i], name, out);
 }
 
-bool ReadTarget(const Napi::CallbackInfo& info, Target* out) {
-  int32_t fd, level, optname;
-  if (!ReadInt32(info, 0, "fd", &fd) || !ReadInt32(info, 1, "level", &level) ||
-      !ReadInt32(info, 2, "optname", &optname)) {
+bool ReadFd(const Napi::CallbackInfo& info, size_t i, int32_t* out) {
+  if (!ReadInt32(info, i, "fd", out)) return false;
+  if (*out < 0) {
+    ThrowRangeError(info.Env(), "The \"fd\" argument must be >= 0");
     return false;
   }
-  if (fd < 0) {
-    ThrowRangeError(info.Env(), "The \"fd\" argument must be >= 0");
+  return true;
+}
+
+bool ReadTarget(const Napi::CallbackInfo& info, Target* out) {
+  int32_t fd, level, optname;
+  if (!ReadFd(info, 0, &fd) || !ReadInt32(info, 1, "level", &level) || !ReadInt32(info, 2, "optname", &optname)) {
     return false;
   }
   *out = {fd, level, optname};

@@ -19,6 +19,8 @@ struct Target {
   int optname;
 };
 bool ReadTarget(const Napi::CallbackInfo& info, Target* out);
+// An fd argument: an int32 >= 0.
+bool ReadFd(const Napi::CallbackInfo& info, size_t i, int32_t* out);
 bool ReadInt32(const Napi::CallbackInfo& info, size_t i, const char* name, int32_t* out);
 // The same on a raw napi_value: one napi_get_value_double both type-checks and reads.
 bool ReadInt32Value(napi_env env, napi_value v, const char* name, int32_t* out);

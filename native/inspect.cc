@@ -20,11 +20,7 @@ namespace {
 // One crossing for the many int-sized options a snapshot reads.
 Napi::Value GetIntBatch(const Napi::CallbackInfo& info) {
   int32_t fd;
-  if (!ReadInt32(info, 0, "fd", &fd)) return Napi::Value();
-  if (fd < 0) {
-    ThrowRangeError(info.Env(), "The \"fd\" argument must be >= 0");
-    return Napi::Value();
-  }
+  if (!ReadFd(info, 0, &fd)) return Napi::Value();
   if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
       !info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
     ThrowTypeError(info.Env(), "specs and out must be Int32Arrays");
@@ -52,11 +48,7 @@ Napi::Value GetIntBatch(const Napi::CallbackInfo& info) {
 // getPeerCred(fd) → { pid, uid, gid } of the process at the other end of a unix socket.
 Napi::Value GetPeerCred(const Napi::CallbackInfo& info) {
   int32_t fd;
-  if (!ReadInt32(info, 0, "fd", &fd)) return Napi::Value();
-  if (fd < 0) {
-    ThrowRangeError(info.Env(), "The \"fd\" argument must be >= 0");
-    return Napi::Value();
-  }
+  if (!ReadFd(info, 0, &fd)) return Napi::Value();
   struct ucred cred;
   std::memset(&cred, 0, sizeof cred);
   uint32_t len = sizeof cred;
@@ -77,11 +69,7 @@ Napi::Value GetPeerCred(const Napi::CallbackInfo& info) {
 // sockName(fd, peer) → { family, address, port } or { family: 'unix', path }, or null if unconnected.
 Napi::Value SockName(const Napi::CallbackInfo& info) {
   int32_t fd;
-  if (!ReadInt32(info, 0, "fd", &fd)) return Napi::Value();
-  if (fd < 0) {
-    ThrowRangeError(info.Env(), "The \"fd\" argument must be >= 0");
-    return Napi::Value();
-  }
+  if (!ReadFd(info, 0, &fd)) return Napi::Value();
   bool peer = info[1].ToBoolean();
   struct sockaddr_storage ss;
   std::memset(&ss, 0, sizeof ss);

@@ -212,11 +212,7 @@ Napi::Value SetTcpInfoOutput(const Napi::CallbackInfo& info) {
 // getTcpInfo(fd) → bytes the kernel returned; the fields are in the registered arrays.
 Napi::Value GetTcpInfo(const Napi::CallbackInfo& info) {
   int32_t fd;
-  if (!ReadInt32(info, 0, "fd", &fd)) return Napi::Value();
-  if (fd < 0) {
-    ThrowRangeError(info.Env(), "The \"fd\" argument must be >= 0");
-    return Napi::Value();
-  }
+  if (!ReadFd(info, 0, &fd)) return Napi::Value();
   TcpInfoOutput* out = Output(info);
   if (out == nullptr) return Napi::Value();
   uint8_t buf[sizeof(TcpInfo) + 64];  // room for fields newer than this build
