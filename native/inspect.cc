@@ -66,6 +66,14 @@ Napi::Value GetPeerCred(const Napi::CallbackInfo& info) {
 #endif
 
 #ifndef _WIN32
+void SetInet(Napi::Object o, const char* name, int family, const void* addr, uint16_t netPort) {
+  char text[INET6_ADDRSTRLEN] = {0};
+  inet_ntop(family, addr, text, sizeof text);
+  o.Set("family", name);
+  o.Set("address", text);
+  o.Set("port", ntohs(netPort));
+}
+
 // sockName(fd, peer) → { family, address, port } or { family: 'unix', path }, or null if unconnected.
 Napi::Value SockName(const Napi::CallbackInfo& info) {
   int32_t fd;
@@ -83,19 +91,12 @@ Napi::Value SockName(const Napi::CallbackInfo& info) {
     return Napi::Value();
   }
   Napi::Object o = Napi::Object::New(env);
-  char text[INET6_ADDRSTRLEN] = {0};
   if (ss.ss_family == AF_INET) {
     auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-    inet_ntop(AF_INET, &a->sin_addr, text, sizeof text);
-    o.Set("family", "IPv4");
-    o.Set("address", text);
-    o.Set("port", ntohs(a->sin_port));
+    SetInet(o, "IPv4", AF_INET, &a->sin_addr, a->sin_port);
   } else if (ss.ss_family == AF_INET6) {
     auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-    inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof text);
-    o.Set("family", "IPv6");
-    o.Set("address", text);
-    o.Set("port", ntohs(a->sin6_port));
+    SetInet(o, "IPv6", AF_INET6, &a->sin6_addr, a->sin6_port);
   } else if (ss.ss_family == AF_UNIX) {
     auto* a = reinterpret_cast<sockaddr_un*>(&ss);
     size_t max = len > offsetof(sockaddr_un, sun_path) ? len - offsetof(sockaddr_un, sun_path) : 0;

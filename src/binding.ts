@@ -1,5 +1,5 @@
 // The one place that loads the addon and types its native surface.
-// Every function takes (fd, level, optname, …) and performs exactly one syscall;
+// The option calls take (fd, level, optname, …) and make exactly one syscall;
 // validation of names, units and ranges happens in TypeScript before the call.
 import { join } from 'node:path';
 

@@ -66,6 +66,7 @@ const batched = readable.filter((n) => INT_KINDS.has(options[n].kind));
 const others = readable.filter((n) => !INT_KINDS.has(options[n].kind));
 const specs = new Int32Array(batched.flatMap((n) => [options[n].levelNumber!, options[n].optname!]));
 const out = new Int32Array(batched.length * 2);
+const DOMAIN_SLOT = batched.indexOf('SO_DOMAIN'); // -1 where the platform lacks SO_DOMAIN
 
 const C = binding.constants;
 const FAMILIES: Record<number, string> = { [C.AF_INET!]: 'IPv4', [C.AF_INET6!]: 'IPv6', [C.AF_UNIX!]: 'unix' };
@@ -94,7 +95,7 @@ export function snapshot(socket: SocketLike): Snapshot {
     const kind = options[name].kind;
     put(name, kind === 'bool' ? v !== 0 : kind === 'uint' ? v >>> 0 : v);
   }
-  const unix = out[2 * batched.indexOf('SO_DOMAIN')] === C.AF_UNIX && batched.includes('SO_DOMAIN');
+  const unix = DOMAIN_SLOT >= 0 && out[2 * DOMAIN_SLOT + 1] === 0 && out[2 * DOMAIN_SLOT] === C.AF_UNIX;
   for (const name of others) {
     if (name === 'SO_PEERCRED' && !unix) continue; // meaningful on unix-domain sockets only
     try {

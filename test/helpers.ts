@@ -17,6 +17,12 @@ export interface TcpPair {
 }
 
 /** A connected TCP pair on loopback (v4 or v6). */
+/** Destroys the sockets and resolves once the server has closed. */
+function closeAll(server: net.Server, ...sockets: net.Socket[]): Promise<void> {
+  for (const s of sockets) s.destroy();
+  return new Promise<void>((r) => server.close(() => r()));
+}
+
 export async function tcpPair(family: 4 | 6 = 4): Promise<TcpPair> {
   const host = family === 4 ? '127.0.0.1' : '::1';
   const server = net.createServer();
@@ -31,11 +37,7 @@ export async function tcpPair(family: 4 | 6 = 4): Promise<TcpPair> {
     server,
     client,
     accepted,
-    async close() {
-      client.destroy();
-      accepted.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
+    close: () => closeAll(server, client, accepted),
   };
 }
 
@@ -69,11 +71,7 @@ export async function tlsPair(): Promise<{ server: tls.Server; client: tls.TLSSo
     server,
     client,
     accepted,
-    async close() {
-      client.destroy();
-      accepted.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
+    close: () => closeAll(server, client, accepted),
   };
 }
 
