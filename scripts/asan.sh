@@ -10,7 +10,13 @@ export npm_config_nodedir="${npm_config_nodedir:-/usr}"
 san="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
 trap 'npx node-gyp rebuild >/dev/null 2>&1' EXIT
 CFLAGS="$san" CXXFLAGS="$san" LDFLAGS="$san" npx node-gyp rebuild >/dev/null 2>&1 || { echo "ASan build failed"; exit 1; }
-ldd build/Release/sockopt.node | grep -q libasan || { echo "the build is not instrumented"; exit 1; }
+# Read the whole listing before matching: `ldd | grep -q` under pipefail fails at random
+# when grep exits early and ldd dies of SIGPIPE (seen in CI on a loaded 2-core machine).
+needed=$(readelf -d build/Release/sockopt.node)
+case "$needed" in
+  *libasan*) ;;
+  *) echo "the build is not instrumented (no libasan in its NEEDED entries):"; echo "$needed" | grep NEEDED; exit 1 ;;
+esac
 log=$(mktemp)
 LD_PRELOAD="$(gcc -print-file-name=libasan.so)" \
 ASAN_OPTIONS="detect_leaks=0:verify_asan_link_order=0:abort_on_error=1:quarantine_size_mb=0:thread_local_quarantine_size_kb=0" \

@@ -23,6 +23,7 @@ out=prebuilds/linux-x64/sockopt.musl.node
 ls -l "$out"; file "$out"
 needed=$(readelf -d "$out" | awk '/NEEDED/ { print $5 }' | tr -d '[]' | tr '\n' ' ')
 echo "NEEDED: $needed"
-if readelf -V "$out" | grep -q GLIBC_; then echo "FAIL: glibc symbol versions present"; exit 1; fi
+versions=$(readelf -V "$out")  # whole output first: grep -q in a pipe under pipefail can SIGPIPE readelf
+if grep -q GLIBC_ <<<"$versions"; then echo "FAIL: glibc symbol versions present"; exit 1; fi
 case " $needed " in *libc.so.6*|*libstdc++*|*libm.so.6*) echo "FAIL: glibc libraries needed"; exit 1 ;; esac
 echo "musl-only: no glibc library and no GLIBC_ symbol version (libc++ is linked in statically by zig)"
