@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bindDgram, connect, connectTLS, constants as C, createServer, getsockopt, listen } from '../src/index';
-import { fdOf, fixtures, listeningServer, oracle, tlsCredentials } from './helpers';
+import { fdOf, figure, fixtures, listeningServer, oracle, tlsCredentials } from './helpers';
 import { join } from 'node:path';
 
 const openFds = () => readdirSync('/proc/self/fd').length;
@@ -55,6 +55,7 @@ describe('connect() with sockopts', () => {
     expect(getsockopt(socket, 'TCP_SYNCNT')).toBe(1);
     const err = await errorOf(socket);
     const ms = performance.now() - start;
+    figure('TCP_SYNCNT 1 to a silent peer', `${err.code} after ${Math.round(ms)} ms`);
     expect(err.code).toBe('ETIMEDOUT');
     expect(ms).toBeGreaterThan(2_500); // SYN, retry after 1 s, give up 2 s later
     expect(ms).toBeLessThan(8_000);
@@ -172,6 +173,7 @@ describe('listen() / createServer() / bindDgram() with sockopts', () => {
       const c = net.connect(port, '127.0.0.1');
       await once(c, 'close');
     }
+    figure('SO_REUSEPORT connections per server (of 40)', counts);
     expect(counts[0]! + counts[1]!).toBe(40);
     expect(counts[0]).toBeGreaterThan(0);
     expect(counts[1]).toBeGreaterThan(0);

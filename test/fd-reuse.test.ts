@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { binding } from '../src/binding';
 import { getsockopt, setsockopt } from '../src/index';
+import { figure } from './helpers';
 
 const CYCLES = 10_000;
 
@@ -37,6 +38,7 @@ describe('fd reuse', () => {
       old = fresh;
     }
     old.destroy();
+    figure('fd reuse', { cycles: CYCLES, reused, closedErrors, wrongWrites });
     expect({ closedErrors, wrongWrites }).toEqual({ closedErrors: CYCLES, wrongWrites: 0 });
     // Node or libuv may open an fd of their own between two cycles now and then; the
     // number is still reused in nearly every cycle, which is what makes this test bite.

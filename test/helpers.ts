@@ -9,6 +9,11 @@ import * as tls from 'node:tls';
 
 export const fixtures = join(__dirname, 'fixtures');
 
+/** Prints one measured result as a plain `figure:` line, so every run's log (CI's too) carries the numbers. */
+export function figure(what: string, value: unknown): void {
+  console.log(`figure: ${what}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+}
+
 export interface TcpPair {
   server: net.Server;
   client: net.Socket;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import sockopt, { getsockopt, setsockopt, snapshot, takeError } from '../src/index';
-import { boundUdp, fdOf, tcpPair, type TcpPair } from './helpers';
+import { boundUdp, fdOf, figure, tcpPair, type TcpPair } from './helpers';
 
 let pair: TcpPair | undefined;
 afterEach(async () => {
@@ -87,6 +87,7 @@ describe('SO_PEERCRED and takeError', () => {
     const [peer] = await accepted;
     try {
       const cred = getsockopt(client, 'SO_PEERCRED');
+      figure('SO_PEERCRED (process.pid)', { cred, pid: process.pid });
       expect(cred).toEqual({ pid: process.pid, uid: process.getuid!(), gid: process.getgid!() });
       expect(getsockopt(peer, 'SO_PEERCRED').pid).toBe(process.pid);
       const s = snapshot(client);

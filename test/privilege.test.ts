@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fixtures } from './helpers';
+import { figure, fixtures } from './helpers';
 
 const script = join(fixtures, 'privileged.js');
 const run = (prefix: string[]) =>
@@ -13,11 +13,13 @@ describe('capabilities', () => {
   it('as root (with CAP_NET_ADMIN and CAP_NET_RAW) every privileged option is accepted', () => {
     expect(process.getuid?.()).toBe(0); // the suite runs as root here and in CI
     const out = run([]);
+    figure('privileged options as root', out);
     expect(out).toEqual({ SO_MARK: 'ok', 'SO_PRIORITY 7': 'ok', IP_TRANSPARENT: 'ok', SO_RCVBUFFORCE: 'ok', 'SO_PRIORITY 6 (no capability needed)': 'ok', markAfter: 42 });
   });
 
   it('without CAP_NET_ADMIN/CAP_NET_RAW each is refused with EPERM (and nothing is set)', () => {
     const out = run(['setpriv', '--bounding-set', '-net_admin,-net_raw', '--inh-caps', '-net_admin,-net_raw']);
+    figure('privileged options without CAP_NET_ADMIN/CAP_NET_RAW', out);
     const eperm = (option: string) => ({ code: 'EPERM', errno: -1, syscall: 'setsockopt', option });
     expect(out).toEqual({
       SO_MARK: eperm('SO_MARK'),

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { constants as C, decodeTcpInfo, getsockopt, getTcpInfo, tcpInfoFields, type TcpInfo } from '../src/index';
-import { boundUdp, fdOf, listeningServer, oracle, tcpPair, type TcpPair } from './helpers';
+import { boundUdp, fdOf, figure, listeningServer, oracle, tcpPair, type TcpPair } from './helpers';
 
 let pair: TcpPair | undefined;
 afterEach(async () => {
@@ -85,6 +85,10 @@ describe('getTcpInfo on live sockets', () => {
     expect(num(/\bbytes_acked:(\d+)/)).toBe(info.bytesAcked);
     // retrans:<in flight>/<total> appears only once something was retransmitted.
     const retrans = /\bretrans:(\d+)\/(\d+)/.exec(out);
+    figure('ss -tin vs getTcpInfo', {
+      ss: { rtt: num(/\brtt:([\d.]+)\//), cwnd: num(/\bcwnd:(\d+)/), mss: num(/\bmss:(\d+)/), bytes_acked: num(/\bbytes_acked:(\d+)/), retrans: retrans?.slice(1).join('/') ?? 'none' },
+      getTcpInfo: { rtt: info.rtt! / 1000, cwnd: info.sndCwnd, mss: info.sndMss, bytesAcked: info.bytesAcked, retrans: `${info.retrans}/${info.totalRetrans}` },
+    });
     expect(retrans ? [Number(retrans[1]), Number(retrans[2])] : [0, 0]).toEqual([info.retrans, info.totalRetrans]);
   });
 
@@ -94,6 +98,7 @@ describe('getTcpInfo on live sockets', () => {
     const info = getTcpInfo(pair.client);
     const [hex] = await oracle(fdOf(pair.client), [['get', C.IPPROTO_TCP!, C.TCP_INFO!, 512]]);
     const raw = Buffer.from(hex as string, 'hex');
+    figure('TCP_INFO length (Python on the same fd / getTcpInfo)', `${raw.length} / ${info.length}`);
     expect(raw.length).toBe(info.length);
     const decoded = decodeTcpInfo(raw);
     expect([decoded.state, decoded.sndMss, decoded.advmss, decoded.bytesReceived]).toEqual([info.state, info.sndMss, info.advmss, info.bytesReceived]);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { constants as C, getsockopt, setKeepAlive, setLinger, setTimeouts, setUserTimeout } from '../src/index';
-import { fdOf, fixtures, oracle, tcpPair, type TcpPair } from './helpers';
+import { fdOf, figure, fixtures, oracle, tcpPair, type TcpPair } from './helpers';
 
 let pair: TcpPair | undefined;
 afterEach(async () => {
@@ -86,6 +86,7 @@ describe('a peer that vanishes (network namespace, needs root)', () => {
 
   it('keepalive { idle: 1000, interval: 1000, count: 2 } fails with ETIMEDOUT in about 3 s; a user timeout of 2 s with unacknowledged data in about 2 s', async () => {
     const [keepalive, userTimeout] = await Promise.all([run('keepalive'), run('usertimeout')]);
+    figure('peer vanishes (netns link down)', { keepalive, userTimeout });
     expect(keepalive.error).toBeUndefined();
     expect(keepalive.tuned).toEqual({ enable: true, idle: 1000, interval: 1000, count: 2 });
     expect(keepalive.code).toBe('ETIMEDOUT');

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { fdOf, tcpPair } from './helpers';
+import { fdOf, figure, tcpPair } from './helpers';
 
 const WORKERS = 8;
 const SECONDS = Number(process.env.STRESS_SECONDS ?? 5);
@@ -58,10 +58,10 @@ describe('worker_threads under load', () => {
     );
     const elapsed = (Date.now() - start) / 1000;
     for (const p of pairs) await p.close();
+    figure('workers', `${WORKERS} × ${elapsed.toFixed(1)} s, ${results.reduce((n, r) => n + r.calls, 0)} calls, ${results.reduce((n, r) => n + r.mismatches, 0)} mismatches`);
     expect(results.length).toBe(WORKERS);
     expect(results.every((r) => r.calls > 0)).toBe(true);
     expect(results.reduce((n, r) => n + r.mismatches, 0)).toBe(0);
     expect(elapsed).toBeGreaterThanOrEqual(SECONDS);
-    console.log(`workers: ${WORKERS} × ${elapsed.toFixed(1)} s, ${results.reduce((n, r) => n + r.calls, 0)} calls, 0 mismatches`);
   }, 60_000);
 });
