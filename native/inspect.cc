@@ -66,46 +66,59 @@ Napi::Value GetPeerCred(const Napi::CallbackInfo& info) {
 #endif
 
 #ifndef _WIN32
-void SetInet(Napi::Object o, const char* name, int family, const void* addr, uint16_t netPort) {
-  char text[INET6_ADDRSTRLEN] = {0};
-  inet_ntop(family, addr, text, sizeof text);
-  o.Set("family", name);
-  o.Set("address", text);
-  o.Set("port", ntohs(netPort));
-}
-
-// sockName(fd, peer) → { family, address, port } or { family: 'unix', path }, or null if unconnected.
-Napi::Value SockName(const Napi::CallbackInfo& info) {
-  int32_t fd;
-  if (!ReadFd(info, 0, &fd)) return Napi::Value();
-  bool peer = info[1].ToBoolean();
+// One address into out[0..2] = [family, port, errno] and its text (IP literal or unix
+// path; "" when there is none). Numbers travel in the caller's Int32Array and the JS
+// side builds the object: named properties set from C++ cost more than the syscall.
+Napi::Value NameOf(Napi::Env env, int fd, bool peer, int32_t* out) {
   struct sockaddr_storage ss;
   std::memset(&ss, 0, sizeof ss);
   socklen_t len = sizeof ss;
   int rc = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len)
                 : getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-  Napi::Env env = info.Env();
-  if (rc != 0) {
-    if (errno == ENOTCONN) return env.Null();
-    ThrowSystemError(env, errno, peer ? "getpeername" : "getsockname");
-    return Napi::Value();
-  }
-  Napi::Object o = Napi::Object::New(env);
+  out[0] = rc == 0 ? ss.ss_family : 0;
+  out[1] = 0;
+  out[2] = rc == 0 ? 0 : errno;
+  if (rc != 0) return Napi::String::New(env, "");
+  char text[INET6_ADDRSTRLEN] = {0};
   if (ss.ss_family == AF_INET) {
     auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-    SetInet(o, "IPv4", AF_INET, &a->sin_addr, a->sin_port);
+    inet_ntop(AF_INET, &a->sin_addr, text, sizeof text);
+    out[1] = ntohs(a->sin_port);
   } else if (ss.ss_family == AF_INET6) {
     auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-    SetInet(o, "IPv6", AF_INET6, &a->sin6_addr, a->sin6_port);
+    inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof text);
+    out[1] = ntohs(a->sin6_port);
   } else if (ss.ss_family == AF_UNIX) {
+    // The kernel's length, not strlen: abstract names start with NUL and are not terminated.
     auto* a = reinterpret_cast<sockaddr_un*>(&ss);
     size_t max = len > offsetof(sockaddr_un, sun_path) ? len - offsetof(sockaddr_un, sun_path) : 0;
-    o.Set("family", "unix");
-    o.Set("path", std::string(a->sun_path, strnlen(a->sun_path, max)));
-  } else {
-    o.Set("family", Napi::Number::New(env, ss.ss_family));
+    if (max > sizeof a->sun_path) max = sizeof a->sun_path;
+    size_t n = strnlen(a->sun_path, max);
+    if (n == 0 && max > 0) {  // abstract: libuv binds with the NUL padding counted; Node shows '\0name'
+      n = max;
+      while (n > 1 && a->sun_path[n - 1] == '\0') n--;
+    }
+    return Napi::String::New(env, a->sun_path, n);
   }
-  return o;
+  return Napi::String::New(env, text);
+}
+
+// sockNames(fd, out: Int32Array(6)) → [localText, peerText]; out = [family, port, errno] × 2
+// (local, then peer). Both addresses in one crossing, for snapshot().
+Napi::Value SockNames(const Napi::CallbackInfo& info) {
+  int32_t fd;
+  if (!ReadFd(info, 0, &fd)) return Napi::Value();
+  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+      info[1].As<Napi::Int32Array>().ElementLength() < 6) {
+    ThrowTypeError(info.Env(), "out must be an Int32Array of at least 6 elements");
+    return Napi::Value();
+  }
+  int32_t* out = info[1].As<Napi::Int32Array>().Data();
+  Napi::Env env = info.Env();
+  Napi::Array texts = Napi::Array::New(env, 2);
+  texts.Set(uint32_t{0}, NameOf(env, fd, false, out));
+  texts.Set(uint32_t{1}, NameOf(env, fd, true, out + 3));
+  return texts;
 }
 #endif
 
@@ -117,7 +130,7 @@ void RegisterInspect(Napi::Env env, Napi::Object exports) {
   exports.Set("getPeerCred", Napi::Function::New(env, GetPeerCred, "getPeerCred"));
 #endif
 #ifndef _WIN32
-  exports.Set("sockName", Napi::Function::New(env, SockName, "sockName"));
+  exports.Set("sockNames", Napi::Function::New(env, SockNames, "sockNames"));
 #endif
 }
 

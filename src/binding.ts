@@ -38,8 +38,11 @@ export interface Binding {
   getIntBatch(fd: number, specs: Int32Array, out: Int32Array): void;
   /** SO_PEERCRED (Linux). */
   getPeerCred?(fd: number): { pid: number; uid: number; gid: number };
-  /** getsockname / getpeername (peer = true); null when not connected. */
-  sockName?(fd: number, peer: boolean): SocketAddress | null;
+  /**
+   * getsockname and getpeername in one call: returns [localText, peerText] (IP literal or
+   * unix path, '' when none) and writes [family, port, errno] for each into `out` (6 slots).
+   */
+  sockNames?(fd: number, out: Int32Array): [string, string];
   /** A new TCP (or UDP) socket fd, close-on-exec, not yet owned by Node (POSIX only). */
   socket?(family: 4 | 6, datagram: boolean): number;
   /** bind() to an IP literal and port. */

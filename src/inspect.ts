@@ -66,6 +66,14 @@ const batched = readable.filter((n) => INT_KINDS.has(options[n].kind));
 const others = readable.filter((n) => !INT_KINDS.has(options[n].kind));
 const specs = new Int32Array(batched.flatMap((n) => [options[n].levelNumber!, options[n].optname!]));
 const out = new Int32Array(batched.length * 2);
+// Per batch slot, looked up once here rather than by name on every call: a keyed lookup
+// into the 66-entry registry per option was most of snapshot's JavaScript time.
+const batchedLevel = batched.map((n) => options[n].level);
+const BOOL = 1;
+const UINT = 2;
+const batchedKind = Uint8Array.from(batched, (n) => (options[n].kind === 'bool' ? BOOL : options[n].kind === 'uint' ? UINT : 0));
+const othersLevel = others.map((n) => options[n].level);
+const othersGet = others.map((n) => table[n]!.get!);
 const DOMAIN_SLOT = batched.indexOf('SO_DOMAIN'); // -1 where the platform lacks SO_DOMAIN
 
 const C = binding.constants;
@@ -80,9 +88,8 @@ function named(map: Record<number, string>, v: unknown): string | number | null 
 /** Every option readable on this socket, its TCP_INFO, family/type/protocol and addresses. */
 export function snapshot(socket: SocketLike): Snapshot {
   const fd = resolveFd(socket);
-  const byLevel: Snapshot['options'] = {};
+  const byLevel: Record<string, Record<string, unknown>> = {};
   const skipped: Snapshot['skipped'] = [];
-  const put = (name: OptionName, value: unknown) => ((byLevel[options[name].level] ??= {})[name] = value);
   binding.getIntBatch(fd, specs, out);
   for (let i = 0; i < batched.length; i++) {
     const name = batched[i]!;
@@ -92,14 +99,15 @@ export function snapshot(socket: SocketLike): Snapshot {
       continue;
     }
     const v = out[2 * i]!;
-    const kind = options[name].kind;
-    put(name, kind === 'bool' ? v !== 0 : kind === 'uint' ? v >>> 0 : v);
+    const kind = batchedKind[i];
+    (byLevel[batchedLevel[i]!] ??= {})[name] = kind === BOOL ? v !== 0 : kind === UINT ? v >>> 0 : v;
   }
   const unix = DOMAIN_SLOT >= 0 && out[2 * DOMAIN_SLOT + 1] === 0 && out[2 * DOMAIN_SLOT] === C.AF_UNIX;
-  for (const name of others) {
+  for (let i = 0; i < others.length; i++) {
+    const name = others[i]!;
     if (name === 'SO_PEERCRED' && !unix) continue; // meaningful on unix-domain sockets only
     try {
-      put(name, table[name]!.get!(fd));
+      (byLevel[othersLevel[i]!] ??= {})[name] = othersGet[i]!(fd);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       if (typeof code !== 'string' || typeof (err as { errno?: unknown }).errno !== 'number') throw err;
@@ -112,19 +120,27 @@ export function snapshot(socket: SocketLike): Snapshot {
     family: named(FAMILIES, sol.SO_DOMAIN),
     type: named(TYPES, sol.SO_TYPE),
     protocol: named(PROTOCOLS, sol.SO_PROTOCOL),
-    local: binding.sockName ? safe(() => binding.sockName!(fd, false)) : null,
-    remote: binding.sockName ? safe(() => binding.sockName!(fd, true)) : null,
-    options: byLevel,
+    local: null,
+    remote: null,
+    options: byLevel as Snapshot['options'],
     skipped,
   };
+  if (binding.sockNames) {
+    const [local, remote] = binding.sockNames(fd, names);
+    snap.local = address(names[0]!, local, names[1]!, names[2]!);
+    snap.remote = address(names[3]!, remote, names[4]!, names[5]!);
+  }
   if (hasTcpInfo && sol.SO_PROTOCOL === C.IPPROTO_TCP) snap.tcpInfo = readTcpInfo(fd, false) as TcpInfo;
   return snap;
 }
 
-function safe<T>(fn: () => T): T | null {
-  try {
-    return fn();
-  } catch {
-    return null; // e.g. ENOTCONN races: addresses are informative only
-  }
+const names = new Int32Array(6); // [family, port, errno] for the local, then the peer address
+
+// null when the kernel has none to give (ENOTCONN, say): addresses are informative only.
+function address(family: number, text: string, port: number, errno: number): SocketAddress | null {
+  if (errno !== 0) return null;
+  if (family === C.AF_INET) return { family: 'IPv4', address: text, port };
+  if (family === C.AF_INET6) return { family: 'IPv6', address: text, port };
+  if (family === C.AF_UNIX) return { family: 'unix', path: text };
+  return { family };
 }

@@ -101,6 +101,25 @@ describe('SO_PEERCRED and takeError', () => {
     }
   });
 
+  it('snapshot shows an abstract unix address as Node does (leading NUL, no padding) and an unnamed client as an empty path', async () => {
+    const name = `\0sockopt-abstract-${process.pid}`;
+    const server = net.createServer().listen(name);
+    await once(server, 'listening');
+    const accepted = once(server, 'connection') as Promise<[net.Socket]>;
+    const client = net.connect(name);
+    await once(client, 'connect');
+    const [peer] = await accepted;
+    try {
+      expect(server.address()).toBe(name);
+      expect(snapshot(client)).toMatchObject({ local: { family: 'unix', path: '' }, remote: { family: 'unix', path: name } });
+      expect(snapshot(server)).toMatchObject({ local: { family: 'unix', path: name }, remote: null });
+    } finally {
+      client.destroy();
+      peer.destroy();
+      server.close();
+    }
+  });
+
   it('takeError returns a pending ECONNRESET once, shaped like a system error, then null', async () => {
     const server = net.createServer();
     server.listen(0, '127.0.0.1');
