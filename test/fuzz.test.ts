@@ -145,7 +145,9 @@ describe('fuzz', () => {
           : o.kind === 'string' ? raw.toString('utf8').replace(/\0.*$/s, '')
           : o.kind === 'linger' ? (raw.readInt32LE(0) ? raw.readInt32LE(4) : null)
           : ((s: number, u: number) => (s * 1000 + u / 1000) || null)(Number(raw.readBigInt64LE(0)), Number(raw.readBigInt64LE(8)));
-        if (name === 'SO_COOKIE' || name === 'SO_INCOMING_CPU') return; // cookie is stable; CPU may move between reads
+        // Reads that need not agree twice: the CPU may move between reads, and reading
+        // SO_ERROR clears it (the fuzzer's settings can make a connection time out).
+        if (name === 'SO_INCOMING_CPU' || name === 'SO_ERROR') return;
         expect(named).toEqual(expected);
       }),
       { numRuns: Math.ceil(RUNS / 2) },
