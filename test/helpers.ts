@@ -14,36 +14,47 @@ export function figure(what: string, value: unknown): void {
   console.log(`figure: ${what}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
 }
 
-export interface TcpPair {
+/** A connected stream pair: the listening server, the client and the socket it accepted. */
+export interface StreamPair {
   server: net.Server;
   client: net.Socket;
   accepted: net.Socket;
   close(): Promise<void>;
 }
+export type TcpPair = StreamPair;
 
-/** A connected TCP pair on loopback (v4 or v6). */
 /** Destroys the sockets and resolves once the server has closed. */
 function closeAll(server: net.Server, ...sockets: net.Socket[]): Promise<void> {
   for (const s of sockets) s.destroy();
   return new Promise<void>((r) => server.close(() => r()));
 }
 
-export async function tcpPair(family: 4 | 6 = 4): Promise<TcpPair> {
-  const host = family === 4 ? '127.0.0.1' : '::1';
+async function streamPair(listen: (server: net.Server) => void, dial: (server: net.Server) => net.Socket): Promise<StreamPair> {
   const server = net.createServer();
-  server.listen(0, host);
+  listen(server);
   await once(server, 'listening');
-  const port = (server.address() as net.AddressInfo).port;
   const acceptedP = once(server, 'connection') as Promise<[net.Socket]>;
-  const client = net.connect({ port, host });
+  const client = dial(server);
   await once(client, 'connect');
   const [accepted] = await acceptedP;
-  return {
-    server,
-    client,
-    accepted,
-    close: () => closeAll(server, client, accepted),
-  };
+  return { server, client, accepted, close: () => closeAll(server, client, accepted) };
+}
+
+/** A connected TCP pair on loopback (v4 or v6). */
+export function tcpPair(family: 4 | 6 = 4): Promise<TcpPair> {
+  const host = family === 4 ? '127.0.0.1' : '::1';
+  return streamPair(
+    (server) => server.listen(0, host),
+    (server) => net.connect({ port: (server.address() as net.AddressInfo).port, host }),
+  );
+}
+
+/** A connected unix-domain pair on a path (a leading NUL makes it abstract). */
+export function unixPair(path: string): Promise<StreamPair> {
+  return streamPair(
+    (server) => server.listen(path),
+    () => net.connect(path),
+  );
 }
 
 export async function listeningServer(host = '127.0.0.1'): Promise<net.Server> {

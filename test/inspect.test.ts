@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import sockopt, { getsockopt, setsockopt, snapshot, takeError } from '../src/index';
-import { boundUdp, fdOf, figure, tcpPair, type TcpPair } from './helpers';
+import { boundUdp, fdOf, figure, tcpPair, unixPair, type TcpPair } from './helpers';
 
 let pair: TcpPair | undefined;
 afterEach(async () => {
@@ -79,44 +79,30 @@ describe('SO_PEERCRED and takeError', () => {
   it('SO_PEERCRED reports this process for a unix socket pair in one process', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sockopt-'));
     const path = join(dir, 's.sock');
-    const server = net.createServer().listen(path);
-    await once(server, 'listening');
-    const accepted = once(server, 'connection') as Promise<[net.Socket]>;
-    const client = net.connect(path);
-    await once(client, 'connect');
-    const [peer] = await accepted;
+    const { client, accepted, close } = await unixPair(path);
     try {
       const cred = getsockopt(client, 'SO_PEERCRED');
       figure('SO_PEERCRED (process.pid)', { cred, pid: process.pid });
       expect(cred).toEqual({ pid: process.pid, uid: process.getuid!(), gid: process.getgid!() });
-      expect(getsockopt(peer, 'SO_PEERCRED').pid).toBe(process.pid);
+      expect(getsockopt(accepted, 'SO_PEERCRED').pid).toBe(process.pid);
       const s = snapshot(client);
       expect(s).toMatchObject({ family: 'unix', type: 'stream', remote: { family: 'unix', path } });
       expect(s.options.SOL_SOCKET?.SO_PEERCRED).toEqual(cred);
     } finally {
-      client.destroy();
-      peer.destroy();
-      server.close();
+      await close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it('snapshot shows an abstract unix address as Node does (leading NUL, no padding) and an unnamed client as an empty path', async () => {
     const name = `\0sockopt-abstract-${process.pid}`;
-    const server = net.createServer().listen(name);
-    await once(server, 'listening');
-    const accepted = once(server, 'connection') as Promise<[net.Socket]>;
-    const client = net.connect(name);
-    await once(client, 'connect');
-    const [peer] = await accepted;
+    const { server, client, close } = await unixPair(name);
     try {
       expect(server.address()).toBe(name);
       expect(snapshot(client)).toMatchObject({ local: { family: 'unix', path: '' }, remote: { family: 'unix', path: name } });
       expect(snapshot(server)).toMatchObject({ local: { family: 'unix', path: name }, remote: null });
     } finally {
-      client.destroy();
-      peer.destroy();
-      server.close();
+      await close();
     }
   });
 
