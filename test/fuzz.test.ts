@@ -11,12 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binding } from '../src/binding';
 import { resolveFd } from '../src/fd';
 import { getsockopt, options, setsockopt, snapshot, getTcpInfo, decodeTcpInfo, type OptionName } from '../src/index';
-import { boundUdp, fdOf, figure, listeningServer, tcpPair, type TcpPair } from './helpers';
+import { boundUdp, fdOf, figure, listeningServer, tcpPair, unixPair, type StreamPair, type TcpPair } from './helpers';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 12_000);
 let calls = 0;
 let v4: TcpPair, v6: TcpPair;
-let server: net.Server, udp: dgram.Socket, unixServer: net.Server, unixClient: net.Socket;
+let server: net.Server, udp: dgram.Socket, unix: StreamPair;
 let ownFds: number[] = []; // sockets of ours: the only fds set-calls may touch
 let inertFds: number[] = []; // a file, a pipe end, closed numbers: get-calls only
 let closedNumber = -1;
@@ -26,11 +26,8 @@ beforeAll(async () => {
   v6 = await tcpPair(6);
   server = await listeningServer();
   udp = await boundUdp();
-  unixServer = net.createServer().listen(`\0sockopt-fuzz-${process.pid}`); // abstract unix socket
-  await new Promise((r) => unixServer.once('listening', r));
-  unixClient = net.connect(`\0sockopt-fuzz-${process.pid}`);
-  await new Promise((r) => unixClient.once('connect', r));
-  ownFds = [v4.client, v4.accepted, v6.client, server, unixClient].map((s) => fdOf(s as net.Socket));
+  unix = await unixPair(`\0sockopt-fuzz-${process.pid}`); // abstract unix socket
+  ownFds = [v4.client, v4.accepted, v6.client, server, unix.client].map((s) => fdOf(s as net.Socket));
   const file = openSync(__filename, 'r');
   const scratch = openSync(__filename, 'r');
   closeSync(scratch);
@@ -49,13 +46,9 @@ afterAll(() => {
       /* some of them are listeners or unix sockets: nothing to undo */
     }
   }
-  for (const s of [v4.client, v4.accepted, v6.client, v6.accepted]) s.destroy();
-  v4.server.close();
-  v6.server.close();
+  for (const pair of [v4, v6, unix]) void pair.close(); // destroys now; the servers close later
   server.close();
   udp.close();
-  unixClient.destroy();
-  unixServer.close();
   closeSync(inertFds[0]!);
   figure('fuzz', `${calls} calls, 0 crashes (the process survived every call)`);
 });
@@ -122,7 +115,7 @@ describe('fuzz', () => {
   });
 
   it('public API: every registry option with random values on sockets of every family; reads agree with the raw bytes', { timeout: 120_000 }, () => {
-    const targets = () => [v4.client, v6.accepted, server, udp, unixClient] as const;
+    const targets = () => [v4.client, v6.accepted, server, udp, unix.client] as const;
     fc.assert(
       fc.property(fc.constantFrom(...optionNames), fc.integer({ min: 0, max: 4 }), anything, fc.integer({ min: -1, max: 70_000 }), (name, which, value, n) => {
         const target = targets()[which]!;
