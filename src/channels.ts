@@ -1,0 +1,76 @@
+// The one place that subscribes to Node's socket channels on node:diagnostics_channel.
+// `tuneSockets` (policy) and `trackConnections` (telemetry) both register here, so a
+// process holds at most one subscription per channel however many consumers it has,
+// and none at all while nobody listens (zero cost when the features are off).
+//   net.client.socket — published at the top of net.Socket#connect (net/tls connect,
+//     http(s).Agent, global fetch/undici, and every client library built on net),
+//     before libuv has created the fd: `socket._handle` may still be null.
+//   net.server.socket — published for each socket a net.Server accepts, fd ready.
+import * as diagnostics from 'node:diagnostics_channel';
+import type * as net from 'node:net';
+
+/** Which side of the connection this process is on. */
+export type Direction = 'client' | 'server';
+
+/** Called once for each socket Node publishes; must not throw (errors are caught and dropped). */
+export type SocketConsumer = (socket: net.Socket, direction: Direction) => void;
+
+/** Which channels a consumer wants; both by default. */
+export interface Directions {
+  client?: boolean;
+  server?: boolean;
+}
+
+const CHANNEL: Record<Direction, string> = { client: 'net.client.socket', server: 'net.server.socket' };
+
+interface Route {
+  readonly consumers: SocketConsumer[];
+  readonly handler: (message: unknown) => void;
+}
+
+function route(direction: Direction): Route {
+  const consumers: SocketConsumer[] = [];
+  const handler = (message: unknown): void => {
+    const socket = (message as { socket?: net.Socket } | null)?.socket;
+    if (!socket) return;
+    // A copy: a consumer may unsubscribe (itself or another) while we iterate.
+    for (const consumer of consumers.slice()) {
+      try {
+        consumer(socket, direction);
+      } catch {
+        // A consumer's bug must never surface inside Node's connect()/accept path.
+      }
+    }
+  };
+  return { consumers, handler };
+}
+
+const routes: Record<Direction, Route> = { client: route('client'), server: route('server') };
+
+/**
+ * Registers `consumer` for the sockets of the wanted directions; returns the function
+ * that removes it (idempotent). The channel itself is subscribed only while it has a consumer.
+ */
+export function onSocket(consumer: SocketConsumer, directions: Directions = {}): () => void {
+  const wanted = (['client', 'server'] as const).filter((d) => directions[d] !== false);
+  for (const d of wanted) {
+    const r = routes[d];
+    if (r.consumers.push(consumer) === 1) diagnostics.subscribe(CHANNEL[d], r.handler);
+  }
+  let active = true;
+  return () => {
+    if (!active) return;
+    active = false;
+    for (const d of wanted) {
+      const r = routes[d];
+      const i = r.consumers.indexOf(consumer);
+      if (i >= 0) r.consumers.splice(i, 1);
+      if (i >= 0 && r.consumers.length === 0) diagnostics.unsubscribe(CHANNEL[d], r.handler);
+    }
+  };
+}
+
+/** True while any consumer is registered for `direction` (for tests and the zero-cost check). */
+export function isSubscribed(direction: Direction): boolean {
+  return routes[direction].consumers.length > 0;
+}
