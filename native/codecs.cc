@@ -128,7 +128,10 @@ Napi::Value SetTimeval(const Napi::CallbackInfo& info) {
   struct timeval tv;
   std::memset(&tv, 0, sizeof tv);
   if (!off) {
+    // To the nearest microsecond, but a positive timeout never becomes 0, which the
+    // kernel reads as "no timeout" (0.0004 ms must not mean "wait forever").
     double usec = std::round(ms * 1000);
+    if (usec == 0 && ms > 0) usec = 1;
     tv.tv_sec = static_cast<decltype(tv.tv_sec)>(std::floor(usec / 1e6));
     tv.tv_usec = static_cast<decltype(tv.tv_usec)>(usec - static_cast<double>(tv.tv_sec) * 1e6);
   }
@@ -216,26 +219,17 @@ Napi::Value GetBuffer(const Napi::CallbackInfo& info) {
 Napi::Value SetBuffer(const Napi::CallbackInfo& info) {
   Target t;
   if (!ReadTarget(info, &t)) return Napi::Value();
-  if (!info[3].IsTypedArray() && !info[3].IsDataView()) {
-    ThrowTypeError(info.Env(), "The \"value\" argument must be a Buffer, TypedArray or DataView");
-    return Napi::Value();
-  }
   const uint8_t* data;
   size_t len;
-  if (info[3].IsDataView()) {
-    Napi::DataView dv = info[3].As<Napi::DataView>();
-    data = static_cast<const uint8_t*>(dv.Data());
-    len = dv.ByteLength();
-  } else {
-    Napi::TypedArray ta = info[3].As<Napi::TypedArray>();
-    data = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
-    len = ta.ByteLength();
-  }
+  if (!ReadBytes(info.Env(), info[3], "value", &data, &len)) return Napi::Value();
   if (len > kMaxRaw) {
     ThrowRangeError(info.Env(), "The \"value\" argument must be at most 1048576 bytes");
     return Napi::Value();
   }
-  return Set(info, t, data, static_cast<uint32_t>(len));
+  // Copied first: a SharedArrayBuffer's bytes may change under another thread while the
+  // kernel reads them; the kernel then gets one consistent snapshot.
+  std::vector<uint8_t> copy(data, data + len);
+  return Set(info, t, copy.data(), static_cast<uint32_t>(len));
 }
 
 }  // namespace sockopt

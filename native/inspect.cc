@@ -45,7 +45,7 @@ Napi::Value GetIntBatch(const Napi::CallbackInfo& info) {
 }
 
 #ifdef SO_PEERCRED
-// getPeerCred(fd) → { pid, uid, gid } of the process at the other end of a unix socket.
+// getPeerCred(fd) → { pid, uid, gid } of the process at the other end of a unix socket, or null.
 Napi::Value GetPeerCred(const Napi::CallbackInfo& info) {
   int32_t fd;
   if (!ReadFd(info, 0, &fd)) return Napi::Value();
@@ -56,6 +56,12 @@ Napi::Value GetPeerCred(const Napi::CallbackInfo& info) {
   if (err != 0) {
     ThrowSystemError(info.Env(), err, "getsockopt");
     return Napi::Value();
+  }
+  // A socket with no peer process (TCP, UDP, an unconnected unix socket) has no
+  // credentials; the kernel answers pid 0, uid and gid -1 (cred_to_ucred) rather than an
+  // error. That is "no peer": null, not a uid of 4294967295.
+  if (cred.pid == 0 && cred.uid == static_cast<uid_t>(-1) && cred.gid == static_cast<gid_t>(-1)) {
+    return info.Env().Null();
   }
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("pid", Napi::Number::New(info.Env(), cred.pid));

@@ -130,12 +130,20 @@ static_assert(offsetof(TcpInfo, total_rto_time) + 4 == 248, "end of the 6.7 stru
   X(accecnFailMode, accecn_fail_mode, "enum", "6.18")       \
   X(accecnOptSeen, accecn_opt_seen, "enum", "6.18")
 
-// Header fields first (indices 0–9), then the table above, in this order.
-constexpr const char* kHeader[][3] = {
-    {"state", "enum", "2.6"},         {"caState", "enum", "2.6"},   {"retransmits", "count", "2.6"},
-    {"probes", "count", "2.6"},       {"backoff", "count", "2.6"},  {"options", "flags", "2.6"},
-    {"sndWscale", "shift", "2.6"},    {"rcvWscale", "shift", "2.6"},
-    {"deliveryRateAppLimited", "flag", "4.9"}, {"fastopenClientFail", "enum", "5.5"},
+// Header fields first (indices 0–9), then the table above, in this order. Each header
+// field lives in one byte (the two wscales share byte 6, the last two byte 7), so a
+// reply of n < 8 bytes still carries the fields of its first n bytes.
+struct HeaderField {
+  const char* name;
+  const char* unit;
+  const char* since;
+  size_t byte;
+};
+constexpr HeaderField kHeader[] = {
+    {"state", "enum", "2.6", 0},      {"caState", "enum", "2.6", 1},  {"retransmits", "count", "2.6", 2},
+    {"probes", "count", "2.6", 3},    {"backoff", "count", "2.6", 4}, {"options", "flags", "2.6", 5},
+    {"sndWscale", "shift", "2.6", 6}, {"rcvWscale", "shift", "2.6", 6},
+    {"deliveryRateAppLimited", "flag", "4.9", 7}, {"fastopenClientFail", "enum", "5.5", 7},
 };
 constexpr size_t kHeaderCount = sizeof kHeader / sizeof kHeader[0];
 #define COUNT_FIELD(name, member, unit, since) +1
@@ -151,12 +159,12 @@ void Fill(const uint8_t* bytes, size_t len, double* values, uint64_t* wide) {
   if (len < sizeof ti) {
     for (size_t i = 0; i < kFieldCount; i++) values[i] = __builtin_nan("");
   }
-  if (len >= 8) {
-    const double header[] = {double(ti.state),      double(ti.ca_state),   double(ti.retransmits),
-                             double(ti.probes),     double(ti.backoff),    double(ti.options),
-                             double(ti.snd_wscale), double(ti.rcv_wscale), double(ti.delivery_rate_app_limited),
-                             double(ti.fastopen_client_fail)};
-    for (size_t i = 0; i < kHeaderCount; i++) values[i] = header[i];
+  const double header[] = {double(ti.state),      double(ti.ca_state),   double(ti.retransmits),
+                           double(ti.probes),     double(ti.backoff),    double(ti.options),
+                           double(ti.snd_wscale), double(ti.rcv_wscale), double(ti.delivery_rate_app_limited),
+                           double(ti.fastopen_client_fail)};
+  for (size_t i = 0; i < kHeaderCount; i++) {
+    if (kHeader[i].byte < len) values[i] = header[i];
   }
   size_t i = kHeaderCount;
 #define FILL_FIELD(name, member, unit, since)                            \
@@ -227,18 +235,16 @@ Napi::Value GetTcpInfo(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), len);
 }
 
-// decodeTcpInfo(buffer) → buffer length: the same decoding on any bytes (tests, old kernels).
+// decodeTcpInfo(buffer) → buffer length: the same decoding on any bytes (tests, old
+// kernels). Buffer, any TypedArray or DataView, over an ArrayBuffer or a SharedArrayBuffer.
 Napi::Value DecodeTcpInfo(const Napi::CallbackInfo& info) {
-  if (!info[0].IsTypedArray()) {
-    ThrowTypeError(info.Env(), "The \"buffer\" argument must be a Buffer or TypedArray");
-    return Napi::Value();
-  }
+  const uint8_t* data;
+  size_t len;
+  if (!ReadBytes(info.Env(), info[0], "buffer", &data, &len)) return Napi::Value();
   TcpInfoOutput* out = Output(info);
   if (out == nullptr) return Napi::Value();
-  Napi::TypedArray ta = info[0].As<Napi::TypedArray>();
-  const uint8_t* data = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
-  Fill(data, ta.ByteLength(), out->values, out->wide);
-  return Napi::Number::New(info.Env(), static_cast<double>(ta.ByteLength()));
+  Fill(data, len, out->values, out->wide);
+  return Napi::Number::New(info.Env(), static_cast<double>(len));
 }
 
 }  // namespace
@@ -255,7 +261,7 @@ void RegisterTcpInfo(Napi::Env env, Napi::Object exports) {
     f.Set(4u, Napi::Boolean::New(env, is64));
     fields.Set(i, f);
   };
-  for (uint32_t i = 0; i < kHeaderCount; i++) add(i, kHeader[i][0], kHeader[i][1], kHeader[i][2], 8, false);
+  for (uint32_t i = 0; i < kHeaderCount; i++) add(i, kHeader[i].name, kHeader[i].unit, kHeader[i].since, kHeader[i].byte + 1, false);
   uint32_t i = kHeaderCount;
 #define EXPORT_FIELD(name, member, unit, since) \
   add(i++, #name, unit, since, offsetof(TcpInfo, member) + sizeof(TcpInfo::member), sizeof(TcpInfo::member) == 8);

@@ -97,8 +97,9 @@ export function setsockopt(socket: SocketLike, nameOrLevel: string | number, a: 
   const opt = checkInt32('optname', a);
   const isNumber = typeof b === 'number';
   if (isNumber) checkInt32('value', b);
+  // The view's length and detachment are checked natively (b.byteLength itself throws an
+  // uncoded TypeError on a detached DataView), before any syscall.
   else if (!ArrayBuffer.isView(b)) throw invalidArgType('value', 'a number or a Buffer, TypedArray or DataView', b);
-  else if (b.byteLength > MAX_RAW_LENGTH) throw outOfRange('value.byteLength', `<= ${MAX_RAW_LENGTH}`, b.byteLength);
   const fd = resolveFd(socket);
   try {
     if (isNumber) binding.setInt(fd, level, opt, b);

@@ -28,7 +28,7 @@ export interface Binding {
   setTcpInfoOutput?(values: Float64Array, wide: BigUint64Array): void;
   /** TCP_INFO (Linux only): fills the registered arrays, returns the bytes the kernel returned. */
   getTcpInfo?(fd: number): number;
-  /** The same decoding on given bytes; returns their length. */
+  /** The same decoding on given bytes (any view, SharedArrayBuffer-backed too; a detached one throws ERR_INVALID_ARG_VALUE); returns their length. */
   decodeTcpInfo?(buffer: ArrayBufferView): number;
   /** [name, unit, since, endOffset, is64] per decoded field, header fields first. */
   readonly tcpInfoFields?: readonly [string, string, string, number, boolean][];
@@ -36,8 +36,8 @@ export interface Binding {
   readonly tcpInfoSize?: number;
   /** Reads many int options in one crossing: specs [level, optname]*, out [value, errno]*. */
   getIntBatch(fd: number, specs: Int32Array, out: Int32Array): void;
-  /** SO_PEERCRED (Linux). */
-  getPeerCred?(fd: number): { pid: number; uid: number; gid: number };
+  /** SO_PEERCRED (Linux); null when the socket has no peer process (the kernel answers pid 0, uid/gid -1). */
+  getPeerCred?(fd: number): { pid: number; uid: number; gid: number } | null;
   /**
    * getsockname and getpeername in one call: returns [localText, peerText] (IP literal or
    * unix path, '' when none) and writes [family, port, errno] for each into `out` (6 slots).

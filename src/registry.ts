@@ -32,7 +32,8 @@ export interface KindValue {
   string: string;
   u64: bigint;
   tcp_info: TcpInfo;
-  ucred: PeerCred;
+  /** null: no peer process (TCP, UDP, an unconnected unix socket). */
+  ucred: PeerCred | null;
 }
 
 export type Level = 'SOL_SOCKET' | 'IPPROTO_TCP' | 'IPPROTO_IP' | 'IPPROTO_IPV6';
@@ -96,7 +97,7 @@ export const registry = {
   SO_INCOMING_CPU: { level: 'SOL_SOCKET', kind: 'int', access: 'rw', unit: 'id', platforms: LINUX, doc: 'CPU that processes this socket’s incoming packets (-1 = not yet known).' },
   SO_BUSY_POLL: { level: 'SOL_SOCKET', kind: 'int', access: 'rw', unit: 'µs', platforms: LINUX, min: 0, doc: 'Busy-poll the device queue for this long on a blocking receive; raising it needs CAP_NET_ADMIN.' },
   SO_NOSIGPIPE: { level: 'SOL_SOCKET', kind: 'bool', access: 'rw', unit: 'flag', platforms: ['darwin', 'freebsd'], doc: 'Writes to a closed connection fail with EPIPE instead of raising SIGPIPE (BSD and macOS; Linux uses MSG_NOSIGNAL per send).' },
-  SO_PEERCRED: { level: 'SOL_SOCKET', kind: 'ucred', access: 'r', unit: 'struct', platforms: LINUX, doc: 'Credentials { pid, uid, gid } of the peer process of a unix-domain socket (as of connect/socketpair).' },
+  SO_PEERCRED: { level: 'SOL_SOCKET', kind: 'ucred', access: 'r', unit: 'struct', platforms: LINUX, doc: 'Credentials { pid, uid, gid } of the peer process of a unix-domain socket (as of connect/socketpair); null when there is no peer process (TCP, UDP, unconnected).' },
   SO_COOKIE: { level: 'SOL_SOCKET', kind: 'u64', access: 'r', unit: 'id', platforms: LINUX, doc: 'Kernel-unique id of the socket, as in ss and BPF.' },
 
   // ── IPPROTO_TCP (tcp(7)) ─────────────────────────────────────────────────

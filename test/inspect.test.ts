@@ -84,7 +84,7 @@ describe('SO_PEERCRED and takeError', () => {
       const cred = getsockopt(client, 'SO_PEERCRED');
       figure('SO_PEERCRED (process.pid)', { cred, pid: process.pid });
       expect(cred).toEqual({ pid: process.pid, uid: process.getuid!(), gid: process.getgid!() });
-      expect(getsockopt(accepted, 'SO_PEERCRED').pid).toBe(process.pid);
+      expect(getsockopt(accepted, 'SO_PEERCRED')?.pid).toBe(process.pid);
       const s = snapshot(client);
       expect(s).toMatchObject({ family: 'unix', type: 'stream', remote: { family: 'unix', path } });
       expect(s.options.SOL_SOCKET?.SO_PEERCRED).toEqual(cred);
