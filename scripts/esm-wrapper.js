@@ -15,3 +15,6 @@ writeFileSync(
   join(lib, 'index.d.mts'),
   `${banner}import { sockopt } from './index.js';\nexport * from './index.js';\nexport default sockopt;\n`,
 );
+// sockopt/register for --import: loading the CommonJS module installs the policy.
+writeFileSync(join(lib, 'register.mjs'), `${banner.replace('./index.js', './register.js')}import './register.js';\n`);
+writeFileSync(join(lib, 'register.d.mts'), `${banner.replace('./index.js', './register.js')}export {};\n`);

@@ -6,6 +6,7 @@ import { getSystemErrorMap, inspect } from 'node:util';
 /** Every `code` this library throws itself (kernel refusals carry the errno name instead, e.g. 'ENOPROTOOPT'). */
 export type SockoptErrorCode =
   | 'ERR_INVALID_ARG_TYPE'
+  | 'ERR_INVALID_ARG_VALUE'
   | 'ERR_OUT_OF_RANGE'
   | 'ERR_SOCKOPT_UNKNOWN_OPTION'
   | 'ERR_SOCKOPT_READ_ONLY'
@@ -50,6 +51,11 @@ function describe(value: unknown): string {
 
 export function invalidArgType(name: string, expected: string, actual: unknown): TypeError & CodedError {
   return coded(new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(actual)}`), 'ERR_INVALID_ARG_TYPE');
+}
+
+/** A value of the right type that cannot be used as given (Node's ERR_INVALID_ARG_VALUE); `reason` completes "The property 'x' is …". */
+export function invalidArgValue(name: string, reason: string): TypeError & CodedError {
+  return coded(new TypeError(`The property '${name}' is ${reason}.`), 'ERR_INVALID_ARG_VALUE');
 }
 
 export function outOfRange(name: string, range: string, actual: unknown): RangeError & CodedError {

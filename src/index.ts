@@ -21,6 +21,9 @@ export type { SocketAddress } from './binding';
 export { connect, connectTLS, type ConnectOptions } from './connect';
 export { bindDgram, createServer, listen, type ListenOptions } from './listen';
 export type { Sockopts } from './presocket';
+export { tuneSockets, type KeepAlivePolicy, type Policy, type SocketInfo, type TuneSocketsOptions } from './policy';
+export { deadPeer, type DeadPeerSettings } from './dead-peer';
+export { agent, httpsAgent, SockoptAgent, SockoptHttpsAgent, type AgentOptions, type HttpsAgentOptions } from './agent';
 export type { SocketLike } from './fd';
 export type { CodedError, SockoptErrorCode, SockoptSystemError } from './errors';
 export type {

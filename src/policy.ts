@@ -1,0 +1,274 @@
+// A Policy: the options one kind of socket should carry, checked once, up front,
+// and flattened into named socket options, so applying it to a socket is one loop
+// of setsockopt calls on its fd (applyPolicy, the one place that does it).
+import { onSocket, type Direction } from './channels';
+import { deadPeer } from './dead-peer';
+import { fromNative, invalidArgType, invalidArgValue } from './errors';
+import { resolveFd } from './fd';
+import { prepare, syncAdopted, type Sockopts } from './presocket';
+import { msToKeepAliveSeconds } from './tuning';
+import type * as net from 'node:net';
+
+/** Keepalive timing of a Policy, in milliseconds (the kernel keeps whole seconds: rounded up, at least 1 s). */
+export interface KeepAlivePolicy {
+  /** Idle time before the first probe, ms. */
+  idle?: number;
+  /** Time between probes, ms. */
+  interval?: number;
+  /** Unanswered probes before ETIMEDOUT (1–127). */
+  count?: number;
+}
+
+/** The options a socket gets. Every field is optional; an empty Policy changes nothing. */
+export interface Policy {
+  /** Any writable option by name, e.g. `{ TCP_SYNCNT: 2, TCP_NODELAY: true }`; units as in `setsockopt`. */
+  sockopts?: Sockopts;
+  /** Keepalive on, with this timing in ms (as `setKeepAlive()`). */
+  keepAlive?: KeepAlivePolicy;
+  /** TCP_USER_TIMEOUT in ms: unacknowledged data fails the connection after this long (null = system default). */
+  userTimeout?: number | null;
+  /**
+   * One bound in ms (2000 – 65,000,000): a dead peer is detected within it whether the
+   * connection is idle or has data in flight. Derives keepalive idle/interval/count and
+   * TCP_USER_TIMEOUT (see `deadPeer()`); excludes `keepAlive` and `userTimeout`.
+   */
+  deadPeerTimeout?: number;
+}
+
+/** A Policy after checking: the options to set, in order, and their native values. */
+export interface CompiledPolicy {
+  /** The flattened option list (sockopts, then keepalive timing, SO_KEEPALIVE, TCP_USER_TIMEOUT). */
+  readonly sockopts: Sockopts;
+  readonly prepared: ReturnType<typeof prepare>;
+  /** The keepalive part of `prepared`, put back after Node/libuv reset it (setKeepAlive on Node 20 writes interval 1, count 10). */
+  readonly keepAlive: ReturnType<typeof prepare>;
+}
+
+// Options a Policy's own fields set: naming one of them in `sockopts` as well would
+// leave one of the two values silently unused, so that is refused.
+const DERIVED: Record<string, 'keepAlive' | 'userTimeout'> = {
+  SO_KEEPALIVE: 'keepAlive',
+  TCP_KEEPIDLE: 'keepAlive',
+  TCP_KEEPINTVL: 'keepAlive',
+  TCP_KEEPCNT: 'keepAlive',
+  TCP_USER_TIMEOUT: 'userTimeout',
+};
+
+const KEEPALIVE_OPTIONS = new Set(['SO_KEEPALIVE', 'TCP_KEEPIDLE', 'TCP_KEEPINTVL', 'TCP_KEEPCNT']);
+const FIELDS = new Set(['sockopts', 'keepAlive', 'userTimeout', 'deadPeerTimeout']);
+const KEEPALIVE_FIELDS = new Set(['idle', 'interval', 'count']);
+
+/** Prefixes an error's message with where in the caller's argument it came from; keeps its code. */
+function at(path: string, fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof Error) err.message = `${path}: ${err.message}`;
+    throw err;
+  }
+}
+
+function unknownField(path: string, field: string, known: Set<string>): never {
+  throw invalidArgValue(`${path}.${field}`, `not a field of this object (expected ${[...known].join(', ')})`);
+}
+
+/**
+ * Checks a Policy and flattens it into socket options. Throws a coded error
+ * (ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_OUT_OF_RANGE, ERR_SOCKOPT_UNKNOWN_OPTION,
+ * ERR_SOCKOPT_UNSUPPORTED, ERR_SOCKOPT_READ_ONLY) whose message starts with `path`.
+ */
+export function compilePolicy(policy: unknown, path: string): CompiledPolicy {
+  if (policy === null || typeof policy !== 'object' || Array.isArray(policy)) throw invalidArgType(path, 'an object (a Policy)', policy);
+  const p = policy as Policy;
+  for (const field of Object.keys(p)) if (!FIELDS.has(field)) unknownField(path, field, FIELDS);
+  // [option, value, where the caller wrote it], checked one by one so an error names its place.
+  const entries: [string, unknown, string][] = [];
+  if (p.sockopts !== undefined) {
+    if (p.sockopts === null || typeof p.sockopts !== 'object' || Array.isArray(p.sockopts)) {
+      throw invalidArgType(`${path}.sockopts`, 'an object of option names and values', p.sockopts);
+    }
+    for (const [name, value] of Object.entries(p.sockopts)) entries.push([name, value, `${path}.sockopts.${name}`]);
+  }
+  let keepAlive: unknown = p.keepAlive;
+  let userTimeout: unknown = p.userTimeout;
+  let keepAlivePath = `${path}.keepAlive`;
+  let userTimeoutPath = `${path}.userTimeout`;
+  if (p.deadPeerTimeout !== undefined) {
+    for (const field of ['keepAlive', 'userTimeout'] as const) {
+      if (p[field] !== undefined) throw invalidArgValue(`${path}.${field}`, 'set together with deadPeerTimeout, which derives it');
+    }
+    ({ keepAlive, userTimeout } = deadPeer(p.deadPeerTimeout, `${path}.deadPeerTimeout`));
+    keepAlivePath = userTimeoutPath = `${path}.deadPeerTimeout`;
+  }
+  for (const [name, , where] of entries) {
+    const field = DERIVED[name];
+    if (field && (field === 'keepAlive' ? keepAlive : userTimeout) !== undefined) {
+      throw invalidArgValue(where, `set together with ${p.deadPeerTimeout !== undefined ? 'deadPeerTimeout' : field}, which sets it too`);
+    }
+  }
+  if (keepAlive !== undefined) {
+    if (keepAlive === null || typeof keepAlive !== 'object' || Array.isArray(keepAlive)) {
+      throw invalidArgType(keepAlivePath, 'an object { idle, interval, count } (ms)', keepAlive);
+    }
+    for (const field of Object.keys(keepAlive)) if (!KEEPALIVE_FIELDS.has(field)) unknownField(keepAlivePath, field, KEEPALIVE_FIELDS);
+    const { idle, interval, count } = keepAlive as KeepAlivePolicy;
+    if (idle !== undefined) entries.push(['TCP_KEEPIDLE', msToKeepAliveSeconds(`${keepAlivePath}.idle`, idle), `${keepAlivePath}.idle`]);
+    if (interval !== undefined) entries.push(['TCP_KEEPINTVL', msToKeepAliveSeconds(`${keepAlivePath}.interval`, interval), `${keepAlivePath}.interval`]);
+    if (count !== undefined) entries.push(['TCP_KEEPCNT', count, `${keepAlivePath}.count`]);
+    entries.push(['SO_KEEPALIVE', true, keepAlivePath]);
+  }
+  if (userTimeout !== undefined) {
+    if (userTimeout !== null && typeof userTimeout !== 'number') throw invalidArgType(userTimeoutPath, 'of type number (ms) or null', userTimeout);
+    // Fractions round up: a timeout never comes out shorter than asked.
+    entries.push(['TCP_USER_TIMEOUT', userTimeout === null ? 0 : userTimeout > 0 ? Math.ceil(userTimeout) : userTimeout, userTimeoutPath]);
+  }
+  const sockopts: Record<string, unknown> = {};
+  const prepared: ReturnType<typeof prepare> = [];
+  for (const [name, value, where] of entries) {
+    at(where, () => prepared.push(...prepare({ [name]: value }, 'tuneSockets')));
+    sockopts[name] = value;
+  }
+  return Object.freeze({ sockopts: Object.freeze(sockopts) as Sockopts, prepared, keepAlive: prepared.filter((p) => KEEPALIVE_OPTIONS.has(p.name)) });
+}
+
+/**
+ * Sets a compiled policy's options on a socket that has its fd (connected or
+ * accepted), and brings Node's cached noDelay/keepAlive in step. A kernel refusal
+ * throws the usual system error naming the option.
+ */
+export function applyPolicy(socket: net.Socket, compiled: CompiledPolicy): void {
+  setAll(socket, compiled.prepared);
+}
+
+/** Puts a policy's keepalive options back (after Node or a library called socket.setKeepAlive). */
+export function applyKeepAlive(socket: net.Socket, compiled: CompiledPolicy): void {
+  if (compiled.keepAlive.length === 0 || socket.destroyed) return;
+  try {
+    setAll(socket, compiled.keepAlive);
+  } catch (err) {
+    socket.destroy(err as Error);
+  }
+}
+
+// The one loop that writes a policy's options to a socket's fd.
+function setAll(socket: net.Socket, prepared: CompiledPolicy['prepared']): void {
+  const fd = resolveFd(socket);
+  for (const p of prepared) {
+    try {
+      p.set(fd, p.native);
+    } catch (err) {
+      throw fromNative(err, p.name, p.level, p.value);
+    }
+  }
+  syncAdopted(socket, prepared);
+}
+
+/** What a `filter` sees about a socket. */
+export interface SocketInfo {
+  direction: Direction;
+  socket: net.Socket;
+  /** client: the address connected to; server: the peer's address. */
+  host?: string;
+  /** client: the remote port; server: the local port the connection arrived on. */
+  port?: number;
+}
+
+/** The argument of `tuneSockets` (and, without `filter`, the JSON in the SOCKOPT environment variable). */
+export interface TuneSocketsOptions {
+  /** For sockets this process connects: net/tls connect, fetch/undici, http(s).Agent, database and RPC clients. */
+  client?: Policy;
+  /** For sockets this process accepts. */
+  server?: Policy;
+  /** Return false to leave a socket untouched. A filter that throws destroys that socket with its error. */
+  filter?: (socket: SocketInfo) => boolean;
+}
+
+const TUNE_FIELDS = new Set(['client', 'server', 'filter']);
+
+/** Checks a `tuneSockets` argument; `path` prefixes error messages (e.g. 'SOCKOPT'). */
+export function compileTuneOptions(options: unknown, path: string): { client?: CompiledPolicy; server?: CompiledPolicy; filter?: TuneSocketsOptions['filter'] } {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalidArgType(path, 'an object { client, server, filter }', options);
+  for (const field of Object.keys(options)) if (!TUNE_FIELDS.has(field)) unknownField(path, field, TUNE_FIELDS);
+  const { client, server, filter } = options as TuneSocketsOptions;
+  if (filter !== undefined && typeof filter !== 'function') throw invalidArgType(`${path}.filter`, 'of type function', filter);
+  return {
+    ...(client !== undefined ? { client: compilePolicy(client, `${path}.client`) } : {}),
+    ...(server !== undefined ? { server: compilePolicy(server, `${path}.server`) } : {}),
+    ...(filter ? { filter } : {}),
+  };
+}
+
+// TCP only: a unix-domain socket (net.connect(path)) reports no IP family.
+function isTcp(socket: net.Socket): boolean {
+  const family = socket.remoteFamily;
+  return family === 'IPv4' || family === 'IPv6';
+}
+
+/**
+ * Process-wide policy: every socket this process connects (`client`) or accepts
+ * (`server`) from now on gets the policy's options, through Node's
+ * `net.client.socket` / `net.server.socket` diagnostics channels, so sockets created
+ * inside fetch, http.Agent, database and RPC clients are reached without their
+ * cooperation. Returns `off()`, which stops it for later sockets.
+ *
+ * A bad policy throws here, before anything is subscribed. A kernel refusal on one
+ * socket (say `SO_MARK` without CAP_NET_ADMIN) destroys that socket with the error.
+ * Costs nothing until called: no subscription exists without a policy.
+ */
+export function tuneSockets(options: TuneSocketsOptions): () => void {
+  return install(compileTuneOptions(options, 'options'));
+}
+
+function install({ client, server, filter }: ReturnType<typeof compileTuneOptions>): () => void {
+  if (!client && !server) return () => {};
+  const wanted = filter
+    ? (socket: net.Socket, direction: Direction): boolean => {
+        const host = socket.remoteAddress;
+        const port = direction === 'client' ? socket.remotePort : socket.localPort;
+        return filter({ direction, socket, host, port });
+      }
+    : undefined;
+  return onSocket(
+    (socket, direction) => {
+      if (direction === 'server') tuneNow(socket, server!, wanted && ((s) => wanted(s, 'server')));
+      else tuneClient(socket, client!, wanted && ((s) => wanted(s, 'client')));
+    },
+    { client: !!client, server: !!server },
+  );
+}
+
+/**
+ * Puts a policy on a client socket that is about to connect (or connecting); returns
+ * it. `wanted` is asked once the peer's address is known. Failures destroy the socket.
+ */
+export function tuneClient(socket: net.Socket, compiled: CompiledPolicy, wanted?: (socket: net.Socket) => boolean): net.Socket {
+  socket.once('connect', () => tuneNow(socket, compiled, wanted));
+  return socket;
+}
+
+// Sets the policy on a socket with an fd, if it is TCP and wanted; a failure (or a
+// filter that throws) destroys the socket with that error, as connect errors do.
+function tuneNow(socket: net.Socket, compiled: CompiledPolicy, wanted?: (socket: net.Socket) => boolean): void {
+  if (socket.destroyed || !isTcp(socket)) return;
+  try {
+    if (wanted && !wanted(socket)) return;
+    applyPolicy(socket, compiled);
+  } catch (err) {
+    socket.destroy(err as Error);
+  }
+}
+
+/**
+ * `tuneSockets` from JSON text (the SOCKOPT environment variable of `sockopt/register`).
+ * Every error is coded and its message starts with `name`, e.g.
+ * "SOCKOPT.client.sockopts.TCP_SYNCNT: The value of "value" is out of range…".
+ */
+export function tuneSocketsFromJson(json: string, name: string): () => void {
+  let config: unknown;
+  try {
+    config = JSON.parse(json);
+  } catch (err) {
+    throw invalidArgValue(name, `not valid JSON (${(err as Error).message}); received ${JSON.stringify(json.slice(0, 200))}`);
+  }
+  return install(compileTuneOptions(config, name));
+}
