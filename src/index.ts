@@ -18,6 +18,7 @@ export { getTcpInfo, snapshot, takeError, type Snapshot } from './inspect';
 export { decodeTcpInfo, tcpInfoFields, type TcpCaState, type TcpInfo, type TcpInfoOptions, type TcpInfoOptionsArg, type TcpState } from './tcp-info';
 export { setKeepAlive, setLinger, setTimeouts, setUserTimeout, type KeepAliveOptions, type KeepAliveState, type Timeouts } from './tuning';
 export type { SocketAddress } from './binding';
+export { tcpChannels, trackConnections, type Direction, type TcpClose, type TcpCounter, type TcpDelta, type TcpSample, type TrackOptions } from './telemetry';
 export { connect, connectTLS, type ConnectOptions } from './connect';
 export { bindDgram, createServer, listen, type ListenOptions } from './listen';
 export type { Sockopts } from './presocket';
