@@ -170,6 +170,17 @@ export function errnoCode(errno: number): string {
 }
 
 /**
+ * A kernel refusal met without a native throw (a batched read reports errno numbers),
+ * shaped exactly like the ones fromNative() completes: code, negative errno, syscall,
+ * option, level, and the same message.
+ */
+export function kernelError(errno: number, syscall: 'getsockopt' | 'setsockopt', option: string, level: string): SockoptSystemError {
+  const [code, description] = systemErrors.get(-errno) ?? [`E${errno}`, `unknown system error ${errno}`];
+  const err = new Error(`${syscall} ${code}: ${description} (${level} ${option})${hint(code, syscall)}`) as SockoptSystemError;
+  return Object.assign(err, { code, errno: -errno, syscall, option, level });
+}
+
+/**
  * A pending socket error (SO_ERROR) as an Error shaped like the kernel refusals:
  * code, negative errno, syscall 'getsockopt', option 'SO_ERROR', level 'SOL_SOCKET'.
  */

@@ -14,7 +14,7 @@ import { sockopt } from './view';
 export { getsockopt, setsockopt } from './api';
 export { isSupported, options, type OptionInfo } from './options';
 export { SocketOptions, sockopt } from './view';
-export { getTcpInfo, snapshot, takeError, type Snapshot } from './inspect';
+export { getTcpInfo, snapshot, takeError, type Jsonified, type Snapshot, type SnapshotJSON } from './inspect';
 export { decodeTcpInfo, tcpInfoFields, type TcpCaState, type TcpInfo, type TcpInfoOptions, type TcpInfoOptionsArg, type TcpState } from './tcp-info';
 export { setKeepAlive, setLinger, setTimeouts, setUserTimeout, type KeepAliveOptions, type KeepAliveState, type Timeouts } from './tuning';
 export type { SocketAddress } from './binding';

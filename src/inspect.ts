@@ -1,7 +1,7 @@
 // Looking at a live socket: TCP_INFO, the pending error, and a snapshot of
 // every readable option, read with as few crossings into native code as possible.
 import { binding, type SocketAddress } from './binding';
-import { errnoCode, fromNative, pendingError, unsupported, type SockoptSystemError } from './errors';
+import { errnoCode, fromNative, kernelError, pendingError, unsupported, type SockoptSystemError } from './errors';
 import { resolveFd, type SocketLike } from './fd';
 import { optionNames, options, table } from './options';
 import type { Level, OptionName } from './registry';
@@ -38,23 +38,79 @@ export function takeError(socket: SocketLike): SockoptSystemError | null {
   return errno === 0 ? null : pendingError(errno);
 }
 
-/** What snapshot() returns: plain data, safe to log (bigints aside: see SocketOptions#toJSON). */
+/** T as JSON.stringify writes it: every bigint as its decimal string. */
+export type Jsonified<T> = T extends bigint
+  ? string
+  : T extends (infer U)[]
+    ? Jsonified<U>[]
+    : T extends object
+      ? { [K in keyof T]: Jsonified<T[K]> }
+      : T;
+
+/**
+ * What snapshot() returns: plain data, safe to log. 64-bit values (SO_COOKIE) are
+ * bigints in the object; `JSON.stringify(snapshot(sock))` writes them as decimal strings
+ * (through `toJSON`), so the JSON parses back without loss.
+ */
 export interface Snapshot {
   fd: number;
   /** 'IPv4', 'IPv6', 'unix', or the AF_ number. */
   family: string | number | null;
   /** 'stream', 'dgram', or the SOCK_ number. */
   type: string | number | null;
-  /** 'tcp', 'udp', or the IPPROTO_ number (0 for unix sockets). */
+  /** 'tcp', 'udp', 'mptcp', or the IPPROTO_ number (0 for unix sockets). */
   protocol: string | number | null;
   local: SocketAddress | null;
   remote: SocketAddress | null;
   /** Readable options by level; absent ones are in `skipped`. */
   options: Partial<Record<Level, Partial<Record<OptionName, unknown>>>>;
-  /** TCP_INFO, for TCP sockets on Linux. */
+  /** TCP_INFO, for TCP and MPTCP sockets on Linux. */
   tcpInfo?: TcpInfo;
   /** Options the kernel refused for this socket, with its code (e.g. IPv6 options on an IPv4 socket). */
   skipped: { option: OptionName; code: string }[];
+  /** The JSON form: the same data with every bigint as its decimal string. */
+  toJSON(): SnapshotJSON;
+}
+
+/** JSON.parse(JSON.stringify(snapshot(sock))): 64-bit values as decimal strings. */
+export type SnapshotJSON = Jsonified<Omit<Snapshot, 'toJSON'>>;
+
+function jsonSafe(v: unknown): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map(jsonSafe);
+  const o: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) o[k] = jsonSafe((v as Record<string, unknown>)[k]);
+  return o;
+}
+
+// The data lives in own properties; toJSON on the prototype keeps it out of
+// Object.keys, console.log and equality checks.
+class SocketSnapshot implements Snapshot {
+  fd: number;
+  family: string | number | null;
+  type: string | number | null;
+  protocol: string | number | null;
+  local: SocketAddress | null;
+  remote: SocketAddress | null;
+  options: Snapshot['options'];
+  skipped: Snapshot['skipped'];
+  declare tcpInfo?: TcpInfo; // set only for TCP and MPTCP sockets
+
+  constructor(fd: number, family: string | number | null, type: string | number | null, protocol: string | number | null, options: Snapshot['options'], skipped: Snapshot['skipped']) {
+    this.fd = fd;
+    this.family = family;
+    this.type = type;
+    this.protocol = protocol;
+    this.local = null;
+    this.remote = null;
+    this.options = options;
+    this.skipped = skipped;
+  }
+
+  toJSON(): SnapshotJSON {
+    return jsonSafe({ ...this }) as SnapshotJSON;
+  }
 }
 
 // SO_ERROR is left out: reading it clears the error (use takeError), and TCP_INFO has its own field.
@@ -75,22 +131,33 @@ const batchedKind = Uint8Array.from(batched, (n) => (options[n].kind === 'bool' 
 const othersLevel = others.map((n) => options[n].level);
 const othersGet = others.map((n) => table[n]!.get!);
 const DOMAIN_SLOT = batched.indexOf('SO_DOMAIN'); // -1 where the platform lacks SO_DOMAIN
+// Every socket answers SO_TYPE: when it fails, the fd is not an open socket.
+const TYPE_SLOT = batched.indexOf('SO_TYPE');
 
 const C = binding.constants;
 const FAMILIES: Record<number, string> = { [C.AF_INET!]: 'IPv4', [C.AF_INET6!]: 'IPv6', [C.AF_UNIX!]: 'unix' };
 const TYPES: Record<number, string> = { [C.SOCK_STREAM!]: 'stream', [C.SOCK_DGRAM!]: 'dgram' };
 const PROTOCOLS: Record<number, string> = { [C.IPPROTO_TCP!]: 'tcp', [C.IPPROTO_UDP!]: 'udp' };
+if (C.IPPROTO_MPTCP !== undefined) PROTOCOLS[C.IPPROTO_MPTCP] = 'mptcp';
+// The protocols whose sockets answer TCP_INFO (MPTCP: its first subflow's).
+const TCP_INFO_PROTOCOLS = new Set([C.IPPROTO_TCP, C.IPPROTO_MPTCP].filter((p) => p !== undefined));
 
 function named(map: Record<number, string>, v: unknown): string | number | null {
   return typeof v === 'number' ? (map[v] ?? v) : null;
 }
 
-/** Every option readable on this socket, its TCP_INFO, family/type/protocol and addresses. */
+/**
+ * Every option readable on this socket, its TCP_INFO, family/type/protocol and addresses.
+ * @throws like getsockopt; an fd that is not an open socket (0, a file, a closed number)
+ *   throws the kernel's `ENOTSOCK` or `EBADF` rather than listing every option as skipped.
+ */
 export function snapshot(socket: SocketLike): Snapshot {
   const fd = resolveFd(socket);
   const byLevel: Record<string, Record<string, unknown>> = {};
   const skipped: Snapshot['skipped'] = [];
   binding.getIntBatch(fd, specs, out);
+  const typeErrno = out[2 * TYPE_SLOT + 1]!;
+  if (typeErrno !== 0) throw kernelError(typeErrno, 'getsockopt', 'SO_TYPE', 'SOL_SOCKET');
   for (let i = 0; i < batched.length; i++) {
     const name = batched[i]!;
     const errno = out[2 * i + 1]!;
@@ -115,22 +182,28 @@ export function snapshot(socket: SocketLike): Snapshot {
     }
   }
   const sol = byLevel.SOL_SOCKET ?? {};
-  const snap: Snapshot = {
+  const snap = new SocketSnapshot(
     fd,
-    family: named(FAMILIES, sol.SO_DOMAIN),
-    type: named(TYPES, sol.SO_TYPE),
-    protocol: named(PROTOCOLS, sol.SO_PROTOCOL),
-    local: null,
-    remote: null,
-    options: byLevel as Snapshot['options'],
+    named(FAMILIES, sol.SO_DOMAIN),
+    named(TYPES, sol.SO_TYPE),
+    named(PROTOCOLS, sol.SO_PROTOCOL),
+    byLevel as Snapshot['options'],
     skipped,
-  };
+  );
   if (binding.sockNames) {
     const [local, remote] = binding.sockNames(fd, names);
     snap.local = address(names[0]!, local, names[1]!, names[2]!);
     snap.remote = address(names[3]!, remote, names[4]!, names[5]!);
   }
-  if (hasTcpInfo && sol.SO_PROTOCOL === C.IPPROTO_TCP) snap.tcpInfo = readTcpInfo(fd, false) as TcpInfo;
+  if (hasTcpInfo && TCP_INFO_PROTOCOLS.has(sol.SO_PROTOCOL as number)) {
+    try {
+      snap.tcpInfo = readTcpInfo(fd, false) as TcpInfo;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (typeof code !== 'string' || typeof (err as { errno?: unknown }).errno !== 'number') throw err;
+      skipped.push({ option: 'TCP_INFO', code });
+    }
+  }
   return snap;
 }
 
