@@ -18,3 +18,6 @@ writeFileSync(
 // sockopt/register for --import: loading the CommonJS module installs the policy.
 writeFileSync(join(lib, 'register.mjs'), `${banner.replace('./index.js', './register.js')}import './register.js';\n`);
 writeFileSync(join(lib, 'register.d.mts'), `${banner.replace('./index.js', './register.js')}export {};\n`);
+// sockopt/otel: named exports only.
+writeFileSync(join(lib, 'otel.mjs'), `${banner.replace('./index.js', './otel.js')}export * from './otel.js';\n`);
+writeFileSync(join(lib, 'otel.d.mts'), `${banner.replace('./index.js', './otel.js')}export * from './otel.js';\n`);

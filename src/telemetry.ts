@@ -66,6 +66,7 @@ export interface TcpSample {
 
 /** Published on 'sockopt:tcp:close' once per tracked connection, just before its fd is closed. */
 export interface TcpClose {
+  /** Destroyed, but still naming its peer: remoteAddress/remotePort/remoteFamily were read when tracking began. */
   socket: net.Socket;
   direction: Direction;
   /**
@@ -187,6 +188,9 @@ function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void
     }
     if (!wanted) return;
   }
+  // Node caches the peer's address on first read; read it now so that a close record's
+  // socket still names its peer after a reset (getpeername fails with ENOTCONN then).
+  void socket.remoteAddress;
   const target = socket as unknown as Destroyable;
   const original = target._destroy;
   const wrapper: DestroyFn = function (this: net.Socket, err, cb) {

@@ -155,6 +155,7 @@ describe('trackConnections', () => {
     expect((sr.error as NodeJS.ErrnoException).code).toBe('ECONNRESET');
     expect(sr.info?.state).toBe('CLOSE');
     expect(sr.info?.bytesReceived).toBe(1);
+    expect(sr.socket.remoteAddress).toBe('127.0.0.1'); // still named after the reset (getpeername would fail now)
     figure('close record on peer reset (server)', { code: (sr.error as NodeJS.ErrnoException).code, state: sr.info?.state, segsIn: sr.info?.segsIn });
   });
 
