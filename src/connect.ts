@@ -1,86 +1,159 @@
-// connect(): net.connect with options set between socket() and connect() —
-// TCP_SYNCNT, TCP_USER_TIMEOUT, SO_BINDTODEVICE, IP_TOS, buffers, …
-import * as dns from 'node:dns';
+// Client sockets with options set before the SYN: arm() for a socket someone else
+// made, connect()/connectTLS() as Node's own calls plus `sockopts`. Node does the
+// argument forms, validation, DNS and Happy Eyeballs; adopt.ts puts the configured
+// socket into each connect attempt.
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { invalidArgType } from './errors';
-import { createConfigured, closeQuietly, prepare, syncAdopted, type Sockopts } from './presocket';
+import { adoptNow, armClient } from './adopt';
+import { invalidArgType, invalidArgValue, notApplicable } from './errors';
+import { prepare, type Prepared, type Sockopts } from './presocket';
+import { msToKeepAliveSeconds, type KeepAliveOptions } from './tuning';
 
-/** net.connect options plus `sockopts`. Connections are made to one resolved address. */
-export type ConnectOptions = Omit<net.TcpNetConnectOpts, 'autoSelectFamily' | 'autoSelectFamilyAttemptTimeout'> & {
-  /** Set on the new socket before the SYN is sent. */
+/** net.connect options plus `sockopts`. */
+export type ConnectOptions = net.NetConnectOpts & {
+  /** Set on the new socket before the SYN is sent (before bind() with `localAddress`). */
   sockopts?: Sockopts;
 };
 
-interface HandleWithOpen {
-  open(fd: number): number;
+/** What {@link arm} sets on a socket before its SYN. */
+export interface ArmOptions {
+  /** Any writable options, by name, in the registry's units. */
+  sockopts?: Sockopts;
+  /**
+   * Keepalive: `true` turns it on with the system's timing; an object sets the timing
+   * in **milliseconds** (`idle` before the first probe, `interval` between probes; the
+   * kernel keeps whole seconds, rounded up) and `count` probes. Interval and count
+   * survive Node's own later `setKeepAlive(true, ms)` calls (http.Agent, undici).
+   */
+  keepAlive?: boolean | KeepAliveOptions;
+  /** TCP_USER_TIMEOUT in **milliseconds** (fractions round up; `null` or 0 = the system's). */
+  userTimeout?: number | null;
+}
+
+type Normalized = [Record<string, unknown>, ((...a: unknown[]) => void) | null];
+const normalizeArgs = (net as unknown as { _normalizeArgs(args: unknown[]): Normalized })._normalizeArgs;
+
+/**
+ * Configures a `net.Socket` (or `tls.TLSSocket`) that will connect later — made by a
+ * library, a `stream` factory (pg, mysql2), an http.Agent, or seen on the
+ * `net.client.socket` diagnostics channel — so that its options are on the kernel
+ * socket **before the SYN**, on every connect attempt (each Happy Eyeballs attempt too).
+ * Returns the same socket.
+ *
+ * Bad names, values or arguments throw synchronously. Failures at connect time (the
+ * kernel refusing an option, no fd left) arrive as the socket's `'error'`, and no SYN
+ * is sent without the options. A socket that already has its kernel socket (connected,
+ * or connecting) gets the options at once, and a refusal throws as `setsockopt` does.
+ *
+ * @example arm(new net.Socket(), { sockopts: { TCP_SYNCNT: 2 }, keepAlive: { idle: 10_000, interval: 5_000, count: 3 }, userTimeout: 20_000 }).connect(5432, 'db')
+ */
+export function arm<S extends net.Socket>(socket: S, options: ArmOptions): S {
+  if (!(socket instanceof net.Socket)) throw invalidArgType('socket', 'an instance of net.Socket', socket);
+  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
+  // A destroyed socket may still be armed: Node lets it connect() again, with a new handle.
+  armClient(socket, prepareArm(options));
+  return socket;
+}
+
+function prepareArm(options: ArmOptions): Prepared[] {
+  const merged: Record<string, unknown> = { ...(options.sockopts as object) };
+  if (options.sockopts !== undefined && (options.sockopts === null || typeof options.sockopts !== 'object')) {
+    throw invalidArgType('options.sockopts', 'an object of option names and values', options.sockopts);
+  }
+  const extra: Record<string, unknown> = {};
+  const { keepAlive, userTimeout } = options;
+  if (keepAlive !== undefined) {
+    if (typeof keepAlive === 'boolean') extra.SO_KEEPALIVE = keepAlive;
+    else if (keepAlive !== null && typeof keepAlive === 'object') {
+      const { enable = true, idle, interval, count } = keepAlive;
+      if (typeof enable !== 'boolean') throw invalidArgType('options.keepAlive.enable', 'of type boolean', enable);
+      extra.SO_KEEPALIVE = enable;
+      if (idle !== undefined) extra.TCP_KEEPIDLE = msToKeepAliveSeconds('options.keepAlive.idle', idle);
+      if (interval !== undefined) extra.TCP_KEEPINTVL = msToKeepAliveSeconds('options.keepAlive.interval', interval);
+      if (count !== undefined) extra.TCP_KEEPCNT = count;
+    } else throw invalidArgType('options.keepAlive', 'a boolean or an object { enable, idle, interval, count }', keepAlive);
+  }
+  if (userTimeout !== undefined) {
+    // A timeout never comes out shorter than asked: fractions of a ms round up.
+    extra.TCP_USER_TIMEOUT = userTimeout === null ? 0 : typeof userTimeout === 'number' && userTimeout > 0 ? Math.ceil(userTimeout) : userTimeout;
+  }
+  for (const [name, value] of Object.entries(extra)) {
+    if (name in merged && merged[name] !== value) {
+      throw invalidArgValue('options.sockopts', options.sockopts, `sets ${name} to ${String(merged[name])}, which options.${name.startsWith('TCP_USER') ? 'userTimeout' : 'keepAlive'} sets to ${String(value)}`);
+    }
+    merged[name] = value;
+  }
+  return prepare(merged, 'arm');
+}
+
+// The options object of Node's connect forms, and where it sits in `args`.
+function optionsOf(args: unknown[]): { options: Record<string, unknown>; index: number } {
+  const index = args.findIndex((a) => a !== null && typeof a === 'object');
+  return { options: index >= 0 ? (args[index] as Record<string, unknown>) : {}, index };
+}
+
+function withoutSockopts(args: unknown[], index: number, options: Record<string, unknown>): unknown[] {
+  if (index < 0 || !('sockopts' in options)) return args;
+  const { sockopts: _omit, ...rest } = options;
+  return args.map((a, i) => (i === index ? rest : a));
 }
 
 /**
- * Like `net.connect(options, listener)`, returning a normal `net.Socket`, but the
- * options in `sockopts` are set on the socket before it connects:
- * `connect({ host: 'db', port: 5432, sockopts: { TCP_SYNCNT: 2, TCP_USER_TIMEOUT: 10_000 } })`.
+ * `net.connect` with `sockopts` set on the socket before its SYN (and before bind()
+ * with `localAddress`): every form Node accepts — `connect(options[, listener])`,
+ * `connect(port[, host][, listener])`, `connect(path[, listener])` — normalised and
+ * validated by Node itself, which throws and emits exactly as `net.connect` does.
+ * Returns a normal `net.Socket`.
  *
- * A bad option name or value throws synchronously, before any socket exists. Every
- * later failure (DNS, an option the kernel refuses, ECONNREFUSED, ETIMEDOUT) arrives
- * as the socket's `'error'` event, as with net.connect. Host names resolve with
- * `dns.lookup` (or `options.lookup`), honouring `family`; the first address is used.
+ * Bad option names or values throw synchronously, before any socket exists. Everything
+ * later (DNS, an option the kernel refuses, ECONNREFUSED, ETIMEDOUT) is the socket's
+ * `'error'`. A unix-domain `path` with `sockopts` throws `ERR_SOCKOPT_NOT_APPLICABLE`
+ * (Node makes that socket inside connect(), so nothing can precede it).
  */
-export function connect(options: ConnectOptions, connectListener?: () => void): net.Socket {
-  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
-  const prepared = prepare(options.sockopts, 'connect');
-  const { sockopts: _omit, ...netOptions } = options;
-  const host = netOptions.host ?? 'localhost';
-  const literal = net.isIP(host) as 0 | 4 | 6;
-  const connectOpts = { ...netOptions, host, autoSelectFamily: false };
-
-  if (literal) {
-    // The family is known now: create and configure the fd, then hand it to Node.
-    let fd: number;
-    try {
-      fd = createConfigured(literal, false, prepared);
-    } catch (err) {
-      const failed = new net.Socket();
-      process.nextTick(() => failed.destroy(err as Error)); // like net.connect: errors are events
-      return failed;
-    }
-    const socket = new net.Socket({ ...netOptions, fd });
-    syncAdopted(socket, prepared);
-    if (netOptions.timeout) socket.setTimeout(netOptions.timeout);
-    return socket.connect(connectOpts, connectListener);
+export function connect(options: ConnectOptions, connectListener?: () => void): net.Socket;
+export function connect(port: number, host?: string, connectListener?: () => void): net.Socket;
+export function connect(path: string, connectListener?: () => void): net.Socket;
+export function connect(...args: unknown[]): net.Socket {
+  const [normalized] = normalizeArgs(args);
+  const prepared = prepare(normalized.sockopts, 'connect');
+  if (prepared.length && normalized.path != null) {
+    throw notApplicable('connect({ path, sockopts })', 'Node creates a unix-domain socket inside connect(), so no option can be set before it; set SOL_SOCKET options with setsockopt() after \'connect\'');
   }
-
-  // A host name: the family is known once resolved. Node calls this lookup after it
-  // made its (still fd-less) handle and before connect(), so the configured fd is
-  // adopted in between (TCPWrap#open, the call behind `new net.Socket({ fd })`).
-  const socket = new net.Socket(netOptions);
-  const lookup = netOptions.lookup ?? dns.lookup;
-  const hook: net.LookupFunction = (hostname, lookupOptions, callback) => {
-    lookup(hostname, { ...lookupOptions, all: false }, ((err: NodeJS.ErrnoException | null, address: string, family: number) => {
-      if (err) return callback(err, address, family);
-      let fd: number;
-      try {
-        fd = createConfigured(family === 6 ? 6 : 4, false, prepared);
-      } catch (e) {
-        return callback(e as NodeJS.ErrnoException, address, family);
-      }
-      const rc = (socket as unknown as { _handle: HandleWithOpen })._handle.open(fd);
-      if (rc !== 0) {
-        closeQuietly(fd);
-        const e = Object.assign(new Error(`cannot adopt the configured socket (libuv error ${rc})`), { code: 'ERR_SOCKOPT_ADOPT', errno: rc });
-        return callback(e, address, family);
-      }
-      syncAdopted(socket, prepared);
-      callback(null, address, family);
-    }) as never);
-  };
-  if (netOptions.timeout) socket.setTimeout(netOptions.timeout);
-  return socket.connect({ ...connectOpts, lookup: hook }, connectListener);
+  const { options, index } = optionsOf(args);
+  const socket = net.connect(...(withoutSockopts(args, index, options) as [net.NetConnectOpts]));
+  afterConnectCall(socket, normalized, prepared);
+  return socket;
 }
 
-/** TLS over {@link connect}: `tls.connect({ ...options, socket })` on a socket configured before its SYN. */
-export function connectTLS(options: ConnectOptions & tls.ConnectionOptions, secureConnectListener?: () => void): tls.TLSSocket {
-  const { sockopts, host, port, family, localAddress, localPort, lookup, timeout: _t, ...tlsOptions } = options;
-  const socket = connect({ sockopts, host, port, family, localAddress, localPort, lookup } as ConnectOptions);
-  return tls.connect({ servername: host && !net.isIP(host) ? host : undefined, ...tlsOptions, socket }, secureConnectListener);
+/**
+ * `tls.connect` with `sockopts` set before the SYN, in every form Node accepts
+ * (`connectTLS(options[, listener])`, `connectTLS(port[, host][, options][, listener])`);
+ * Node handles `timeout`, `servername`, `socket`, … as in `tls.connect`.
+ * With `socket` given, the options go on that socket (see {@link arm}).
+ */
+export function connectTLS(options: tls.ConnectionOptions & { sockopts?: Sockopts }, secureConnectListener?: () => void): tls.TLSSocket;
+export function connectTLS(port: number, host?: string, options?: tls.ConnectionOptions & { sockopts?: Sockopts }, secureConnectListener?: () => void): tls.TLSSocket;
+export function connectTLS(port: number, options?: tls.ConnectionOptions & { sockopts?: Sockopts }, secureConnectListener?: () => void): tls.TLSSocket;
+export function connectTLS(...args: unknown[]): tls.TLSSocket {
+  const { options, index } = optionsOf(args);
+  const prepared = prepare(options.sockopts, 'connectTLS');
+  if (prepared.length && options.path != null) {
+    throw notApplicable('connectTLS({ path, sockopts })', 'Node creates a unix-domain socket inside connect(), so no option can be set before it');
+  }
+  const given = options.socket;
+  const socket = tls.connect(...(withoutSockopts(args, index, options) as [tls.ConnectionOptions]));
+  if (given instanceof net.Socket) armClient(given, prepared);
+  else afterConnectCall(socket, options, prepared);
+  return socket;
+}
+
+// connect() has been called: Node's first attempt is at least a tick away.
+function afterConnectCall(socket: net.Socket, options: Record<string, unknown>, prepared: Prepared[]): void {
+  if (!prepared.length) return;
+  armClient(socket, prepared);
+  // With localAddress Node binds before its attempt (and makes a single attempt, in the
+  // local address's family): the configured socket goes in now, so bind-time options
+  // (IP_BIND_ADDRESS_NO_PORT, SO_REUSEADDR, …) precede Node's bind().
+  const local = typeof options.localAddress === 'string' ? net.isIP(options.localAddress) : 0;
+  if (local === 4 || local === 6) adoptNow(socket, local, prepared);
 }

@@ -13,7 +13,9 @@ export type SockoptErrorCode =
   | 'ERR_SOCKOPT_WRITE_ONLY'
   | 'ERR_SOCKOPT_UNSUPPORTED'
   | 'ERR_SOCKOPT_NO_FD'
-  | 'ERR_SOCKET_CLOSED';
+  | 'ERR_SOCKET_CLOSED'
+  | 'ERR_INVALID_ARG_VALUE'
+  | 'ERR_SOCKOPT_NOT_APPLICABLE';
 
 /** An Error with a Node-style `code`. */
 export interface CodedError extends Error {
@@ -188,4 +190,34 @@ export function pendingError(errno: number): SockoptSystemError {
   const [code, description] = systemErrors.get(-errno) ?? [`E${errno}`, `unknown system error ${errno}`];
   const err = new Error(`pending socket error ${code}: ${description} (SOL_SOCKET SO_ERROR)`) as SockoptSystemError;
   return Object.assign(err, { code, errno: -errno, syscall: 'getsockopt' as const, option: 'SO_ERROR', level: 'SOL_SOCKET' });
+}
+
+/** Node's ERR_INVALID_ARG_VALUE: the argument has the right type but a value that cannot be used. */
+export function invalidArgValue(name: string, value: unknown, reason: string): TypeError & CodedError {
+  return coded(new TypeError(`The argument '${name}' ${reason}. Received ${inspect(value, { depth: 1 })}`), 'ERR_INVALID_ARG_VALUE');
+}
+
+/**
+ * An option sockopt cannot put where it belongs in this call form: TCP/IP options on a
+ * unix-domain path, options on a `handle`/`fd` the caller made, an option that must
+ * precede bind() on a socket Node has already bound. Refused instead of dropped.
+ */
+export function notApplicable(what: string, why: string): Error & CodedError {
+  return coded(new Error(`${what}: ${why}.`), 'ERR_SOCKOPT_NOT_APPLICABLE');
+}
+
+/**
+ * A libuv/system error as Node builds it for a failed syscall (ErrnoException, or
+ * UVExceptionWithHostPort when `address` is given): `code`, negative `errno`, `syscall`,
+ * and `address`/`port`. `uvErr` is negative, as libuv returns it.
+ */
+export function systemError(uvErr: number, syscall: string, address?: string | null, port?: number | null): CodedError & { errno: number; syscall: string } {
+  const [code, description] = systemErrors.get(uvErr) ?? [`E${-uvErr}`, `unknown error ${-uvErr}`];
+  let where = '';
+  if (address) where = port ? ` ${address}:${port}` : ` ${address}`;
+  const err = new Error(`${syscall} ${code}: ${description}${where}`) as CodedError & { errno: number; syscall: string; address?: string; port?: number };
+  Object.assign(err, { errno: uvErr, code, syscall });
+  if (address) err.address = address;
+  if (address && port) err.port = port;
+  return err;
 }

@@ -19,8 +19,8 @@ export { decodeTcpInfo, tcpInfoFields, type TcpCaState, type TcpInfo, type TcpIn
 export { setKeepAlive, setLinger, setTimeouts, setUserTimeout, type KeepAliveOptions, type KeepAliveState, type Timeouts } from './tuning';
 export type { SocketAddress } from './binding';
 export { tcpChannels, trackConnections, type Direction, type TcpClose, type TcpCounter, type TcpDelta, type TcpSample, type TrackOptions } from './telemetry';
-export { connect, connectTLS, type ConnectOptions } from './connect';
-export { bindDgram, createServer, listen, type ListenOptions } from './listen';
+export { arm, connect, connectTLS, type ArmOptions, type ConnectOptions } from './connect';
+export { bindDgram, createServer, listen, type BindOptions, type ConfiguredServer, type ListenOptions } from './listen';
 export type { Sockopts } from './presocket';
 export { tuneSockets, type KeepAlivePolicy, type Policy, type SocketInfo, type TuneSocketsOptions } from './policy';
 export { deadPeer, type DeadPeerSettings } from './dead-peer';

@@ -1,113 +1,159 @@
-// listen()/createServer(): a server socket configured before bind() and listen() —
-// SO_REUSEPORT, TCP_DEFER_ACCEPT, TCP_FASTOPEN, IPV6_V6ONLY, SO_RCVBUF — then
-// handed to Node's own server.listen({ fd }). bindDgram() does the same for UDP.
+// Servers and UDP sockets whose options are set before bind(): listen(),
+// createServer() and bindDgram() take Node's own call forms and pass them to Node's
+// own server.listen / socket.bind, which normalise, validate, resolve and throw as
+// usual; adopt.ts builds the socket at the moment Node would.
 import * as dgram from 'node:dgram';
-import * as dns from 'node:dns';
 import * as net from 'node:net';
-import { binding } from './binding';
-import { invalidArgType } from './errors';
-import { closeQuietly, createConfigured, prepare, type Sockopts } from './presocket';
+import { commitPlan, dropBindPlan, planBind, planListen } from './adopt';
+import { invalidArgType, invalidArgValue, notApplicable } from './errors';
+import { prepare, type Prepared, type Sockopts } from './presocket';
 
-export interface ListenOptions {
-  /** Port to bind; 0 (default) picks a free one. */
-  port?: number;
-  /** IP literal or host name to bind; default '::' (dual-stack), or '0.0.0.0' without IPv6. */
-  host?: string;
-  backlog?: number;
+/** Node's `server.listen(options)` plus `sockopts`. */
+export type ListenOptions = net.ListenOptions & {
   /** Set before bind(): e.g. { SO_REUSEPORT: true, TCP_DEFER_ACCEPT: 5, TCP_FASTOPEN: 16 }. */
   sockopts?: Sockopts;
-}
+};
 
-// Resolve a bind address; IP literals and the default need no lookup, but still
-// answer on the next tick so 'listening' and 'error' always come after the call returns.
-function resolve(host: string | undefined, cb: (err: Error | null, address?: string, family?: 4 | 6) => void): void {
-  if (host === undefined) return process.nextTick(cb, null, '::', 6);
-  const literal = net.isIP(host);
-  if (literal) return process.nextTick(cb, null, host, literal as 4 | 6);
-  dns.lookup(host, (err, address, family) => (err ? cb(err) : cb(null, address, family === 6 ? 6 : 4)));
-}
+/** Node's `socket.bind(options)` plus `sockopts`. */
+export type BindOptions = dgram.BindOptions & {
+  /** Set before bind(): e.g. { SO_REUSEPORT: true, SO_RCVBUF: 1 << 20 }. */
+  sockopts?: Sockopts;
+};
 
-// socket(), options, bind(): the fd Node will adopt. Falls back to IPv4 when the default '::' is unavailable.
-function boundFd(address: string, family: 4 | 6, port: number, datagram: boolean, prepared: ReturnType<typeof prepare>, dflt: boolean): number {
-  let fd: number;
-  try {
-    fd = createConfigured(family, datagram, prepared);
-  } catch (err) {
-    if (dflt && (err as { code?: string }).code === 'EAFNOSUPPORT') return boundFd('0.0.0.0', 4, port, datagram, prepared, false);
-    throw err;
-  }
-  try {
-    binding.bind!(fd, address, port);
-  } catch (err) {
-    closeQuietly(fd);
-    throw err; // a system error with code, errno and syscall 'bind' (e.g. EADDRINUSE)
-  }
-  return fd;
-}
+type Normalized = [Record<string, unknown>, ((...a: unknown[]) => void) | null];
+const normalizeArgs = (net as unknown as { _normalizeArgs(args: unknown[]): Normalized })._normalizeArgs;
+const nodeListen = net.Server.prototype.listen as (this: net.Server, ...args: unknown[]) => net.Server;
+const nodeBind = dgram.Socket.prototype.bind as (this: dgram.Socket, ...args: unknown[]) => dgram.Socket;
+const BoundSocket = (net as unknown as { BoundSocket?: new () => object }).BoundSocket;
 
-function checkListenOptions(options: ListenOptions): void {
-  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
-  const { port = 0 } = options;
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) throw invalidArgType('options.port', 'an integer 0..65535', port);
-}
+// Node's own listen option and flag, set on the socket sockopt builds.
+const REUSE_PORT = prepare({ SO_REUSEPORT: true }, 'listen');
+const V6_ONLY = prepare({ IPV6_V6ONLY: true }, 'listen');
+
+// Node's number rule for the positional backlog (toNumber in lib/net.js).
+const toNumber = (x: unknown): number | false => ((x = Number(x)) as number) >= 0 ? (x as number) : false;
 
 /**
- * Makes `server` (a net/http/https/tls Server) listen on a socket whose `sockopts`
- * were set before bind(). Options are checked synchronously; later failures
- * (DNS, a refused option, EADDRINUSE) are emitted as the server's 'error'.
+ * `server.listen(...)` for any net/http/https/tls server, in every form Node accepts —
+ * `listen(port[, host][, backlog][, cb])`, `listen(options[, cb])` — with
+ * `options.sockopts` set on the socket **before bind()**. Node validates and throws as
+ * usual (`ERR_SERVER_ALREADY_LISTEN`, `ERR_SOCKET_BAD_PORT`, …) and emits `'error'` for
+ * what fails later (DNS, EADDRINUSE as `listen EADDRINUSE`, an option the kernel refuses).
+ * The socket is this process's own (`exclusive: true`): in a cluster worker it is not
+ * shared through the primary, so SO_REUSEPORT spreads connections across workers.
+ * `ipv6Only` and `reusePort` are honoured on every Node version.
+ * `listen(path)`, `listen(handle)` and `listen({ fd })` are passed to Node unchanged;
+ * with `sockopts` they throw `ERR_SOCKOPT_NOT_APPLICABLE` (that socket is not made here).
  */
-export function listen<S extends net.Server>(server: S, options: ListenOptions, callback?: () => void): S {
-  checkListenOptions(options);
-  const prepared = prepare(options.sockopts, 'listen');
-  resolve(options.host, (err, address, family) => {
-    if (err) return server.emit('error', err);
-    let fd: number;
-    try {
-      fd = boundFd(address!, family!, options.port ?? 0, false, prepared, options.host === undefined);
-    } catch (e) {
-      return server.emit('error', e);
+export function listen<S extends net.Server>(server: S, options: ListenOptions, callback?: () => void): S;
+export function listen<S extends net.Server>(server: S, port?: number, host?: string, backlog?: number, callback?: () => void): S;
+export function listen<S extends net.Server>(server: S, port?: number, host?: string, callback?: () => void): S;
+export function listen<S extends net.Server>(server: S, port?: number, callback?: () => void): S;
+export function listen<S extends net.Server>(server: S, ...args: unknown[]): S {
+  if (!(server instanceof net.Server)) throw invalidArgType('server', 'an instance of net.Server', server);
+  return listenWith(server, undefined, args);
+}
+
+function listenWith<S extends net.Server>(server: S, defaults: Sockopts | undefined, args: unknown[]): S {
+  const [options, cb] = normalizeArgs(args);
+  const prepared = prepare(options.sockopts ?? defaults, 'listen');
+  const given = options._handle ?? options.handle ?? options;
+  const notOurs =
+    (BoundSocket !== undefined && given instanceof BoundSocket) ||
+    typeof (given as { fd?: unknown }).fd === 'number' ||
+    (given as object) !== options ||
+    (typeof options.path === 'string' && options.path !== '');
+  if (notOurs) {
+    if (prepared.length) {
+      throw notApplicable('listen(path | handle | { fd }) with sockopts', 'that socket is made by Node or by the caller, not here; set options on it with setsockopt(), or listen on a port');
     }
-    server.listen({ fd, backlog: options.backlog }, callback);
-  });
+    return nodeListen.apply(server, args) as S;
+  }
+  // A port form: Node's options, as one object with the positional backlog folded in.
+  const { sockopts: _omit, ...rest } = options;
+  const opts: Record<string, unknown> = { ...rest, exclusive: true };
+  if (args.length === 0 || typeof args[0] === 'function') opts.port = 0; // Node's rule for listen() and listen(cb)
+  const backlog = toNumber(args.length > 1 && args[1]) || toNumber(args.length > 2 && args[2]);
+  if (!opts.backlog && backlog) opts.backlog = backlog;
+  const all: Prepared[] = options.reusePort === true ? [...REUSE_PORT, ...prepared] : prepared;
+  planListen(server, { prepared: all, prepared6: options.ipv6Only === true ? V6_ONLY : [] });
+  let ok = false;
+  try {
+    nodeListen.apply(server, cb ? [opts, cb] : [opts]);
+    ok = true;
+  } finally {
+    commitPlan(server, ok);
+  }
   return server;
 }
 
-/** `net.createServer` whose `listen(options)` sets `options.sockopts` (or those given here) before bind(). */
-export function createServer(
-  options: net.ServerOpts & { sockopts?: Sockopts } = {},
-  connectionListener?: (socket: net.Socket) => void,
-): net.Server & { listen(options: ListenOptions, callback?: () => void): net.Server } {
-  const { sockopts, ...serverOptions } = options;
-  prepare(sockopts, 'createServer'); // fail fast on bad names or values
-  const server = net.createServer(serverOptions, connectionListener);
-  const nodeListen = server.listen.bind(server);
-  return Object.assign(server, {
-    listen(opts: ListenOptions | number, callback?: () => void) {
-      if (typeof opts === 'number') opts = { port: opts };
-      if (opts && typeof opts === 'object' && !('fd' in opts) && !('path' in opts) && !('handle' in opts)) {
-        // Our path: the socket is made here, then given to Node's listen({ fd }).
-        server.listen = nodeListen;
-        return listen(server, { ...opts, sockopts: opts.sockopts ?? sockopts }, callback);
-      }
-      return nodeListen(opts as never, callback);
+/** A net.Server whose `listen()` goes through sockopt's {@link listen}. */
+export type ConfiguredServer = net.Server & {
+  listen(options: ListenOptions, callback?: () => void): ConfiguredServer;
+  listen(port?: number, host?: string, backlog?: number, callback?: () => void): ConfiguredServer;
+  listen(port?: number, host?: string, callback?: () => void): ConfiguredServer;
+  listen(port?: number, callback?: () => void): ConfiguredServer;
+};
+
+/**
+ * `net.createServer([options][, connectionListener])` whose every `listen()` (also
+ * after a `close()`) sets `options.sockopts` before bind(); a `sockopts` given to
+ * `listen()` itself replaces them for that call. Bad names or values throw here.
+ */
+export function createServer(connectionListener?: (socket: net.Socket) => void): ConfiguredServer;
+export function createServer(options?: net.ServerOpts & { sockopts?: Sockopts }, connectionListener?: (socket: net.Socket) => void): ConfiguredServer;
+export function createServer(options?: unknown, connectionListener?: (socket: net.Socket) => void): ConfiguredServer {
+  let sockopts: Sockopts | undefined;
+  let nodeOptions = options;
+  if (options !== null && typeof options === 'object') {
+    const { sockopts: given, ...rest } = options as { sockopts?: Sockopts };
+    sockopts = given;
+    nodeOptions = rest;
+  }
+  prepare(sockopts, 'createServer'); // bad names or values throw now, not at listen()
+  const server = net.createServer(nodeOptions as net.ServerOpts, connectionListener);
+  Object.defineProperty(server, 'listen', {
+    value: function configuredListen(this: net.Server, ...args: unknown[]) {
+      return listenWith(this, sockopts, args);
     },
-  }) as never;
+    writable: true,
+    configurable: true,
+  });
+  return server as ConfiguredServer;
 }
 
-/** Binds a dgram socket to a UDP socket configured before bind() (Node adopts it with bind({ fd })). */
-export function bindDgram(socket: dgram.Socket, options: ListenOptions, callback?: () => void): dgram.Socket {
-  checkListenOptions(options);
+/**
+ * `socket.bind(...)` for a dgram socket, in Node's forms — `bindDgram(socket, port[, address][, cb])`,
+ * `bindDgram(socket, options[, cb])` — with `options.sockopts` set before bind(). Node
+ * resolves, binds, throws (`ERR_SOCKET_ALREADY_BOUND`, `ERR_SOCKET_DGRAM_NOT_RUNNING`) and
+ * emits errors as for `socket.bind`; a refused option is the socket's `'error'`. The socket
+ * is this process's own (`exclusive: true`), also in a cluster worker.
+ */
+export function bindDgram(socket: dgram.Socket, options: BindOptions, callback?: () => void): dgram.Socket;
+export function bindDgram(socket: dgram.Socket, port?: number, address?: string, callback?: () => void): dgram.Socket;
+export function bindDgram(socket: dgram.Socket, port?: number, callback?: () => void): dgram.Socket;
+export function bindDgram(socket: dgram.Socket, ...args: unknown[]): dgram.Socket {
+  if (!(socket instanceof dgram.Socket)) throw invalidArgType('socket', 'an instance of dgram.Socket', socket);
+  const [first, second] = args;
+  const last = args[args.length - 1];
+  const cb = typeof last === 'function' ? last : undefined;
+  const isObject = first !== null && typeof first === 'object';
+  const options = (isObject ? first : {}) as Record<string, unknown>;
   const prepared = prepare(options.sockopts, 'bindDgram');
-  const type = (socket as unknown as { type?: string }).type;
-  resolve(options.host ?? (type === 'udp6' ? '::' : '0.0.0.0'), (err, address, family) => {
-    if (err) return socket.emit('error', err);
-    let fd: number;
-    try {
-      fd = boundFd(address!, family!, options.port ?? 0, true, prepared, false);
-    } catch (e) {
-      return socket.emit('error', e);
-    }
-    socket.bind({ fd }, callback);
-  });
-  return socket;
+  if (isObject && (typeof options.fd === 'number' || typeof options.recvStart === 'function') && prepared.length) {
+    throw notApplicable('bindDgram({ fd } | handle) with sockopts', 'that socket is the caller\'s, not made here; set options on it with setsockopt()');
+  }
+  // sockopt's bindDgram once took `host`; Node's bind ignores it, which would bind all interfaces.
+  if ('host' in options) throw invalidArgValue('options.host', options.host, 'is not a dgram bind option (Node calls it `address`)');
+  const { sockopts: _omit, ...rest } = options;
+  const opts = isObject
+    ? { ...rest, exclusive: true }
+    : { port: typeof first === 'function' ? undefined : first, address: typeof second === 'function' ? undefined : second, exclusive: true };
+  if (prepared.length) planBind(socket, prepared);
+  try {
+    return nodeBind.apply(socket, cb ? [opts, cb] : [opts]);
+  } catch (err) {
+    dropBindPlan(socket);
+    throw err;
+  }
 }

@@ -1,8 +1,11 @@
 // Node caches noDelay/keepAlive (and, since Node 24, the keepalive interval and
 // count) on net.Socket behind symbols, and skips the syscall when asked for the
-// value it believes is set; the cache stores seconds, as the kernel options do. After sockopt changes the kernel flag, the cache must follow, or a
-// later socket.setNoDelay(true) would silently do nothing.
+// value it believes is set; the cache stores seconds, as the kernel options do. After
+// sockopt changes the kernel flag, the cache must follow, or a later
+// socket.setNoDelay(true) would silently do nothing. Interval and count set through
+// sockopt are also kept across Node's own keepalive calls (keepalive.ts).
 import * as net from 'node:net';
+import { keepTiming } from './keepalive';
 import type { NodeStateKey as StateKey } from './registry';
 // The symbols are module-level in Node's net.js and set in the Socket constructor,
 // so one look at a fresh socket, at load time, finds them all; a key this Node
@@ -11,7 +14,12 @@ const symbols: Partial<Record<StateKey, symbol>> = Object.fromEntries(
   Object.getOwnPropertySymbols(new net.Socket()).map((s) => [s.description, s]),
 );
 
+const KEPT = { kSetKeepAliveInterval: 'interval', kSetKeepAliveCount: 'count' } as const;
+
 export function syncNodeState(target: unknown, key: StateKey, value: boolean | number): void {
+  if (!(target instanceof net.Socket)) return;
   const s = symbols[key];
-  if (s !== undefined && target instanceof net.Socket) (target as unknown as Record<symbol, unknown>)[s] = value;
+  if (s !== undefined) (target as unknown as Record<symbol, unknown>)[s] = value;
+  const kept = KEPT[key as keyof typeof KEPT];
+  if (kept) keepTiming(target, kept, value as number);
 }

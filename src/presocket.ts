@@ -1,8 +1,8 @@
-// Sockets configured before Node owns them: options are checked up front (so a
-// bad name or value throws before any fd exists), then set between socket() and
-// connect()/bind(). An fd is closed here on every failure until Node adopts it.
+// Options for a socket not born yet: checked and converted up front, so a bad name
+// or value throws before any fd exists. adopt.ts sets them between socket() and
+// connect()/bind().
 import { binding } from './binding';
-import { fromNative, invalidArgType, unknownOption, readOnly, unsupported } from './errors';
+import { invalidArgType, unknownOption, readOnly, unsupported } from './errors';
 import { syncNodeState } from './node-state';
 import { optionNames, table } from './options';
 import type { NodeStateKey, OptionInput, WritableOption } from './registry';
@@ -10,7 +10,8 @@ import type { NodeStateKey, OptionInput, WritableOption } from './registry';
 /** Options to set on a socket before it connects or binds, typed by the registry. */
 export type Sockopts = { [N in WritableOption]?: OptionInput<N> };
 
-interface Prepared {
+/** One option checked and converted, ready to set on an fd. */
+export interface Prepared {
   readonly name: string;
   readonly level: string;
   readonly value: unknown;
@@ -34,28 +35,7 @@ export function prepare(sockopts: unknown, where: string): Prepared[] {
   });
 }
 
-/** A new socket fd with every prepared option set; closed again if any is refused. */
-export function createConfigured(family: 4 | 6, datagram: boolean, prepared: readonly Prepared[]): number {
-  const fd = binding.socket!(family, datagram);
-  let current: Prepared | undefined;
-  try {
-    for (current of prepared) current.set(fd, current.native);
-    return fd;
-  } catch (err) {
-    binding.close!(fd);
-    throw current ? fromNative(err, current.name, current.level, current.value) : err;
-  }
-}
-
 /** After Node adopted the fd: its cached noDelay/keepAlive must match what was set. */
 export function syncAdopted(socket: unknown, prepared: readonly Prepared[]): void {
   for (const p of prepared) if (p.nodeState) syncNodeState(socket, p.nodeState, p.bool ? p.native !== 0 : (p.native as number));
-}
-
-export function closeQuietly(fd: number): void {
-  try {
-    binding.close!(fd);
-  } catch {
-    /* already closed: nothing left to leak */
-  }
 }

@@ -52,8 +52,10 @@ describe('connect() with sockopts', () => {
     const { port } = await silentPeer();
     const start = performance.now();
     const socket = connect({ host: '127.0.0.1', port, sockopts: { TCP_SYNCNT: 1 } });
+    const failed = errorOf(socket);
+    await once(socket, 'connectionAttempt'); // the configured socket is in the handle from here on
     expect(getsockopt(socket, 'TCP_SYNCNT')).toBe(1);
-    const err = await errorOf(socket);
+    const err = await failed;
     const ms = performance.now() - start;
     figure('TCP_SYNCNT 1 to a silent peer', `${err.code} after ${Math.round(ms)} ms`);
     expect(err.code).toBe('ETIMEDOUT');
@@ -70,7 +72,8 @@ describe('connect() with sockopts', () => {
     });
     cleanup.push(() => socket.destroy());
     const connected = once(socket, 'connect');
-    // Before 'connect': the fd is already configured.
+    // Before 'connect', from the attempt on: the fd is already configured.
+    await once(socket, 'connectionAttempt');
     expect(getsockopt(socket, 'TCP_USER_TIMEOUT')).toBe(7000);
     const fd = fdOf(socket);
     expect(await oracle(fd, [
@@ -92,7 +95,10 @@ describe('connect() with sockopts', () => {
 
   it('a host name resolves (family from the lookup) and the options are set before the SYN', async () => {
     const port = await echoServer('127.0.0.1');
-    const socket = connect({ host: 'localhost', port, family: 0, lookup: (_h, _o, cb) => (cb as (e: null, a: string, f: number) => void)(null, '127.0.0.1', 4), sockopts: { TCP_USER_TIMEOUT: 4321 } });
+    // Node asks for every address ({ all: true }) when it may try several (autoSelectFamily).
+    const lookup = ((_h: string, o: { all?: boolean }, cb: (e: null, a: unknown, f?: number) => void) =>
+      o.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4)) as unknown as net.LookupFunction;
+    const socket = connect({ host: 'localhost', port, family: 0, lookup, sockopts: { TCP_USER_TIMEOUT: 4321 } });
     cleanup.push(() => socket.destroy());
     await once(socket, 'connect');
     expect(getsockopt(socket, 'TCP_USER_TIMEOUT')).toBe(4321);
@@ -197,13 +203,13 @@ describe('listen() / createServer() / bindDgram() with sockopts', () => {
     const before = openFds();
     const server = createServer({ sockopts: { SO_RCVBUF: 50_000 } });
     server.listen({ host: '127.0.0.1', port: (taken.address() as net.AddressInfo).port });
-    expect(await errorOf(server)).toMatchObject({ code: 'EADDRINUSE', syscall: 'bind' });
+    expect(await errorOf(server)).toMatchObject({ code: 'EADDRINUSE', syscall: 'listen', address: '127.0.0.1' }); // as Node codes it
     expect(openFds()).toBe(before);
   });
 
   it('bindDgram: a UDP socket configured before bind()', async () => {
     const sock = dgram.createSocket('udp4');
-    bindDgram(sock, { host: '127.0.0.1', port: 0, sockopts: { SO_BROADCAST: true, SO_RCVBUF: 30_000 } });
+    bindDgram(sock, { address: '127.0.0.1', port: 0, sockopts: { SO_BROADCAST: true, SO_RCVBUF: 30_000 } });
     await once(sock, 'listening');
     cleanup.push(() => sock.close());
     expect(getsockopt(sock, 'SO_BROADCAST')).toBe(true);
