@@ -79,7 +79,8 @@ function prepareArm(options: ArmOptions): Prepared[] {
   }
   for (const [name, value] of Object.entries(extra)) {
     if (name in merged && merged[name] !== value) {
-      throw invalidArgValue('options.sockopts', options.sockopts, `sets ${name} to ${String(merged[name])}, which options.${name.startsWith('TCP_USER') ? 'userTimeout' : 'keepAlive'} sets to ${String(value)}`);
+      const by = name === 'TCP_USER_TIMEOUT' ? 'userTimeout' : 'keepAlive';
+      throw invalidArgValue(`options.sockopts.${name}`, `${String(merged[name])}, but options.${by} sets it to ${String(value)}`);
     }
     merged[name] = value;
   }

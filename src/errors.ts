@@ -14,7 +14,6 @@ export type SockoptErrorCode =
   | 'ERR_SOCKOPT_UNSUPPORTED'
   | 'ERR_SOCKOPT_NO_FD'
   | 'ERR_SOCKET_CLOSED'
-  | 'ERR_INVALID_ARG_VALUE'
   | 'ERR_SOCKOPT_NOT_APPLICABLE';
 
 /** An Error with a Node-style `code`. */
@@ -190,11 +189,6 @@ export function pendingError(errno: number): SockoptSystemError {
   const [code, description] = systemErrors.get(-errno) ?? [`E${errno}`, `unknown system error ${errno}`];
   const err = new Error(`pending socket error ${code}: ${description} (SOL_SOCKET SO_ERROR)`) as SockoptSystemError;
   return Object.assign(err, { code, errno: -errno, syscall: 'getsockopt' as const, option: 'SO_ERROR', level: 'SOL_SOCKET' });
-}
-
-/** Node's ERR_INVALID_ARG_VALUE: the argument has the right type but a value that cannot be used. */
-export function invalidArgValue(name: string, value: unknown, reason: string): TypeError & CodedError {
-  return coded(new TypeError(`The argument '${name}' ${reason}. Received ${inspect(value, { depth: 1 })}`), 'ERR_INVALID_ARG_VALUE');
 }
 
 /**

@@ -144,7 +144,7 @@ export function bindDgram(socket: dgram.Socket, ...args: unknown[]): dgram.Socke
     throw notApplicable('bindDgram({ fd } | handle) with sockopts', 'that socket is the caller\'s, not made here; set options on it with setsockopt()');
   }
   // sockopt's bindDgram once took `host`; Node's bind ignores it, which would bind all interfaces.
-  if ('host' in options) throw invalidArgValue('options.host', options.host, 'is not a dgram bind option (Node calls it `address`)');
+  if ('host' in options) throw invalidArgValue('options.host', 'not a dgram bind option (Node calls it `address`)');
   const { sockopts: _omit, ...rest } = options;
   const opts = isObject
     ? { ...rest, exclusive: true }
