@@ -13,11 +13,13 @@
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fvisibility=hidden"],
       "conditions": [
-        ["OS=='win'", { "sources": ["native/sys_win.cc", "native/socket_win.cc"] }, { "sources": ["native/sys_unix.cc", "native/socket_unix.cc"] }],
-        ["OS=='linux'", { "sources": ["native/tcp_info_linux.cc"] }, { "sources": ["native/tcp_info_other.cc"] }],
+        ["OS=='win'", { "sources": ["native/sys_win.cc", "native/socket_win.cc", "native/tcp_info_other.cc"] }, { "sources": ["native/sys_unix.cc", "native/socket_unix.cc"] }],
+        ["OS=='linux'", { "sources": ["native/tcp_info_linux.cc", "native/sys_socket_cloexec.cc"] }],
         ["OS=='mac'", {
+          "sources": ["native/tcp_info_darwin.cc", "native/sys_socket_darwin.cc"],
           "xcode_settings": { "CLANG_CXX_LANGUAGE_STANDARD": "c++17", "MACOSX_DEPLOYMENT_TARGET": "11.0" }
-        }]
+        }],
+        ["OS!='win' and OS!='linux' and OS!='mac'", { "sources": ["native/tcp_info_other.cc", "native/sys_socket_cloexec.cc"] }]
       ]
     }
   ]

@@ -139,6 +139,9 @@ Napi::Object Constants(Napi::Env env) {
 #ifdef TCP_INFO
   DEFINE_CONSTANT(c, TCP_INFO);
 #endif
+#ifdef TCP_CONNECTION_INFO  // macOS's TCP_INFO (struct tcp_connection_info)
+  DEFINE_CONSTANT(c, TCP_CONNECTION_INFO);
+#endif
 #ifdef TCP_QUICKACK
   DEFINE_CONSTANT(c, TCP_QUICKACK);
 #endif

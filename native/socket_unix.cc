@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "args.h"
+#include "sys.h"
 
 namespace sockopt {
 
@@ -23,9 +24,10 @@ Napi::Value Socket(const Napi::CallbackInfo& info) {
     return Napi::Value();
   }
   bool dgram = info[1].ToBoolean();
-  int fd = socket(family == 4 ? AF_INET : AF_INET6, (dgram ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    ThrowSystemError(info.Env(), errno, "socket");
+  int fd;
+  int err = SysSocket(family == 4 ? AF_INET : AF_INET6, dgram ? SOCK_DGRAM : SOCK_STREAM, &fd);
+  if (err != 0) {
+    ThrowSystemError(info.Env(), err, "socket");
     return Napi::Value();
   }
   return Napi::Number::New(info.Env(), fd);

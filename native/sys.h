@@ -10,4 +10,9 @@ namespace sockopt {
 int SysGet(int fd, int level, int optname, void* buf, uint32_t* len);
 int SysSet(int fd, int level, int optname, const void* buf, uint32_t len);
 
+// socket(domain, type, 0) with close-on-exec set, so a child process never
+// inherits it: *fd and 0, or a positive errno. sys_socket_cloexec.cc (Linux,
+// BSD: SOCK_CLOEXEC, atomic) or sys_socket_darwin.cc (macOS has no SOCK_CLOEXEC).
+int SysSocket(int domain, int type, int* fd);
+
 }  // namespace sockopt
