@@ -14,7 +14,9 @@ server.listen(0, '127.0.0.1', () => {
 
     client.write('ping');
     client.once('data', () => {
-      // One round trip done: TCP_INFO now has an rtt. This is what the REPL shows for sockopt(socket).
+      // One round trip done: TCP_INFO now has an rtt. This is what the REPL shows for sockopt(socket):
+      // the connection in one line, the timeout and buffer options, and what differs from a fresh socket.
+      // sockopt(socket).full() shows every option and TCP_INFO field; `sockopt inspect <pid>` the same view.
       console.log();
       console.log(sockopt.sockopt(client));
       try {

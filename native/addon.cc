@@ -4,6 +4,7 @@
 
 #include "codecs.h"
 #include "constants.h"
+#include "diag.h"
 #include "inspect.h"
 #include "socket.h"
 #include "tcp_info.h"
@@ -28,6 +29,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterTcpInfo(env, exports);
   RegisterInspect(env, exports);
   RegisterSocket(env, exports);
+  RegisterPidfd(env, exports);
+  RegisterQueues(env, exports);
   exports.Set("constants", Constants(env));
   exports.Set("sizes", Sizes(env));
   return exports;

@@ -49,6 +49,12 @@ export interface Binding {
   bind?(fd: number, address: string, port: number): void;
   /** close() an fd this library created and Node never adopted. */
   close?(fd: number): void;
+  /** pidfd_open(2) (Linux >= 5.3): a close-on-exec fd pinning process `pid`. */
+  pidfdOpen?(pid: number): number;
+  /** pidfd_getfd(2) (Linux >= 5.6): this process's own copy of fd `targetfd` of the pidfd's process; needs ptrace-attach rights. Close it. */
+  pidfdGetfd?(pidfd: number, targetfd: number): number;
+  /** SIOCINQ and SIOCOUTQ (Linux): writes [inq bytes, errno, outq bytes, errno] into `out` (4 slots). */
+  socketQueues?(fd: number, out: Int32Array): void;
   /** Levels and option numbers compiled from this platform's headers. */
   readonly constants: Readonly<Record<string, number>>;
   /** sizeof() of the structs the codecs use. */

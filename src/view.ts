@@ -1,14 +1,16 @@
 // sockopt(sock): the same calls bound to one socket. It holds the socket object,
 // never its fd, so every call resolves the fd afresh. In the REPL and console.log
-// it shows a snapshot of the socket, grouped by level, with units.
-import { inspect, type InspectOptions } from 'node:util';
+// it shows the compact view (format-socket.ts, the same text `sockopt inspect`
+// prints); .full() shows every option and TCP_INFO field.
+import { inspect } from 'node:util';
 import { getsockopt, setsockopt } from './api';
+import { binding } from './binding';
 import { invalidArgType } from './errors';
-import type { SocketLike } from './fd';
+import { resolveFd, type SocketLike } from './fd';
+import { formatSocket, reportFromSnapshot, type SocketReport } from './format-socket';
 import { getTcpInfo, snapshot, takeError, type Snapshot } from './inspect';
-import { options } from './options';
-import type { OptionInput, OptionName, OptionValue, ReadableOption, WritableOption } from './registry';
-import { tcpInfoFields, type TcpInfo } from './tcp-info';
+import type { OptionInput, OptionValue, ReadableOption, WritableOption } from './registry';
+import type { TcpInfo } from './tcp-info';
 
 /** Socket options of one socket; see {@link getsockopt} and {@link setsockopt}. */
 export class SocketOptions {
@@ -53,57 +55,68 @@ export class SocketOptions {
     return JSON.parse(JSON.stringify(snapshot(this.socket), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
   }
 
-  [inspect.custom](_depth: number, opts: InspectOptions): string {
-    let snap: Snapshot;
-    try {
-      snap = snapshot(this.socket);
-    } catch (err) {
-      return `SocketOptions <${(err as { code?: string }).code ?? 'error'}: ${(err as Error).message}>`;
-    }
-    return formatSnapshot(snap, opts);
+  /** The socket as plain data: addresses, state, queues, options, TCP_INFO; see {@link describeSocket}. */
+  describe(): SocketReport {
+    return describeSocket(this.socket);
+  }
+
+  /** Every readable option by level and every TCP_INFO field, for the REPL or console.log (the default view is compact). */
+  full(): SocketView {
+    return new SocketView(this.socket, true);
+  }
+
+  [inspect.custom](): string {
+    return render(this.socket, false);
   }
 }
 
-/** Binds the option calls to one socket: `sockopt(sock).get('SO_SNDBUF')`; print it to see everything. */
+/** What {@link SocketOptions.full} returns: prints the full view; `toString()` gives the same text. */
+export class SocketView {
+  constructor(
+    readonly socket: SocketLike,
+    readonly all: boolean,
+  ) {}
+
+  toString(): string {
+    return render(this.socket, this.all);
+  }
+
+  [inspect.custom](): string {
+    return render(this.socket, this.all);
+  }
+}
+
+function render(socket: SocketLike, all: boolean): string {
+  let report: SocketReport;
+  try {
+    report = describeSocket(socket);
+  } catch (err) {
+    return `SocketOptions <${(err as { code?: string }).code ?? 'error'}: ${(err as Error).message}>`;
+  }
+  return formatSocket(report, { all, prefix: `SocketOptions fd ${report.fd}: ` });
+}
+
+const queueOut = new Int32Array(4);
+
+/** Bytes queued for reading and for sending (SIOCINQ/SIOCOUTQ, as ss shows them); null where the kernel has no answer (a listener) or off Linux. */
+export function readQueues(fd: number): { recv: number | null; send: number | null } {
+  if (!binding.socketQueues) return { recv: null, send: null };
+  binding.socketQueues(fd, queueOut);
+  return { recv: queueOut[1] === 0 ? queueOut[0]! : null, send: queueOut[3] === 0 ? queueOut[2]! : null };
+}
+
+/**
+ * One socket as plain JSON-safe data (the schema `sockopt inspect --json` prints):
+ * kind, family, type, state, addresses, queues, listener accept queue and backlog,
+ * every readable option by level, TCP_INFO.
+ */
+export function describeSocket(socket: SocketLike): SocketReport {
+  const snap: Snapshot = snapshot(socket);
+  return reportFromSnapshot(snap, readQueues(resolveFd(socket)));
+}
+
+/** Binds the option calls to one socket: `sockopt(sock).get('SO_SNDBUF')`; print it for the compact view, `.full()` for everything. */
 export function sockopt(socket: SocketLike): SocketOptions {
   return new SocketOptions(socket);
 }
 
-const SILENT_UNITS = new Set(['flag', 'enum', 'id', 'name', 'struct', 'flags', 'shift', 'count']);
-const tcpUnits = new Map(tcpInfoFields.map(([name, unit]) => [name, unit]));
-
-// What null means where it appears in TCP_INFO.
-const NULL_MEANS: Record<string, string> = { sndSsthresh: 'infinite', pacingRate: 'unlimited', maxPacingRate: 'unlimited' };
-
-function withUnit(value: unknown, unit: string | undefined, opts: InspectOptions, key = ''): string {
-  if (value === null) return NULL_MEANS[key] ?? 'off';
-  if (typeof value === 'number' && unit === 'µs') return `${+(value / 1000).toFixed(3)} ms`; // rtt: 0.12 ms
-  const shown = typeof value === 'string' ? `'${value}'` : typeof value === 'object' ? inspect(value, { ...opts, breakLength: Infinity }) : String(value);
-  return unit && !SILENT_UNITS.has(unit) && typeof value !== 'object' ? `${shown} ${unit}` : shown;
-}
-
-function address(a: Snapshot['local']): string {
-  if (!a) return '-';
-  if ('path' in a) return a.path || '(unnamed)';
-  if ('address' in a) return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
-  return `family ${a.family}`;
-}
-
-function formatSnapshot(s: Snapshot, opts: InspectOptions): string {
-  const lines = [`SocketOptions <${s.protocol ?? '?'} ${s.family ?? '?'} ${address(s.local)} → ${address(s.remote)}, fd ${s.fd}>`];
-  for (const [level, values] of Object.entries(s.options)) {
-    lines.push(`  ${level}`);
-    for (const [name, v] of Object.entries(values ?? {})) {
-      lines.push(`    ${name}: ${withUnit(v, options[name as OptionName].unit, opts)}`);
-    }
-  }
-  if (s.tcpInfo) {
-    lines.push('  TCP_INFO');
-    const entries = Object.entries(s.tcpInfo).filter(([k]) => k !== 'stateCode' && k !== 'caStateCode');
-    for (const [k, v] of entries) lines.push(`    ${k}: ${withUnit(v, k === 'length' ? 'bytes' : tcpUnits.get(k), opts, k)}`);
-  }
-  if (s.skipped.length > 0) {
-    lines.push(`  skipped (refused by the kernel for this socket): ${s.skipped.map((x) => `${x.option} (${x.code})`).join(', ')}`);
-  }
-  return lines.join('\n');
-}

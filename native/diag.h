@@ -1,0 +1,13 @@
+// Diagnostics beyond getsockopt (Linux): another process's socket through
+// pidfd_getfd (pidfd_linux.cc) and a socket's queued bytes through
+// SIOCINQ/SIOCOUTQ (queues_linux.cc). diag_other.cc registers neither, so the
+// TypeScript layer sees the functions absent and says so.
+#pragma once
+#include <napi.h>
+
+namespace sockopt {
+
+void RegisterPidfd(Napi::Env env, Napi::Object exports);
+void RegisterQueues(Napi::Env env, Napi::Object exports);
+
+}  // namespace sockopt

@@ -1,0 +1,9 @@
+#include "diag.h"
+
+namespace sockopt {
+
+// Not Linux: no pidfd_getfd, no SIOCOUTQ. The functions stay absent from the binding.
+void RegisterPidfd(Napi::Env, Napi::Object) {}
+void RegisterQueues(Napi::Env, Napi::Object) {}
+
+}  // namespace sockopt

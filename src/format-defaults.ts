@@ -1,0 +1,71 @@
+// What "default" means for the compact view: the values a fresh socket of the
+// same family and type holds, read once per kind on first use and cached. An
+// option of a live socket that differs from it was set by someone (the program,
+// Node or libuv, a library, a sysctl changed since) and is worth showing.
+import { binding } from './binding';
+import { snapshot } from './inspect';
+import { options } from './options';
+import type { OptionName } from './registry';
+
+/** Flattened option values: name → value as snapshot() reads it. */
+export type OptionValues = Partial<Record<OptionName, unknown>>;
+
+// Writable, but the kernel changes them itself as the connection lives, so a
+// difference says nothing about tuning: the MSS and window clamp once connected,
+// the CPU that last handled a packet, quickack mode, the path MTU.
+const KERNEL_MANAGED = new Set<OptionName>(['SO_INCOMING_CPU', 'TCP_MAXSEG', 'TCP_WINDOW_CLAMP', 'TCP_QUICKACK', 'IPV6_MTU']);
+// Meaningless on a stream socket; an accepted TCP socket inherits odd values for
+// them (IP_MULTICAST_TTL reads 64 instead of 1), which is not tuning either.
+const DATAGRAM_ONLY = new Set<OptionName>(['IP_MULTICAST_TTL', 'IP_MULTICAST_LOOP', 'SO_BROADCAST']);
+
+const cache = new Map<string, OptionValues | null>();
+
+/** Flattens snapshot().options (by level) into name → value. */
+export function flatten(byLevel: Partial<Record<string, Partial<Record<string, unknown>>>> | undefined): OptionValues {
+  const flat: Record<string, unknown> = {};
+  for (const values of Object.values(byLevel ?? {})) Object.assign(flat, values);
+  return flat as OptionValues;
+}
+
+/**
+ * The option values of a fresh socket of this family ('IPv4', 'IPv6', 'unix') and
+ * type ('stream', 'dgram', …), or null where no fresh socket can be made. A unix
+ * socket is compared with a fresh IPv4 socket of its type on SOL_SOCKET options
+ * only (the addon makes no unix sockets; the socket-level defaults are the same).
+ */
+export function defaultsFor(family: unknown, type: unknown): OptionValues | null {
+  const key = `${String(family)}/${String(type)}`;
+  if (cache.has(key)) return cache.get(key)!;
+  let values: OptionValues | null = null;
+  if (binding.socket && binding.close && (family === 'IPv4' || family === 'IPv6' || family === 'unix')) {
+    const fd = binding.socket(family === 'IPv6' ? 6 : 4, type === 'dgram');
+    try {
+      const snap = snapshot(fd);
+      values = family === 'unix' ? flatten({ SOL_SOCKET: snap.options.SOL_SOCKET }) : flatten(snap.options);
+    } catch {
+      values = null; // no defaults: the view then shows no "changed" line rather than a wrong one
+    } finally {
+      binding.close(fd);
+    }
+  }
+  cache.set(key, values);
+  return values;
+}
+
+const same = (a: unknown, b: unknown): boolean => a === b || String(a) === String(b);
+
+/**
+ * Settable options whose value differs from the fresh socket's, in registry order,
+ * leaving out `shown` (already printed) and the kernel-managed ones.
+ */
+export function changedOptions(values: OptionValues, defaults: OptionValues, type: unknown, shown: ReadonlySet<string>): OptionName[] {
+  const out: OptionName[] = [];
+  for (const name of Object.keys(values) as OptionName[]) {
+    const info = options[name];
+    if (!info?.writable || shown.has(name) || KERNEL_MANAGED.has(name)) continue;
+    if (type !== 'dgram' && DATAGRAM_ONLY.has(name)) continue;
+    if (!(name in defaults) || same(values[name], defaults[name])) continue;
+    out.push(name);
+  }
+  return out;
+}

@@ -1,0 +1,234 @@
+// One socket as data (SocketReport, the --json schema) and as text: the compact
+// view (a header line like ss, then the options that decide timeouts and buffers,
+// then whatever differs from a fresh socket's defaults) and the full view
+// (every option by level, every TCP_INFO field). The REPL view and the CLI both
+// print through formatSocket, so they always look the same.
+import type { SocketAddress } from './binding';
+import { changedOptions, defaultsFor, flatten } from './format-defaults';
+import { formatBytes, formatOption, formatTcpInfoField } from './format';
+import type { Snapshot } from './inspect';
+import { options } from './options';
+import type { OptionName, PeerCred } from './registry';
+import { tcpInfoFields, type TcpInfo } from './tcp-info';
+
+/** A value as JSON carries it: 64-bit option values (SO_COOKIE) become decimal strings. */
+export type JsonValue = string | number | boolean | null | { [key: string]: JsonValue };
+
+/**
+ * One socket, as `sockopt inspect --json` prints it and snapshotPid()/describeSocket()
+ * return it. Plain JSON data: every number in the unit its name or the option table gives.
+ */
+export interface SocketReport {
+  /** The fd number in the process that holds the socket. */
+  fd: number;
+  /** The socket's inode (as in `/proc/PID/fd/N -> socket:[inode]`), when known. */
+  inode?: number;
+  /** 'tcp', 'udp', 'unix', 'raw', or null when neither /proc nor the socket says. */
+  kind: string | null;
+  /** 'IPv4', 'IPv6', 'unix', or null. */
+  family: string | null;
+  /** 'stream', 'dgram', 'seqpacket', 'raw', or null. */
+  type: string | null;
+  /**
+   * TCP: the kernel's state name ('ESTABLISHED', 'LISTEN', 'SYN_SENT', …). Others:
+   * 'LISTEN', 'CONNECTED', 'UNCONNECTED', 'CONNECTING' or 'DISCONNECTING'.
+   */
+  state: string | null;
+  local: SocketAddress | null;
+  /** The peer's address; null when not connected. A unix peer without a name has path ''. */
+  remote: SocketAddress | null;
+  /** Bytes queued for reading (ss Recv-Q; UDP: the next datagram, or memory in /proc), null when unknown. */
+  recvQueue: number | null;
+  /** Bytes queued for sending (ss Send-Q; TCP: unacknowledged + unsent), null when unknown. */
+  sendQueue: number | null;
+  /** TCP listener: connections waiting to be accepted (TCP_INFO's tcpi_unacked on a listener). */
+  acceptQueue?: number;
+  /** TCP listener: the accept-queue limit, listen()'s backlog as the kernel clamped it (tcpi_sacked on a listener). */
+  backlog?: number;
+  /** Unix sockets: the peer process (SO_PEERCRED), when read. */
+  peer?: PeerCred;
+  /** Every readable option by level, in the units of the option table; absent when the options could not be read. */
+  options?: Partial<Record<string, Record<string, JsonValue>>>;
+  /** TCP_INFO as getTcpInfo() returns it (64-bit counters as numbers), for TCP sockets on Linux. */
+  tcpInfo?: TcpInfo;
+  /** Options the kernel refused for this socket, with its code. */
+  skipped?: { option: string; code: string }[];
+  /** Why this socket's options could not be read when those of the others could (it was closed meanwhile, …). */
+  error?: { code: string; message: string };
+}
+
+const json = (v: unknown): JsonValue => JSON.parse(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x))) as JsonValue;
+
+/** Builds the report of a socket from its snapshot and, when known, its queues and inode. */
+export function reportFromSnapshot(snap: Snapshot, queues: { recv: number | null; send: number | null } | null, inode?: number): SocketReport {
+  const sol = snap.options.SOL_SOCKET ?? {};
+  const family = typeof snap.family === 'string' ? snap.family : snap.family === null ? null : `AF_${snap.family}`;
+  const kind = family === 'unix' ? 'unix' : typeof snap.protocol === 'string' ? snap.protocol : snap.protocol === null ? null : `proto ${snap.protocol}`;
+  const type = typeof snap.type === 'string' ? snap.type : snap.type === null ? null : String(snap.type);
+  const listening = sol.SO_ACCEPTCONN === true;
+  const ti = snap.tcpInfo;
+  const state = ti?.state ?? (listening ? 'LISTEN' : snap.remote ? 'CONNECTED' : 'UNCONNECTED');
+  const report: SocketReport = {
+    fd: snap.fd,
+    ...(inode !== undefined ? { inode } : {}),
+    kind,
+    family,
+    type,
+    state,
+    local: snap.local,
+    remote: snap.remote,
+    recvQueue: queues?.recv ?? null,
+    sendQueue: queues?.send ?? null,
+  };
+  if (ti && state === 'LISTEN') {
+    if (ti.unacked !== undefined) report.acceptQueue = ti.unacked;
+    if (ti.sacked !== undefined) report.backlog = ti.sacked;
+  }
+  if (sol.SO_PEERCRED) report.peer = sol.SO_PEERCRED as PeerCred;
+  report.options = json(snap.options) as SocketReport['options'];
+  if (ti) report.tcpInfo = ti;
+  report.skipped = snap.skipped.map((s) => ({ option: s.option, code: s.code }));
+  return report;
+}
+
+/** 127.0.0.1:80, [::1]:80, /run/x.sock, @abstract, (unnamed). */
+export function formatAddress(a: SocketAddress | null): string {
+  if (!a) return '*';
+  if ('path' in a) {
+    if (a.path === '') return '(unnamed)';
+    return a.path.startsWith('\0') ? `@${a.path.slice(1)}` : a.path;
+  }
+  if ('address' in a) return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+  return `family ${a.family}`;
+}
+
+// States in which a socket has no peer by nature: no '→ *' in the header.
+const UNPAIRED = new Set(['LISTEN', 'UNCONNECTED', 'CLOSE']);
+
+/** The header line: kind, family, local → remote, state, then rtt/cwnd/retrans/unacked or the accept queue, and the queues. */
+export function formatHeader(r: SocketReport): string {
+  const who = [r.kind ?? 'socket', r.family !== r.kind ? r.family : null, r.type && r.kind !== 'tcp' && r.kind !== 'udp' ? r.type : null].filter(Boolean).join(' ');
+  const where = r.remote || !UNPAIRED.has(r.state ?? '') ? `${formatAddress(r.local)} → ${formatAddress(r.remote)}` : formatAddress(r.local);
+  const facts: string[] = [];
+  const ti = r.tcpInfo;
+  if (r.state === 'LISTEN' && r.acceptQueue !== undefined) {
+    facts.push(r.backlog === undefined ? `accept queue ${r.acceptQueue}` : `accept queue ${r.acceptQueue}/${r.backlog}`);
+  } else if (ti && ti.rtt !== undefined) {
+    facts.push(`rtt ${+(ti.rtt / 1000).toFixed(3)}/${+((ti.rttvar ?? 0) / 1000).toFixed(3)} ms`);
+    if (ti.sndCwnd !== undefined) facts.push(`cwnd ${ti.sndCwnd}`);
+    if (ti.retrans !== undefined) facts.push(`retrans ${ti.retrans}/${ti.totalRetrans ?? 0}`);
+    if (ti.unacked !== undefined) facts.push(`unacked ${ti.unacked}`);
+  }
+  if (r.sendQueue !== null) facts.push(`sendq ${formatBytes(r.sendQueue)}`);
+  if (r.recvQueue !== null) facts.push(`recvq ${formatBytes(r.recvQueue)}`);
+  if (r.peer) facts.push(`peer pid ${r.peer.pid} uid ${r.peer.uid}`);
+  return [`${who} ${where} ${r.state ?? ''}`.trimEnd(), ...facts].join(' · ');
+}
+
+// The options that decide how long a connection waits and how much it buffers:
+// always shown in the compact view, whatever their value.
+const TIMEOUTS: readonly OptionName[] = ['SO_KEEPALIVE', 'TCP_KEEPIDLE', 'TCP_KEEPINTVL', 'TCP_KEEPCNT', 'TCP_USER_TIMEOUT', 'SO_RCVTIMEO', 'SO_SNDTIMEO', 'SO_LINGER'];
+const BUFFERS: readonly OptionName[] = ['SO_RCVBUF', 'SO_SNDBUF', 'TCP_NODELAY'];
+const ALWAYS = new Set<string>([...TIMEOUTS, ...BUFFERS]);
+
+const WIDTH = 100;
+const LABEL = 14;
+
+/** `label` then the items joined by ' · ', wrapped under the first item at WIDTH columns. */
+function group(label: string, items: string[], indent: string): string[] {
+  const lines: string[] = [];
+  const pad = `${indent}${' '.repeat(LABEL)}`;
+  let line = `${indent}${label.padEnd(LABEL - 1)} `;
+  let first = true;
+  for (const item of items) {
+    const sep = first ? '' : ' · ';
+    if (!first && line.length + sep.length + item.length > WIDTH) {
+      lines.push(`${line} ·`);
+      line = pad + item;
+    } else {
+      line += sep + item;
+    }
+    first = false;
+  }
+  lines.push(line);
+  return lines;
+}
+
+const show = (name: OptionName, v: unknown): string => `${name} ${formatOption(name, options[name].unit, v)}`;
+
+function compactBody(r: SocketReport, indent: string): string[] {
+  if (!r.options) return [];
+  const values = flatten(r.options);
+  const lines: string[] = [];
+  const pick = (names: readonly OptionName[]) => names.filter((n) => n in values).map((n) => show(n, values[n]));
+  const timeouts = pick(TIMEOUTS);
+  const buffers = pick(BUFFERS);
+  if (timeouts.length) lines.push(...group('timeouts', timeouts, indent));
+  if (buffers.length) lines.push(...group('buffers', buffers, indent));
+  const defaults = defaultsFor(r.family, r.type);
+  if (defaults) {
+    const changed = changedOptions(values, defaults, r.type, ALWAYS).map((n) => `${show(n, values[n])} (default ${formatOption(n, options[n].unit, defaults[n])})`);
+    if (changed.length) lines.push(...group('changed', changed, indent));
+  }
+  return lines;
+}
+
+const tcpUnits = new Map(tcpInfoFields.map(([name, unit]) => [name as string, unit as string]));
+// On a listener the kernel reuses two fields: unacked is the accept queue, sacked the backlog.
+const LISTENER_NAMES: Record<string, string> = { unacked: 'acceptQueue', sacked: 'backlog' };
+const HIDDEN_TCP_INFO = new Set(['stateCode', 'caStateCode', 'length']);
+
+function tcpInfoItems(ti: TcpInfo, listener: boolean): string[] {
+  const items = [`length ${ti.length} B`];
+  for (const [k, v] of Object.entries(ti)) {
+    if (HIDDEN_TCP_INFO.has(k)) continue;
+    const name = listener ? (LISTENER_NAMES[k] ?? k) : k;
+    const unit = listener && k in LISTENER_NAMES ? 'count' : tcpUnits.get(k);
+    const text = k === 'sndSsthresh' && v === null ? 'infinite' : formatTcpInfoField(unit, v);
+    items.push(`${name} ${text}`);
+  }
+  return items;
+}
+
+function fullBody(r: SocketReport, indent: string): string[] {
+  const lines: string[] = [];
+  for (const [level, values] of Object.entries(r.options ?? {})) {
+    const items = Object.entries(values ?? {}).map(([n, v]) => show(n as OptionName, v));
+    if (items.length) lines.push(...group(level, items, indent)); // a level with nothing readable is left out
+  }
+  if (r.tcpInfo) lines.push(...group('TCP_INFO', tcpInfoItems(r.tcpInfo, r.state === 'LISTEN'), indent));
+  const refused = (r.skipped ?? []).filter((s) => !foreignLevel(r, s.option));
+  if (refused.length) lines.push(...group('refused', refused.map((s) => `${s.option} ${s.code}`), indent));
+  return lines;
+}
+
+// A refusal that only says the option belongs to another protocol (TCP options on
+// UDP, IPv6 options on IPv4) is noise in the text view; the data keeps it.
+function foreignLevel(r: SocketReport, option: string): boolean {
+  const level = options[option as OptionName]?.level;
+  if (level === 'IPPROTO_TCP') return r.kind !== 'tcp';
+  if (level === 'IPPROTO_IPV6') return r.family !== 'IPv6';
+  if (level === 'IPPROTO_IP') return r.family !== 'IPv4' && r.family !== 'IPv6';
+  return false;
+}
+
+/** Options of formatSocket. */
+export interface FormatOptions {
+  /** Every option and TCP_INFO field instead of the compact selection. */
+  all?: boolean;
+  /** Prefix of the header line (e.g. 'fd 12  '). */
+  prefix?: string;
+  /** Indent of the lines under the header. */
+  indent?: string;
+}
+
+/**
+ * A socket as text: the header line, then (compact) the timeout and buffer options
+ * and the options that differ from a fresh socket's, or (`all`) everything.
+ */
+export function formatSocket(r: SocketReport, opts: FormatOptions = {}): string {
+  const indent = opts.indent ?? '  ';
+  const body = opts.all ? fullBody(r, indent) : compactBody(r, indent);
+  return [`${opts.prefix ?? ''}${formatHeader(r)}`, ...body].join('\n');
+}
+
