@@ -105,9 +105,12 @@ export function formatAddress(a: SocketAddress | null): string {
 // States in which a socket has no peer by nature: no '→ *' in the header.
 const UNPAIRED = new Set(['LISTEN', 'UNCONNECTED', 'CLOSE']);
 
+// Kinds whose name already says stream or datagram.
+const STREAM_OR_DGRAM_KINDS = new Set(['tcp', 'mptcp', 'udp']);
+
 /** The header line: kind, family, local → remote, state, then rtt/cwnd/retrans/unacked or the accept queue, and the queues. */
 export function formatHeader(r: SocketReport): string {
-  const who = [r.kind ?? 'socket', r.family !== r.kind ? r.family : null, r.type && r.kind !== 'tcp' && r.kind !== 'udp' ? r.type : null].filter(Boolean).join(' ');
+  const who = [r.kind ?? 'socket', r.family !== r.kind ? r.family : null, r.type && !STREAM_OR_DGRAM_KINDS.has(r.kind ?? '') ? r.type : null].filter(Boolean).join(' ');
   const where = r.remote || !UNPAIRED.has(r.state ?? '') ? `${formatAddress(r.local)} → ${formatAddress(r.remote)}` : formatAddress(r.local);
   const facts: string[] = [];
   const ti = r.tcpInfo;
@@ -206,7 +209,7 @@ function fullBody(r: SocketReport, indent: string): string[] {
 // UDP, IPv6 options on IPv4) is noise in the text view; the data keeps it.
 function foreignLevel(r: SocketReport, option: string): boolean {
   const level = options[option as OptionName]?.level;
-  if (level === 'IPPROTO_TCP') return r.kind !== 'tcp';
+  if (level === 'IPPROTO_TCP') return r.kind !== 'tcp' && r.kind !== 'mptcp';
   if (level === 'IPPROTO_IPV6') return r.family !== 'IPv6';
   if (level === 'IPPROTO_IP') return r.family !== 'IPv4' && r.family !== 'IPv6';
   return false;
