@@ -129,15 +129,22 @@ function onConnectionAttempt(this: net.Socket, _address: string, _port: number, 
   const handle = (this as unknown as Internal)._handle;
   if (!prepared || prepared.length === 0 || !handle || configured.has(handle)) return;
   let error: Error | undefined;
-  if (family !== 4 && family !== 6) {
-    error = notApplicable('sockopts on a unix-domain connection', 'Node creates that socket inside connect(), so nothing can be set before it; set SOL_SOCKET options with setsockopt() after \'connect\'');
-  } else if ((handle.fd ?? -1) >= 0) {
-    error = configureBound(handle.fd!, prepared);
-  } else {
-    error = adopt(handle, family, prepared);
+  try {
+    error = configureAttempt(handle, family, prepared);
+    if (!error) syncAdopted(this, prepared);
+  } catch (err) {
+    error = err as Error; // not expected; but never let it escape into Node's connect path
   }
   if (error) refuseAttempt(this, handle, error);
-  else syncAdopted(this, prepared);
+}
+
+function configureAttempt(handle: StreamHandle, family: number, prepared: readonly Prepared[]): Error | undefined {
+  if (typeof handle.open !== 'function') return notApplicable('sockopts on a socket over a caller\'s handle', 'that handle cannot adopt a socket');
+  if (family !== 4 && family !== 6) {
+    return notApplicable('sockopts on a unix-domain connection', 'Node creates that socket inside connect(), so nothing can be set before it; set SOL_SOCKET options with setsockopt() after \'connect\'');
+  }
+  if ((handle.fd ?? -1) >= 0) return configureBound(handle.fd!, prepared);
+  return adopt(handle, family, prepared);
 }
 
 // Node bound this attempt's socket itself (localAddress/localPort): set what still has

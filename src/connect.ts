@@ -113,12 +113,16 @@ function withoutSockopts(args: unknown[], index: number, options: Record<string,
  */
 export function connect(options: ConnectOptions, connectListener?: () => void): net.Socket;
 export function connect(port: number, host?: string, connectListener?: () => void): net.Socket;
+export function connect(port: number, connectListener?: () => void): net.Socket;
 export function connect(path: string, connectListener?: () => void): net.Socket;
 export function connect(...args: unknown[]): net.Socket {
   const [normalized] = normalizeArgs(args);
   const prepared = prepare(normalized.sockopts, 'connect');
   if (prepared.length && normalized.path != null) {
     throw notApplicable('connect({ path, sockopts })', 'Node creates a unix-domain socket inside connect(), so no option can be set before it; set SOL_SOCKET options with setsockopt() after \'connect\'');
+  }
+  if (prepared.length && normalized.handle != null) {
+    throw notApplicable('connect({ handle, sockopts })', 'that socket is the caller\'s; set options on it with setsockopt()');
   }
   const { options, index } = optionsOf(args);
   const socket = net.connect(...(withoutSockopts(args, index, options) as [net.NetConnectOpts]));
