@@ -2,7 +2,7 @@
 // by raw (level, optname) numbers, a superset of the other npm `sockopt`.
 import { binding } from './binding';
 import { fromNative, invalidArgType, outOfRange, readOnly, unknownOption, unsupported, writeOnly } from './errors';
-import { resolveFd, type SocketLike } from './fd';
+import { nodeSocketOf, resolveFd, type SocketLike } from './fd';
 import { syncNodeState } from './node-state';
 import { describeRaw, optionNames, options, table, type Resolved } from './options';
 import type { OptionInput, OptionValue, ReadableOption, WritableOption } from './registry';
@@ -90,7 +90,8 @@ export function setsockopt(socket: SocketLike, nameOrLevel: string | number, a: 
     } catch (err) {
       throw fromNative(err, r.info.name, r.info.level, a);
     }
-    if (r.info.nodeState) syncNodeState(socket, r.info.nodeState, r.info.kind === 'bool' ? native !== 0 : (native as number));
+    // The net.Socket behind a request, response or http2 session caches the flag too.
+    if (r.info.nodeState) syncNodeState(nodeSocketOf(socket), r.info.nodeState, r.info.kind === 'bool' ? native !== 0 : (native as number));
     return;
   }
   const level = checkInt32('level', nameOrLevel);
@@ -109,6 +110,14 @@ export function setsockopt(socket: SocketLike, nameOrLevel: string | number, a: 
     throw fromNative(err, d.option, d.level, b);
   }
   if (isNumber) syncRaw(socket, level, opt, b);
+  else if ((b as ArrayBufferView).byteLength === INT_SIZE) syncRaw(socket, level, opt, readInt(b as ArrayBufferView));
+}
+
+// A raw write of exactly one C int as bytes sets the flag as surely as a number does.
+const INT_SIZE = binding.sizes.int;
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+function readInt(view: ArrayBufferView): number {
+  return new DataView(view.buffer, view.byteOffset, INT_SIZE).getInt32(0, LITTLE_ENDIAN);
 }
 
 // The raw form can touch the same two flags Node caches.
@@ -117,5 +126,5 @@ const rawState = optionNames
   .map((n) => ({ level: options[n].levelNumber!, optname: options[n].optname!, key: options[n].nodeState!, bool: options[n].kind === 'bool' }));
 
 function syncRaw(socket: SocketLike, level: number, optname: number, value: number): void {
-  for (const s of rawState) if (s.level === level && s.optname === optname) syncNodeState(socket, s.key, s.bool ? value !== 0 : value);
+  for (const s of rawState) if (s.level === level && s.optname === optname) syncNodeState(nodeSocketOf(socket), s.key, s.bool ? value !== 0 : value);
 }

@@ -2,7 +2,7 @@
 // function reads or writes it. Built once per option at load time, so a call
 // costs one table lookup, one closure call and the syscall.
 import { binding } from './binding';
-import { invalidArgType, outOfRange } from './errors';
+import { invalidValueType, outOfRange } from './errors';
 import type { Kind, OptionSpec } from './registry';
 import { readTcpInfo } from './tcp-info';
 
@@ -16,51 +16,52 @@ const I32_MAX = 2 ** 31 - 1;
 const U32_MAX = 2 ** 32 - 1;
 const MAX_TIMEOUT_MS = I32_MAX * 1000;
 
-function checkInteger(value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number') throw invalidArgType('value', 'of type number', value);
+// Errors name the option (`The value of "TCP_KEEPCNT" is out of range…`), not just "value".
+function checkInteger(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number') throw invalidValueType(name, 'of type number', value);
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw outOfRange('value', `an integer >= ${min} and <= ${max}`, value);
+    throw outOfRange(name, `an integer >= ${min} and <= ${max}`, value);
   }
   return value;
 }
 
-function nullableNonNegative(value: unknown, integer: boolean, max: number): number | null {
+function nullableNonNegative(name: string, value: unknown, integer: boolean, max: number): number | null {
   if (value === null) return null;
-  if (typeof value !== 'number') throw invalidArgType('value', 'of type number or null', value);
+  if (typeof value !== 'number') throw invalidValueType(name, 'of type number or null', value);
   if (!(value >= 0 && value <= max) || (integer && !Number.isInteger(value))) {
-    throw outOfRange('value', `${integer ? 'an integer' : 'a number'} >= 0 and <= ${max}, or null`, value);
+    throw outOfRange(name, `${integer ? 'an integer' : 'a number'} >= 0 and <= ${max}, or null`, value);
   }
   return value;
 }
 
-export function checker(kind: Kind, spec: OptionSpec): Checker {
+export function checker(kind: Kind, spec: OptionSpec, name: string): Checker {
   switch (kind) {
     case 'int': {
       const min = spec.min ?? I32_MIN;
       const max = spec.max ?? I32_MAX;
-      return (v) => checkInteger(v, min, max);
+      return (v) => checkInteger(name, v, min, max);
     }
     case 'uint': {
       const min = spec.min ?? 0;
       const max = spec.max ?? U32_MAX;
-      return (v) => checkInteger(v, min, max) | 0; // the kernel reads the same 32 bits as a C int
+      return (v) => checkInteger(name, v, min, max) | 0; // the kernel reads the same 32 bits as a C int
     }
     case 'bool':
       return (v) => {
-        if (typeof v !== 'boolean') throw invalidArgType('value', 'of type boolean', v);
+        if (typeof v !== 'boolean') throw invalidValueType(name, 'of type boolean', v);
         return v ? 1 : 0;
       };
     case 'timeval':
-      return (v) => nullableNonNegative(v, false, MAX_TIMEOUT_MS);
+      return (v) => nullableNonNegative(name, v, false, MAX_TIMEOUT_MS);
     case 'linger':
-      return (v) => nullableNonNegative(v, true, I32_MAX);
+      return (v) => nullableNonNegative(name, v, true, I32_MAX);
     case 'string': {
       const max = spec.max ?? 255;
       return (v) => {
-        if (typeof v !== 'string') throw invalidArgType('value', 'of type string', v);
-        if (v.includes('\0')) throw outOfRange('value', 'a string without NUL characters', v);
+        if (typeof v !== 'string') throw invalidValueType(name, 'of type string', v);
+        if (v.includes('\0')) throw outOfRange(name, 'a string without NUL characters', v);
         const bytes = Buffer.byteLength(v);
-        if (bytes > max) throw outOfRange('value', `at most ${max} bytes long`, v);
+        if (bytes > max) throw outOfRange(name, `at most ${max} bytes long`, v);
         return v;
       };
     }

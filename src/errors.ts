@@ -14,7 +14,8 @@ export type SockoptErrorCode =
   | 'ERR_SOCKOPT_UNSUPPORTED'
   | 'ERR_SOCKOPT_NO_FD'
   | 'ERR_SOCKET_CLOSED'
-  | 'ERR_SOCKOPT_NOT_APPLICABLE';
+  | 'ERR_SOCKOPT_NOT_APPLICABLE'
+  | 'ERR_SOCKOPT_ADOPT';
 
 /** An Error with a Node-style `code`. */
 export interface CodedError extends Error {
@@ -50,6 +51,11 @@ function describe(value: unknown): string {
   return `type ${typeof value} (${inspect(value, { maxStringLength: 25 })})`;
 }
 
+// A value quoted in a message: bounded, so a megabyte string makes a short message.
+function quote(value: unknown): string {
+  return inspect(value, { maxStringLength: 64, maxArrayLength: 16, breakLength: Infinity, depth: 1 });
+}
+
 export function invalidArgType(name: string, expected: string, actual: unknown): TypeError & CodedError {
   return coded(new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(actual)}`), 'ERR_INVALID_ARG_TYPE');
 }
@@ -61,8 +67,25 @@ export function invalidArgValue(name: string, reason: string): TypeError & Coded
 
 export function outOfRange(name: string, range: string, actual: unknown): RangeError & CodedError {
   return coded(
-    new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${inspect(actual)}`),
+    new RangeError(`The value of "${name}" is out of range. It must be ${range}. Received ${quote(actual)}`),
     'ERR_OUT_OF_RANGE',
+  );
+}
+
+/** A value of the wrong type for a named option: `The value of "TCP_NODELAY" must be of type boolean…`. */
+export function invalidValueType(option: string, expected: string, actual: unknown): TypeError & CodedError {
+  return coded(new TypeError(`The value of "${option}" must be ${expected}. Received ${describe(actual)}`), 'ERR_INVALID_ARG_TYPE');
+}
+
+/** A property an options object does not have (a typo such as `{ idel: 1000 }`): refused, never ignored. */
+export function unknownProperty(name: string, key: string, value: unknown, known: readonly string[]): TypeError & CodedError {
+  const hint = suggest(key, known);
+  return coded(
+    new TypeError(
+      `The property '${name}.${quote(key).slice(1, -1)}' is not one this call knows${hint ? ` (did you mean '${hint}'?)` : ''}; ` +
+        `it takes ${known.join(', ')}. Received ${quote(value)}`,
+    ),
+    'ERR_INVALID_ARG_VALUE',
   );
 }
 
@@ -70,7 +93,7 @@ export function unknownOption(name: unknown, known: readonly string[]): TypeErro
   const hint = typeof name === 'string' ? suggest(name, known) : undefined;
   return coded(
     new TypeError(
-      `Unknown socket option ${inspect(name)}.${hint ? ` Did you mean '${hint}'?` : ''} ` +
+      `Unknown socket option ${quote(name)}.${hint ? ` Did you mean '${hint}'?` : ''} ` +
         'See `options` for the names this library knows, or pass (level, optname) numbers for the raw form.',
     ),
     'ERR_SOCKOPT_UNKNOWN_OPTION',
@@ -107,6 +130,17 @@ export function socketClosed(what: string): Error & CodedError {
   );
 }
 
+/** A net.Socket whose handle was sent to another process: Node closed it here. */
+export function socketSentAway(): Error & CodedError {
+  return coded(
+    new Error(
+      'The socket was sent to another process (child.send(message, socket)), which owns the connection now; ' +
+        'Node closed it in this process, so its old file descriptor number was not touched.',
+    ),
+    'ERR_SOCKET_CLOSED',
+  );
+}
+
 /**
  * Turns the native layer's system error (code, errno, syscall) into the public one,
  * naming the option and level. Anything else (a bug) is rethrown unchanged.
@@ -114,7 +148,7 @@ export function socketClosed(what: string): Error & CodedError {
 export function fromNative(err: unknown, option: string, level: string, value?: unknown): unknown {
   const e = err as Partial<SockoptSystemError> | null;
   if (!(err instanceof Error) || typeof e?.errno !== 'number' || typeof e.syscall !== 'string') return err;
-  const what = value === undefined ? `${level} ${option}` : `${level} ${option} = ${inspect(value)}`;
+  const what = value === undefined ? `${level} ${option}` : `${level} ${option} = ${quote(value)}`;
   err.message = `${err.message} (${what})${hint(e.code, e.syscall)}`;
   Object.assign(err, { option, level });
   return err;
@@ -135,13 +169,19 @@ function hint(code: string | undefined, syscall: string): string {
   }
 }
 
-// Closest known name by edit distance, for typos such as 'TCP_NODELEY'.
+// Names longer than this get no suggestion: far longer than any option name, so none is
+// "close", and the edit distance costs length × length (a 1 MB name took 2.5 s).
+const MAX_SUGGEST_LENGTH = 64;
+
+// Closest known name by edit distance, for typos such as 'TCP_NODELEY' (or 'idel').
 function suggest(name: string, known: readonly string[]): string | undefined {
+  if (name.length > MAX_SUGGEST_LENGTH) return undefined;
   const upper = name.toUpperCase();
   let best: string | undefined;
   let bestDist = Math.max(2, Math.floor(upper.length / 4)) + 1;
   for (const k of known) {
-    const d = distance(upper, k);
+    if (Math.abs(k.length - upper.length) >= bestDist) continue; // the distance is at least the length difference
+    const d = distance(upper, k.toUpperCase());
     if (d < bestDist) {
       bestDist = d;
       best = k;

@@ -3,7 +3,7 @@
 // next socket at once, so a stale number would silently hit another socket.
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import { invalidArgType, noFd, outOfRange, socketClosed } from './errors';
+import { invalidArgType, noFd, outOfRange, socketClosed, socketSentAway } from './errors';
 
 /** Anything sockopt can find a socket's file descriptor in. */
 export type SocketLike =
@@ -26,6 +26,19 @@ interface Internals {
 const WINDOWS = process.platform === 'win32';
 const WINDOWS_NO_FD = 'Node does not expose socket handles on Windows, so sockopt cannot reach them there';
 
+/**
+ * The net.Socket whose flags Node caches for `target` (the socket itself, or the one
+ * behind a request, response or http2 session), if any.
+ */
+export function nodeSocketOf(target: unknown): net.Socket | undefined {
+  if (target instanceof net.Socket) return target;
+  if (target !== null && typeof target === 'object' && 'socket' in target) {
+    const inner = (target as { socket: unknown }).socket;
+    if (inner instanceof net.Socket) return inner;
+  }
+  return undefined;
+}
+
 export function resolveFd(target: SocketLike): number {
   if (typeof target === 'number') {
     if (!Number.isInteger(target) || target < 0 || target > 2 ** 31 - 1) {
@@ -40,9 +53,7 @@ export function resolveFd(target: SocketLike): number {
   if (target !== null && typeof target === 'object' && 'socket' in target) {
     const inner = target.socket;
     if (inner instanceof net.Socket) return streamFd(inner);
-    if (inner === null || inner === undefined) {
-      throw noFd(target.constructor?.name ?? 'request', "it has no socket yet; wait for its 'socket' event");
-    }
+    if (inner === null || inner === undefined) throw wrapperWithoutSocket(target);
   }
   throw invalidArgType(
     'socket',
@@ -50,6 +61,20 @@ export function resolveFd(target: SocketLike): number {
     target,
   );
 }
+
+// A request, response or http2 session whose `socket` is null or undefined: not yet
+// assigned, or gone for good (destroyed, or a response Node detached after it finished).
+function wrapperWithoutSocket(target: object): Error {
+  const what = (target.constructor as { name?: unknown } | undefined)?.name;
+  const name = typeof what === 'string' && what !== '' && what !== 'Object' ? what : 'object';
+  const t = target as { destroyed?: unknown; closed?: unknown; writableFinished?: unknown };
+  if (t.destroyed === true || t.closed === true) return socketClosed(`${name} (and its socket)`);
+  if (t.writableFinished === true) return socketClosed(`${name}'s socket (Node detached it once the message finished)`);
+  return noFd(name, "it has no socket yet; wait for its 'socket' event");
+}
+
+// Node gives every socket that ever had a handle an async id; a socket that never had one keeps -1.
+const asyncIdSymbol = Object.getOwnPropertySymbols(new net.Socket()).find((s) => s.description === 'async_id_symbol');
 
 function streamFd(sock: net.Socket): number {
   // Fast path: a live handle with an fd. destroy() drops _handle synchronously (and a
@@ -64,6 +89,11 @@ function streamFd(sock: net.Socket): number {
   if (WINDOWS && handle) throw noFd('socket', WINDOWS_NO_FD);
   if (sock.connecting) throw noFd('socket', "it is still connecting; wait for the 'connect' event (or 'secureConnect' for TLS)");
   if (handle) throw noFd('socket', 'it runs over a JavaScript stream, which has no kernel socket');
+  // Only child.send(message, socket) takes a live socket's handle without destroying it.
+  const asyncId = asyncIdSymbol && (sock as unknown as Record<symbol, unknown>)[asyncIdSymbol];
+  if (typeof asyncId === 'number' && asyncId >= 0) {
+    throw socketSentAway();
+  }
   throw noFd('socket', "it is not connected; call connect() and wait for the 'connect' event");
 }
 
@@ -94,13 +124,27 @@ function boundFd(sock: { fd(): number }): number {
 }
 
 // dgram keeps its handle in internal state behind a symbol; the public-looking
-// `_handle` getter warns (DEP0112) on Node 20–24 and is gone in 25.
-let dgramState: symbol | undefined;
+// `_handle` getter warns (DEP0112) on Node 20–24 and is gone in 25. The symbol is found
+// once, on a socket made here for the purpose: never on an object passed in, whose own
+// symbols (a look-alike's) would otherwise decide where every later real socket is read.
+let dgramState: symbol | null | undefined;
+
+function dgramStateSymbol(): symbol | null {
+  if (dgramState === undefined) {
+    const probe = dgram.createSocket('udp4'); // unbound: no fd is opened
+    dgramState = Object.getOwnPropertySymbols(probe).find((s) => s.description === 'state symbol') ?? null;
+    probe.close();
+  }
+  return dgramState;
+}
 
 function dgramFd(sock: dgram.Socket): number {
-  dgramState ??= Object.getOwnPropertySymbols(sock).find((s) => s.description === 'state symbol');
-  const state = dgramState && (sock as unknown as Record<symbol, { handle: Handle | null } | undefined>)[dgramState];
-  if (!state) throw noFd('dgram socket', `this Node version (${process.version}) keeps its handle where sockopt cannot find it`);
+  const symbol = dgramStateSymbol();
+  if (!symbol) throw noFd('dgram socket', `this Node version (${process.version}) keeps its handle where sockopt cannot find it`);
+  const state = (sock as unknown as Record<symbol, { handle?: Handle | null } | undefined>)[symbol];
+  if (state === null || typeof state !== 'object' || !('handle' in state)) {
+    throw invalidArgType('socket', 'a dgram.Socket made by dgram.createSocket()', sock);
+  }
   if (!state.handle) throw socketClosed('dgram socket');
   const fd = state.handle.fd ?? -1;
   if (fd >= 0) return fd;

@@ -48,7 +48,7 @@ function resolve(name: OptionName, spec: OptionSpec): Resolved {
   return {
     info,
     ...(readable ? { get: getter(spec.kind, levelNumber, optname) } : {}),
-    ...(writable ? { check: checker(spec.kind, spec), set: setter(spec.kind, levelNumber, optname) } : {}),
+    ...(writable ? { check: checker(spec.kind, spec, name), set: setter(spec.kind, levelNumber, optname) } : {}),
   };
 }
 

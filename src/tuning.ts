@@ -1,7 +1,7 @@
 // One call per common tuning job, with the unit in the name or the docs; each
 // returns what the kernel holds afterwards (read back, not assumed).
 import { getsockopt, setsockopt } from './api';
-import { invalidArgType, outOfRange } from './errors';
+import { invalidArgType, outOfRange, unknownProperty } from './errors';
 import type { SocketLike } from './fd';
 import { table } from './options';
 
@@ -35,13 +35,31 @@ export function msToKeepAliveSeconds(name: string, ms: unknown): number {
   return s;
 }
 
+// An options object: checked for type and for keys the call does not take (a typo such
+// as { idel: 1000 } must not silently leave the default in place).
+function checkOptions<T extends object>(name: string, options: unknown, known: readonly (keyof T & string)[], shape: string): T {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalidArgType(name, shape, options);
+  for (const key of Object.keys(options)) {
+    if (!(known as readonly string[]).includes(key)) throw unknownProperty(name, key, (options as Record<string, unknown>)[key], known);
+  }
+  return options as T;
+}
+
+const KEEPALIVE_KEYS = ['enable', 'idle', 'interval', 'count'] as const;
+
 /**
  * Keepalive that detects a dead peer: after `idle` ms without traffic, probe every
  * `interval` ms; after `count` unanswered probes the socket errors with ETIMEDOUT
  * (about idle + interval × count). Node's own keepAlive state is kept in step.
+ *
+ * Takes one options object. Node's `socket.setKeepAlive(enable, initialDelay)` form is
+ * refused (ERR_INVALID_ARG_TYPE), as is a misspelt key (ERR_INVALID_ARG_VALUE): either
+ * would otherwise leave the 2-hour default in place without a word.
  */
-export function setKeepAlive(socket: SocketLike, options: KeepAliveOptions = {}): KeepAliveState {
-  const { enable = true, idle, interval, count } = options;
+export function setKeepAlive(socket: SocketLike, options: KeepAliveOptions = {}, ...extra: unknown[]): KeepAliveState {
+  const shape = "an object { enable, idle, interval, count } in ms (Node's (enable, initialDelay) form is socket.setKeepAlive's, not this one's)";
+  if (extra.length > 0) throw invalidArgType('options', shape, options);
+  const { enable = true, idle, interval, count } = checkOptions<KeepAliveOptions>('options', options, KEEPALIVE_KEYS, shape);
   if (typeof enable !== 'boolean') throw invalidArgType('options.enable', 'of type boolean', enable);
   // Convert and check everything before the first syscall.
   const idleS = idle === undefined ? undefined : msToKeepAliveSeconds('options.idle', idle);
@@ -91,8 +109,11 @@ export interface Timeouts {
  * Returns what the kernel holds (rounded up to its tick).
  */
 export function setTimeouts(socket: SocketLike, timeouts: Timeouts): { recv: number | null; send: number | null } {
-  if (timeouts === null || typeof timeouts !== 'object') throw invalidArgType('timeouts', 'an object { recv, send }', timeouts);
-  if (timeouts.recv !== undefined) setsockopt(socket, 'SO_RCVTIMEO', timeouts.recv);
-  if (timeouts.send !== undefined) setsockopt(socket, 'SO_SNDTIMEO', timeouts.send);
+  const { recv, send } = checkOptions<Timeouts>('timeouts', timeouts, ['recv', 'send'], 'an object { recv, send } in ms');
+  // Both checked before the first syscall: a bad `send` must not leave `recv` applied.
+  if (recv !== undefined) table.SO_RCVTIMEO!.check!(recv);
+  if (send !== undefined) table.SO_SNDTIMEO!.check!(send);
+  if (recv !== undefined) setsockopt(socket, 'SO_RCVTIMEO', recv);
+  if (send !== undefined) setsockopt(socket, 'SO_SNDTIMEO', send);
   return { recv: getsockopt(socket, 'SO_RCVTIMEO'), send: getsockopt(socket, 'SO_SNDTIMEO') };
 }
