@@ -14,8 +14,7 @@ export type SockoptErrorCode =
   | 'ERR_SOCKOPT_UNSUPPORTED'
   | 'ERR_SOCKOPT_NO_FD'
   | 'ERR_SOCKET_CLOSED'
-  | 'ERR_SOCKOPT_NOT_APPLICABLE'
-  | 'ERR_SOCKOPT_ADOPT';
+  | 'ERR_SOCKOPT_NOT_APPLICABLE';
 
 /** An Error with a Node-style `code`. */
 export interface CodedError extends Error {

@@ -119,18 +119,12 @@ describe('unknown option names', () => {
 });
 
 describe('createServer and bindDgram with nothing usable', () => {
-  it('createServer(null) is net.createServer(null); bindDgram(undefined) and bindDgram(udp, null) are coded', () => {
+  it('createServer(null) is net.createServer(null); bindDgram(undefined), bindDgram(null), bindDgram({}) are coded', () => {
     const server = loose(createServer)(null) as net.Server;
     expect(server).toBeInstanceOf(net.Server);
     for (const args of [[undefined, { port: 0 }], [null, {}], [{}, {}]]) {
       const err = thrown(() => loose(bindDgram)(...args));
       expect(err.code, String(args[0])).toBe('ERR_INVALID_ARG_TYPE');
-    }
-    const udp = dgram.createSocket('udp4');
-    try {
-      expect(thrown(() => loose(bindDgram)(udp, null)).code).toMatch(/^ERR_INVALID_ARG_(TYPE|VALUE)$/);
-    } finally {
-      udp.close();
     }
   });
 });
