@@ -1,14 +1,15 @@
 // http.Agent / https.Agent that put a Policy on every socket they open. Node's own
 // Agent logic stays in charge: connection reuse (keep-alive parking), socket limits,
 // and for https the TLS session cache (createConnection is Node's, given our socket).
-// Parking calls socket.setKeepAlive(true, keepAliveMsecs), which on Node 20 (libuv
-// 1.46) also resets TCP_KEEPINTVL/TCP_KEEPCNT to 1/10: the policy's keepalive timing
-// is put back right after, so it survives parking.
+// Parking calls socket.setKeepAlive(true, keepAliveMsecs), which rewrites the idle time
+// (and on Node 20, through libuv 1.46, TCP_KEEPINTVL/TCP_KEEPCNT to 1/10): the policy's
+// keepalive timing is put back right after (policy.ts guards the socket's setKeepAlive),
+// so it survives parking.
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type * as net from 'node:net';
 import { invalidArgType } from './errors';
-import { applyKeepAlive, compilePolicy, tuneClient, type CompiledPolicy, type Policy } from './policy';
+import { compilePolicy, tuneClient, type CompiledPolicy, type Policy } from './policy';
 
 /** Node's http.Agent options plus the Policy every socket of the agent gets. */
 export interface AgentOptions extends http.AgentOptions {
@@ -32,12 +33,6 @@ function split<O extends { policy?: Policy }>(options: O | undefined): [Omit<O, 
   return [options && rest, compilePolicy(policy ?? {}, 'options.policy')];
 }
 
-// Node's keepSocketAlive returns whether the socket is kept (the typings say void).
-function parked(keep: boolean, socket: net.Socket, policy: CompiledPolicy): boolean {
-  if (keep) applyKeepAlive(socket, policy);
-  return keep;
-}
-
 /** http.Agent whose sockets carry a Policy; everything else is Node's http.Agent. */
 export class SockoptAgent extends http.Agent {
   private readonly [kPolicy]: CompiledPolicy;
@@ -50,10 +45,6 @@ export class SockoptAgent extends http.Agent {
 
   override createConnection(options: object, callback?: (err: Error | null, socket: net.Socket) => void): net.Socket {
     return tuneClient((super.createConnection as CreateConnection).call(this, options, callback), this[kPolicy]);
-  }
-
-  override keepSocketAlive(socket: net.Socket): boolean {
-    return parked(super.keepSocketAlive(socket) as unknown as boolean, socket, this[kPolicy]);
   }
 }
 
@@ -69,10 +60,6 @@ export class SockoptHttpsAgent extends https.Agent {
 
   override createConnection(options: object, callback?: (err: Error | null, socket: net.Socket) => void): net.Socket {
     return tuneClient((super.createConnection as CreateConnection).call(this, options, callback), this[kPolicy]);
-  }
-
-  override keepSocketAlive(socket: net.Socket): boolean {
-    return parked(super.keepSocketAlive(socket) as unknown as boolean, socket, this[kPolicy]);
   }
 }
 

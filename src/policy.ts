@@ -142,12 +142,36 @@ export function applyPolicy(socket: net.Socket, compiled: CompiledPolicy): void 
 
 /** Puts a policy's keepalive options back (after Node or a library called socket.setKeepAlive). */
 export function applyKeepAlive(socket: net.Socket, compiled: CompiledPolicy): void {
-  if (compiled.keepAlive.length === 0 || socket.destroyed) return;
+  // No fd yet (a library calls setKeepAlive before connecting): Node replays its cached
+  // flag at connect, and the policy is applied after that ('connect').
+  const fd = (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd ?? -1;
+  if (compiled.keepAlive.length === 0 || socket.destroyed || fd < 0) return;
   try {
     setAll(socket, compiled.keepAlive);
   } catch (err) {
     socket.destroy(err as Error);
   }
+}
+
+const kKeepAlive = Symbol('sockopt.policyKeepAlive');
+type Guarded = net.Socket & { [kKeepAlive]?: CompiledPolicy };
+
+// A policy outranks the libraries under it: node-redis calls setKeepAlive(true, 5 s)
+// on connect, undici setKeepAlive(true, 60 s), http.Agent setKeepAlive(true, 1 s) when it
+// parks a socket, and each such call rewrites the idle time (and, through libuv,
+// interval 1 s and count 10). On a socket a policy with keepalive timing tuned, the
+// socket's setKeepAlive is shadowed by one shared function (an own property of that
+// socket, no closure) that lets Node's call run, then puts the policy's timing back.
+function guardKeepAlive(socket: Guarded, compiled: CompiledPolicy): void {
+  if (compiled.keepAlive.length === 0) return;
+  if (socket[kKeepAlive] === undefined) socket.setKeepAlive = setKeepAliveKeepingPolicy;
+  socket[kKeepAlive] = compiled;
+}
+
+function setKeepAliveKeepingPolicy(this: Guarded, ...args: unknown[]): net.Socket {
+  Reflect.apply(Object.getPrototypeOf(this).setKeepAlive as (...a: unknown[]) => unknown, this, args);
+  applyKeepAlive(this, this[kKeepAlive]!);
+  return this;
 }
 
 // The one loop that writes a policy's options to a socket's fd.
@@ -253,6 +277,7 @@ function tuneNow(socket: net.Socket, compiled: CompiledPolicy, wanted?: (socket:
   try {
     if (wanted && !wanted(socket)) return;
     applyPolicy(socket, compiled);
+    guardKeepAlive(socket, compiled);
   } catch (err) {
     socket.destroy(err as Error);
   }
