@@ -121,6 +121,16 @@ export function armClient(socket: net.Socket, prepared: readonly Prepared[]): vo
   socket.on('connectionAttempt', onConnectionAttempt);
 }
 
+/**
+ * Undoes armClient for the attempts still to come: a process policy whose filter
+ * declined the socket, or a unix-domain connection it cannot apply to (policy.ts).
+ * Safe inside a 'connectionAttempt' listener that runs before ours.
+ */
+export function disarmClient(socket: net.Socket): void {
+  armed.delete(socket);
+  socket.off('connectionAttempt', onConnectionAttempt);
+}
+
 // Runs inside Node's internalConnect, right before handle.connect(): nothing here may
 // throw (it would escape into a nextTick or DNS callback) or destroy the socket (Node
 // calls the handle right after us).

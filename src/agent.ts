@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type * as net from 'node:net';
 import { invalidArgType } from './errors';
-import { compilePolicy, tuneClient, type CompiledPolicy, type Policy } from './policy';
+import { compilePolicy, tuneClient, type Policy, type Tuning } from './policy';
 
 /** Node's http.Agent options plus the Policy every socket of the agent gets. */
 export interface AgentOptions extends http.AgentOptions {
@@ -27,7 +27,7 @@ type CreateConnection = (options: object, callback?: (err: Error | null, socket:
 
 const kPolicy = Symbol('sockopt.policy');
 
-function split<O extends { policy?: Policy }>(options: O | undefined): [Omit<O, 'policy'> | undefined, CompiledPolicy] {
+function split<O extends { policy?: Policy }>(options: O | undefined): [Omit<O, 'policy'> | undefined, ReturnType<typeof compilePolicy>] {
   if (options !== undefined && (options === null || typeof options !== 'object')) throw invalidArgType('options', 'an object', options);
   const { policy, ...rest } = options ?? ({} as O);
   return [options && rest, compilePolicy(policy ?? {}, 'options.policy')];
@@ -35,12 +35,12 @@ function split<O extends { policy?: Policy }>(options: O | undefined): [Omit<O, 
 
 /** http.Agent whose sockets carry a Policy; everything else is Node's http.Agent. */
 export class SockoptAgent extends http.Agent {
-  private readonly [kPolicy]: CompiledPolicy;
+  private readonly [kPolicy]: Tuning;
 
   constructor(options?: AgentOptions) {
     const [agentOptions, policy] = split(options);
     super(agentOptions);
-    this[kPolicy] = policy;
+    this[kPolicy] = { direction: 'client', compiled: policy };
   }
 
   override createConnection(options: object, callback?: (err: Error | null, socket: net.Socket) => void): net.Socket {
@@ -50,12 +50,12 @@ export class SockoptAgent extends http.Agent {
 
 /** https.Agent whose sockets carry a Policy; TLS session reuse and everything else is Node's https.Agent. */
 export class SockoptHttpsAgent extends https.Agent {
-  private readonly [kPolicy]: CompiledPolicy;
+  private readonly [kPolicy]: Tuning;
 
   constructor(options?: HttpsAgentOptions) {
     const [agentOptions, policy] = split(options);
     super(agentOptions);
-    this[kPolicy] = policy;
+    this[kPolicy] = { direction: 'client', compiled: policy };
   }
 
   override createConnection(options: object, callback?: (err: Error | null, socket: net.Socket) => void): net.Socket {

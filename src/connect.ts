@@ -6,6 +6,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { adoptNow, armClient } from './adopt';
 import { invalidArgType, invalidArgValue, notApplicable } from './errors';
+import { compilePolicy, tuneClient, type Policy } from './policy';
 import { prepare, type Prepared, type Sockopts } from './presocket';
 import { msToKeepAliveSeconds, type KeepAliveOptions } from './tuning';
 
@@ -28,6 +29,11 @@ export interface ArmOptions {
   keepAlive?: boolean | KeepAliveOptions;
   /** TCP_USER_TIMEOUT in **milliseconds** (fractions round up; `null` or 0 = the system's). */
   userTimeout?: number | null;
+  /**
+   * One dead-peer bound in **milliseconds** (2000 – 65,000,000), as in a Policy: derives keepalive
+   * idle/interval/count and TCP_USER_TIMEOUT (see `deadPeer()`); excludes `keepAlive` and `userTimeout`.
+   */
+  deadPeerTimeout?: number;
 }
 
 type Normalized = [Record<string, unknown>, ((...a: unknown[]) => void) | null];
@@ -50,6 +56,9 @@ const normalizeArgs = (net as unknown as { _normalizeArgs(args: unknown[]): Norm
 export function arm<S extends net.Socket>(socket: S, options: ArmOptions): S {
   if (!(socket instanceof net.Socket)) throw invalidArgType('socket', 'an instance of net.Socket', socket);
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
+  // One dead-peer bound (a Policy field): policy.ts derives keepalive and TCP_USER_TIMEOUT
+  // from it and keeps the keepalive timing over later setKeepAlive calls (mysql2's, pg's).
+  if ((options as Policy).deadPeerTimeout !== undefined) return tuneClient(socket, { direction: 'client', compiled: compilePolicy(options, 'options') }) as S;
   // A destroyed socket may still be armed: Node lets it connect() again, with a new handle.
   armClient(socket, prepareArm(options));
   return socket;

@@ -1,6 +1,7 @@
 // A Policy: the options one kind of socket should carry, checked once, up front,
 // and flattened into named socket options, so applying it to a socket is one loop
 // of setsockopt calls on its fd (applyPolicy, the one place that does it).
+import { armClient, disarmClient } from './adopt';
 import { onSocket, type Direction } from './channels';
 import { deadPeer } from './dead-peer';
 import { fromNative, invalidArgType, invalidArgValue } from './errors';
@@ -144,8 +145,7 @@ export function applyPolicy(socket: net.Socket, compiled: CompiledPolicy): void 
 export function applyKeepAlive(socket: net.Socket, compiled: CompiledPolicy): void {
   // No fd yet (a library calls setKeepAlive before connecting): Node replays its cached
   // flag at connect, and the policy is applied after that ('connect').
-  const fd = (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd ?? -1;
-  if (compiled.keepAlive.length === 0 || socket.destroyed || fd < 0) return;
+  if (compiled.keepAlive.length === 0 || socket.destroyed || fdNow(socket) < 0) return;
   try {
     setAll(socket, compiled.keepAlive);
   } catch (err) {
@@ -170,7 +170,11 @@ function guardKeepAlive(socket: Guarded, compiled: CompiledPolicy): void {
 
 function setKeepAliveKeepingPolicy(this: Guarded, ...args: unknown[]): net.Socket {
   Reflect.apply(Object.getPrototypeOf(this).setKeepAlive as (...a: unknown[]) => unknown, this, args);
-  applyKeepAlive(this, this[kKeepAlive]!);
+  // setKeepAlive(false) is always someone's explicit choice (no library turns it off by
+  // default): it stands. Turning it on (Node 24+ also takes { enable, … }) keeps the policy's timing.
+  const first = args[0];
+  const enable = first !== null && typeof first === 'object' ? (first as { enable?: unknown }).enable : first;
+  if (enable) applyKeepAlive(this, this[kKeepAlive]!);
   return this;
 }
 
@@ -243,41 +247,88 @@ export function tuneSockets(options: TuneSocketsOptions): () => void {
   return install(compileTuneOptions(options, 'options'));
 }
 
+/** One installed policy for one direction: what every socket it reaches shares (no per-socket closures). */
+export interface Tuning {
+  readonly direction: Direction;
+  readonly compiled: CompiledPolicy;
+  readonly filter?: TuneSocketsOptions['filter'];
+}
+
+const kTuning = Symbol('sockopt.tuning');
+type Tuned = Guarded & { [kTuning]?: Tuning };
+
 function install({ client, server, filter }: ReturnType<typeof compileTuneOptions>): () => void {
   if (!client && !server) return () => {};
-  const wanted = filter
-    ? (socket: net.Socket, direction: Direction): boolean => {
-        const host = socket.remoteAddress;
-        const port = direction === 'client' ? socket.remotePort : socket.localPort;
-        return filter({ direction, socket, host, port });
-      }
-    : undefined;
+  const clientTuning: Tuning | undefined = client && { direction: 'client', compiled: client, filter };
+  const serverTuning: Tuning | undefined = server && { direction: 'server', compiled: server, filter };
   return onSocket(
     (socket, direction) => {
-      if (direction === 'server') tuneNow(socket, server!, wanted && ((s) => wanted(s, 'server')));
-      else tuneClient(socket, client!, wanted && ((s) => wanted(s, 'client')));
+      if (direction === 'server') tuneAccepted(socket, serverTuning!);
+      else tuneClient(socket, clientTuning!);
     },
     { client: !!client, server: !!server },
   );
 }
 
 /**
- * Puts a policy on a client socket that is about to connect (or connecting); returns
- * it. `wanted` is asked once the peer's address is known. Failures destroy the socket.
+ * Puts a policy on a client socket that will connect (or is connecting): its options
+ * go on the kernel socket before the SYN (adopt.ts's armClient), the filter is asked
+ * per connect attempt with the address and port, and after 'connect' the keepalive
+ * timing is put back over whatever Node replayed. Returns the socket.
  */
-export function tuneClient(socket: net.Socket, compiled: CompiledPolicy, wanted?: (socket: net.Socket) => boolean): net.Socket {
-  socket.once('connect', () => tuneNow(socket, compiled, wanted));
+export function tuneClient(socket: net.Socket, tuning: Tuning): net.Socket {
+  const t = socket as Tuned;
+  if (t[kTuning] === undefined) {
+    socket.prependListener('connectionAttempt', onAttempt); // before adopt.ts's own listener
+    socket.on('connect', onConnect);
+  }
+  t[kTuning] = tuning;
+  armClient(socket, tuning.compiled.prepared); // a socket with its fd already gets the options now
+  if (fdNow(socket) >= 0 && !socket.connecting) guardKeepAlive(t, tuning.compiled);
   return socket;
 }
 
-// Sets the policy on a socket with an fd, if it is TCP and wanted; a failure (or a
-// filter that throws) destroys the socket with that error, as connect errors do.
-function tuneNow(socket: net.Socket, compiled: CompiledPolicy, wanted?: (socket: net.Socket) => boolean): void {
+// Runs inside Node's connect, right before the attempt: must not throw. A unix-domain
+// connection (no IP family) or a socket the filter declines goes out untouched.
+function onAttempt(this: Tuned, address: string, port: number, family: number): void {
+  const tuning = this[kTuning];
+  if (tuning === undefined) return;
+  let wanted = family === 4 || family === 6;
+  if (wanted && tuning.filter) {
+    try {
+      wanted = Boolean(tuning.filter({ direction: 'client', socket: this, host: address, port }));
+    } catch (err) {
+      wanted = false;
+      process.nextTick(() => this.destroy(err as Error));
+    }
+  }
+  if (!wanted) {
+    this[kTuning] = undefined;
+    disarmClient(this);
+  }
+}
+
+// Node's afterConnect replays a keepalive flag a library set before connecting (undici's
+// setKeepAlive(true, 60 s), http.Agent's keepAlive option), which rewrites the timing.
+function onConnect(this: Tuned): void {
+  const tuning = this[kTuning];
+  if (tuning === undefined) return;
+  applyKeepAlive(this, tuning.compiled);
+  guardKeepAlive(this, tuning.compiled);
+}
+
+function fdNow(socket: net.Socket): number {
+  return (socket as unknown as { _handle?: { fd?: number } | null })._handle?.fd ?? -1;
+}
+
+// An accepted socket has its fd: the policy is set at once, if it is TCP and the
+// filter wants it; a refusal (or a filter that throws) destroys the socket with that error.
+function tuneAccepted(socket: net.Socket, tuning: Tuning): void {
   if (socket.destroyed || !isTcp(socket)) return;
   try {
-    if (wanted && !wanted(socket)) return;
-    applyPolicy(socket, compiled);
-    guardKeepAlive(socket, compiled);
+    if (tuning.filter && !tuning.filter({ direction: 'server', socket, host: socket.remoteAddress, port: socket.localPort })) return;
+    applyPolicy(socket, tuning.compiled);
+    guardKeepAlive(socket, tuning.compiled);
   } catch (err) {
     socket.destroy(err as Error);
   }

@@ -1,7 +1,7 @@
 // Process-wide policy: the dead-peer derivation, Policy checking (coded errors up
 // front), tuneSockets on real client and accepted sockets read back by Python, off(),
 // the filter, sockopt/register from -r and --import, and the Agent subclasses.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import * as diagnostics from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import * as http from 'node:http';
@@ -10,9 +10,9 @@ import * as net from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { agent, constants as C, deadPeer, getsockopt, httpsAgent, tuneSockets } from '../src/index';
+import { agent, arm, constants as C, deadPeer, getsockopt, httpsAgent, tuneSockets } from '../src/index';
 import { isSubscribed } from '../src/channels';
-import { fdOf, figure, listeningServer, oracle, tlsCredentials } from './helpers';
+import { fdOf, figure, fixtures, listeningServer, oracle, tlsCredentials } from './helpers';
 
 const root = join(__dirname, '..');
 const T = C.IPPROTO_TCP!;
@@ -183,6 +183,68 @@ describe('tuneSockets on real sockets (read back by Python on the same fd)', () 
   });
 });
 
+describe('before the SYN, and sockets the policy must leave alone', () => {
+  it('TCP_SYNCNT: 1 reaches net.connect (tuneSockets), agent() and httpsAgent() before the SYN: ETIMEDOUT from a silent peer in about 3 s', async () => {
+    const peer = spawn('python3', [join(fixtures, 'silent-listener.py'), '30'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    cleanup.push(() => peer.kill('SIGKILL'));
+    const [line] = (await once(peer.stdout!, 'data')) as [Buffer];
+    const port = Number(String(line).trim());
+    for (let i = 0; i < 8; i++) {
+      // fill the accept queue (before any policy) until a connection hangs
+      const c = net.connect(port, '127.0.0.1').on('error', () => {});
+      cleanup.push(() => c.destroy());
+      if (!(await Promise.race([once(c, 'connect').then(() => true), new Promise<boolean>((r) => setTimeout(r, 300, false))]))) break;
+    }
+    const policy = { sockopts: { TCP_SYNCNT: 1 } };
+    cleanup.push(tuneSockets({ client: policy }));
+    const timeOf = (start: (done: (err: Error & { code?: string }) => void) => void) =>
+      new Promise<[number, string | undefined]>((resolve) => {
+        const t0 = performance.now();
+        start((err) => resolve([Math.round(performance.now() - t0), err.code]));
+      });
+    const a = agent({ policy });
+    const s = httpsAgent({ policy, rejectUnauthorized: false });
+    cleanup.push(() => a.destroy(), () => s.destroy());
+    const results = await Promise.all([
+      timeOf((done) => net.connect(port, '127.0.0.1').on('error', done)),
+      timeOf((done) => http.get({ host: '127.0.0.1', port, agent: a }).on('error', done)),
+      timeOf((done) => https.get({ host: '127.0.0.1', port, agent: s }).on('error', done)),
+    ]);
+    figure('TCP_SYNCNT 1 vs silent peer [net.connect+tuneSockets, agent(), httpsAgent()] [ms, code]', results);
+    for (const [ms, c] of results) {
+      expect(c).toBe('ETIMEDOUT');
+      expect(ms).toBeGreaterThan(2_000);
+      expect(ms).toBeLessThan(10_000); // Linux's default: about 130 s
+    }
+  }, 30_000);
+
+  it('a unix-domain connection under a client policy connects untouched', async () => {
+    cleanup.push(tuneSockets({ client: { deadPeerTimeout: 10_000, sockopts: { TCP_SYNCNT: 2 } } }));
+    const path = `\0sockopt-policy-${process.pid}`;
+    const server = net.createServer((c) => c.end('hi')).listen(path);
+    await once(server, 'listening');
+    cleanup.push(() => new Promise((r) => server.close(r)));
+    const client = net.connect(path);
+    const [data] = (await once(client, 'data')) as [Buffer];
+    expect(String(data)).toBe('hi');
+    client.destroy();
+  });
+
+  it('arm(socket, { deadPeerTimeout }) derives the timing, and a library\'s setKeepAlive(true, ms) afterwards keeps it', async () => {
+    const server = await listeningServer();
+    cleanup.push(() => new Promise((r) => server.close(r)));
+    const socket = arm(new net.Socket(), { deadPeerTimeout: 20_000 });
+    socket.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await once(socket, 'connect');
+    cleanup.push(() => socket.destroy());
+    socket.setKeepAlive(true, 60_000); // as undici does
+    expect(await oracle(fdOf(socket), keepaliveOps())).toEqual([1, 11, 3, 3, 20_000]);
+    socket.setKeepAlive(false); // an explicit off stands
+    expect(getsockopt(socket, 'SO_KEEPALIVE')).toBe(false);
+    expect(code(() => arm(new net.Socket(), { deadPeerTimeout: 20_000, userTimeout: 5 }))[0]).toBe('ERR_INVALID_ARG_VALUE');
+  });
+});
+
 describe('sockopt/register (SOCKOPT environment variable)', () => {
   const probe = `
     const net = require('node:net');
@@ -261,15 +323,12 @@ describe('agent() / httpsAgent(): Node Agents whose sockets carry a policy', () 
     await new Promise((r) => setImmediate(r));
     expect(await oracle(fdOf(socket), keepaliveOps())).toEqual([1, 7, 3, 4, 9_000]);
 
-    // The same parking through a plain http.Agent after setting the timing by hand:
-    // what the kernel holds shows what the re-apply protects against on this Node.
+    // What parking does to a socket without a policy on this Node (the reset the guard undoes).
     const plain = new http.Agent({ keepAlive: true, keepAliveMsecs: 1_000 });
     cleanup.push(() => plain.destroy());
-    const off = tuneSockets({ client: policy });
     const third = await get(http, { port, host: '127.0.0.1', agent: plain });
-    off();
     await new Promise((r) => setImmediate(r));
-    figure(`plain http.Agent after parking, ${process.version} [SO_KEEPALIVE, idle s, interval s, count, user timeout ms]`, await oracle(fdOf(third.socket), keepaliveOps()));
+    figure(`plain http.Agent after parking, no policy, ${process.version} [SO_KEEPALIVE, idle s, interval s, count, user timeout ms]`, await oracle(fdOf(third.socket), keepaliveOps()));
   });
 
   it('httpsAgent: TLS session reuse stays intact and every socket carries the policy', async () => {
