@@ -14,7 +14,8 @@ export type SockoptErrorCode =
   | 'ERR_SOCKOPT_UNSUPPORTED'
   | 'ERR_SOCKOPT_NO_FD'
   | 'ERR_SOCKET_CLOSED'
-  | 'ERR_SOCKOPT_NOT_APPLICABLE';
+  | 'ERR_SOCKOPT_NOT_APPLICABLE'
+  | 'ERR_SOCKOPT_USAGE';
 
 /** An Error with a Node-style `code`. */
 export interface CodedError extends Error {
@@ -253,4 +254,36 @@ export function systemError(uvErr: number, syscall: string, address?: string | n
   if (address) err.address = address;
   if (address && port) err.port = port;
   return err;
+}
+
+/**
+ * A failure reaching another process (its /proc entries, pidfd_open, pidfd_getfd) as a
+ * system error that says what it means: a vanished process is ESRCH, a refusal
+ * (EACCES/EPERM) names the rights it needs. `what` is the data that was being read.
+ */
+export function processError(err: unknown, pid: number, what: string): unknown {
+  const e = err as Partial<SockoptSystemError> | null;
+  if (!(err instanceof Error) || typeof e?.code !== 'string') return err;
+  if (e.code === 'ENOENT' || e.code === 'ESRCH') {
+    return Object.assign(err, { code: 'ESRCH', errno: -3, message: `no process with pid ${pid}` });
+  }
+  if (e.code === 'EACCES' || e.code === 'EPERM') {
+    const rights = what.startsWith('the options')
+      ? 'ptrace-attach rights (root or CAP_SYS_PTRACE)'
+      : 'ptrace-read rights (the same user, or root / CAP_SYS_PTRACE)';
+    err.message = `cannot read ${what} of pid ${pid} (${e.syscall ?? 'open'} ${e.code}): this needs ${rights}`;
+    return err;
+  }
+  err.message = `cannot read ${what} of pid ${pid}: ${err.message}`;
+  return err;
+}
+
+/** `sockopt inspect PID --fd N` where fd N of the process is not a socket (or not open). */
+export function noSocketAt(pid: number, fd: number): Error & CodedError {
+  return coded(new Error(`pid ${pid} has no socket at fd ${fd}`), 'ENOENT');
+}
+
+/** The `sockopt` command was called wrongly (unknown command or flag, bad PID, bad --set): exit code 2. */
+export function usageError(message: string): Error & CodedError {
+  return coded(new Error(message), 'ERR_SOCKOPT_USAGE');
 }

@@ -122,9 +122,13 @@ export function formatHeader(r: SocketReport): string {
     if (ti.retrans !== undefined) facts.push(`retrans ${ti.retrans}/${ti.totalRetrans ?? 0}`);
     if (ti.unacked !== undefined) facts.push(`unacked ${ti.unacked}`);
   }
-  if (r.sendQueue !== null) facts.push(`sendq ${formatBytes(r.sendQueue)}`);
-  if (r.recvQueue !== null) facts.push(`recvq ${formatBytes(r.recvQueue)}`);
-  if (r.peer) facts.push(`peer pid ${r.peer.pid} uid ${r.peer.uid}`);
+  // A listener has no byte queues (its queue is the accept queue), and SO_PEERCRED on a
+  // listening unix socket names the listener itself, not a peer.
+  if (r.state !== 'LISTEN') {
+    if (r.sendQueue !== null) facts.push(`sendq ${formatBytes(r.sendQueue)}`);
+    if (r.recvQueue !== null) facts.push(`recvq ${formatBytes(r.recvQueue)}`);
+    if (r.peer) facts.push(`peer pid ${r.peer.pid} uid ${r.peer.uid}`);
+  }
   return [`${who} ${where} ${r.state ?? ''}`.trimEnd(), ...facts].join(' · ');
 }
 
@@ -193,13 +197,18 @@ function tcpInfoItems(ti: TcpInfo, listener: boolean): string[] {
   return items;
 }
 
+/** Every TCP_INFO field of the report, with units, as one wrapped group ('' when there is none). */
+export function formatTcpInfo(r: SocketReport, indent = '  '): string {
+  return r.tcpInfo ? group('TCP_INFO', tcpInfoItems(r.tcpInfo, r.state === 'LISTEN'), indent).join('\n') : '';
+}
+
 function fullBody(r: SocketReport, indent: string): string[] {
   const lines: string[] = [];
   for (const [level, values] of Object.entries(r.options ?? {})) {
     const items = Object.entries(values ?? {}).map(([n, v]) => show(n as OptionName, v));
     if (items.length) lines.push(...group(level, items, indent)); // a level with nothing readable is left out
   }
-  if (r.tcpInfo) lines.push(...group('TCP_INFO', tcpInfoItems(r.tcpInfo, r.state === 'LISTEN'), indent));
+  if (r.tcpInfo) lines.push(formatTcpInfo(r, indent));
   const refused = (r.skipped ?? []).filter((s) => !foreignLevel(r, s.option));
   if (refused.length) lines.push(...group('refused', refused.map((s) => `${s.option} ${s.code}`), indent));
   return lines;

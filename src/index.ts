@@ -16,6 +16,7 @@ export { isSupported, options, type OptionInfo } from './options';
 export { SocketOptions, SocketView, describeSocket, sockopt } from './view';
 export { formatAddress, formatSocket, type FormatOptions, type JsonValue, type SocketReport } from './format-socket';
 export { formatBytes, formatDuration, formatRate } from './format';
+export { listSockets, snapshotPid, type PidReport, type SnapshotPidOptions } from './pid';
 export { getTcpInfo, snapshot, takeError, type Jsonified, type Snapshot, type SnapshotJSON } from './inspect';
 export { decodeTcpInfo, tcpInfoFields, type TcpCaState, type TcpInfo, type TcpInfoOptions, type TcpInfoOptionsArg, type TcpState } from './tcp-info';
 export { setKeepAlive, setLinger, setTimeouts, setUserTimeout, type KeepAliveOptions, type KeepAliveState, type Timeouts } from './tuning';

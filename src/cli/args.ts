@@ -1,0 +1,95 @@
+// Argument parsing shared by the commands: node:util parseArgs, plus the few value
+// forms of our own (a PID, HOST:PORT, NAME=VALUE). Every mistake is a usage error
+// (exit code 2) with a message that says what was expected.
+import { isIP } from 'node:net';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { unknownOption, usageError } from '../errors';
+import { optionNames, options } from '../options';
+import type { Sockopts } from '../presocket';
+import type { OptionName } from '../registry';
+
+/** Flags every command takes. */
+export const common = {
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** The parsed flag values: strings, booleans, or string arrays for `multiple`. */
+export type ParsedValues<O> = { [K in keyof O]?: O[K] extends { multiple: true } ? string[] : O[K] extends { type: 'boolean' } ? boolean : string };
+
+/** parseArgs in strict mode; its own errors (unknown flag, missing value) become usage errors. */
+export function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], opts: O): { values: ParsedValues<O>; positionals: string[] } {
+  try {
+    return parseArgs({ args, options: opts, allowPositionals: true, strict: true }) as { values: ParsedValues<O>; positionals: string[] };
+  } catch (err) {
+    throw usageError((err as Error).message.split('\n')[0]!);
+  }
+}
+
+/** A process id: a positive decimal integer. */
+export function parsePid(text: string | undefined): number {
+  if (text === undefined) throw usageError('missing PID (a process id, e.g. `sockopt inspect 1234`)');
+  if (!/^[1-9]\d{0,9}$/.test(text) || Number(text) > 2 ** 22) throw usageError(`PID must be a positive integer, got '${text}'`);
+  return Number(text);
+}
+
+/** A non-negative integer flag value (--fd). */
+export function parseFd(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d{1,10}$/.test(text) || Number(text) > 2 ** 31 - 1) throw usageError(`--fd must be a file descriptor number, got '${text}'`);
+  return Number(text);
+}
+
+/** HOST:PORT, [IPv6]:PORT or IPv6-literal:PORT. */
+export function parseHostPort(text: string | undefined): { host: string; port: number } {
+  if (text === undefined) throw usageError('missing HOST:PORT (e.g. `sockopt connect 127.0.0.1:5432`)');
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^(.+):(\d+)$/.exec(text);
+  if (!m) throw usageError(`expected HOST:PORT, got '${text}'`);
+  const host = m[1]!;
+  const port = Number(m[2]);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw usageError(`port must be 1-65535, got '${m[2]}'`);
+  if (host.includes(':') && isIP(host) !== 6) throw usageError(`'${host}' is not an IPv6 address (write [addr]:port)`);
+  return { host, port };
+}
+
+const TRUE = new Set(['true', '1', 'on', 'yes']);
+const FALSE = new Set(['false', '0', 'off', 'no']);
+const NONE = new Set(['none', 'null', 'off']);
+
+// One --set value by the option's kind; the library then checks ranges as it always does.
+function parseValue(name: OptionName, text: string): unknown {
+  const { kind, unit } = options[name];
+  const bad = (what: string) => usageError(`--set ${name}=${text}: expected ${what}${unit === 'flag' || kind === 'string' ? '' : ` (unit: ${unit})`}`);
+  switch (kind) {
+    case 'bool':
+      if (TRUE.has(text.toLowerCase())) return true;
+      if (FALSE.has(text.toLowerCase())) return false;
+      throw bad('true or false');
+    case 'int':
+    case 'uint':
+      if (!/^-?(\d+|0x[0-9a-f]+)$/i.test(text)) throw bad('an integer');
+      return Number(text.startsWith('-') ? -Number(text.slice(1)) : text);
+    case 'timeval':
+    case 'linger':
+      if (NONE.has(text.toLowerCase())) return null;
+      if (!/^\d+(\.\d+)?$/.test(text)) throw bad(`a number or 'none'`);
+      return Number(text);
+    case 'string':
+      return text;
+    default:
+      return text; // read-only kinds: the library refuses them with ERR_SOCKOPT_READ_ONLY
+  }
+}
+
+/** `--set NAME=VALUE` flags as sockopts; unknown names get the library's "did you mean". */
+export function parseSets(sets: readonly string[] | undefined): Sockopts {
+  const out: Record<string, unknown> = {};
+  for (const item of sets ?? []) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw usageError(`--set expects NAME=VALUE, got '${item}'`);
+    const name = item.slice(0, eq).trim().toUpperCase();
+    if (!(optionNames as readonly string[]).includes(name)) throw unknownOption(name, optionNames);
+    out[name] = parseValue(name as OptionName, item.slice(eq + 1).trim());
+  }
+  return out as Sockopts;
+}

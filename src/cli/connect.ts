@@ -1,0 +1,141 @@
+// sockopt connect HOST:PORT [--set NAME=VALUE …] [--tls] [--json]: a "curl -v" for
+// TCP. Opens one connection through the library's connect()/connectTLS() (the
+// options go on the socket before its SYN), then prints what the kernel holds and
+// TCP_INFO after the handshake — or the error and how long it took to arrive.
+import type * as net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type * as tls from 'node:tls';
+import { connect, connectTLS } from '../connect';
+import { formatDuration, formatOption } from '../format';
+import { formatSocket, formatTcpInfo, type SocketReport } from '../format-socket';
+import { options } from '../options';
+import type { Sockopts } from '../presocket';
+import type { OptionName } from '../registry';
+import { describeSocket } from '../view';
+import { common, parse, parseHostPort, parseSets } from './args';
+import { toJson, type Output } from './output';
+
+export const usage = `sockopt connect HOST:PORT [--set NAME=VALUE …] [--tls [--insecure] [--servername NAME]] [--all] [--json]
+  Connects once with each --set option on the socket before the SYN, then prints the
+  options the kernel holds and TCP_INFO after the handshake, or the error with the
+  time it took. Values are in the option's unit (sockopt options NAME): --set
+  TCP_SYNCNT=1 --set TCP_USER_TIMEOUT=5000 --set SO_KEEPALIVE=true --set SO_LINGER=none.
+    --tls         TLS over the connection (certificates verified unless --insecure)
+    --all         every option and TCP_INFO field instead of the compact view
+    --json        the ConnectReport as JSON (schema in the README)`;
+
+/** What `sockopt connect --json` prints. */
+export interface ConnectReport {
+  host: string;
+  port: number;
+  /** The --set options as given, by name (in the registry's units). */
+  sockopts: Record<string, unknown>;
+  tls: boolean;
+  /** Whether the connection (and TLS handshake) succeeded. */
+  ok: boolean;
+  /** ms from the connect call to 'connect' (TCP handshake done), when it happened. */
+  connectMs?: number;
+  /** ms from the connect call to 'secureConnect', with --tls. */
+  tlsMs?: number;
+  /** ms from the connect call to the error, when it failed. */
+  elapsedMs: number;
+  /** The negotiated TLS protocol and cipher, and whether the peer's certificate verified. */
+  tlsInfo?: { protocol: string | null; cipher: string; authorized: boolean; authorizationError?: string; subject?: string };
+  /** The --set options as the kernel holds them after the handshake. */
+  held?: Record<string, unknown>;
+  /** The socket after the handshake (the inspect schema). */
+  socket?: SocketReport;
+  /** The failure: its code (ETIMEDOUT, ECONNREFUSED, ENOTFOUND, …) and message. */
+  error?: { code: string; message: string; syscall?: string };
+}
+
+const ms = (t0: number) => Math.round((performance.now() - t0) * 1000) / 1000;
+
+function open(host: string, port: number, sockopts: Sockopts, v: { tls?: boolean; insecure?: boolean; servername?: string }): net.Socket | tls.TLSSocket {
+  if (!v.tls) return connect({ host, port, sockopts });
+  return connectTLS({ host, port, sockopts, rejectUnauthorized: v.insecure !== true, ...(v.servername ? { servername: v.servername } : {}) });
+}
+
+async function attempt(report: ConnectReport, sock: net.Socket | tls.TLSSocket, t0: number): Promise<void> {
+  await new Promise<void>((resolve) => {
+    sock.once('connect', () => {
+      report.connectMs = ms(t0);
+      if (!report.tls) resolve();
+    });
+    sock.once('secureConnect', () => {
+      report.tlsMs = ms(t0);
+      resolve();
+    });
+    sock.once('error', (err: NodeJS.ErrnoException) => {
+      report.error = { code: err.code ?? 'ERR', message: err.message, ...(err.syscall ? { syscall: err.syscall } : {}) };
+      resolve();
+    });
+  });
+  report.elapsedMs = ms(t0);
+}
+
+function readBack(report: ConnectReport, sock: net.Socket | tls.TLSSocket): void {
+  report.ok = true;
+  report.socket = describeSocket(sock);
+  const flat: Record<string, unknown> = Object.assign({}, ...Object.values(report.socket.options ?? {}));
+  report.held = Object.fromEntries(Object.keys(report.sockopts).map((n) => [n, options[n as OptionName].readable ? flat[n] : '(write-only)']));
+  if (report.tls) {
+    const t = sock as tls.TLSSocket;
+    const cert = t.getPeerCertificate();
+    report.tlsInfo = {
+      protocol: t.getProtocol(),
+      cipher: t.getCipher().name,
+      authorized: t.authorized,
+      ...(t.authorizationError ? { authorizationError: String(t.authorizationError) } : {}),
+      ...(cert?.subject ? { subject: Object.entries(cert.subject).map(([k, v]) => `${k}=${String(v)}`).join(', ') } : {}),
+    };
+  }
+}
+
+function human(r: ConnectReport, all: boolean, io: Output): void {
+  if (r.connectMs !== undefined) io.out(`* TCP connected in ${formatDuration(r.connectMs, 'ms')}`);
+  if (r.tlsInfo) {
+    const verified = r.tlsInfo.authorized ? 'certificate verified' : `certificate NOT verified (${r.tlsInfo.authorizationError ?? 'insecure'})`;
+    io.out(`* TLS ${r.tlsInfo.protocol} ${r.tlsInfo.cipher} in ${formatDuration(r.tlsMs!, 'ms')}; ${verified}${r.tlsInfo.subject ? `; subject ${r.tlsInfo.subject}` : ''}`);
+  }
+  if (r.held && Object.keys(r.held).length) {
+    io.out(`* the kernel holds: ${Object.entries(r.held).map(([n, v]) => `${n} ${v === '(write-only)' ? v : formatOption(n as OptionName, options[n as OptionName].unit, v)}`).join(' · ')}`);
+  }
+  if (!r.socket) return;
+  io.out(formatSocket(r.socket, { all, prefix: `fd ${r.socket.fd}`.padEnd(7) }));
+  if (!all && r.socket.tcpInfo) io.out(formatTcpInfo(r.socket)); // the full view has it already
+}
+
+export async function run(args: string[], io: Output): Promise<number> {
+  const { values, positionals } = parse(args, {
+    ...common,
+    set: { type: 'string', multiple: true },
+    tls: { type: 'boolean' },
+    insecure: { type: 'boolean' },
+    servername: { type: 'string' },
+    all: { type: 'boolean' },
+  });
+  if (values.help) {
+    io.out(usage);
+    return 0;
+  }
+  const { host, port } = parseHostPort(positionals[0]);
+  const sockopts = parseSets(values.set);
+  const report: ConnectReport = { host, port, sockopts, tls: values.tls === true, ok: false, elapsedMs: 0 };
+  const t0 = performance.now();
+  const sock = open(host, port, sockopts, values); // a bad option or value throws here, before any socket exists
+  const asked = Object.entries(sockopts).map(([n, v]) => `${n}=${String(v)}`).join(', ');
+  if (!values.json) io.out(`* connecting to ${host}:${port}${values.tls ? ' (TLS)' : ''}${asked ? ` with ${asked} set before the SYN` : ''}`);
+  try {
+    await attempt(report, sock, t0);
+    if (!report.error) readBack(report, sock);
+  } finally {
+    sock.destroy();
+  }
+  if (values.json) io.out(toJson(report));
+  else human(report, values.all === true, io);
+  if (!report.error) return 0;
+  // The failure is the result here, not a crash: one line, and exit code 1.
+  io.err(`sockopt: connect ${host}:${port}: ${report.error.code} after ${formatDuration(report.elapsedMs, 'ms')} (${report.error.message})`);
+  return 1;
+}
