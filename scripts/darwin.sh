@@ -16,6 +16,20 @@ export npm_config_nodedir="${npm_config_nodedir:-/usr}"
 archs=("$@")
 [ ${#archs[@]} -gt 0 ] || archs=(x64 arm64)
 
+# XNU_LAYOUT in src/tcp-info-darwin.ts (what decodes macOS captures on any platform, and
+# what the tests build their buffers from) must be the SDK's own layout: each member's
+# offset and size and the struct's size, as static_asserts compiled against the macOS
+# headers zig bundles, for each architecture. Needs lib/ (npm run build:ts; prepack runs it).
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+layout_check=$tmp/layout_check.cc
+node -e '
+  const { XNU_LAYOUT, XNU_SIZE } = require("./lib/tcp-info-darwin.js");
+  console.log("#include <netinet/in.h>\n#include <netinet/tcp.h>\n#include <cstddef>\nusing T = struct tcp_connection_info;");
+  console.log(`static_assert(sizeof(T) == ${XNU_SIZE}, "sizeof(struct tcp_connection_info)");`);
+  for (const [m, [at, size]] of Object.entries(XNU_LAYOUT)) console.log(`static_assert(offsetof(T, ${m}) == ${at} && sizeof(T::${m}) == ${size}, "${m}");`);
+' > "$layout_check"
+
 mapfile -t sources < <(node scripts/gyp-target.js mac sources)
 mapfile -t defines < <(node scripts/gyp-target.js mac defines | sed 's/^/-D/')
 addon_api=$(node -p "require('node-addon-api').include_dir")
@@ -25,6 +39,8 @@ for arch in "${archs[@]}"; do
     arm64) target=aarch64-macos.11.0 ;;
     *) echo "darwin.sh: unknown arch $arch" >&2; exit 2 ;;
   esac
+  "$zig" c++ -target "$target" -std=c++17 -c -o "$tmp/layout_check.o" "$layout_check"
+  echo "$target: XNU_LAYOUT = the SDK's struct tcp_connection_info ($(grep -c static_assert "$layout_check") static_asserts)"
   out=prebuilds/darwin-$arch/sockopt.node
   mkdir -p "$(dirname "$out")"
   # The flags node-gyp's common.gypi and binding.gyp give a macOS build.

@@ -16,16 +16,17 @@ export SOCKOPT_KEEP_BUILD=1  # the cross builds leave build/ alone; the host bui
 log=$(mktemp -d)
 trap 'rm -rf "$log"' EXIT
 
-# target | file | build command | the script it depends on besides binding.gyp and native/
+# target | file | build command | what it depends on besides binding.gyp and native/
 targets=(
   "linux-x64-glibc|prebuilds/linux-x64/sockopt.glibc.node|node_modules/.bin/prebuildify --napi --strip --tag-libc|scripts/prebuilds-all.sh"
   "linux-x64-musl|prebuilds/linux-x64/sockopt.musl.node|bash scripts/musl.sh|scripts/musl.sh"
   "linux-arm64-glibc|prebuilds/linux-arm64/sockopt.glibc.node|bash scripts/cross-arm64.sh|scripts/cross-arm64.sh"
-  "darwin-x64|prebuilds/darwin-x64/sockopt.node|bash scripts/darwin.sh x64|scripts/darwin.sh"
-  "darwin-arm64|prebuilds/darwin-arm64/sockopt.node|bash scripts/darwin.sh arm64|scripts/darwin.sh"
+  "darwin-x64|prebuilds/darwin-x64/sockopt.node|bash scripts/darwin.sh x64|scripts/darwin.sh src/tcp-info-darwin.ts"
+  "darwin-arm64|prebuilds/darwin-arm64/sockopt.node|bash scripts/darwin.sh arm64|scripts/darwin.sh src/tcp-info-darwin.ts"
 )
-stale() { # stale <file> <script>: missing, or older than binding.gyp, native/* or the script
-  [ "${SOCKOPT_REBUILD:-0}" = 1 ] || [ ! -s "$1" ] || [ -n "$(find binding.gyp native "$2" -newer "$1" -print -quit)" ]
+stale() { # stale <file> "<paths>": missing, or older than binding.gyp, native/* or those paths
+  # shellcheck disable=SC2086 # $2 is a list of paths
+  [ "${SOCKOPT_REBUILD:-0}" = 1 ] || [ ! -s "$1" ] || [ -n "$(find binding.gyp native $2 -newer "$1" -print -quit)" ]
 }
 run() { # run <target> <command…>: output to a log, shown only when it fails
   local t=$1; shift

@@ -2,6 +2,7 @@
 // The option calls take (fd, level, optname, …) and make exactly one syscall;
 // validation of names, units and ranges happens in TypeScript before the call.
 import { join } from 'node:path';
+import type { ConnectionInfoLayout } from './tcp-info-darwin';
 
 /** The native module as compiled for this platform. */
 export interface Binding {
@@ -32,6 +33,8 @@ export interface Binding {
   decodeTcpInfo?(buffer: ArrayBufferView): number;
   /** [name, unit, since, endOffset, is64] per decoded field, header fields first. */
   readonly tcpInfoFields?: readonly [string, string, string, number, boolean][];
+  /** macOS: TCP_CONNECTION_INFO's option number, sizeof and member layout ([offset, size]) of struct tcp_connection_info as the SDK compiles it. */
+  readonly tcpConnectionInfo?: { readonly optname: number; readonly size: number; readonly layout: ConnectionInfoLayout };
   /** sizeof the addon's struct tcp_info (280). */
   readonly tcpInfoSize?: number;
   /** Reads many int options in one crossing: specs [level, optname]*, out [value, errno]*. */

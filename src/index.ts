@@ -19,6 +19,7 @@ export { formatBytes, formatDuration, formatRate } from './format';
 export { listSockets, snapshotPid, type PidReport, type SnapshotPidOptions } from './pid';
 export { getTcpInfo, snapshot, takeError, type Jsonified, type Snapshot, type SnapshotJSON } from './inspect';
 export { decodeTcpInfo, tcpInfoFields, type TcpCaState, type TcpInfo, type TcpInfoOptions, type TcpInfoOptionsArg, type TcpState } from './tcp-info';
+export { decodeTcpConnectionInfo } from './tcp-info-darwin';
 export { setKeepAlive, setLinger, setTimeouts, setUserTimeout, type KeepAliveOptions, type KeepAliveState, type Timeouts } from './tuning';
 export type { SocketAddress } from './binding';
 export { tcpChannels, trackConnections, type Direction, type TcpClose, type TcpCounter, type TcpDelta, type TcpSample, type TrackOptions } from './telemetry';

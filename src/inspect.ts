@@ -8,13 +8,14 @@ import type { Level, OptionName } from './registry';
 import { hasTcpInfo, readTcpInfo, type TcpInfo, type TcpInfoOptionsArg } from './tcp-info';
 
 /**
- * Reads and decodes TCP_INFO (Linux). Fields the kernel did not return are absent.
+ * Reads and decodes TCP_INFO (Linux; on macOS TCP_CONNECTION_INFO, units converted: see decodeTcpConnectionInfo).
+ * Fields the kernel did not return are absent.
  * @throws like getsockopt; on a non-TCP socket the kernel's code (Linux 6.x: 'ENOTSUP'/EOPNOTSUPP for UDP).
  */
 export function getTcpInfo(socket: SocketLike, options?: { bigint?: false }): TcpInfo<number>;
 export function getTcpInfo(socket: SocketLike, options: { bigint: true }): TcpInfo<bigint>;
 export function getTcpInfo(socket: SocketLike, options?: TcpInfoOptionsArg): TcpInfo<number | bigint> {
-  if (!hasTcpInfo) throw unsupported('TCP_INFO', ['linux']);
+  if (!hasTcpInfo) throw unsupported('TCP_INFO', ['linux', 'darwin']);
   const fd = resolveFd(socket);
   try {
     return readTcpInfo(fd, options?.bigint === true);

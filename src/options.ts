@@ -2,6 +2,7 @@
 // load time: name → level and option numbers, support, and the codec closures.
 import { binding } from './binding';
 import { checker, getter, setter, type Checker, type Getter, type Setter } from './codecs';
+import { hasTcpInfo } from './tcp-info';
 import { registry, type OptionName, type OptionSpec, type Platform } from './registry';
 
 /** A registry entry as exposed to users: the spec plus what this platform compiled. */
@@ -32,7 +33,7 @@ function resolve(name: OptionName, spec: OptionSpec): Resolved {
   const levelNumber = constants[spec.level];
   const optname = constants[constName];
   // Struct kinds also need their native decoder, which only some platforms build.
-  const decoder = spec.kind === 'tcp_info' ? binding.getTcpInfo : spec.kind === 'ucred' ? binding.getPeerCred : true;
+  const decoder = spec.kind === 'tcp_info' ? hasTcpInfo || undefined : spec.kind === 'ucred' ? binding.getPeerCred : true;
   const supported = levelNumber !== undefined && optname !== undefined && decoder !== undefined;
   const readable = spec.access !== 'w';
   const writable = spec.access !== 'r';

@@ -19,7 +19,7 @@ export type Kind =
   | 'linger' // struct linger, seconds; null = off
   | 'string' // char[], string
   | 'u64' // uint64_t, bigint
-  | 'tcp_info' // struct tcp_info, TcpInfo (Linux)
+  | 'tcp_info' // struct tcp_info, TcpInfo (Linux; macOS: struct tcp_connection_info)
   | 'ucred'; // struct ucred, PeerCred (Linux)
 
 /** The JS type a kind reads as. */
@@ -113,7 +113,7 @@ export const registry = {
   TCP_DEFER_ACCEPT: { level: 'IPPROTO_TCP', kind: 'int', access: 'rw', unit: 's', platforms: LINUX, min: 0, doc: 'Listener: wake accept() only when data arrives, waiting up to this long (kernel rounds to its SYN-ACK retransmit schedule).' },
   TCP_WINDOW_CLAMP: { level: 'IPPROTO_TCP', kind: 'int', access: 'rw', unit: 'bytes', platforms: LINUX, min: 0, doc: 'Upper bound on the advertised receive window.' },
   TCP_QUICKACK: { level: 'IPPROTO_TCP', kind: 'bool', access: 'rw', unit: 'flag', platforms: LINUX, doc: 'Send ACKs at once rather than delayed (not permanent: the kernel may leave quickack mode).' },
-  TCP_INFO: { level: 'IPPROTO_TCP', kind: 'tcp_info', access: 'r', unit: 'struct', platforms: LINUX, doc: 'Live connection state: rtt, cwnd, retransmits, bytes acked… (see getTcpInfo and TcpInfo for each field’s unit).' },
+  TCP_INFO: { level: 'IPPROTO_TCP', kind: 'tcp_info', access: 'r', unit: 'struct', platforms: ['linux', 'darwin'], constant: { darwin: 'TCP_CONNECTION_INFO' }, doc: 'Live connection state: rtt, cwnd, retransmits, bytes acked… (see getTcpInfo and TcpInfo for each field’s unit; macOS: TCP_CONNECTION_INFO, fewer fields, units converted).' },
   TCP_CONGESTION: { level: 'IPPROTO_TCP', kind: 'string', access: 'rw', unit: 'name', platforms: ['linux', 'freebsd'], max: 15, doc: "Congestion control algorithm, e.g. 'cubic' or 'bbr' (see net.ipv4.tcp_available_congestion_control)." },
   TCP_USER_TIMEOUT: { level: 'IPPROTO_TCP', kind: 'uint', access: 'rw', unit: 'ms', platforms: LINUX, max: I32, doc: 'How long sent data may stay unacknowledged before the connection fails with ETIMEDOUT (0 = system default).' },
   TCP_NOTSENT_LOWAT: { level: 'IPPROTO_TCP', kind: 'uint', access: 'rw', unit: 'bytes', platforms: ['linux', 'darwin'], doc: 'Signal writability only while less than this much unsent data is queued.' },

@@ -2,6 +2,7 @@
 // for exact 64-bit counters) from its own copy of Linux's struct tcp_info; here
 // one object literal turns those into a plain object.
 import { binding } from './binding';
+import { connectionInfoFields, decodeConnectionInfo } from './tcp-info-darwin';
 
 /** Connection states (include/net/tcp_states.h). */
 export type TcpState =
@@ -185,8 +186,10 @@ export interface TcpInfoOptionsArg {
 }
 
 type Field = [name: string, unit: string, since: string, end: number, wide: boolean];
+// macOS: TCP_CONNECTION_INFO's number and struct layout from the addon, decoded in tcp-info-darwin.ts.
+const darwin = binding.tcpConnectionInfo;
 /** Per field: name, unit, Linux version that added it, end offset in bytes, 64-bit. Empty where TCP_INFO is unsupported. */
-export const tcpInfoFields: readonly Readonly<Field>[] = (binding.tcpInfoFields ?? []) as Field[];
+export const tcpInfoFields: readonly Readonly<Field>[] = (binding.tcpInfoFields ?? (darwin ? connectionInfoFields(darwin.layout) : [])) as Field[];
 
 const values = new Float64Array(tcpInfoFields.length);
 const wide = new BigUint64Array(tcpInfoFields.length);
@@ -330,11 +333,12 @@ function build(length: number, big: boolean): TcpInfo<number | bigint> {
   return o as unknown as TcpInfo<number | bigint>;
 }
 
-/** Whether this platform has TCP_INFO decoding (Linux). */
-export const hasTcpInfo = typeof binding.getTcpInfo === 'function';
+/** Whether this platform has TCP_INFO decoding (Linux; macOS through TCP_CONNECTION_INFO). */
+export const hasTcpInfo = typeof binding.getTcpInfo === 'function' || darwin !== undefined;
 
 /** Reads TCP_INFO on an fd (internal: fd resolution and errors live in the caller). */
 export function readTcpInfo(fd: number, bigint: boolean): TcpInfo<number | bigint> {
+  if (darwin) return decodeConnectionInfo(binding.getBuffer(fd, binding.constants.IPPROTO_TCP!, darwin.optname, darwin.size), darwin.layout, bigint);
   const length = binding.getTcpInfo!(fd);
   return build(length, bigint);
 }
@@ -346,6 +350,7 @@ export function readTcpInfo(fd: number, bigint: boolean): TcpInfo<number | bigin
 export function decodeTcpInfo(buffer: ArrayBufferView, options?: { bigint?: false }): TcpInfo<number>;
 export function decodeTcpInfo(buffer: ArrayBufferView, options: { bigint: true }): TcpInfo<bigint>;
 export function decodeTcpInfo(buffer: ArrayBufferView, options: TcpInfoOptionsArg = {}): TcpInfo<number | bigint> {
+  if (darwin) return decodeConnectionInfo(buffer, darwin.layout, options.bigint === true); // macOS: struct tcp_connection_info
   if (!hasTcpInfo) throw new Error(`decodeTcpInfo: struct tcp_info is Linux-only (this is ${process.platform})`);
   const length = binding.decodeTcpInfo!(buffer);
   return build(length, options.bigint === true);
