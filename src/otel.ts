@@ -83,6 +83,11 @@ export function registerTcpMetrics(options: TcpMetricsOptions = {}): () => void 
   }
   if (typeof peerAttributes !== 'boolean') throw invalidArgType('options.peerAttributes', 'of type boolean', peerAttributes);
   if (typeof prefix !== 'string') throw invalidArgType('options.prefix', 'of type string', prefix);
+  // With peer attributes the peer is read when tracking begins (Node caches it), so that
+  // records of connections that ended in a reset still name it.
+  const { filter } = track;
+  if (filter !== undefined && typeof filter !== 'function') throw invalidArgType('options.filter', 'of type function', filter);
+  if (peerAttributes) track.filter = (socket, direction) => (void socket.remoteAddress, filter ? filter(socket, direction) : true);
   const stopTracking = trackConnections(track); // validates the tracking options before anything is created
 
   const counters = COUNTERS.map(([spec, field]) => [meter.createCounter(prefix + spec.name, { unit: spec.unit, description: spec.description }), field] as const);

@@ -39,10 +39,17 @@ export class TimerWheel<E extends WheelEntry> {
     return this.count;
   }
 
-  /** Schedules (or reschedules) `entry` to fire after `delayMs` (ms, rounded up to the tick, at least one tick). */
-  schedule(entry: E, delayMs: number): void {
+  /**
+   * Schedules (or reschedules) `entry` to fire after `delayMs` (ms, rounded up to the tick,
+   * at least one tick). With `slackMs`, the deadline is rounded up to a multiple of that
+   * many ms (in whole ticks), so entries with the same slack share wake-ups.
+   */
+  schedule(entry: E, delayMs: number, slackMs = 0): void {
     if (entry.wheelDue >= 0) this.cancel(entry);
-    const due = Math.max(this.cursor + 1, Math.ceil((performance.now() + delayMs) / this.tickMs));
+    let due = Math.ceil((performance.now() + delayMs) / this.tickMs);
+    const slack = Math.floor(slackMs / this.tickMs);
+    if (slack > 1) due = Math.ceil(due / slack) * slack;
+    due = Math.max(this.cursor + 1, due);
     entry.wheelDue = due;
     this.slots[due % this.slotCount]!.add(entry);
     this.count++;
@@ -50,12 +57,19 @@ export class TimerWheel<E extends WheelEntry> {
     if (!this.running && (this.armedFor < 0 || due < this.armedFor)) this.arm(due);
   }
 
+  /** The wheel's resolution, ms. */
+  get resolution(): number {
+    return this.tickMs;
+  }
+
   /** Removes `entry` if scheduled (O(1)). */
   cancel(entry: E): void {
     if (entry.wheelDue < 0) return;
     if (this.slots[entry.wheelDue % this.slotCount]!.delete(entry)) this.count--;
     entry.wheelDue = -1;
-    if (this.count === 0 && !this.running) this.disarm();
+    // The timer is left armed when the wheel empties: it fires once, finds nothing and stops.
+    // Disarming here would make short-lived entries (a connection per request) cost a
+    // clearTimeout and a setTimeout each.
   }
 
   private tick(): number {
@@ -65,14 +79,10 @@ export class TimerWheel<E extends WheelEntry> {
   private arm(due: number): void {
     if (this.timer) clearTimeout(this.timer);
     this.armedFor = due;
-    this.timer = setTimeout(this.run, Math.max(0, due * this.tickMs - performance.now()));
+    // +1 ms: Node's timers count whole milliseconds and may fire up to 1 ms before the
+    // fractional deadline, which would cost a second wake-up to find the tick not yet due.
+    this.timer = setTimeout(this.run, Math.max(0, Math.ceil(due * this.tickMs - performance.now())) + 1);
     this.timer.unref(); // telemetry must never keep a process alive
-  }
-
-  private disarm(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.armedFor = -1;
   }
 
   private readonly run = (): void => {
@@ -110,3 +120,4 @@ export class TimerWheel<E extends WheelEntry> {
     return now + this.slotCount;
   }
 }
+
