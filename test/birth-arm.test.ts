@@ -3,11 +3,11 @@
 // Python reads the same kernel socket as the judge.
 import * as diagnostics from 'node:diagnostics_channel';
 import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { arm, constants as C, getsockopt, setsockopt } from '../src/index';
+import { arm, connect, constants as C, getsockopt, setsockopt } from '../src/index';
 import { fdOf, figure, oracle } from './helpers';
 
 const openFds = () => readdirSync('/proc/self/fd').length;
@@ -54,6 +54,17 @@ describe('arm()', () => {
     const afterNode = await oracle(fd, TRIPLE());
     figure(`keepalive after socket.setKeepAlive(true, 3000) (Python, ${process.version})`, afterNode);
     expect(afterNode).toEqual([1, 3, 7, 4]);
+  });
+
+  it("connect({ sockopts: { SO_KEEPALIVE, TCP_KEEPINTVL: 7, TCP_KEEPCNT: 4 } }): the kernel holds 7 and 4 after 'connect' (Node replays keepalive there)", async () => {
+    const srv = await server();
+    const socket = connect({ host: '127.0.0.1', port: portOf(srv), sockopts: { SO_KEEPALIVE: true, TCP_KEEPINTVL: 7, TCP_KEEPCNT: 4 } });
+    cleanup.push(() => socket.destroy());
+    await once(socket, 'connect');
+    const triple = await oracle(fdOf(socket), TRIPLE());
+    figure(`keepalive after 'connect' of connect({ SO_KEEPALIVE, TCP_KEEPINTVL: 7, TCP_KEEPCNT: 4 }) (Python, ${process.version})`, triple);
+    const systemIdle = Number(readFileSync('/proc/sys/net/ipv4/tcp_keepalive_time', 'utf8')); // untouched: none was set
+    expect(triple).toEqual([1, systemIdle, 7, 4]);
   });
 
   it('a socket from the net.client.socket channel (no handle yet) gets its options before the SYN', async () => {
