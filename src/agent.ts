@@ -28,9 +28,10 @@ type CreateConnection = (options: object, callback?: (err: Error | null, socket:
 const kPolicy = Symbol('sockopt.policy');
 
 function split<O extends { policy?: Policy }>(options: O | undefined): [Omit<O, 'policy'> | undefined, ReturnType<typeof compilePolicy>] {
-  if (options !== undefined && (options === null || typeof options !== 'object')) throw invalidArgType('options', 'an object', options);
+  // Like http.Agent: no options, or null, is the defaults.
+  if (options !== undefined && options !== null && typeof options !== 'object') throw invalidArgType('options', 'an object', options);
   const { policy, ...rest } = options ?? ({} as O);
-  return [options && rest, compilePolicy(policy ?? {}, 'options.policy')];
+  return [options ? rest : undefined, compilePolicy(policy === undefined ? {} : policy, 'options.policy')];
 }
 
 /** http.Agent whose sockets carry a Policy; everything else is Node's http.Agent. */

@@ -14,6 +14,7 @@ interface Record {
   socketCode: string | null;
   ms: number | null;
   clientError: string | null;
+  hadError: boolean | null;
 }
 
 describe('deadPeerTimeout: a vanished peer is detected within the bound, idle or with data in flight', () => {
@@ -31,7 +32,7 @@ describe('deadPeerTimeout: a vanished peer is detected within the bound, idle or
     };
     expect(result.error).toBeUndefined();
     figure(`deadPeer(${BOUND})`, result.tuned);
-    for (const r of result.records) figure(`dead peer, ${r.label}`, { ms: r.ms, socketError: r.socketCode, clientReported: r.clientError });
+    for (const r of result.records) figure(`dead peer, ${r.label}`, { ms: r.ms, socketError: r.socketCode, closeHadError: r.hadError, clientReported: r.clientError });
     for (const c of result.control) figure(`dead peer, ${c.label}`, { stillOpenAfterMs: c.after, open: c.open });
     const labels = result.records.map((r) => r.label);
     for (const client of ['pg', 'ioredis', 'node-redis', 'undici', 'fetch', 'http.Agent', 'ws', 'grpc-js']) {
@@ -44,7 +45,10 @@ describe('deadPeerTimeout: a vanished peer is detected within the bound, idle or
       expect(r.ms!, r.label).toBeLessThan(BOUND + 1_000); // the kernel's timers fire on time; 1 s of slack for a loaded machine
       // Idle: keepalive probes go unanswered (ETIMEDOUT). In flight: TCP_USER_TIMEOUT
       // expires; the kernel reports its last soft error (the neighbour is unreachable).
-      expect(['ETIMEDOUT', 'EHOSTUNREACH'], r.label).toContain(r.socketCode);
+      // On Node 22+ a parked http.Agent socket closes without an 'error' reaching other
+      // listeners (seen here: closed in step with the others, no error event, hadError false).
+      const quietClose = r.label === 'http.Agent idle' && Number(process.versions.node.split('.')[0]) >= 22;
+      expect(['ETIMEDOUT', 'EHOSTUNREACH', ...(quietClose ? [null] : [])], r.label).toContain(r.socketCode);
       if (r.label.endsWith('in-flight')) expect(r.clientError, r.label).not.toBeNull();
     }
     for (const c of result.control) {
