@@ -61,6 +61,11 @@ export async function main(args: string[], io: Output = stdio): Promise<number> 
 }
 
 if (require.main === module) {
+  // `sockopt … | head`: a closed pipe ends the output, not with a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   void main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

@@ -17,6 +17,7 @@ export { SocketOptions, SocketView, describeSocket, sockopt } from './view';
 export { formatAddress, formatSocket, type FormatOptions, type JsonValue, type SocketReport } from './format-socket';
 export { formatBytes, formatDuration, formatRate } from './format';
 export { listSockets, snapshotPid, type PidReport, type SnapshotPidOptions } from './pid';
+export type { ConnectReport } from './cli/connect';
 export { getTcpInfo, snapshot, takeError, type Jsonified, type Snapshot, type SnapshotJSON } from './inspect';
 export { decodeTcpInfo, tcpInfoFields, type TcpCaState, type TcpInfo, type TcpInfoOptions, type TcpInfoOptionsArg, type TcpState } from './tcp-info';
 export { decodeTcpConnectionInfo } from './tcp-info-darwin';

@@ -7,11 +7,12 @@ import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_proces
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { options } from '../src/index';
-import { figure, fixtures } from './helpers';
+import { figure, fixtures, tlsCredentials } from './helpers';
 
 const root = join(__dirname, '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> };
@@ -255,6 +256,21 @@ describe('sockopt connect HOST:PORT', () => {
     } finally {
       for (const f of fillers) f.destroy();
       proc.kill('SIGKILL');
+    }
+  });
+
+  it('--tls: the handshake, the protocol and whether the certificate verified; an unverified one fails in one line', async () => {
+    const server = tls.createServer(tlsCredentials(), (c) => c.on('error', () => {})).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const ok = await cli(['connect', `127.0.0.1:${port}`, '--tls', '--insecure', '--set', 'TCP_NODELAY=true']);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toMatch(/\n\* TLS TLSv1\.[23] \S+ in [\d.]+ (ms|s); certificate NOT verified \(DEPTH_ZERO_SELF_SIGNED_CERT\); subject CN=localhost\n/);
+      expect(ok.stdout).toContain('* the kernel holds: TCP_NODELAY on');
+      expectOneLineError(await cli(['connect', `127.0.0.1:${port}`, '--tls']), 1, /DEPTH_ZERO_SELF_SIGNED_CERT after [\d.]+ (ms|s) \(self.signed certificate\); --insecure connects without verifying the certificate$/);
+    } finally {
+      server.close();
     }
   });
 

@@ -136,6 +136,8 @@ export async function run(args: string[], io: Output): Promise<number> {
   else human(report, values.all === true, io);
   if (!report.error) return 0;
   // The failure is the result here, not a crash: one line, and exit code 1.
-  io.err(`sockopt: connect ${host}:${port}: ${report.error.code} after ${formatDuration(report.elapsedMs, 'ms')} (${report.error.message})`);
+  // After the TCP handshake, with --tls and no errno-style code, the failure is the certificate check.
+  const certificate = report.tls && report.connectMs !== undefined && !/^E[A-Z]+$/.test(report.error.code) && !values.insecure;
+  io.err(`sockopt: connect ${host}:${port}: ${report.error.code} after ${formatDuration(report.elapsedMs, 'ms')} (${report.error.message})${certificate ? '; --insecure connects without verifying the certificate' : ''}`);
   return 1;
 }
