@@ -2,6 +2,8 @@
 // No global mutable state, so the addon is safe in worker threads.
 #include <napi.h>
 
+#include "batch.h"
+#include "bound.h"
 #include "codecs.h"
 #include "constants.h"
 #include "diag.h"
@@ -26,6 +28,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getU64", Napi::Function::New(env, GetU64, "getU64"));
   exports.Set("getBuffer", Napi::Function::New(env, GetBuffer, "getBuffer"));
   exports.Set("setBuffer", Napi::Function::New(env, SetBuffer, "setBuffer"));
+  RegisterBatch(env, exports);
+  RegisterBound(env, exports);
   RegisterTcpInfo(env, exports);
   RegisterInspect(env, exports);
   RegisterSocket(env, exports);

@@ -44,7 +44,8 @@ bool ReadInt32Value(napi_env env, napi_value v, const char* name, int32_t* out) 
     ThrowTypeError(Napi::Env(env), (std::string("The \"") + name + "\" argument must be of type number").c_str());
     return false;
   }
-  if (!(d >= INT32_MIN && d <= INT32_MAX) || std::trunc(d) != d) {
+  // The cast compares as exactly as std::trunc once d is in range, without a libm call.
+  if (!(d >= INT32_MIN && d <= INT32_MAX) || static_cast<double>(static_cast<int32_t>(d)) != d) {
     ThrowRangeError(Napi::Env(env), (std::string("The \"") + name + "\" argument must be an integer >= -2^31 and < 2^31").c_str());
     return false;
   }

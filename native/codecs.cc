@@ -19,11 +19,6 @@ namespace sockopt {
 
 namespace {
 
-// Big enough for every string option (TCP_CA_NAME_MAX and IFNAMSIZ are 16).
-constexpr uint32_t kMaxString = 256;
-// Upper bound for raw reads: far above any real option, small enough to be harmless.
-constexpr uint32_t kMaxRaw = 1 << 20;
-
 bool Get(const Napi::CallbackInfo& info, const Target& t, void* buf, uint32_t* len) {
   int err = SysGet(t.fd, t.level, t.optname, buf, len);
   if (err != 0) {
@@ -79,6 +74,18 @@ bool FastArgs(napi_env env, napi_callback_info cbinfo, size_t want, int32_t* out
 
 }  // namespace
 
+struct timeval TimevalFromMs(double ms) {
+  struct timeval tv;
+  std::memset(&tv, 0, sizeof tv);
+  // To the nearest microsecond, but a positive timeout never becomes 0, which the
+  // kernel reads as "no timeout" (0.0004 ms must not mean "wait forever").
+  double usec = std::round(ms * 1000);
+  if (usec == 0 && ms > 0) usec = 1;
+  tv.tv_sec = static_cast<decltype(tv.tv_sec)>(std::floor(usec / 1e6));
+  tv.tv_usec = static_cast<decltype(tv.tv_usec)>(usec - static_cast<double>(tv.tv_sec) * 1e6);
+  return tv;
+}
+
 napi_value GetInt(napi_env env, napi_callback_info cbinfo) {
   int32_t a[3];
   if (!FastArgs(env, cbinfo, 3, a)) return nullptr;
@@ -122,19 +129,8 @@ Napi::Value SetTimeval(const Napi::CallbackInfo& info) {
   if (!ReadTarget(info, &t)) return Napi::Value();
   double ms = 0;
   bool off;
-  // Seconds must fit a 32-bit time_t on every platform we build for.
-  constexpr double kMaxMs = static_cast<double>(INT32_MAX) * 1000;
-  if (!ReadNullableNonNegative(info, "milliseconds", kMaxMs, &ms, &off)) return Napi::Value();
-  struct timeval tv;
-  std::memset(&tv, 0, sizeof tv);
-  if (!off) {
-    // To the nearest microsecond, but a positive timeout never becomes 0, which the
-    // kernel reads as "no timeout" (0.0004 ms must not mean "wait forever").
-    double usec = std::round(ms * 1000);
-    if (usec == 0 && ms > 0) usec = 1;
-    tv.tv_sec = static_cast<decltype(tv.tv_sec)>(std::floor(usec / 1e6));
-    tv.tv_usec = static_cast<decltype(tv.tv_usec)>(usec - static_cast<double>(tv.tv_sec) * 1e6);
-  }
+  if (!ReadNullableNonNegative(info, "milliseconds", kMaxTimeoutMs, &ms, &off)) return Napi::Value();
+  struct timeval tv = TimevalFromMs(off ? 0 : ms);
   return Set(info, t, &tv, sizeof tv);
 }
 

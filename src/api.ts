@@ -38,15 +38,22 @@ export function getsockopt<N extends ReadableOption>(socket: SocketLike, name: N
 export function getsockopt(socket: SocketLike, level: number, optname: number): number;
 export function getsockopt(socket: SocketLike, level: number, optname: number, length: number): Buffer;
 export function getsockopt(socket: SocketLike, nameOrLevel: string | number, optname?: number, length?: number): unknown {
+  // The common call, kept small so the JIT inlines it into the caller: a known, readable
+  // name. Everything else (errors, raw numbers) goes through getOther.
+  const r = typeof nameOrLevel === 'string' ? table[nameOrLevel] : undefined;
+  if (r?.get === undefined) return getOther(socket, nameOrLevel, optname, length);
+  const fd = resolveFd(socket);
+  try {
+    return r.get(fd);
+  } catch (err) {
+    throw fromNative(err, r.info.name, r.info.level);
+  }
+}
+
+function getOther(socket: SocketLike, nameOrLevel: unknown, optname?: number, length?: number): unknown {
   if (typeof nameOrLevel !== 'number') {
     const r = lookup(nameOrLevel);
-    if (!r.get) throw writeOnly(r.info.name);
-    const fd = resolveFd(socket);
-    try {
-      return r.get(fd);
-    } catch (err) {
-      throw fromNative(err, r.info.name, r.info.level);
-    }
+    throw writeOnly(r.info.name); // lookup throws for unknown or unsupported names; the rest have no getter
   }
   const level = checkInt32('level', nameOrLevel);
   const opt = checkInt32('optname', optname);
@@ -80,19 +87,24 @@ export function getsockopt(socket: SocketLike, nameOrLevel: string | number, opt
 export function setsockopt<N extends WritableOption>(socket: SocketLike, name: N, value: OptionInput<N>): void;
 export function setsockopt(socket: SocketLike, level: number, optname: number, value: number | ArrayBufferView): void;
 export function setsockopt(socket: SocketLike, nameOrLevel: string | number, a: unknown, b?: unknown): void {
+  // The common call, kept small (see getsockopt): a known, writable name.
+  const r = typeof nameOrLevel === 'string' ? table[nameOrLevel] : undefined;
+  if (r?.set === undefined) return setOther(socket, nameOrLevel, a, b);
+  const native = r.check!(a);
+  const fd = resolveFd(socket);
+  try {
+    r.set(fd, native);
+  } catch (err) {
+    throw fromNative(err, r.info.name, r.info.level, a);
+  }
+  // The net.Socket behind a request, response or http2 session caches the flag too.
+  if (r.sync !== undefined) r.sync(nodeSocketOf(socket), native);
+}
+
+function setOther(socket: SocketLike, nameOrLevel: unknown, a: unknown, b: unknown): void {
   if (typeof nameOrLevel !== 'number') {
     const r = lookup(nameOrLevel);
-    if (!r.set) throw readOnly(r.info.name);
-    const native = r.check!(a);
-    const fd = resolveFd(socket);
-    try {
-      r.set(fd, native);
-    } catch (err) {
-      throw fromNative(err, r.info.name, r.info.level, a);
-    }
-    // The net.Socket behind a request, response or http2 session caches the flag too.
-    if (r.info.nodeState) syncNodeState(nodeSocketOf(socket), r.info.nodeState, r.info.kind === 'bool' ? native !== 0 : (native as number));
-    return;
+    throw readOnly(r.info.name); // lookup throws for unknown or unsupported names; the rest have no setter
   }
   const level = checkInt32('level', nameOrLevel);
   const opt = checkInt32('optname', a);

@@ -10,6 +10,17 @@ export interface Binding {
   getInt(fd: number, level: number, optname: number): number;
   /** setsockopt from a C int. */
   setInt(fd: number, level: number, optname: number, value: number): void;
+  /**
+   * Native get(fd) and set(fd, int) bound to one int-sized option; kind 0 reads an int,
+   * 1 an unsigned int, 2 a boolean. Used for every int, uint and bool option (the hot path).
+   */
+  bindInt(level: number, optname: number, kind: 0 | 1 | 2): [get: (fd: number) => number | boolean, set: (fd: number, value: number) => void];
+  /**
+   * Sets `count` options in one crossing: plan [level, optname, kind]* with kind 0 int,
+   * 1 timeval (ms), 2 linger (s), 3 string (values[i] indexes `strings`); NaN = null.
+   * Checks every entry first; stops at the first refusal, whose error carries `index`.
+   */
+  setMany(fd: number, count: number, plan: Int32Array, values: Float64Array, strings?: string[]): void;
   /** struct timeval as milliseconds; `null` when zero (no timeout). */
   getTimeval(fd: number, level: number, optname: number): number | null;
   /** Milliseconds (fractions become microseconds) or `null`/0 for no timeout. */

@@ -154,6 +154,21 @@ export function fromNative(err: unknown, option: string, level: string, value?: 
   return err;
 }
 
+/** A kernel refusal in a batch (setsockopts): which options were set before it, and which were not. */
+export interface BatchError extends SockoptSystemError {
+  /** Options set before the refused one, in order; they stay set. */
+  applied: string[];
+  /** The refused option and those after it, in order; none of them was set. */
+  notApplied: string[];
+}
+
+/** Adds the batch's progress to a refusal already named by fromNative. */
+export function batchFailure(err: unknown, applied: string[], notApplied: string[]): unknown {
+  if (!(err instanceof Error)) return err;
+  err.message += ` [setsockopts: ${applied.length} set before it (${applied.join(', ') || 'none'}), not set: ${notApplied.join(', ')}]`;
+  return Object.assign(err, { applied, notApplied });
+}
+
 // A few refusals deserve a word on what to do about them.
 function hint(code: string | undefined, syscall: string): string {
   switch (code) {

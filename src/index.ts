@@ -12,6 +12,7 @@ import { binding } from './binding';
 import { sockopt } from './view';
 
 export { getsockopt, setsockopt } from './api';
+export { setsockopts } from './batch';
 export { isSupported, options, type OptionInfo } from './options';
 export { SocketOptions, SocketView, describeSocket, sockopt } from './view';
 export { formatAddress, formatSocket, type FormatOptions, type JsonValue, type SocketReport } from './format-socket';
@@ -31,7 +32,7 @@ export { tuneSockets, type KeepAlivePolicy, type Policy, type SocketInfo, type T
 export { deadPeer, type DeadPeerSettings } from './dead-peer';
 export { agent, httpsAgent, SockoptAgent, SockoptHttpsAgent, type AgentOptions, type HttpsAgentOptions } from './agent';
 export type { SocketLike } from './fd';
-export type { CodedError, SockoptErrorCode, SockoptSystemError } from './errors';
+export type { BatchError, CodedError, SockoptErrorCode, SockoptSystemError } from './errors';
 export type {
   Access,
   Kind,

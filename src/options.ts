@@ -2,8 +2,9 @@
 // load time: name → level and option numbers, support, and the codec closures.
 import { binding } from './binding';
 import { checker, getter, setter, type Checker, type Getter, type Setter } from './codecs';
+import { syncNodeState } from './node-state';
 import { hasTcpInfo } from './tcp-info';
-import { registry, type OptionName, type OptionSpec, type Platform } from './registry';
+import { registry, type NodeStateKey, type OptionName, type OptionSpec, type Platform } from './registry';
 
 /** A registry entry as exposed to users: the spec plus what this platform compiled. */
 export interface OptionInfo extends OptionSpec {
@@ -24,9 +25,17 @@ export interface Resolved {
   readonly get?: Getter;
   readonly check?: Checker;
   readonly set?: Setter;
+  /** After a set: keeps Node's cached copy (noDelay, keepAlive…) in step, for the options Node caches. */
+  readonly sync?: (socket: unknown, native: unknown) => void;
 }
 
 const { constants } = binding;
+
+// `| 0`: Node keeps these as small integers; a double read from a Float64Array (the batch)
+// stored there would change the field's representation and deoptimize code using sockets.
+function stateSync(key: NodeStateKey, bool: boolean): (socket: unknown, native: unknown) => void {
+  return (socket, native) => syncNodeState(socket, key, bool ? native !== 0 : (native as number) | 0);
+}
 
 function resolve(name: OptionName, spec: OptionSpec): Resolved {
   const constName = spec.constant?.[process.platform as Platform] ?? name;
@@ -50,6 +59,7 @@ function resolve(name: OptionName, spec: OptionSpec): Resolved {
     info,
     ...(readable ? { get: getter(spec.kind, levelNumber, optname) } : {}),
     ...(writable ? { check: checker(spec.kind, spec, name), set: setter(spec.kind, levelNumber, optname) } : {}),
+    ...(writable && spec.nodeState ? { sync: stateSync(spec.nodeState, spec.kind === 'bool') } : {}),
   };
 }
 

@@ -4,10 +4,12 @@
 // prints); .full() shows every option and TCP_INFO field.
 import { inspect } from 'node:util';
 import { getsockopt, setsockopt } from './api';
+import { setsockopts } from './batch';
 import { binding } from './binding';
 import { invalidArgType } from './errors';
 import { resolveFd, type SocketLike } from './fd';
 import { formatSocket, reportFromSnapshot, type SocketReport } from './format-socket';
+import type { Sockopts } from './presocket';
 import { getTcpInfo, snapshot, takeError, type Snapshot } from './inspect';
 import type { OptionInput, OptionValue, ReadableOption, WritableOption } from './registry';
 import type { TcpInfo } from './tcp-info';
@@ -30,8 +32,12 @@ export class SocketOptions {
   }
 
   /** Sets an option by name, e.g. `set('TCP_USER_TIMEOUT', 30_000)`; returns this view for chaining. */
-  set<N extends WritableOption>(name: N, value: OptionInput<N>): this {
-    setsockopt(this.socket, name, value);
+  set<N extends WritableOption>(name: N, value: OptionInput<N>): this;
+  /** Sets several options in one native call, e.g. `set({ TCP_USER_TIMEOUT: 30_000, TCP_NODELAY: true })`; see {@link setsockopts}. */
+  set(values: Sockopts): this;
+  set(nameOrValues: WritableOption | Sockopts, value?: unknown): this {
+    if (typeof nameOrValues === 'object' && nameOrValues !== null) setsockopts(this.socket, nameOrValues);
+    else setsockopt(this.socket, nameOrValues, value as never);
     return this;
   }
 

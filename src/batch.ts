@@ -1,0 +1,152 @@
+// setsockopts(sock, { TCP_USER_TIMEOUT: 30_000, TCP_NODELAY: true, … }): several options
+// of one socket in one crossing into native code, for tuning each new connection.
+// Everything is checked before the first syscall; then the options are set in the
+// object's key order, and the first one the kernel refuses stops the batch.
+import { binding } from './binding';
+import { batchFailure, fromNative, invalidArgType, outOfRange, readOnly, unknownOption, unsupported } from './errors';
+import { nodeSocketOf, resolveFd, type SocketLike } from './fd';
+import { optionNames, table, type Resolved } from './options';
+import type { Sockopts } from './presocket';
+import type { Kind } from './registry';
+
+// The native batch's value kinds (native/batch.cc): the number travels in a Float64Array,
+// NaN standing for null (timeout or linger off); a string travels as its index.
+const KIND: Record<Kind, number> = { int: 0, uint: 0, bool: 0, timeval: 1, linger: 2, string: 3, u64: -1, tcp_info: -1, ucred: -1 };
+const STRING = 3;
+const MAX_ENTRIES = 64; // native/batch.cc kMaxEntries
+const MAX_STRINGS = 8; // native/batch.cc kMaxStrings
+
+/** A checked batch (see {@link prepareSockopts}): apply it with {@link setsockopts}. */
+export class SockoptsPlan {
+  #brand = true; // only plans made here pass isPlan (a private field cannot be forged)
+  /** @internal */
+  constructor(
+    /** How many options. */
+    readonly count: number,
+    /** @internal [level, optname, kind] per option. */
+    readonly plan: Int32Array,
+    /** @internal The value per option as the native call takes it: NaN = null, a string's index. */
+    readonly values: Float64Array,
+    /** @internal */
+    readonly strings: string[] | undefined,
+    /** @internal The prepared option per entry, in order. */
+    readonly options: readonly Resolved[],
+    /** @internal The values as given (for error messages). */
+    readonly inputs: readonly unknown[],
+  ) {}
+
+  static isPlan(v: unknown): v is SockoptsPlan {
+    return typeof v === 'object' && v !== null && #brand in v;
+  }
+}
+
+// Off-heap (explicit ArrayBuffers), so native code reads them without V8 moving them
+// first; reused by one-shot calls so a call allocates no buffers.
+const scratchPlan = new Int32Array(new ArrayBuffer(MAX_ENTRIES * 12));
+const scratchValues = new Float64Array(new ArrayBuffer(MAX_ENTRIES * 8));
+let scratchInUse = false; // a getter on the values object may call setsockopts again
+
+function build(values: unknown, plan: Int32Array | undefined, nums: Float64Array | undefined): SockoptsPlan {
+  if (values === null || typeof values !== 'object' || Array.isArray(values)) {
+    throw invalidArgType('values', 'an object of option names and values', values);
+  }
+  const names = Object.keys(values);
+  const count = names.length;
+  if (count > MAX_ENTRIES) throw outOfRange('values', `an object of at most ${MAX_ENTRIES} options`, count);
+  plan ??= new Int32Array(new ArrayBuffer(count * 12));
+  nums ??= new Float64Array(new ArrayBuffer(count * 8));
+  const options = new Array<Resolved>(count);
+  const inputs = new Array<unknown>(count);
+  let strings: string[] | undefined;
+  for (let i = 0; i < count; i++) {
+    const name = names[i]!;
+    const r = table[name];
+    if (r === undefined) throw unknownOption(name, optionNames);
+    if (!r.info.supported) throw unsupported(name, r.info.platforms);
+    if (r.set === undefined) throw readOnly(name);
+    const input = (values as Record<string, unknown>)[name];
+    const native = r.check!(input); // its errors name the option
+    const kind = KIND[r.info.kind];
+    plan[3 * i] = r.info.levelNumber!;
+    plan[3 * i + 1] = r.info.optname!;
+    plan[3 * i + 2] = kind;
+    if (kind === STRING) {
+      strings ??= [];
+      if (strings.length === MAX_STRINGS) throw outOfRange('values', `an object with at most ${MAX_STRINGS} string options`, name);
+      nums[i] = strings.push(native as string) - 1;
+    } else {
+      nums[i] = native === null ? NaN : (native as number);
+    }
+    options[i] = r;
+    inputs[i] = input;
+  }
+  return new SockoptsPlan(count, plan, nums, strings, options, inputs);
+}
+
+/**
+ * Checks a batch once — names, access, support, every value — and returns a plan that
+ * {@link setsockopts} applies without checking again: for a policy applied to every new
+ * connection. The plan keeps the values as they were when prepared.
+ * @throws what setsockopts throws for a bad name or value.
+ */
+export function prepareSockopts(values: Sockopts): SockoptsPlan {
+  const p = build(values, undefined, undefined);
+  Object.freeze(p);
+  return p;
+}
+
+/**
+ * Sets several options on one socket in one native call:
+ * `setsockopts(sock, { TCP_USER_TIMEOUT: 30_000, TCP_NODELAY: true, SO_KEEPALIVE: true, TCP_KEEPIDLE: 10 })`.
+ *
+ * - Every name and value is checked before the first syscall, with the errors
+ *   {@link setsockopt} throws (naming the option); a bad one anywhere throws and
+ *   nothing is set.
+ * - The options are then set in the object's key order. The first one the kernel
+ *   refuses stops the batch: its error is thrown (`code`, `errno`, `syscall`, `option`,
+ *   `level`, as from setsockopt) with `applied` (the names set before it, which stay
+ *   set: there is no rollback) and `notApplied` (the refused one and those after it,
+ *   untouched).
+ * - Node's cached noDelay/keepAlive state follows every option that was set.
+ *
+ * Also takes a plan from {@link prepareSockopts}.
+ */
+export function setsockopts(socket: SocketLike, values: Sockopts | SockoptsPlan): void {
+  if (SockoptsPlan.isPlan(values)) return apply(socket, values);
+  if (scratchInUse) return apply(socket, build(values, undefined, undefined));
+  scratchInUse = true;
+  try {
+    apply(socket, build(values, scratchPlan, scratchValues));
+  } finally {
+    scratchInUse = false;
+  }
+}
+
+function apply(socket: SocketLike, p: SockoptsPlan): void {
+  // Last before the syscalls, after every getter and check: no user code runs between
+  // finding the fd and using it, so a socket destroyed meanwhile is never touched.
+  const fd = resolveFd(socket);
+  if (p.count === 0) return;
+  try {
+    binding.setMany(fd, p.count, p.plan, p.values, p.strings);
+  } catch (err) {
+    const i = (err as { index?: unknown }).index;
+    if (typeof i !== 'number') throw err; // refused before any syscall: nothing was set
+    sync(socket, p, i);
+    const names = p.options.map((r) => r.info.name);
+    const o = p.options[i]!.info;
+    throw batchFailure(fromNative(err, o.name, o.level, p.inputs[i]), names.slice(0, i), names.slice(i));
+  }
+  sync(socket, p, p.count);
+}
+
+// Node's cached copies follow what was set; the native value (0/1 for booleans) is in p.values.
+function sync(socket: unknown, p: SockoptsPlan, upTo: number): void {
+  let node: unknown; // the net.Socket behind a request, response or http2 session caches them too
+  for (let i = 0; i < upTo; i++) {
+    const write = p.options[i]!.sync;
+    if (write === undefined) continue;
+    node ??= nodeSocketOf(socket) ?? null;
+    write(node, p.values[i]);
+  }
+}
