@@ -150,6 +150,7 @@ async function main() {
   for (const t of targets) console.log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.target}: ${t.value}${t.unit === 'KiB' ? ' KiB' : '×'}`);
   const out = { date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0].model, cpus: os.cpus().length, loadavg: os.loadavg(), rounds: ROUNDS, rows: rows.map(([what, nsPerCall, ratio]) => ({ what, nsPerCall, ratio })), memory: { before: m0, after: m1 }, http, targets };
   fs.writeFileSync(path.join(__dirname, 'results.json'), `${JSON.stringify(out, null, 2)}\n`);
+  await require('./telemetry').report(); // trackConnections overhead: its own section and bench/telemetry-results.json
 }
 
 // Two servers in child processes (so autocannon's own work does not share their

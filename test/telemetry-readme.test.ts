@@ -1,0 +1,56 @@
+// The README's "Watching connection health" examples run as written and print what the
+// README says they print (values differ run to run; the shape and the facts must not).
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(__dirname, '..');
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+const section = readme.slice(readme.indexOf('## Watching connection health'), readme.indexOf('\n## ', readme.indexOf('## Watching connection health') + 5));
+const examples = [...section.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
+
+function run(code: string, name: string): string {
+  const file = join(root, `.readme-${name}-${process.pid}.js`); // in the package, so require('sockopt') resolves to itself
+  writeFileSync(file, code);
+  try {
+    return execFileSync(process.execPath, [file], { encoding: 'utf8', timeout: 15_000 });
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
+describe('README: Watching connection health', () => {
+  it('has the two examples', () => {
+    expect(section.length).toBeGreaterThan(1000);
+    expect(examples).toHaveLength(2);
+  });
+
+  it('the trackConnections example prints samples of both sides and both close records', () => {
+    const lines = run(examples[0]!, 'telemetry').trim().split('\n');
+    const samples = lines.filter((l) => l.startsWith('sample '));
+    expect(samples.some((l) => /^sample client ESTABLISHED rtt \d+ µs cwnd \d+ \+5 bytes received$/.test(l))).toBe(true);
+    expect(samples.some((l) => /^sample server ESTABLISHED rtt \d+ µs cwnd \d+ \+5 bytes received$/.test(l))).toBe(true);
+    expect(lines.filter((l) => /^close {2}client ESTABLISHED retransmitted 0 \+0 bytes received no error after \d+ ms$/.test(l))).toHaveLength(1);
+    expect(lines.filter((l) => /^close {2}server \w+ retransmitted 0 \+[01] bytes received no error after \d+ ms$/.test(l))).toHaveLength(1);
+  });
+
+  it('the OpenTelemetry example prints every instrument with its unit', () => {
+    const out = run(examples[1]!, 'otel');
+    for (const line of [
+      /^tcp\.bytes_sent \(By\) client: 0, server: 100000$/m,
+      /^tcp\.bytes_received \(By\) client: 10000[01], server: [01]$/m,
+      /^tcp\.min_rtt \(s\) client: n=1 min=[\d.e+-]+, server: n=1 min=[\d.e+-]+$/m,
+      /^tcp\.rtt \(s\) client: n=1/m,
+      /^tcp\.connection\.duration \(s\) client: n=1/m,
+      /^tcp\.packets_sent \(\{packet\}\) client: 0, server: \d+$/m,
+      /^tcp\.packets_retransmitted \(\{packet\}\) /m,
+      /^tcp\.recurring_retransmits \(\{packet\}\) /m,
+      /^tcp\.rto_timeouts \(\{timeout\}\) /m,
+      /^tcp\.connections_closed \(\{connection\}\) client: 1, server: 1$/m,
+    ]) {
+      expect(out).toMatch(line);
+    }
+    // tcp.delivery_rate is left out: it is recorded only when the last rate sample was not application-limited.
+  });
+});
