@@ -256,7 +256,9 @@ function configuredListen2(this: ServerInternal, ...args: Parameters<ServerInter
   plans.delete(this);
   // Not ours to build: a handle from the cluster primary or IPC, a caller's fd, a pipe,
   // or a listen() this plan was not made for.
-  if (!plan || plan.listeningId !== this._listeningId || this._handle || (typeof fd === 'number' && fd >= 0) || addressType === -1) {
+  // listeningId is still unset when Node calls us from inside the listen() call itself (no host: no DNS).
+  const current = plan !== undefined && (plan.listeningId === undefined || plan.listeningId === this._listeningId);
+  if (!current || this._handle || (typeof fd === 'number' && fd >= 0) || addressType === -1) {
     return nodeListen2.apply(this, args);
   }
   // Node's rule for no address: IPv6 '::' when it works at all, else IPv4 '0.0.0.0'.

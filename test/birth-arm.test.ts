@@ -7,8 +7,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { arm, connect, constants as C, getsockopt, setsockopt } from '../src/index';
-import { fdOf, figure, oracle } from './helpers';
+import * as tls from 'node:tls';
+import { arm, connect, constants as C, getsockopt, setKeepAlive, setsockopt } from '../src/index';
+import { fdOf, figure, oracle, tlsCredentials } from './helpers';
 
 const openFds = () => readdirSync('/proc/self/fd').length;
 const settle = () => new Promise((r) => setTimeout(r, 30)); // libuv closes handles on a later loop turn
@@ -124,6 +125,18 @@ describe('arm()', () => {
     figure(`keepalive of a parked http.Agent socket (keepAliveMsecs 2000; Python, ${process.version})`, triple);
     // The agent names the idle time (2 s); interval and count are sockopt's, not libuv's 1 s × 10.
     expect(triple).toEqual([1, 2, 6, 5]);
+  });
+
+  it('TLS: interval and count set through sockopt survive tlsSocket.setKeepAlive(true, ms)', async () => {
+    const srv = tls.createServer(tlsCredentials(), () => {}).listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    cleanup.push(() => srv.close());
+    const socket = tls.connect({ port: (srv.address() as net.AddressInfo).port, host: '127.0.0.1', rejectUnauthorized: false });
+    cleanup.push(() => socket.destroy());
+    await once(socket, 'secureConnect');
+    setKeepAlive(socket, { idle: 20_000, interval: 7000, count: 4 });
+    socket.setKeepAlive(true, 3000);
+    expect([getsockopt(socket, 'TCP_KEEPIDLE'), getsockopt(socket, 'TCP_KEEPINTVL'), getsockopt(socket, 'TCP_KEEPCNT')]).toEqual([3, 7, 4]);
   });
 
   it('a socket that already has its kernel socket gets the options at once', async () => {

@@ -1,6 +1,7 @@
 // Abuse suite for server and UDP socket birth: listen(), createServer(), bindDgram().
 // Every case counts /proc/self/fd before and after (a figure line) and must come back;
 // hostile input must end as it ends with Node's own server.listen / socket.bind.
+import { execFileSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { bindDgram, createServer, getsockopt, listen } from '../src/index';
 import { leakFree, outcome, tick } from './birth-helpers';
-import { figure } from './helpers';
+import { figure, fixtures } from './helpers';
 
 const cleanup: (() => void)[] = [];
 afterEach(() => {
@@ -20,7 +21,7 @@ afterEach(() => {
 const dir = mkdtempSync(join(tmpdir(), 'sockopt-birth-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const RCV = { SO_RCVBUF: 65_536 } as const; // reads back doubled: 131072
+const RCV = { SO_RCVBUF: 50_000 } as const; // reads back doubled: 100000 (the default is 131072 here)
 const portOf = (s: net.Server) => (s.address() as net.AddressInfo).port;
 const closeServer = (s: net.Server) => new Promise<void>((r) => s.close(() => r()));
 
@@ -64,7 +65,7 @@ describe('createServer() / listen(): every call form', () => {
         const held = [(server.address() as net.AddressInfo).address, getsockopt(server, 'SO_RCVBUF'), called];
         const got = await served(portOf(server), address === '::1' ? '::1' : '127.0.0.1');
         await closeServer(server);
-        expect(held, name).toEqual([address, 131_072, true]);
+        expect(held, name).toEqual([address, 100_000, true]);
         expect(got).toBe('ok');
         return `listening on ${address}, SO_RCVBUF ${held[1]}, served`;
       });
@@ -260,7 +261,7 @@ describe('bindDgram()', () => {
         await tick(0);
         const held = [s.address().address, getsockopt(s, 'SO_RCVBUF')];
         s.close();
-        expect(held, name).toEqual([address, 131_072]);
+        expect(held, name).toEqual([address, 100_000]);
         expect(called).toBe(true);
         return `bound ${held[0]}, SO_RCVBUF ${held[1]}`;
       });
@@ -331,5 +332,15 @@ describe('bindDgram()', () => {
       expect(listened).toBe(false);
       return 'never bound';
     });
+  });
+});
+
+describe('no fd left (EMFILE)', () => {
+  it("connect(), listen() and bindDgram() with sockopts: EMFILE as 'error', nothing thrown, every fd back", () => {
+    const out = execFileSync('sh', ['-c', `ulimit -n 64 && exec "${process.execPath}" "${join(fixtures, 'birth-emfile.js')}"`], { encoding: 'utf8', timeout: 20_000 });
+    const r = JSON.parse(out.trim()) as { results: Record<string, string>; fillers: number; fdsAtStart: number; fdsAtEnd: number };
+    figure('birth: EMFILE (ulimit -n 64)', r);
+    expect(r.results).toEqual({ connect: 'EMFILE', listen: 'EMFILE', bindDgram: 'EMFILE' });
+    expect(r.fdsAtEnd).toBe(r.fdsAtStart);
   });
 });
