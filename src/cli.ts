@@ -34,7 +34,7 @@ type Command = (args: string[], io: Output) => number | Promise<number>;
 const COMMANDS: Record<string, Command> = { inspect: inspectCmd.run, connect: connectCmd.run, options: optionsCmd.run };
 
 // Codes of errors that are the caller's mistake (exit 2), and of refusals (exit 3).
-const USAGE_CODES = new Set(['ERR_SOCKOPT_USAGE', 'ERR_SOCKOPT_UNKNOWN_OPTION', 'ERR_SOCKOPT_READ_ONLY', 'ERR_SOCKOPT_WRITE_ONLY', 'ERR_SOCKOPT_UNSUPPORTED', 'ERR_SOCKOPT_NOT_APPLICABLE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE']);
+const USAGE_CODES = new Set(['ERR_SOCKOPT_USAGE', 'ERR_SOCKOPT_UNKNOWN_OPTION', 'ERR_SOCKOPT_READ_ONLY', 'ERR_SOCKOPT_WRITE_ONLY', 'ERR_SOCKOPT_NOT_APPLICABLE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE']);
 const DENIED_CODES = new Set(['EACCES', 'EPERM']);
 
 /** Runs the command line `args` (without node and the script); resolves to the exit code. */

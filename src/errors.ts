@@ -302,3 +302,8 @@ export function noSocketAt(pid: number, fd: number): Error & CodedError {
 export function usageError(message: string): Error & CodedError {
   return coded(new Error(message), 'ERR_SOCKOPT_USAGE');
 }
+
+/** A feature (not an option) this platform lacks, e.g. another process's sockets without /proc and pidfd_getfd. */
+export function featureUnsupported(what: string, platforms: readonly string[]): Error & CodedError {
+  return coded(new Error(`${what} is not supported on ${process.platform} (available on: ${platforms.join(', ')})`), 'ERR_SOCKOPT_UNSUPPORTED');
+}

@@ -6,9 +6,9 @@
 // as it is read; the target process is neither stopped nor signalled, and its own
 // fd table and sockets are left as they were (the duplicate shares the socket, so
 // reading it is reading the target's socket, and closing it closes only the copy).
-import { fstatSync } from 'node:fs';
+import { existsSync, fstatSync } from 'node:fs';
 import { binding } from './binding';
-import { noSocketAt, outOfRange, processError } from './errors';
+import { featureUnsupported, invalidArgType, noSocketAt, outOfRange, processError } from './errors';
 import { reportFromSnapshot, type SocketReport } from './format-socket';
 import { snapshot } from './inspect';
 import { commandOf, procSockets, socketFds, type ProcSocket } from './pid-proc';
@@ -36,9 +36,13 @@ export interface SnapshotPidOptions {
   options?: boolean;
 }
 
+// Linux's /proc; without it there is no fd table to read (macOS, the BSDs, Windows).
+const hasProc = process.platform === 'linux' && existsSync('/proc/self/fd');
+
 function checkPid(pid: unknown): number {
-  if (typeof pid !== 'number' || !Number.isInteger(pid) || pid <= 0 || pid > 2 ** 22) {
-    throw outOfRange('pid', 'an integer > 0 and <= 4194304 (the kernel’s pid_max limit)', pid);
+  if (typeof pid !== 'number') throw invalidArgType('pid', 'of type number', pid);
+  if (!Number.isInteger(pid) || pid <= 0 || pid >= 2 ** 22) {
+    throw outOfRange('pid', 'an integer > 0 and < 4194304 (pid_max is at most 2^22)', pid);
   }
   return pid;
 }
@@ -57,6 +61,11 @@ function fromProc(fd: number, inode: number, p: ProcSocket | undefined): SocketR
  */
 export function listSockets(pid: number, options: { fd?: number } = {}): SocketReport[] {
   checkPid(pid);
+  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
+  if (!hasProc) throw featureUnsupported("Reading another process's sockets (/proc/PID/fd)", ['linux']);
+  if (options.fd !== undefined && (typeof options.fd !== 'number' || !Number.isInteger(options.fd) || options.fd < 0 || options.fd > 2 ** 31 - 1)) {
+    throw outOfRange('options.fd', 'an integer >= 0 and < 2^31', options.fd);
+  }
   let fds: { fd: number; inode: number }[];
   try {
     fds = socketFds(pid);
@@ -78,7 +87,7 @@ export function listSockets(pid: number, options: { fd?: number } = {}): SocketR
  */
 export function snapshotPid(pid: number, options: SnapshotPidOptions = {}): PidReport {
   checkPid(pid);
-  if (options.fd !== undefined && (!Number.isInteger(options.fd) || options.fd < 0)) throw outOfRange('options.fd', 'an integer >= 0', options.fd);
+  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
   const sockets = listSockets(pid, { fd: options.fd });
   if (options.fd !== undefined && sockets.length === 0) {
     throw noSocketAt(pid, options.fd);
@@ -93,7 +102,10 @@ export function snapshotPid(pid: number, options: SnapshotPidOptions = {}): PidR
   try {
     pidfd = binding.pidfdOpen(pid);
   } catch (err) {
-    throw processError(err, pid, 'the process');
+    const coded = processError(err, pid, 'the options and TCP_INFO') as { code?: string; message: string };
+    if (coded.code === 'ESRCH') throw coded; // it exited: nothing is left to list either
+    report.denied = { code: coded.code ?? 'ERR', message: coded.message }; // ENOSYS before Linux 5.3, …
+    return report;
   }
   try {
     report.optionsRead = true;

@@ -11,8 +11,8 @@ import * as tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { options } from '../src/index';
-import { figure, fixtures, tlsCredentials } from './helpers';
+import { getsockopt, listSockets, options, setsockopt, snapshotPid } from '../src/index';
+import { fdOf, figure, fixtures, tcpPair, tlsCredentials } from './helpers';
 
 const root = join(__dirname, '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> };
@@ -169,7 +169,7 @@ describe('sockopt inspect PID', () => {
 
   it('a missing PID, a bad PID, a non-socket --fd: one line, non-zero exit', async () => {
     const max = Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8'));
-    expectOneLineError(await cli(['inspect', String(Math.min(max + 1, 4194304))]), 1, /no process with pid \d+/);
+    expectOneLineError(await cli(['inspect', String(Math.min(max + 1, 4194303))]), 1, /no process with pid \d+/);
     expectOneLineError(await cli(['inspect', 'abc']), 2, /PID must be a positive integer, got 'abc'/);
     expectOneLineError(await cli(['inspect']), 2, /missing PID/);
     const notSocket = readdirSync(`/proc/${node.info.pid}/fd`).find((fd) => !readlinkSync(`/proc/${node.info.pid}/fd/${fd}`).startsWith('socket:'))!;
@@ -308,6 +308,43 @@ describe('sockopt options', () => {
     const help = await cli([]);
     expect(help.code).toBe(2);
     expect(help.stdout).toMatch(/^usage: sockopt <command>/);
+  });
+});
+
+describe('snapshotPid / listSockets (the library functions behind inspect)', () => {
+  it('in this process: the same options as snapshot(), the duplicates closed, nothing left behind', async () => {
+    const pair = await tcpPair();
+    try {
+      setsockopt(pair.client, 'TCP_USER_TIMEOUT', 4321);
+      const before = fdCount(process.pid);
+      const report = snapshotPid(process.pid, { fd: fdOf(pair.client) });
+      expect(fdCount(process.pid)).toBe(before);
+      expect(report).toMatchObject({ pid: process.pid, optionsRead: true, sockets: [{ fd: fdOf(pair.client), kind: 'tcp', state: 'ESTABLISHED' }] });
+      expect(report.sockets[0]!.options!.IPPROTO_TCP!.TCP_USER_TIMEOUT).toBe(4321);
+      expect(report.sockets[0]!.options!.SOL_SOCKET!.SO_COOKIE).toBe(getsockopt(pair.client, 'SO_COOKIE').toString());
+      const listed = listSockets(process.pid);
+      expect(listed.find((s) => s.fd === fdOf(pair.accepted))).toMatchObject({ kind: 'tcp', state: 'ESTABLISHED', local: { port: pair.server.address() && (pair.server.address() as net.AddressInfo).port } });
+      expect(listed.every((s) => s.options === undefined)).toBe(true);
+      expect(snapshotPid(process.pid, { options: false }).optionsRead).toBe(false);
+    } finally {
+      await pair.close();
+    }
+  });
+
+  it('refuses bad input with coded errors', () => {
+    const codeOf = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (err) {
+        return (err as { code?: string }).code;
+      }
+      return 'no error';
+    };
+    for (const pid of [0, -1, 1.5, NaN, Infinity, 2 ** 22]) expect(codeOf(() => snapshotPid(pid)), String(pid)).toBe('ERR_OUT_OF_RANGE');
+    for (const pid of ['1', null, undefined, {}, 1n]) expect(codeOf(() => listSockets(pid as never)), String(pid)).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => snapshotPid(process.pid, null as never))).toBe('ERR_INVALID_ARG_TYPE');
+    for (const fd of [-1, 1.5, '3', 2 ** 31]) expect(codeOf(() => snapshotPid(process.pid, { fd: fd as never })), String(fd)).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => snapshotPid(4_194_303))).toBe('ESRCH'); // above this machine's pid_max, or at least not running
   });
 });
 

@@ -29,7 +29,7 @@ export function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: s
 /** A process id: a positive decimal integer. */
 export function parsePid(text: string | undefined): number {
   if (text === undefined) throw usageError('missing PID (a process id, e.g. `sockopt inspect 1234`)');
-  if (!/^[1-9]\d{0,9}$/.test(text) || Number(text) > 2 ** 22) throw usageError(`PID must be a positive integer, got '${text}'`);
+  if (!/^[1-9]\d{0,9}$/.test(text) || Number(text) >= 2 ** 22) throw usageError(`PID must be a positive integer, got '${text}'`);
   return Number(text);
 }
 
