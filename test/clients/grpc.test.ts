@@ -24,6 +24,10 @@ const definition: grpc.ServiceDefinition = {
 type EchoClient = grpc.Client & { echo(req: Buffer, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Buffer) => void): void };
 const Client = grpc.makeGenericClientConstructor(definition, 'Test') as unknown as new (address: string, creds: grpc.ChannelCredentials, options?: object) => EchoClient;
 
+// A subchannel pool per client: close() then ends its connection and its reconnect
+// attempts (the shared pool keeps subchannels, and retries, for up to 10 s).
+const LOCAL_POOL = { 'grpc.use_local_subchannel_pool': 1 };
+
 function echo(client: EchoClient, deadlineMs = 30_000): Promise<Buffer> {
   return new Promise((resolve, reject) =>
     client.echo(Buffer.from('hi'), { deadline: Date.now() + deadlineMs }, (err, res) => (err ? reject(err) : resolve(res!))),
@@ -50,36 +54,11 @@ afterEach(() => {
 });
 
 describe('grpc-js', () => {
-  it('tuneSockets reaches the socket under its http2 session', async () => {
-    off = tuneSockets({ client: POLICY });
-    watch = watchClientSockets();
-    const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-    expect(String(await echo(client))).toBe('hi');
-    const socket = await connectedSocket(watch.sockets);
-    expect(await pythonView(socket)).toEqual(EXPECTED);
-    client.close();
-  });
-
-  it('TCP_SYNCNT: 1 against a silent peer: the call fails UNAVAILABLE (connect ETIMEDOUT) in about 3 s, inside a 60 s deadline', async () => {
-    const peer = await silentPeer();
-    off = tuneSockets({ client: { sockopts: { TCP_SYNCNT: 1 } } });
-    const client = new Client(`127.0.0.1:${peer.port}`, grpc.credentials.createInsecure());
-    const [ms, err] = await timed(() => echo(client, 60_000));
-    client.close();
-    peer.close();
-    const e = err as grpc.ServiceError | undefined;
-    figure('grpc-js, TCP_SYNCNT 1, silent peer', { ms, code: e?.code, details: e?.details });
-    expect(e?.code).toBe(grpc.status.UNAVAILABLE);
-    expect(e?.details).toMatch(/ETIMEDOUT/);
-    expect(ms).toBeGreaterThan(2_000);
-    expect(ms).toBeLessThan(8_000);
-  }, 20_000);
-
+  // First: sessions that earlier tests' clients left to the server close on their own schedule.
   it('fd count unchanged after 100 connections', async () => {
     off = tuneSockets({ client: POLICY });
     const once = async () => {
-      // A subchannel pool of its own: close() then closes the connection (the shared pool keeps it up to 10 s).
-      const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+      const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), LOCAL_POOL);
       await echo(client);
       client.close();
     };
@@ -90,4 +69,29 @@ describe('grpc-js', () => {
     figure('grpc-js fds before/after 100 connections', { before, after });
     expect(after).toBe(before);
   });
+
+  it('tuneSockets reaches the socket under its http2 session', async () => {
+    off = tuneSockets({ client: POLICY });
+    watch = watchClientSockets();
+    const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), LOCAL_POOL);
+    expect(String(await echo(client))).toBe('hi');
+    const socket = await connectedSocket(watch.sockets);
+    expect(await pythonView(socket)).toEqual(EXPECTED);
+    client.close();
+  });
+
+  it('TCP_SYNCNT: 1 against a silent peer: the call fails UNAVAILABLE (connect ETIMEDOUT) in about 3 s, inside a 60 s deadline', async () => {
+    const peer = await silentPeer();
+    off = tuneSockets({ client: { sockopts: { TCP_SYNCNT: 1 } } });
+    const client = new Client(`127.0.0.1:${peer.port}`, grpc.credentials.createInsecure(), LOCAL_POOL);
+    const [ms, err] = await timed(() => echo(client, 60_000));
+    client.close();
+    await peer.close();
+    const e = err as grpc.ServiceError | undefined;
+    figure('grpc-js, TCP_SYNCNT 1, silent peer', { ms, code: e?.code, details: e?.details });
+    expect(e?.code).toBe(grpc.status.UNAVAILABLE);
+    expect(e?.details).toMatch(/ETIMEDOUT/);
+    expect(ms).toBeGreaterThan(2_000);
+    expect(ms).toBeLessThan(8_000);
+  }, 20_000);
 });

@@ -23,11 +23,11 @@ export function fdCount(): number {
   return readdirSync('/proc/self/fd').length;
 }
 
-/** The fd count once sockets still closing are gone: unchanged over 3 looks 20 ms apart (at most 2 s). */
+/** The fd count once sockets still closing are gone: unchanged over 5 looks 40 ms apart (at most 4 s). */
 export async function settledFdCount(): Promise<number> {
   let last = fdCount();
-  for (let same = 0, i = 0; same < 3 && i < 100; i++) {
-    await new Promise((r) => setTimeout(r, 20));
+  for (let same = 0, i = 0; same < 5 && i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 40));
     const now = fdCount();
     same = now === last ? same + 1 : 0;
     last = now;
@@ -85,7 +85,7 @@ export async function pythonView(socket: net.Socket): Promise<{ keepalive: numbe
  * queue is filled here, so the kernel drops further SYNs silently. Create it before
  * installing a policy: the filling connections are plain ones.
  */
-export async function silentPeer(): Promise<{ port: number; close(): void }> {
+export async function silentPeer(): Promise<{ port: number; close(): Promise<void> }> {
   const proc: ChildProcess = spawn('python3', [`${fixtures}/silent-listener.py`, '120'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve) => proc.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
   const fillers: net.Socket[] = [];
@@ -97,9 +97,12 @@ export async function silentPeer(): Promise<{ port: number; close(): void }> {
   }
   return {
     port,
-    close() {
+    // Resolves once the child's pipes are closed too, so a later fd count does not see them.
+    async close() {
       for (const c of fillers) c.destroy();
+      const closed = proc.exitCode === null && proc.signalCode === null ? once(proc, 'close') : Promise.resolve();
       proc.kill('SIGKILL');
+      await closed;
     },
   };
 }

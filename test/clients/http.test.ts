@@ -67,7 +67,7 @@ describe('undici', () => {
     off = tuneSockets({ client: { sockopts: { TCP_SYNCNT: 1 } } });
     const dispatcher = new UndiciAgent({ connect: { timeout: 60_000 } });
     const [ms, err] = await timed(() => undiciRequest(`http://127.0.0.1:${peer.port}/`, { dispatcher }));
-    peer.close();
+    await peer.close();
     await dispatcher.close();
     figure('undici, TCP_SYNCNT 1, silent peer', { ms, code: codeOf(err) });
     expect(codeOf(err)).toBe('ETIMEDOUT');
@@ -106,7 +106,7 @@ describe('global fetch', () => {
     const peer = await silentPeer();
     off = tuneSockets({ client: { sockopts: { TCP_SYNCNT: 1 } } });
     const [ms, err] = await timed(() => fetch(`http://127.0.0.1:${peer.port}/`));
-    peer.close();
+    await peer.close();
     figure('global fetch, TCP_SYNCNT 1, silent peer', { ms, code: codeOf(err) });
     expect(codeOf(err)).toBe('ETIMEDOUT');
     expect(ms).toBeGreaterThan(2_000);
@@ -162,7 +162,7 @@ describe('http.Agent with keep-alive', () => {
     const peer = await silentPeer();
     const a = agent({ policy: { sockopts: { TCP_SYNCNT: 1 } } });
     const [ms, err] = await timed(() => get({ host: '127.0.0.1', port: peer.port, path: '/', agent: a }));
-    peer.close();
+    await peer.close();
     a.destroy();
     figure('http.Agent (agent()), TCP_SYNCNT 1, silent peer', { ms, code: codeOf(err) });
     expect(codeOf(err)).toBe('ETIMEDOUT');
@@ -203,7 +203,7 @@ describe('ws', () => {
     const peer = await silentPeer();
     off = tuneSockets({ client: { sockopts: { TCP_SYNCNT: 1 } } });
     const [ms, err] = await timed(() => open(`ws://127.0.0.1:${peer.port}/`));
-    peer.close();
+    await peer.close();
     figure('ws, TCP_SYNCNT 1, silent peer', { ms, code: codeOf(err) });
     expect(codeOf(err)).toBe('ETIMEDOUT');
     expect(ms).toBeGreaterThan(2_000);

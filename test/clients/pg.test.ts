@@ -46,7 +46,7 @@ describe('pg', () => {
     const client = new pg.Client({ host: '127.0.0.1', port: peer.port, user: 'postgres', stream: () => arm(new net.Socket(), { sockopts: { TCP_SYNCNT: 1 } }) });
     client.on('error', () => {});
     const [ms, err] = await timed(() => client.connect());
-    peer.close();
+    await peer.close();
     figure('pg, TCP_SYNCNT 1, silent peer', { ms, code: codeOf(err) });
     expect(codeOf(err)).toBe('ETIMEDOUT');
     expect(ms).toBeGreaterThan(2_000);

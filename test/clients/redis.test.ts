@@ -40,7 +40,7 @@ describe('ioredis', () => {
     let socketError: Error | undefined; // ioredis rejects connect() with "Connection is closed." and emits the cause
     redis.on('error', (e: Error) => (socketError ??= e));
     const [ms, err] = await timed(() => redis.connect());
-    peer.close();
+    await peer.close();
     redis.disconnect();
     figure('ioredis, TCP_SYNCNT 1, silent peer', { ms, code: codeOf(socketError), rejected: err?.message });
     expect(err).toBeDefined();
@@ -84,7 +84,7 @@ describe('node-redis', () => {
     const client = createClient({ socket: { port: peer.port, host: '127.0.0.1', connectTimeout: 60_000, reconnectStrategy: false } });
     client.on('error', () => {});
     const [ms, err] = await timed(() => client.connect());
-    peer.close();
+    await peer.close();
     figure('node-redis, TCP_SYNCNT 1, silent peer', { ms, code: codeOf(err) });
     expect(codeOf(err)).toBe('ETIMEDOUT');
     expect(ms).toBeGreaterThan(2_000);
