@@ -1,6 +1,8 @@
 // A Policy: the options one kind of socket should carry, checked once, up front,
-// and flattened into named socket options, so applying it to a socket is one loop
-// of setsockopt calls on its fd (applyPolicy, the one place that does it).
+// and flattened into prepared socket options. Client sockets get them before the SYN
+// through adopt.ts (armClient, the one place that opens and adopts fds); accepted
+// sockets, and the keepalive timing put back after Node or a library rewrote it, get
+// them through setAll below, one loop of setsockopt calls on the socket's fd.
 import { armClient, disarmClient } from './adopt';
 import { onSocket, type Direction } from './channels';
 import { deadPeer } from './dead-peer';
