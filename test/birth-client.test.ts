@@ -260,6 +260,36 @@ describe('destroy, abort and timeout at every stage', () => {
   });
 });
 
+describe('an option the kernel refuses at the attempt', () => {
+  it('connect() and connectTLS(): the coded error on the socket, no SYN sent, no fd left', async () => {
+    let connections = 0;
+    const server = net.createServer((c) => {
+      connections++;
+      c.destroy();
+    }).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanup.push(() => server.close());
+    const port = (server.address() as net.AddressInfo).port;
+    const bad = { TCP_CONGESTION: 'no-such-cc' } as const;
+    for (const [name, make] of [
+      ['connect()', () => connect({ host: '127.0.0.1', port, sockopts: bad })],
+      ['connect() to a host name', () => {
+        const late = lateLookup();
+        void late.asked.then(late.release); // answers as soon as Node asks
+        return connect({ host: 'named.test', port, lookup: late.lookup, sockopts: bad });
+      }],
+      ['connectTLS()', () => connectTLS({ host: '127.0.0.1', port, sockopts: bad })],
+    ] as [string, () => net.Socket][]) {
+      const r = await leakFree(`${name} with TCP_CONGESTION 'no-such-cc'`, async () => {
+        return outcome(make, ['connect', 'secureConnect'], 3000);
+      });
+      expect(r, name).toBe('error ENOENT');
+    }
+    await tick(50);
+    expect(connections).toBe(0);
+  });
+});
+
 describe('load', () => {
   it('1,000 concurrent connect() to a full-backlog listener, then destroy: every fd back', async () => {
     const port = await silentPeer(cleanup);

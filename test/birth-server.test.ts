@@ -337,10 +337,10 @@ describe('bindDgram()', () => {
 
 describe('no fd left (EMFILE)', () => {
   it("connect(), listen() and bindDgram() with sockopts: EMFILE as 'error', nothing thrown, every fd back", () => {
-    const out = execFileSync('sh', ['-c', `ulimit -n 64 && exec "${process.execPath}" "${join(fixtures, 'birth-emfile.js')}"`], { encoding: 'utf8', timeout: 20_000 });
+    const out = execFileSync('sh', ['-c', `ulimit -n 64 && exec "${process.execPath}" "${join(fixtures, 'birth-emfile.js')}"`], { encoding: 'utf8', timeout: 25_000 });
     const r = JSON.parse(out.trim()) as { results: Record<string, string>; fillers: number; fdsAtStart: number; fdsAtEnd: number };
     figure('birth: EMFILE (ulimit -n 64)', r);
     expect(r.results).toEqual({ connect: 'EMFILE', listen: 'EMFILE', bindDgram: 'EMFILE' });
     expect(r.fdsAtEnd).toBe(r.fdsAtStart);
-  });
+  }, 30_000);
 });
