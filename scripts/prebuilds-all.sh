@@ -43,10 +43,15 @@ for entry in "${targets[@]}"; do
   [[ $t == darwin-* ]] && stale "$file" "$dep" && darwin+=("${t#darwin-}")
 done
 if [ ${#darwin[@]} -gt 0 ]; then run darwin bash scripts/darwin.sh "${darwin[@]}" & darwin_pid=$!; fi
-# prebuildify builds in build/: one at a time, the host's last so build/Release ends as the host build.
+# prebuildify builds in build/: one at a time, the host's last, and always after a cross
+# build, so that build/Release ends as the host's addon (the tests load it).
+used_build=0
 for entry in "${targets[@]:1:2}" "${targets[0]}"; do
   IFS='|' read -r t file cmd dep <<<"$entry"
-  if stale "$file" "$dep"; then run "$t" $cmd || status=1; fi
+  if stale "$file" "$dep" || { [ "$t" = linux-x64-glibc ] && [ "$used_build" = 1 ]; }; then
+    run "$t" $cmd || status=1
+    used_build=1
+  fi
 done
 [ -z "${darwin_pid:-}" ] || wait "$darwin_pid" || status=1
 
