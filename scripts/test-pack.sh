@@ -84,6 +84,11 @@ walk('exports', pkg.exports);
 walk('bin', typeof pkg.bin === 'string' ? { [pkg.name]: pkg.bin } : pkg.bin);
 for (const f of ['main', 'types']) if (pkg[f]) targets.push([f, pkg[f]]);
 for (const [where, file] of targets) if (!file.includes('*') && !existsSync(join(dir, file))) problems.push(`${where} → ${file} is not in the package`);
+// A bin must start with a shebang (npm links it as an executable) and be linked in node_modules/.bin.
+for (const [name, file] of Object.entries(typeof pkg.bin === 'string' ? { [pkg.name]: pkg.bin } : pkg.bin ?? {})) {
+  if (existsSync(join(dir, file)) && !readFileSync(join(dir, file), 'utf8').startsWith('#!')) problems.push(`bin ${name} → ${file} has no #! line`);
+  if (!existsSync(join(process.cwd(), 'node_modules/.bin', name))) problems.push(`bin ${name} is not linked in node_modules/.bin`);
+}
 const subpaths = typeof pkg.exports === 'object' && Object.keys(pkg.exports).some((k) => k.startsWith('.')) ? Object.keys(pkg.exports) : ['.'];
 for (const sub of subpaths.filter((s) => !s.includes('*'))) {
   const spec = sub === '.' ? pkg.name : `${pkg.name}/${sub.slice(2)}`;
@@ -138,10 +143,10 @@ show "linux-arm64: official arm64 Node under qemu loads the installed package's 
   });'
 
 cd "$root"
-check "attw (are the types wrong)" node node_modules/@arethetypeswrong/cli/dist/index.js "$tgz" --profile node16
-tail -15 "$work/out"
+check "attw (are the types wrong)" node node_modules/@arethetypeswrong/cli/dist/index.js "$tgz" --profile node16 --format table-flipped
+sed 's/\x1b\[[0-9;]*m//g' "$work/out" | grep -vE '^[┌├└]' | sed 's/^/     /' 
 check "publint" node node_modules/publint/src/cli.js run "$tgz" --strict
-tail -5 "$work/out"
+tail -2 "$work/out" | sed 's/^/     /' 
 echo "test:pack took $((SECONDS - start)) s"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
