@@ -27,6 +27,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setString", Napi::Function::New(env, SetString, "setString"));
   exports.Set("getU64", Napi::Function::New(env, GetU64, "getU64"));
   exports.Set("getBuffer", Napi::Function::New(env, GetBuffer, "getBuffer"));
+  napi_create_function(env, "getInto", NAPI_AUTO_LENGTH, GetInto, nullptr, &fn);
+  exports.Set("getInto", fn);
   exports.Set("setBuffer", Napi::Function::New(env, SetBuffer, "setBuffer"));
   RegisterBatch(env, exports);
   RegisterBound(env, exports);

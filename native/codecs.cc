@@ -212,6 +212,38 @@ Napi::Value GetBuffer(const Napi::CallbackInfo& info) {
   return Napi::Buffer<uint8_t>::Copy(info.Env(), buf.data(), len);
 }
 
+// Raw read into the caller's bytes (a Buffer, TypedArray or DataView, at its offset;
+// SharedArrayBuffer-backed too): returns how many the kernel wrote. Allocates nothing, so
+// the JS layer's length form costs a pooled Buffer.allocUnsafe instead of a new backing
+// store per call. A raw N-API callback, like getInt.
+napi_value GetInto(napi_env env, napi_callback_info cbinfo) {
+  static const char* const kNames[] = {"fd", "level", "optname"};
+  napi_value argv[4];
+  size_t argc = 4;
+  napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr);  // missing ones are undefined
+  int32_t a[3];
+  for (int i = 0; i < 3; i++) {
+    if (!ReadInt32Value(env, argv[i], kNames[i], &a[i])) return nullptr;
+  }
+  if (a[0] < 0) {
+    ThrowRangeError(Napi::Env(env), "The \"fd\" argument must be >= 0");
+    return nullptr;
+  }
+  const uint8_t* data;
+  size_t len;
+  if (!ReadBytes(env, argv[3], "buffer", &data, &len)) return nullptr;
+  // The kernel writes at most this many bytes, however long the view is.
+  uint32_t n = len > kMaxRaw ? kMaxRaw : static_cast<uint32_t>(len);
+  int err = SysGet(a[0], a[1], a[2], const_cast<uint8_t*>(data), &n);
+  if (err != 0) {
+    ThrowSystemError(Napi::Env(env), err, "getsockopt");
+    return nullptr;
+  }
+  napi_value result;
+  napi_create_uint32(env, n, &result);
+  return result;
+}
+
 Napi::Value SetBuffer(const Napi::CallbackInfo& info) {
   Target t;
   if (!ReadTarget(info, &t)) return Napi::Value();

@@ -35,6 +35,7 @@ constexpr uint32_t kMaxRaw = 1 << 20;
 constexpr uint32_t kMaxString = 256;
 
 Napi::Value GetBuffer(const Napi::CallbackInfo& info);
+napi_value GetInto(napi_env env, napi_callback_info cbinfo);
 Napi::Value SetBuffer(const Napi::CallbackInfo& info);
 
 }  // namespace sockopt

@@ -29,6 +29,9 @@ function checkInt32(name: string, v: unknown): number {
  *   milliseconds or null, seconds or null, string, bigint).
  * - `getsockopt(sock, level, optname)` → the option read as a C int.
  * - `getsockopt(sock, level, optname, length)` → a Buffer of the length the kernel returned.
+ * - `getsockopt(sock, level, optname, buffer)` → reads into your Buffer, TypedArray or
+ *   DataView (at most its byteLength) and returns how many bytes the kernel wrote, like
+ *   `fs.readSync`: no allocation per call.
  *
  * @throws TypeError `ERR_SOCKOPT_UNKNOWN_OPTION`, `ERR_SOCKOPT_WRITE_ONLY`, `ERR_INVALID_ARG_TYPE`;
  *   Error `ERR_SOCKOPT_UNSUPPORTED`, `ERR_SOCKOPT_NO_FD`, `ERR_SOCKET_CLOSED`, or a kernel
@@ -37,7 +40,8 @@ function checkInt32(name: string, v: unknown): number {
 export function getsockopt<N extends ReadableOption>(socket: SocketLike, name: N): OptionValue<N>;
 export function getsockopt(socket: SocketLike, level: number, optname: number): number;
 export function getsockopt(socket: SocketLike, level: number, optname: number, length: number): Buffer;
-export function getsockopt(socket: SocketLike, nameOrLevel: string | number, optname?: number, length?: number): unknown {
+export function getsockopt(socket: SocketLike, level: number, optname: number, buffer: ArrayBufferView): number;
+export function getsockopt(socket: SocketLike, nameOrLevel: string | number, optname?: number, length?: number | ArrayBufferView): unknown {
   // The common call, kept small so the JIT inlines it into the caller: a known, readable
   // name. Everything else (errors, raw numbers) goes through getOther.
   const r = typeof nameOrLevel === 'string' ? table[nameOrLevel] : undefined;
@@ -50,20 +54,31 @@ export function getsockopt(socket: SocketLike, nameOrLevel: string | number, opt
   }
 }
 
-function getOther(socket: SocketLike, nameOrLevel: unknown, optname?: number, length?: number): unknown {
-  if (typeof nameOrLevel !== 'number') {
-    const r = lookup(nameOrLevel);
-    throw writeOnly(r.info.name); // lookup throws for unknown or unsupported names; the rest have no getter
-  }
-  const level = checkInt32('level', nameOrLevel);
+function getOther(socket: SocketLike, nameOrLevel: unknown, optname?: number, length?: number | ArrayBufferView): unknown {
+  if (typeof nameOrLevel === 'number') return getRaw(socket, nameOrLevel, optname, length);
+  const r = lookup(nameOrLevel);
+  throw writeOnly(r.info.name); // lookup throws for unknown or unsupported names; the rest have no getter
+}
+
+function getRaw(socket: SocketLike, levelArg: number, optname: unknown, target: unknown): number | Buffer {
+  const level = checkInt32('level', levelArg);
   const opt = checkInt32('optname', optname);
-  if (length !== undefined) {
-    checkInt32('length', length);
-    if (length < 0 || length > MAX_RAW_LENGTH) throw outOfRange('length', `>= 0 and <= ${MAX_RAW_LENGTH}`, length);
+  if (typeof target === 'number') {
+    checkInt32('length', target);
+    if (target < 0 || target > MAX_RAW_LENGTH) throw outOfRange('length', `>= 0 and <= ${MAX_RAW_LENGTH}`, target);
+  } else if (target !== undefined && !ArrayBuffer.isView(target)) {
+    throw invalidArgType('length', 'a number, or a Buffer, TypedArray or DataView to read into', target);
   }
   const fd = resolveFd(socket);
   try {
-    return length === undefined ? binding.getInt(fd, level, opt) : binding.getBuffer(fd, level, opt, length);
+    if (target === undefined) return binding.getInt(fd, level, opt);
+    if (typeof target !== 'number') return binding.getInto(fd, level, opt, target as ArrayBufferView);
+    // A slice of Node's Buffer pool where Buffer.allocUnsafe would use it (no allocation of
+    // its own); larger ones zero-filled, so even `.buffer` shows no stale memory. Either
+    // way the result is only the bytes the kernel wrote.
+    const out = target < Buffer.poolSize >>> 1 ? Buffer.allocUnsafe(target) : Buffer.alloc(target);
+    const n = binding.getInto(fd, level, opt, out);
+    return n === target ? out : out.subarray(0, n);
   } catch (err) {
     const d = describeRaw(level, opt);
     throw fromNative(err, d.option, d.level);

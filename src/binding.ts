@@ -36,6 +36,8 @@ export interface Binding {
   /** Raw bytes: a Buffer of exactly the length the kernel returned (asks for `length`). */
   getBuffer(fd: number, level: number, optname: number, length: number): Buffer;
   setBuffer(fd: number, level: number, optname: number, value: ArrayBufferView): void;
+  /** Raw read into the view's bytes (at most 1 MiB of them); returns how many the kernel wrote. */
+  getInto(fd: number, level: number, optname: number, buffer: ArrayBufferView): number;
   /** Registers, once per environment, the arrays getTcpInfo/decodeTcpInfo fill (one slot per tcpInfoFields entry; NaN = not covered). */
   setTcpInfoOutput?(values: Float64Array, wide: BigUint64Array): void;
   /** TCP_INFO (Linux only): fills the registered arrays, returns the bytes the kernel returned. */

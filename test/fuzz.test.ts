@@ -76,7 +76,7 @@ const anything = fc.oneof(
   fc.constant(new DataView(new ArrayBuffer(8))),
   fc.string(),
 );
-const nativeNames = ['getInt', 'setInt', 'getTimeval', 'setTimeval', 'getLinger', 'setLinger', 'getString', 'setString', 'getU64', 'getBuffer', 'setBuffer', 'getIntBatch', 'getPeerCred', 'sockNames', 'getTcpInfo', 'decodeTcpInfo', 'socket', 'bind', 'close'] as const;
+const nativeNames = ['getInt', 'setInt', 'getTimeval', 'setTimeval', 'getLinger', 'setLinger', 'getString', 'setString', 'getU64', 'getBuffer', 'getInto', 'setBuffer', 'getIntBatch', 'getPeerCred', 'sockNames', 'getTcpInfo', 'decodeTcpInfo', 'socket', 'bind', 'close'] as const;
 const optionNames = Object.keys(options) as OptionName[];
 
 describe('fuzz', () => {
@@ -95,6 +95,7 @@ describe('fuzz', () => {
       fc.property(fc.constantFrom(...ownFds, ...inertFds), fc.constantFrom(0, 1, 6, 17, 41, 0xffff), fc.integer({ min: -2, max: 80 }), fc.integer({ min: 0, max: 70000 }), (fd, level, opt, len) => {
         coded(() => binding.getInt(fd, level, opt));
         coded(() => binding.getBuffer(fd, level, opt, len));
+        coded(() => binding.getInto(fd, level, opt, Buffer.allocUnsafe(len % 300)));
         coded(() => binding.getTimeval(fd, level, opt));
         coded(() => binding.getString(fd, level, opt));
       }),
