@@ -24,6 +24,8 @@ const IDLE_INTERVAL = 5_000; // ms
 const IDLE_WINDOW = 10_000; // ms per measured window
 const IDLE_ROUNDS = 3;
 const NOFILE = 65_536;
+const PAIRS = 20;
+const PAIR_REQUESTS = 300;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // A subscriber doing what a light consumer does: look at a field, count.
@@ -124,6 +126,55 @@ async function idle(variant, port, count) {
   });
 }
 
+// In one process, HTTP requests (new connection each) in batches alternating between a
+// server tracked by trackConnections({ interval: 1000, client: false }) with subscribers and
+// an untracked one; CPU per request of each batch pair. Back-to-back pairs of short batches
+// cancel most of a shared machine's drift, which whole-run req/s ratios do not.
+async function pairs() {
+  const { trackConnections } = require('..');
+  const server = http.createServer((req, res) => {
+    res.setHeader('connection', 'close');
+    res.end('ok');
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address();
+  const one = () =>
+    new Promise((resolve) => {
+      http.get({ port, host: '127.0.0.1', agent: false }, (res) => res.resume().on('end', resolve)).on('error', resolve);
+    });
+  const batch = async (n) => {
+    const cpu0 = process.cpuUsage();
+    for (let i = 0; i < n; i += 10) await Promise.all(Array.from({ length: 10 }, one));
+    const cpu = process.cpuUsage(cpu0);
+    return (cpu.user + cpu.system) / n;
+  };
+  const tracked = () => {
+    const noop = () => {};
+    diagnostics.subscribe('sockopt:tcp:sample', noop);
+    diagnostics.subscribe('sockopt:tcp:close', noop);
+    const stop = trackConnections({ interval: 1000, client: false });
+    return () => {
+      stop();
+      diagnostics.unsubscribe('sockopt:tcp:sample', noop);
+      diagnostics.unsubscribe('sockopt:tcp:close', noop);
+    };
+  };
+  for (const warm of [false, true]) {
+    const stop = warm ? tracked() : () => {};
+    await batch(1000);
+    stop();
+  }
+  const out = { plain: [], tracked: [] };
+  for (let round = 0; round < PAIRS; round++) {
+    for (const variant of round % 2 ? ['tracked', 'plain'] : ['plain', 'tracked']) {
+      const stop = variant === 'tracked' ? tracked() : () => {};
+      out[variant].push(await batch(PAIR_REQUESTS));
+      stop();
+    }
+  }
+  process.send(out);
+}
+
 // ---- the parent ----
 
 async function started(proc, what) {
@@ -209,8 +260,20 @@ async function idleBench() {
   }
 }
 
+async function pairBench() {
+  const proc = child('pairs');
+  try {
+    const [out] = await withDeadline(once(proc, 'message'), 180_000, 'the in-process pairs');
+    const diffs = out.tracked.map((t, i) => t - out.plain[i]);
+    return { pairs: PAIRS, requests: PAIR_REQUESTS, ...out, diffs, plainMedian: median(out.plain), addedMedian: median(diffs) };
+  } finally {
+    await stopChild(proc);
+  }
+}
+
 async function report() {
   const httpResult = await httpBench();
+  const pairResult = await pairBench();
   const idleResult = await idleBench();
   const spread = (xs, digits) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
   const targets = [
@@ -225,6 +288,9 @@ async function report() {
     `  server CPU per request: none ${httpResult.cpuPlain.toFixed(1)} µs, tracked ${httpResult.cpuTracked.toFixed(1)} µs (medians; per round none ${spread(httpResult.cpuPerRequest.plain, 1)}, tracked ${spread(httpResult.cpuPerRequest.tracked, 1)}): ${(httpResult.cpuTracked - httpResult.cpuPlain).toFixed(1)} µs per connection`,
   );
   console.log(
+    `  in one process (client and server), ${PAIRS} back-to-back pairs of ${PAIR_REQUESTS}-request batches: ${pairResult.plainMedian.toFixed(1)} µs CPU per request untracked, tracking adds ${pairResult.addedMedian.toFixed(1)} µs (median of the pair differences; quartiles ${[0.25, 0.75].map((q) => [...pairResult.diffs].sort((a, b) => a - b)[Math.floor(q * pairResult.diffs.length)].toFixed(1)).join(' to ')})`,
+  );
+  console.log(
     `idle connections: ${idleResult.connections.join(' tracked / ')} untracked, interval 5 s, ${IDLE_ROUNDS} windows of ${IDLE_WINDOW / 1000} s measured at the same time in both processes:`,
   );
   for (const r of idleResult.rounds) {
@@ -232,7 +298,7 @@ async function report() {
   }
   console.log(`  median cost ${idleResult.costPct.toFixed(3)} % of one core (rounds ${spread(idleResult.rounds.map((r) => r.costPct), 3)})`);
   for (const t of targets) console.log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.target}: ${t.value}${t.unit}`);
-  const out = { date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0].model, cpus: os.cpus().length, loadavg: os.loadavg(), http: httpResult, idle: idleResult, targets };
+  const out = { date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0].model, cpus: os.cpus().length, loadavg: os.loadavg(), http: httpResult, pairs: pairResult, idle: idleResult, targets };
   fs.writeFileSync(path.join(__dirname, 'telemetry-results.json'), `${JSON.stringify(out, null, 2)}\n`);
   return out;
 }
@@ -241,7 +307,7 @@ module.exports = { report };
 
 if (require.main === module) {
   const [role, ...args] = process.argv.slice(2);
-  const roles = { 'http-server': httpServer, sink, idle: (v, port, count) => idle(v, Number(port), Number(count)) };
+  const roles = { 'http-server': httpServer, sink, pairs, idle: (v, port, count) => idle(v, Number(port), Number(count)) };
   if (role) {
     Promise.resolve(roles[role](...args)).catch((err) => {
       console.error(err);

@@ -128,6 +128,8 @@ interface Entry extends WheelEntry {
    */
   last: Float64Array | null;
   readonly wrapper: DestroyFn;
+  /** Until the close record or stop(). */
+  live: boolean;
   readonly original: DestroyFn;
 }
 
@@ -136,8 +138,14 @@ type Destroyable = { _destroy: DestroyFn };
 
 const sampleChannel = diagnostics.channel(tcpChannels.sample);
 const closeChannel = diagnostics.channel(tcpChannels.close);
-/** A socket is tracked by at most one tracker, so no consumer counts a delta twice. */
-const claimed = new WeakMap<net.Socket, Entry>();
+/**
+ * Marks a socket some tracker has taken (a socket is tracked by at most one, so no consumer
+ * counts a delta twice). A property rather than a WeakMap: weak keys are ephemerons, which
+ * cost the garbage collector work for every short-lived connection.
+ */
+const kTracked = Symbol('sockopt.tracked');
+type Marked = { [kTracked]?: true };
+const taken = (socket: net.Socket): boolean => (socket as Marked)[kTracked] === true;
 const wheel = new TimerWheel<Entry>(sample);
 const MAX_INTERVAL = 2 ** 31 - 1;
 
@@ -168,7 +176,7 @@ export function trackConnections(options: TrackOptions = {}): () => void {
   const tracker: Tracker = { interval, slack: interval / 20, filter, entries: new Set(), active: true, warned: false };
   const off = onSocket(
     (socket, direction) => {
-      if (!listening() || claimed.has(socket)) return;
+      if (!listening() || taken(socket)) return;
       // Client sockets are published before they have an fd: start at 'connect'.
       if (direction === 'client') socket.once('connect', () => begin(tracker, socket, direction));
       else begin(tracker, socket, direction);
@@ -187,7 +195,7 @@ export function trackConnections(options: TrackOptions = {}): () => void {
 }
 
 function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void {
-  if (!tracker.active || !listening() || claimed.has(socket) || socket.destroyed) return;
+  if (!tracker.active || !listening() || taken(socket) || socket.destroyed) return;
   try {
     resolveFd(socket);
   } catch {
@@ -207,8 +215,7 @@ function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void
   const target = socket as unknown as Destroyable;
   const original = target._destroy;
   const wrapper: DestroyFn = function (this: net.Socket, err, cb) {
-    const entry = claimed.get(this);
-    if (entry?.wrapper === wrapper) closed(entry, err);
+    if (entry.live) closed(entry, err);
     return original.call(this, err, cb);
   };
   const entry: Entry = {
@@ -219,9 +226,10 @@ function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void
     last: null,
     wrapper,
     original,
+    live: true,
     wheelDue: -1,
   };
-  claimed.set(socket, entry);
+  (socket as Marked)[kTracked] = true;
   tracker.entries.add(entry);
   target._destroy = wrapper; // this instance only; Node's prototype is never touched
   if (tracker.interval > 0) schedule(entry, 0.1);
@@ -231,7 +239,7 @@ function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void
 function release(entry: Entry): void {
   wheel.cancel(entry);
   entry.tracker.entries.delete(entry);
-  if (claimed.get(entry.socket) === entry) claimed.delete(entry.socket);
+  entry.live = false;
 }
 
 /**
@@ -349,7 +357,7 @@ function sample(entry: Entry): void {
     sampleChannel.publish(record);
   }
   // A subscriber may have destroyed the socket (which released it) or stopped the tracker.
-  if (claimed.get(socket) === entry && tracker.active) schedule(entry, 0.9);
+  if (entry.live && tracker.active) schedule(entry, 0.9);
 }
 
 // Runs inside the socket's _destroy, before Node closes the handle.
