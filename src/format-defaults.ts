@@ -18,7 +18,7 @@ const KERNEL_MANAGED = new Set<OptionName>(['SO_INCOMING_CPU', 'TCP_MAXSEG', 'TC
 // them (IP_MULTICAST_TTL reads 64 instead of 1), which is not tuning either.
 const DATAGRAM_ONLY = new Set<OptionName>(['IP_MULTICAST_TTL', 'IP_MULTICAST_LOOP', 'SO_BROADCAST']);
 
-const cache = new Map<string, OptionValues | null>();
+const cache = new Map<string, OptionValues>();
 
 /** Flattens snapshot().options (by level) into name → value. */
 export function flatten(byLevel: Partial<Record<string, Partial<Record<string, unknown>>>> | undefined): OptionValues {
@@ -35,20 +35,22 @@ export function flatten(byLevel: Partial<Record<string, Partial<Record<string, u
  */
 export function defaultsFor(family: unknown, type: unknown): OptionValues | null {
   const key = `${String(family)}/${String(type)}`;
-  if (cache.has(key)) return cache.get(key)!;
+  const cached = cache.get(key);
+  if (cached) return cached;
   let values: OptionValues | null = null;
   if (binding.socket && binding.close && (family === 'IPv4' || family === 'IPv6' || family === 'unix')) {
-    const fd = binding.socket(family === 'IPv6' ? 6 : 4, type === 'dgram');
+    let fd = -1;
     try {
+      fd = binding.socket(family === 'IPv6' ? 6 : 4, type === 'dgram');
       const snap = snapshot(fd);
       values = family === 'unix' ? flatten({ SOL_SOCKET: snap.options.SOL_SOCKET }) : flatten(snap.options);
     } catch {
-      values = null; // no defaults: the view then shows no "changed" line rather than a wrong one
+      values = null; // no fresh socket (no IPv6, no fds left, Windows): no "changed" line rather than a wrong one
     } finally {
-      binding.close(fd);
+      if (fd >= 0) binding.close(fd);
     }
   }
-  cache.set(key, values);
+  if (values) cache.set(key, values); // a failure (EMFILE, say) may pass: ask again next time
   return values;
 }
 
