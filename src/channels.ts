@@ -6,8 +6,14 @@
 //     http(s).Agent, global fetch/undici, and every client library built on net),
 //     before libuv has created the fd: `socket._handle` may still be null.
 //   net.server.socket — published for each socket a net.Server accepts, fd ready.
+// Node 20 publishes net.client.socket only from net.connect()/createConnection(), not
+// from net.Socket#connect, so `new net.Socket().connect()` (pg, mysql2) and tls.connect()
+// (https, fetch over TLS, rediss:) would go unseen. There, and only while a client
+// consumer is registered, net.Socket.prototype.connect is wrapped to deliver those
+// sockets at the same moment Node 22+ publishes them; a WeakSet makes sure a socket
+// that net.connect() already published is delivered once.
 import * as diagnostics from 'node:diagnostics_channel';
-import type * as net from 'node:net';
+import * as net from 'node:net';
 
 /** Which side of the connection this process is on. */
 export type Direction = 'client' | 'server';
@@ -28,11 +34,21 @@ interface Route {
   readonly handler: (message: unknown) => void;
 }
 
+// True where Node's own Socket#connect publishes net.client.socket (Node 22+): its source names the channel.
+const CONNECT_PUBLISHES = /netClientSocketChannel/.test(Function.prototype.toString.call(net.Socket.prototype.connect));
+type Connect = (this: net.Socket, ...args: unknown[]) => unknown;
+let inner: Connect | undefined; // the connect we wrapped (Node's, or another tool's wrapper)
+let delivered: WeakSet<net.Socket> | undefined; // only while the Node 20 wrapper is active
+
 function route(direction: Direction): Route {
   const consumers: SocketConsumer[] = [];
   const handler = (message: unknown): void => {
     const socket = (message as { socket?: net.Socket } | null)?.socket;
     if (!socket) return;
+    if (delivered && direction === 'client') {
+      if (delivered.has(socket)) return;
+      delivered.add(socket);
+    }
     // A copy: a consumer may unsubscribe (itself or another) while we iterate.
     for (const consumer of consumers.slice()) {
       try {
@@ -47,6 +63,25 @@ function route(direction: Direction): Route {
 
 const routes: Record<Direction, Route> = { client: route('client'), server: route('server') };
 
+// Node 20: Socket#connect delivers what Node did not publish itself (see the header).
+// Inert (a plain pass-through) once the last client consumer is gone.
+const connectDelivering: Connect = function (this: net.Socket, ...args: unknown[]) {
+  if (delivered && !delivered.has(this)) routes.client.handler({ socket: this });
+  return inner!.apply(this, args);
+};
+
+function wrapConnect(on: boolean): void {
+  if (CONNECT_PUBLISHES) return;
+  delivered = on ? new WeakSet() : undefined;
+  const proto = net.Socket.prototype as unknown as { connect: Connect };
+  if (on && proto.connect !== connectDelivering) {
+    inner = proto.connect;
+    proto.connect = connectDelivering;
+  } else if (!on && proto.connect === connectDelivering) {
+    proto.connect = inner!; // restored only if nobody wrapped it after us; otherwise ours stays, inert
+  }
+}
+
 /**
  * Registers `consumer` for the sockets of the wanted directions; returns the function
  * that removes it (idempotent). The channel itself is subscribed only while it has a consumer.
@@ -55,7 +90,9 @@ export function onSocket(consumer: SocketConsumer, directions: Directions = {}):
   const wanted = (['client', 'server'] as const).filter((d) => directions[d] !== false);
   for (const d of wanted) {
     const r = routes[d];
-    if (r.consumers.push(consumer) === 1) diagnostics.subscribe(CHANNEL[d], r.handler);
+    if (r.consumers.push(consumer) !== 1) continue;
+    diagnostics.subscribe(CHANNEL[d], r.handler);
+    if (d === 'client') wrapConnect(true);
   }
   let active = true;
   return () => {
@@ -65,7 +102,9 @@ export function onSocket(consumer: SocketConsumer, directions: Directions = {}):
       const r = routes[d];
       const i = r.consumers.indexOf(consumer);
       if (i >= 0) r.consumers.splice(i, 1);
-      if (i >= 0 && r.consumers.length === 0) diagnostics.unsubscribe(CHANNEL[d], r.handler);
+      if (i < 0 || r.consumers.length > 0) continue;
+      diagnostics.unsubscribe(CHANNEL[d], r.handler);
+      if (d === 'client') wrapConnect(false);
     }
   };
 }

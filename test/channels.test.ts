@@ -2,8 +2,10 @@
 import * as diagnostics from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { isSubscribed, onSocket, type Direction } from '../src/channels';
+import { figure } from './helpers';
 
 describe('channels', () => {
   it('delivers client and accepted sockets, then unsubscribes with the last consumer', async () => {
@@ -29,6 +31,30 @@ describe('channels', () => {
     expect(diagnostics.channel('net.client.socket').hasSubscribers).toBe(false);
     client.destroy();
     sock.destroy();
+    await new Promise((r) => server.close(r));
+  });
+});
+
+describe('channels on every Node version', () => {
+  it('delivers new net.Socket().connect() and tls.connect() sockets exactly once, and restores connect when off', async () => {
+    const nodeConnect = net.Socket.prototype.connect;
+    const seen: net.Socket[] = [];
+    const off = onSocket((s) => seen.push(s), { server: false });
+    const accepted: net.Socket[] = [];
+    const server = net.createServer((c) => accepted.push(c)).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as net.AddressInfo).port;
+    const plain = new net.Socket();
+    plain.connect(port, '127.0.0.1');
+    const secure = tls.connect({ port, host: '127.0.0.1' });
+    const viaNet = net.connect(port, '127.0.0.1');
+    await Promise.all([once(plain, 'connect'), once(secure, 'connect'), once(viaNet, 'connect')]);
+    for (const s of [plain, secure, viaNet, ...accepted]) s.on('error', () => {}).destroy();
+    expect(seen.length).toBe(3);
+    expect(new Set(seen)).toEqual(new Set([plain, secure, viaNet]));
+    figure('channels: client sockets delivered', { node: process.version, delivered: seen.map((s) => s.constructor.name) });
+    off();
+    expect(net.Socket.prototype.connect).toBe(nodeConnect);
     await new Promise((r) => server.close(r));
   });
 });
