@@ -65,6 +65,8 @@ macho() { # macho <file(1) arch> <objdump arch>
   [ ${#missing[@]} -eq 0 ] || fail "macOS code paths missing: ${missing[*]}"
   for linux in TCP_USER_TIMEOUT TCP_CONGESTION SO_PEERCRED tcpInfoFields; do grep -qx "$linux" <<<"$strs" && linux_only+=("$linux"); done
   [ ${#linux_only[@]} -eq 0 ] || fail "Linux-only names compiled in (not the macOS headers?): ${linux_only[*]}"
+  # Apple silicon runs arm64 code only under a valid signature (zig's linker signs ad hoc).
+  if [ "$1" = arm64 ]; then node "$(dirname "$0")/check-macho-signature.js" "$file" || exit 1; fi
   echo "compiled in: SO_LINGER_SEC, TCP_KEEPALIVE, TCP_CONNECTION_INFO + struct tcp_connection_info layout; absent: TCP_USER_TIMEOUT, TCP_CONGESTION, SO_PEERCRED, Linux tcp_info"
 }
 

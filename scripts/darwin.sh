@@ -50,7 +50,7 @@ for arch in "${archs[@]}"; do
     -D_DARWIN_USE_64_BIT_INODE=1 -D_LARGEFILE_SOURCE -D_FILE_OFFSET_BITS=64 \
     -I"$addon_api" -I"$npm_config_nodedir/include/node" \
     -Wl,-undefined,dynamic_lookup -Wl,-install_name,@rpath/sockopt.node -s \
-    -o "$out.tmp" "${sources[@]}"
-  mv "$out.tmp" "$out"
+    -o "$tmp/sockopt.node" "${sources[@]}"  # its file name becomes the arm64 signature's identifier
+  mv "$tmp/sockopt.node" "$out"
   echo "$out: $(stat -c %s "$out") bytes, $(file -b "$out" | cut -d, -f1)"
 done
