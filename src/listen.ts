@@ -69,6 +69,7 @@ function listenWith<S extends net.Server>(server: S, defaults: Sockopts | undefi
     }
     return nodeListen.apply(server, args) as S;
   }
+  refuseShared(options, prepared, 'listen');
   // A port form: Node's options, as one object with the positional backlog folded in.
   const { sockopts: _omit, ...rest } = options;
   const opts: Record<string, unknown> = { ...rest, exclusive: true };
@@ -85,6 +86,16 @@ function listenWith<S extends net.Server>(server: S, defaults: Sockopts | undefi
     commitPlan(server, ok);
   }
   return server;
+}
+
+// In a cluster worker, `exclusive: false` asks for the primary's socket, which the
+// primary makes without these options: refused rather than silently not applied.
+function refuseShared(options: Record<string, unknown>, prepared: readonly Prepared[], where: string): void {
+  // node:cluster is loaded only for this rare question (Node's net loads it lazily too).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (options.exclusive === false && prepared.length && (require('node:cluster') as { isWorker: boolean }).isWorker) {
+    throw notApplicable(`${where}({ exclusive: false, sockopts }) in a cluster worker`, 'that socket is made by the cluster primary, without these options; leave exclusive unset');
+  }
 }
 
 /** A net.Server whose `listen()` goes through sockopt's {@link listen}. */
@@ -145,6 +156,7 @@ export function bindDgram(socket: dgram.Socket, ...args: unknown[]): dgram.Socke
   }
   // sockopt's bindDgram once took `host`; Node's bind ignores it, which would bind all interfaces.
   if ('host' in options) throw invalidArgValue('options.host', 'not a dgram bind option (Node calls it `address`)');
+  refuseShared(options, prepared, 'bindDgram');
   const { sockopts: _omit, ...rest } = options;
   const opts = isObject
     ? { ...rest, exclusive: true }
