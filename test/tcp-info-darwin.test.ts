@@ -2,6 +2,7 @@
 // this project can run a Mac. Buffers are laid out by XNU_LAYOUT, which scripts/darwin.sh
 // checks against the SDK header with static_asserts; values are chosen so that every
 // unit conversion (ms → µs, bytes → segments) and every member's offset shows.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeTcpConnectionInfo, tcpInfoFields, type TcpInfo } from '../src/index';
 import { connectionInfoFields, XNU_LAYOUT, XNU_SIZE, type ConnectionInfoMember } from '../src/tcp-info-darwin';
@@ -139,6 +140,28 @@ describe('decodeTcpConnectionInfo (macOS struct tcp_connection_info)', () => {
     expect(detached.byteLength).toBe(0);
     expect(decodeTcpConnectionInfo(detached)).toEqual({ length: 0 });
     expect(decodeTcpConnectionInfo(Buffer.alloc(112, 0xff))).toMatchObject({ state: 'UNKNOWN', sndSsthresh: null, rtt: 0xffffffff * 1000 });
+  });
+
+  it('any bytes at any offset: a TcpInfo of finite, non-negative numbers, never a throw', () => {
+    const keys = new Set(['length', 'stateCode', ...connectionInfoFields().map(([name]) => name)]);
+    let runs = 0;
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(16), fc.boolean(), (bytes, shift, bigint) => {
+        const backing = new Uint8Array(bytes.length + shift);
+        backing.set(bytes, shift);
+        const view = backing.subarray(shift);
+        const info: TcpInfo<number | bigint> = bigint ? decodeTcpConnectionInfo(view, { bigint: true }) : decodeTcpConnectionInfo(view);
+        runs++;
+        for (const [key, value] of Object.entries(info)) {
+          expect(keys.has(key), key).toBe(true);
+          if (typeof value === 'number') expect(Number.isFinite(value) && value >= 0, `${key} = ${value}`).toBe(true);
+          if (typeof value === 'bigint') expect(value >= 0n).toBe(true);
+        }
+        expect(info.length).toBe(bytes.length);
+      }),
+      { numRuns: 2000 },
+    );
+    figure('tcp_connection_info decodes of random bytes', runs);
   });
 
   it('fills only TcpInfo keys, with the same names and units as the Linux decoder', () => {
