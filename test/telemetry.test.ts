@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getsockopt, getTcpInfo, decodeTcpInfo, constants } from '../src';
 import { delta, deltaWalk, tcpChannels, trackConnections, wheelSize, type TcpClose, type TcpCounter, type TcpSample } from '../src/telemetry';
-import { figure, tcpPair, type TcpPair } from './helpers';
+import { figure, tcpPair, tlsPair, type TcpPair } from './helpers';
 
 interface Seen {
   at: number;
@@ -293,6 +293,28 @@ describe('trackConnections', () => {
     // Connected, then destroyed in its connect callback: tracked from 'connect', so one close record.
     expect(c.of(inCb).map((s) => s.kind)).toEqual(['close']);
     expect((c.of(inCb)[0]!.record as TcpClose).info?.state).toBe('ESTABLISHED');
+  });
+
+  it('tracks TLS: the accepted TCP socket under tls.Server, and tls.connect() clients from Node 22 on', async () => {
+    const c = collecting();
+    tracked({ interval: 0 });
+    const p = await tlsPair();
+    p.client.write('over TLS');
+    await once(p.accepted, 'data');
+    p.client.destroy();
+    await until('the server close record', () => c.seen.some((s) => s.record.direction === 'server'));
+    await sleep(50);
+    await p.close();
+    const server = c.seen.filter((s) => s.record.direction === 'server');
+    expect(server).toHaveLength(1);
+    // Node publishes the TCP socket a tls.Server accepted; the TLSSocket runs over its fd.
+    expect(server[0]!.record.socket).toBeInstanceOf(net.Socket);
+    expect((server[0]!.record as TcpClose).info!.bytesReceived).toBeGreaterThan(8); // handshake + record, not the 8 plaintext bytes
+    const client = c.of(p.client);
+    // Node 20 publishes net.client.socket from net.connect() only; 22+ from every socket.connect(), tls.connect() included.
+    const major = Number(process.versions.node.split('.')[0]);
+    expect(client.map((s) => s.kind)).toEqual(major >= 22 ? ['close'] : []);
+    figure('TLS tracking', { node: process.version, server: server.length, client: client.length });
   });
 
   it('computes deltas the same way for full and shorter TCP_INFO replies, across counter wraps', async () => {
