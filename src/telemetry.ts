@@ -95,10 +95,7 @@ export interface TrackOptions {
    * share wake-ups on a grid of up to 5 % of the interval (at least 10 ms), inside those bounds.
    */
   interval?: number;
-  /**
-   * Track the connections this process opens (default true): on Node 20 those of
-   * `net.connect()` only; from Node 22 every `socket.connect()`, `tls.connect()` included.
-   */
+  /** Track the connections this process opens (default true): net/tls connect, http(s) agents, fetch, client libraries. */
   client?: boolean;
   /** Track the connections this process's servers accept (default true). */
   server?: boolean;
