@@ -112,9 +112,10 @@ function parseUnix(text: string, out: Map<number, ProcSocket>): void {
     const flags = parseInt(m[1]!, 16);
     const st = parseInt(m[3]!, 16);
     const inode = Number(m[4]);
-    // Abstract names print with '@' for the leading NUL; Node and getsockname show '\0'.
+    // Abstract names print with '@' for every NUL, the leading one and the padding libuv
+    // binds with; Node and snapshot() show '\0name' with the padding trimmed.
     const raw = m[5] ?? '';
-    const path = raw.startsWith('@') ? `\0${raw.slice(1)}` : raw;
+    const path = raw.startsWith('@') ? `\0${raw.slice(1).replace(/@+$/, '')}` : raw;
     out.set(inode, {
       inode,
       kind: 'unix',

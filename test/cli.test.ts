@@ -209,9 +209,12 @@ describe('sockopt inspect PID', () => {
       expect(partial.stdout).toMatch(new RegExp(`tcp IPv4 127\\.0\\.0\\.1:${port} LISTEN · accept queue 0\\n`));
       expect(partial.stdout).toMatch(new RegExp(`tcp IPv4 127\\.0\\.0\\.1:\\d+ → 127\\.0\\.0\\.1:${port} ESTABLISHED · sendq 0 B · recvq 0 B`));
       expect(partial.stdout).not.toContain('timeouts'); // no options without the rights
+      // An abstract name from /proc/net/unix (NULs printed as '@', libuv's padding trimmed), as Node shows it.
+      expect(partial.stdout).toMatch(new RegExp(`unix stream @sockopt-cli-${process.pid} LISTEN\\n`));
       const json = JSON.parse((await cliAsEuidNobody(['inspect', String(own.info.pid), '--json'])).stdout) as Report;
       expect(json).toMatchObject({ optionsRead: false, denied: { code: 'EPERM' } });
       expect(json.sockets.every((s) => s.options === undefined)).toBe(true);
+      expect(json.sockets.find((s) => s.kind === 'unix' && s.state === 'LISTEN')!.local).toEqual({ family: 'unix', path: `\0sockopt-cli-${process.pid}` });
       // The same user with the rights (here: the same real uid too) reads everything.
       const full = JSON.parse((await cli(['inspect', String(own.info.pid), '--json'], nobody)).stdout) as Report;
       expect(full.optionsRead).toBe(true);
