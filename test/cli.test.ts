@@ -8,10 +8,11 @@ import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { tmpdir } from 'node:os';
+import { endianness, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getsockopt, listSockets, options, setsockopt, snapshotPid } from '../src/index';
+import { procAddress } from '../src/pid-proc';
 import { fdOf, figure, fixtures, tcpPair, tlsCredentials } from './helpers';
 
 const root = join(__dirname, '..');
@@ -345,6 +346,20 @@ describe('snapshotPid / listSockets (the library functions behind inspect)', () 
     } finally {
       await pair.close();
     }
+  });
+
+  it('/proc addresses: each 32-bit word in host order, IPv6 written as inet_ntop writes it', () => {
+    const le = (be: string) => (endianness() === 'LE' ? be.match(/../g)!.reverse().join('') : be); // one word, as the kernel prints it
+    const v6 = (groups: string) => groups.match(/.{8}/g)!.map(le).join('');
+    expect(procAddress(le('7F000001'))).toBe('127.0.0.1');
+    expect(procAddress(le('C0A80A01'))).toBe('192.168.10.1');
+    expect(procAddress(v6('00000000000000000000000000000001'))).toBe('::1');
+    expect(procAddress(v6('00000000000000000000000000000000'))).toBe('::');
+    expect(procAddress(v6('20010DB8000000000000000000000001'))).toBe('2001:db8::1');
+    expect(procAddress(v6('20010DB8000100000000000100000001'))).toBe('2001:db8:1::1:0:1');
+    expect(procAddress(v6('20010DB8000100020003000400050006'))).toBe('2001:db8:1:2:3:4:5:6');
+    expect(procAddress(v6('00000000000000000000FFFF7F000001'))).toBe('::ffff:127.0.0.1');
+    expect(procAddress(v6('FE800000000000000000000000000000'))).toBe('fe80::');
   });
 
   it('refuses bad input with coded errors', () => {
