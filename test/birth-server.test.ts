@@ -285,6 +285,18 @@ describe('bindDgram()', () => {
     }
   });
 
+  it("the socket's own ipv6Only and reuseAddr (createSocket options) still reach the configured socket", async () => {
+    await leakFree("bindDgram(createSocket({ type: 'udp6', ipv6Only, reuseAddr }))", async () => {
+      const s = dgram.createSocket({ type: 'udp6', ipv6Only: true, reuseAddr: true });
+      bindDgram(s, { port: 0, sockopts: RCV });
+      await once(s, 'listening');
+      const held = [getsockopt(s, 'IPV6_V6ONLY'), getsockopt(s, 'SO_REUSEADDR'), getsockopt(s, 'SO_RCVBUF')];
+      s.close();
+      expect(held).toEqual([true, true, 100_000]);
+      return `IPV6_V6ONLY ${held[0]}, SO_REUSEADDR ${held[1]}, SO_RCVBUF ${held[2]}`;
+    });
+  });
+
   it('abuse ends as with socket.bind: twice, after close, bad port, udp4 on ::1, fd with sockopts, a refused option, close during DNS', async () => {
     const twice = (bind: (s: dgram.Socket) => unknown) => () => {
       const s = dgram.createSocket('udp4');
