@@ -1,6 +1,7 @@
 // Per value kind: how to check a JS value before the syscall, and which native
 // function reads or writes it. Built once per option at load time, so a call
 // costs one table lookup and the native call (plus a closure for the struct kinds).
+import { isUtf8 } from 'node:buffer';
 import { binding } from './binding';
 import { invalidValueType, outOfRange } from './errors';
 import type { Kind, OptionSpec } from './registry';
@@ -65,11 +66,36 @@ export function checker(kind: Kind, spec: OptionSpec, name: string): Checker {
         return v;
       };
     }
+    case 'ifname': {
+      const max = spec.max ?? 15;
+      const text = checker('string', spec, name);
+      return (v) => {
+        if (!(v instanceof Uint8Array)) {
+          if (typeof v !== 'string') throw invalidValueType(name, 'of type string, or a Buffer of the name\'s bytes', v);
+          return text(v);
+        }
+        if (v.includes(0)) throw outOfRange(name, 'a name without NUL bytes', v);
+        if (v.length > max) throw outOfRange(name, `at most ${max} bytes long`, v);
+        return Buffer.from(v); // a copy: the caller may change theirs before the syscall
+      };
+    }
     case 'u64':
     case 'tcp_info':
     case 'ucred':
       throw new Error(`sockopt: ${kind} options are read-only`); // guards the registry at load time
   }
+}
+
+// IFNAMSIZ (16) with room to spare; the kernel returns the name and its NUL.
+const IFNAME_READ = 64;
+
+// Interface names are bytes to Linux (anything but NUL, '/', ':' and whitespace): UTF-8
+// ones read as strings, any other as a Buffer of exactly those bytes, so nothing is lost.
+function readIfname(fd: number, level: number, optname: number): string | Buffer {
+  const raw = binding.getBuffer(fd, level, optname, IFNAME_READ);
+  const end = raw.indexOf(0);
+  const bytes = end < 0 ? raw : raw.subarray(0, end);
+  return isUtf8(bytes) ? bytes.toString('utf8') : Buffer.from(bytes);
 }
 
 // int, uint and bool options get native functions bound to their level, number and kind
@@ -89,6 +115,8 @@ export function getter(kind: Kind, level: number, optname: number): Getter {
       return (fd) => binding.getLinger(fd, level, optname);
     case 'string':
       return (fd) => binding.getString(fd, level, optname);
+    case 'ifname':
+      return (fd) => readIfname(fd, level, optname);
     case 'u64':
       return (fd) => binding.getU64(fd, level, optname);
     case 'tcp_info':
@@ -111,6 +139,8 @@ export function setter(kind: Kind, level: number, optname: number): Setter {
       return (fd, v) => binding.setLinger(fd, level, optname, v as number | null);
     case 'string':
       return (fd, v) => binding.setString(fd, level, optname, v as string);
+    case 'ifname':
+      return (fd, v) => (typeof v === 'string' ? binding.setString(fd, level, optname, v) : binding.setBuffer(fd, level, optname, v as Buffer));
     case 'u64':
     case 'tcp_info':
     case 'ucred':

@@ -3,6 +3,7 @@
 // argument forms, validation, DNS and Happy Eyeballs; adopt.ts puts the configured
 // socket into each connect attempt.
 import * as net from 'node:net';
+import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { adoptNow, armClient } from './adopt';
 import { invalidArgType, invalidArgValue, notApplicable } from './errors';
@@ -97,6 +98,12 @@ function prepareArm(options: ArmOptions): Prepared[] {
 }
 
 // The options object of Node's connect forms, and where it sits in `args`.
+// Node takes any object as the options, a typed array too, and then fails inside with an
+// uncoded error (Object.assign of a number onto a BigInt64Array): no byte view is an options object.
+function refuseViews(args: unknown[]): void {
+  for (const a of args) if (ArrayBuffer.isView(a)) throw invalidArgType('options', 'an object, a port number or a path', a);
+}
+
 function optionsOf(args: unknown[]): { options: Record<string, unknown>; index: number } {
   const index = args.findIndex((a) => a !== null && typeof a === 'object');
   return { options: index >= 0 ? (args[index] as Record<string, unknown>) : {}, index };
@@ -125,6 +132,7 @@ export function connect(port: number, host?: string, connectListener?: () => voi
 export function connect(port: number, connectListener?: () => void): net.Socket;
 export function connect(path: string, connectListener?: () => void): net.Socket;
 export function connect(...args: unknown[]): net.Socket {
+  refuseViews(args);
   const [normalized] = normalizeArgs(args);
   const prepared = prepare(normalized.sockopts, 'connect');
   if (prepared.length && normalized.path != null) {
@@ -135,7 +143,12 @@ export function connect(...args: unknown[]): net.Socket {
   }
   const { options, index } = optionsOf(args);
   const socket = net.connect(...(withoutSockopts(args, index, options) as [net.NetConnectOpts]));
-  afterConnectCall(socket, normalized, prepared);
+  try {
+    afterConnectCall(socket, normalized, prepared);
+  } catch (err) {
+    socket.destroy(); // the caller never gets this socket: it must not live on
+    throw err;
+  }
   return socket;
 }
 
@@ -151,13 +164,25 @@ export function connectTLS(port: number, options?: tls.ConnectionOptions & { soc
 export function connectTLS(...args: unknown[]): tls.TLSSocket {
   const { options, index } = optionsOf(args);
   const prepared = prepare(options.sockopts, 'connectTLS');
-  if (prepared.length && options.path != null) {
+  // A path may come positionally too (connectTLS('/run/x.sock', { sockopts })), as Node normalises it.
+  if (prepared.length && (options.path != null || normalizeArgs(args)[0].path != null)) {
     throw notApplicable('connectTLS({ path, sockopts })', 'Node creates a unix-domain socket inside connect(), so no option can be set before it');
   }
   const given = options.socket;
+  // Node wraps any truthy `socket` and fails inside with an uncoded TypeError when it is not a stream.
+  refuseViews(args);
+  for (const a of args) {
+    const socket = a !== null && typeof a === 'object' ? (a as { socket?: unknown }).socket : undefined;
+    if (socket && !(socket instanceof Duplex && (socket as { _readableState?: unknown })._readableState)) throw invalidArgType('options.socket', 'a stream.Duplex such as a net.Socket', socket);
+  }
   const socket = tls.connect(...(withoutSockopts(args, index, options) as [tls.ConnectionOptions]));
-  if (given instanceof net.Socket) armClient(given, prepared);
-  else afterConnectCall(socket, options, prepared);
+  try {
+    if (given instanceof net.Socket) armClient(given, prepared);
+    else afterConnectCall(socket, options, prepared);
+  } catch (err) {
+    socket.destroy(); // thrown to the caller, who never gets the socket: it must not live on (and emit 'error' to no one)
+    throw err;
+  }
   return socket;
 }
 

@@ -29,7 +29,8 @@ export const MAX_DEAD_PEER_MS = 65_000_000;
  *
  * `deadPeer(30_000)` → `{ keepAlive: { idle: 15000, interval: 5000, count: 3 }, userTimeout: 30000 }`.
  */
-export function deadPeer(ms: unknown, name = 'deadPeerTimeout'): DeadPeerSettings {
+export function deadPeer(ms: unknown, label: unknown = 'deadPeerTimeout'): DeadPeerSettings {
+  const name = typeof label === 'string' ? label : 'deadPeerTimeout'; // a label for messages: only a string is used
   if (typeof ms !== 'number') throw invalidArgType(name, 'of type number (milliseconds)', ms);
   if (!(ms >= MIN_DEAD_PEER_MS && ms <= MAX_DEAD_PEER_MS)) {
     throw outOfRange(name, `>= ${MIN_DEAD_PEER_MS} and <= ${MAX_DEAD_PEER_MS} ms`, ms);

@@ -53,7 +53,11 @@ function describe(value: unknown): string {
 
 // A value quoted in a message: bounded, so a megabyte string makes a short message.
 function quote(value: unknown): string {
-  return inspect(value, { maxStringLength: 64, maxArrayLength: 16, breakLength: Infinity, depth: 1 });
+  try {
+    return inspect(value, { maxStringLength: 64, maxArrayLength: 16, breakLength: Infinity, depth: 1 });
+  } catch {
+    return describe(value); // util.inspect itself throws on some values (a detached DataView)
+  }
 }
 
 export function invalidArgType(name: string, expected: string, actual: unknown): TypeError & CodedError {

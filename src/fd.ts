@@ -138,6 +138,14 @@ function dgramStateSymbol(): symbol | null {
   return dgramState;
 }
 
+/** A dgram.Socket made by dgram.createSocket() (not an object that merely inherits its prototype). */
+export function isDgramSocket(x: unknown): x is dgram.Socket {
+  if (!(x instanceof dgram.Socket)) return false;
+  const symbol = dgramStateSymbol();
+  const state = symbol ? (x as unknown as Record<symbol, unknown>)[symbol] : undefined;
+  return symbol === null || (state !== null && typeof state === 'object');
+}
+
 function dgramFd(sock: dgram.Socket): number {
   const symbol = dgramStateSymbol();
   if (!symbol) throw noFd('dgram socket', `this Node version (${process.version}) keeps its handle where sockopt cannot find it`);

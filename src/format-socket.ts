@@ -4,6 +4,7 @@
 // (every option by level, every TCP_INFO field). The REPL view and the CLI both
 // print through formatSocket, so they always look the same.
 import type { SocketAddress } from './binding';
+import { invalidArgType, invalidArgValue } from './errors';
 import { changedOptions, defaultsFor, flatten } from './format-defaults';
 import { formatBytes, formatOption, formatTcpInfoField } from './format';
 import type { Snapshot } from './inspect';
@@ -94,6 +95,7 @@ export function reportFromSnapshot(snap: Snapshot, queues: { recv: number | null
 /** 127.0.0.1:80, [::1]:80, /run/x.sock, @abstract, (unnamed). */
 export function formatAddress(a: SocketAddress | null): string {
   if (!a) return '*';
+  if (typeof a !== 'object') throw invalidArgType('address', 'a SocketAddress object or null', a);
   if ('path' in a) {
     if (a.path === '') return '(unnamed)';
     return a.path.startsWith('\0') ? `@${a.path.slice(1)}` : a.path;
@@ -239,8 +241,16 @@ export interface FormatOptions {
  * and the options that differ from a fresh socket's, or (`all`) everything.
  */
 export function formatSocket(r: SocketReport, opts: FormatOptions = {}): string {
+  if (r === null || typeof r !== 'object') throw invalidArgType('report', 'a SocketReport (from describeSocket())', r);
+  if (opts === null || typeof opts !== 'object') throw invalidArgType('options', 'an object { all, indent, prefix }', opts);
   const indent = opts.indent ?? '  ';
-  const body = opts.all ? fullBody(r, indent) : compactBody(r, indent);
-  return [`${opts.prefix ?? ''}${formatHeader(r)}`, ...body].join('\n');
+  try {
+    const body = opts.all ? fullBody(r, indent) : compactBody(r, indent);
+    return [`${opts.prefix ?? ''}${formatHeader(r)}`, ...body].join('\n');
+  } catch (err) {
+    // A hand-made object missing a report's parts: say so with a code rather than a bare TypeError.
+    if (err instanceof TypeError && !('code' in err)) throw invalidArgValue('report', 'is not a SocketReport (make it with describeSocket())');
+    throw err;
+  }
 }
 

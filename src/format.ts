@@ -3,6 +3,7 @@
 // (SOCK_STREAM, AF_INET). Pure functions of the value; the exact numbers stay in
 // the data (snapshot(), --json). Shared by the REPL view and the CLI.
 import { binding } from './binding';
+import { invalidArgType } from './errors';
 import type { OptionName, Unit } from './registry';
 
 /** Up to 3 significant digits, without trailing zeros: 3.76, 128, 0.05. */
@@ -18,8 +19,14 @@ const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'] as const;
  * Below 1 MiB a value that does not scale exactly stays in bytes (an MSS of 32741 B
  * is not '32 KiB').
  */
+// A number or bigint, else a coded error (Number() of an object can throw, or give NaN quietly).
+function numeric(name: string, v: unknown): number {
+  if (typeof v !== 'number' && typeof v !== 'bigint') throw invalidArgType(name, 'of type number or bigint', v);
+  return Number(v);
+}
+
 export function formatBytes(bytes: number | bigint): string {
-  const exact = Number(bytes);
+  const exact = numeric('bytes', bytes);
   let n = exact;
   let i = 0;
   while (Math.abs(n) >= 1024 && i < BYTE_UNITS.length - 1) {
@@ -34,7 +41,7 @@ const RATE_UNITS = ['bit/s', 'kbit/s', 'Mbit/s', 'Gbit/s', 'Tbit/s'] as const;
 
 /** A rate given in bytes/s (TCP_INFO's unit), shown in decimal bit/s as network tools do: 3.4e9 → '27.2 Gbit/s'. */
 export function formatRate(bytesPerSecond: number | bigint): string {
-  let n = Number(bytesPerSecond) * 8;
+  let n = numeric('bytesPerSecond', bytesPerSecond) * 8;
   let i = 0;
   while (Math.abs(n) >= 1000 && i < RATE_UNITS.length - 1) {
     n /= 1000;
@@ -47,7 +54,8 @@ const TO_US: Record<string, number> = { µs: 1, ms: 1e3, s: 1e6 };
 
 /** A duration in `unit` ('µs' | 'ms' | 's'), shown in the unit that fits: 1500 ms → '1.5 s', 0.052 ms → '52 µs', 7200 s → '2 h'. */
 export function formatDuration(value: number | bigint, unit: 'µs' | 'ms' | 's'): string {
-  const us = Number(value) * TO_US[unit]!;
+  if (typeof unit !== 'string' || !Object.hasOwn(TO_US, unit)) throw invalidArgType('unit', "'µs', 'ms' or 's'", unit);
+  const us = numeric('value', value) * TO_US[unit]!;
   const a = Math.abs(us);
   if (a === 0) return `0 ${unit}`;
   if (a < 1e3) return `${short(us)} µs`;

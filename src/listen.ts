@@ -6,6 +6,7 @@ import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { commitPlan, dropBindPlan, planBind, planListen } from './adopt';
 import { invalidArgType, invalidArgValue, notApplicable } from './errors';
+import { isDgramSocket } from './fd';
 import { prepare, type Prepared, type Sockopts } from './presocket';
 
 /** Node's `server.listen(options)` plus `sockopts`. */
@@ -31,7 +32,10 @@ const REUSE_PORT = prepare({ SO_REUSEPORT: true }, 'listen');
 const V6_ONLY = prepare({ IPV6_V6ONLY: true }, 'listen');
 
 // Node's number rule for the positional backlog (toNumber in lib/net.js).
-const toNumber = (x: unknown): number | false => ((x = Number(x)) as number) >= 0 ? (x as number) : false;
+// Only primitives are converted: Number() of an object runs its toString/valueOf, which
+// can throw (a detached typed array's join does), and no object is a backlog anyway.
+const toNumber = (x: unknown): number | false =>
+  typeof x !== 'number' && typeof x !== 'string' && typeof x !== 'boolean' ? false : ((x = Number(x)) as number) >= 0 ? (x as number) : false;
 
 /**
  * `server.listen(...)` for any net/http/https/tls server, in every form Node accepts —
@@ -55,6 +59,11 @@ export function listen<S extends net.Server>(server: S, ...args: unknown[]): S {
 }
 
 function listenWith<S extends net.Server>(server: S, defaults: Sockopts | undefined, args: unknown[]): S {
+  // Node converts its positional arguments with Number(), which throws uncoded on a bigint, a
+  // symbol or a detached typed array (its toString). No listen() form takes any of them.
+  for (const a of args) {
+    if (ArrayBuffer.isView(a) || typeof a === 'bigint' || typeof a === 'symbol') throw invalidArgType('options', 'an object, a port number or a path', a);
+  }
   const [options, cb] = normalizeArgs(args);
   const prepared = prepare(options.sockopts ?? defaults, 'listen');
   const given = options._handle ?? options.handle ?? options;
@@ -73,6 +82,9 @@ function listenWith<S extends net.Server>(server: S, defaults: Sockopts | undefi
   // A port form: Node's options, as one object with the positional backlog folded in.
   const { sockopts: _omit, ...rest } = options;
   const opts: Record<string, unknown> = { ...rest, exclusive: true };
+  // Node's Number(options.backlog) throws an uncoded TypeError on a bigint or symbol (with a
+  // host, on a later tick, uncaught): refuse them now, coded.
+  if (typeof opts.backlog === 'bigint' || typeof opts.backlog === 'symbol') throw invalidArgType('options.backlog', 'of type number', opts.backlog);
   if (args.length === 0 || typeof args[0] === 'function') opts.port = 0; // Node's rule for listen() and listen(cb)
   const backlog = toNumber(args.length > 1 && args[1]) || toNumber(args.length > 2 && args[2]);
   if (!opts.backlog && backlog) opts.backlog = backlog;
@@ -144,7 +156,7 @@ export function bindDgram(socket: dgram.Socket, options: BindOptions, callback?:
 export function bindDgram(socket: dgram.Socket, port?: number, address?: string, callback?: () => void): dgram.Socket;
 export function bindDgram(socket: dgram.Socket, port?: number, callback?: () => void): dgram.Socket;
 export function bindDgram(socket: dgram.Socket, ...args: unknown[]): dgram.Socket {
-  if (!(socket instanceof dgram.Socket)) throw invalidArgType('socket', 'an instance of dgram.Socket', socket);
+  if (!isDgramSocket(socket)) throw invalidArgType('socket', 'a dgram.Socket made by dgram.createSocket()', socket);
   const [first, second] = args;
   const last = args[args.length - 1];
   const cb = typeof last === 'function' ? last : undefined;
@@ -161,6 +173,10 @@ export function bindDgram(socket: dgram.Socket, ...args: unknown[]): dgram.Socke
   const opts = isObject
     ? { ...rest, exclusive: true }
     : { port: typeof first === 'function' ? undefined : first, address: typeof second === 'function' ? undefined : second, exclusive: true };
+  // Node's bind() lets some port types through to a later tick, where they throw uncaught
+  // (socket.bind(5n) kills the process); refuse them now, coded.
+  const port = (opts as { port?: unknown }).port;
+  if (port != null && typeof port !== 'number' && typeof port !== 'string') throw invalidArgType(isObject ? 'options.port' : 'port', 'of type number or string', port);
   if (prepared.length) planBind(socket, prepared);
   try {
     return nodeBind.apply(socket, cb ? [opts, cb] : [opts]);

@@ -79,7 +79,7 @@ export const optionNames = Object.freeze(Object.keys(registry)) as readonly Opti
 
 /** Whether this platform defines the option. Unknown names are simply false. */
 export function isSupported(name: string): boolean {
-  return table[name]?.info.supported === true;
+  return typeof name === 'string' && table[name]?.info.supported === true;
 }
 
 const levelNames = ['SOL_SOCKET', 'IPPROTO_TCP', 'IPPROTO_IP', 'IPPROTO_IPV6', 'IPPROTO_UDP'] as const;

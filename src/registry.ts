@@ -18,6 +18,7 @@ export type Kind =
   | 'timeval' // struct timeval, milliseconds; null = no timeout
   | 'linger' // struct linger, seconds; null = off
   | 'string' // char[], string
+  | 'ifname' // char[IFNAMSIZ]: a string when the bytes are UTF-8, else a Buffer of them (lossless)
   | 'u64' // uint64_t, bigint
   | 'tcp_info' // struct tcp_info, TcpInfo (Linux; macOS: struct tcp_connection_info)
   | 'ucred'; // struct ucred, PeerCred (Linux)
@@ -30,6 +31,8 @@ export interface KindValue {
   timeval: number | null;
   linger: number | null;
   string: string;
+  /** An interface name: a string (UTF-8), or a Buffer of its exact bytes when they are not UTF-8. */
+  ifname: string | Buffer;
   u64: bigint;
   tcp_info: TcpInfo;
   /** null: no peer process (TCP, UDP, an unconnected unix socket). */
@@ -93,7 +96,7 @@ export const registry = {
   SO_OOBINLINE: { level: 'SOL_SOCKET', kind: 'bool', access: 'rw', unit: 'flag', platforms: ALL, doc: 'Deliver TCP urgent data inline with normal data.' },
   SO_PRIORITY: { level: 'SOL_SOCKET', kind: 'int', access: 'rw', unit: 'enum', platforms: LINUX, doc: 'Queueing priority of outgoing packets; above 6 needs CAP_NET_ADMIN.' },
   SO_MARK: { level: 'SOL_SOCKET', kind: 'uint', access: 'rw', unit: 'id', platforms: LINUX, doc: 'Firewall mark (fwmark) for policy routing and filtering; setting needs CAP_NET_ADMIN.' },
-  SO_BINDTODEVICE: { level: 'SOL_SOCKET', kind: 'string', access: 'rw', unit: 'name', platforms: LINUX, max: 15, doc: "Send and receive only through this interface, e.g. 'lo' ('' = any); setting may need CAP_NET_RAW." },
+  SO_BINDTODEVICE: { level: 'SOL_SOCKET', kind: 'ifname', access: 'rw', unit: 'name', platforms: LINUX, max: 15, doc: "Send and receive only through this interface, e.g. 'lo' ('' = any); setting may need CAP_NET_RAW. A name whose bytes are not UTF-8 reads as a Buffer of them, and a Buffer sets the bytes as given." },
   SO_INCOMING_CPU: { level: 'SOL_SOCKET', kind: 'int', access: 'rw', unit: 'id', platforms: LINUX, doc: 'CPU that processes this socket’s incoming packets (-1 = not yet known).' },
   SO_BUSY_POLL: { level: 'SOL_SOCKET', kind: 'int', access: 'rw', unit: 'µs', platforms: LINUX, min: 0, doc: 'Busy-poll the device queue for this many microseconds on a blocking receive (0 = off). Linux 6.18 lets any process raise it (measured as nobody); some older kernels needed CAP_NET_ADMIN.' },
   SO_NOSIGPIPE: { level: 'SOL_SOCKET', kind: 'bool', access: 'rw', unit: 'flag', platforms: ['darwin', 'freebsd'], doc: 'Writes to a closed connection fail with EPIPE instead of raising SIGPIPE (BSD and macOS; Linux uses MSG_NOSIGNAL per send).' },

@@ -2,6 +2,7 @@
 // for exact 64-bit counters) from its own copy of Linux's struct tcp_info; here
 // one object literal turns those into a plain object.
 import { binding } from './binding';
+import { invalidArgType, unsupported } from './errors';
 import { connectionInfoFields, decodeConnectionInfo } from './tcp-info-darwin';
 
 /** Connection states (include/net/tcp_states.h). */
@@ -349,9 +350,10 @@ export function readTcpInfo(fd: number, bigint: boolean): TcpInfo<number | bigin
  */
 export function decodeTcpInfo(buffer: ArrayBufferView, options?: { bigint?: false }): TcpInfo<number>;
 export function decodeTcpInfo(buffer: ArrayBufferView, options: { bigint: true }): TcpInfo<bigint>;
-export function decodeTcpInfo(buffer: ArrayBufferView, options: TcpInfoOptionsArg = {}): TcpInfo<number | bigint> {
-  if (darwin) return decodeConnectionInfo(buffer, darwin.layout, options.bigint === true); // macOS: struct tcp_connection_info
-  if (!hasTcpInfo) throw new Error(`decodeTcpInfo: struct tcp_info is Linux-only (this is ${process.platform})`);
+export function decodeTcpInfo(buffer: ArrayBufferView, options?: TcpInfoOptionsArg): TcpInfo<number | bigint> {
+  if (options !== undefined && (options === null || typeof options !== 'object')) throw invalidArgType('options', 'an object { bigint }', options);
+  if (darwin) return decodeConnectionInfo(buffer, darwin.layout, options?.bigint === true); // macOS: struct tcp_connection_info
+  if (!hasTcpInfo) throw unsupported('TCP_INFO', ['linux', 'darwin']);
   const length = binding.decodeTcpInfo!(buffer);
-  return build(length, options.bigint === true);
+  return build(length, options?.bigint === true);
 }
