@@ -3,7 +3,7 @@
 // Everything is checked before the first syscall; then the options are set in the
 // object's key order, and the first one the kernel refuses stops the batch.
 import { binding } from './binding';
-import { batchFailure, fromNative, invalidArgType, outOfRange, readOnly, unknownOption, unsupported } from './errors';
+import { batchFailure, fromNative, invalidArgType, invalidValueType, outOfRange, readOnly, unknownOption, unsupported } from './errors';
 import { nodeSocketOf, resolveFd, type SocketLike } from './fd';
 import { optionNames, table, type Resolved } from './options';
 import type { Sockopts } from './presocket';
@@ -11,7 +11,7 @@ import type { Kind } from './registry';
 
 // The native batch's value kinds (native/batch.cc): the number travels in a Float64Array,
 // NaN standing for null (timeout or linger off); a string travels as its index.
-const KIND: Record<Kind, number> = { int: 0, uint: 0, bool: 0, timeval: 1, linger: 2, string: 3, u64: -1, tcp_info: -1, ucred: -1 };
+const KIND: Record<Kind, number> = { int: 0, uint: 0, bool: 0, timeval: 1, linger: 2, string: 3, ifname: 3, u64: -1, tcp_info: -1, ucred: -1 };
 const STRING = 3;
 const MAX_ENTRIES = 64; // native/batch.cc kMaxEntries
 const MAX_STRINGS = 8; // native/batch.cc kMaxStrings
@@ -71,6 +71,8 @@ function build(values: unknown, plan: Int32Array | undefined, nums: Float64Array
     plan[3 * i + 1] = r.info.optname!;
     plan[3 * i + 2] = kind;
     if (kind === STRING) {
+      // The batch carries strings; an interface name given as raw bytes goes through setsockopt.
+      if (typeof native !== 'string') throw invalidValueType(name, 'a string in a batch (set a name of non-UTF-8 bytes with setsockopt)', input);
       strings ??= [];
       if (strings.length === MAX_STRINGS) throw outOfRange('values', `an object with at most ${MAX_STRINGS} string options`, name);
       nums[i] = strings.push(native as string) - 1;

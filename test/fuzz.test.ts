@@ -281,6 +281,12 @@ describe('fuzz', () => {
       setTimeouts: (s, a) => api.setTimeouts(s as never, a as never),
       deadPeer: (s, a) => (api.deadPeer as (...x: unknown[]) => unknown)(s, a),
       createServer: (s, a) => api.createServer(s as never, a as never),
+      setsockopts: (s, a) => api.setsockopts(s as never, a as never),
+      setsockoptsNamed: (s, a, b) => api.setsockopts(s as never, { [typeof a === 'string' ? a : optionNames[typeof a === 'number' ? Math.abs(a | 0) % optionNames.length : 0]!]: b } as never),
+      decodeTcpConnectionInfo: (s, a) => api.decodeTcpConnectionInfo(s as never, a as never),
+      // Another process's sockets: only this process's own pid, or values that are not pids.
+      listSockets: (s, a) => api.listSockets((typeof s === 'number' && Number.isInteger(s) && s > 0 ? process.pid : s) as never, a as never),
+      snapshotPid: (s, a) => JSON.stringify(api.snapshotPid((typeof s === 'number' && Number.isInteger(s) && s > 0 ? process.pid : s) as never, a as never)),
     };
     const names = Object.keys(fns);
     fc.assert(
