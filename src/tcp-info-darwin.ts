@@ -3,7 +3,7 @@
 // TCP_INFO, converting units where macOS counts differently: times in ms (TcpInfo: µs),
 // congestion window and slow-start threshold in bytes (TcpInfo: segments). It imports
 // no addon, so it runs, and is tested, on any platform; tcp-info.ts uses it on macOS.
-import { invalidArgType } from './errors';
+import { invalidArgType, invalidArgValue } from './errors';
 import type { TcpInfo, TcpInfoOptions, TcpInfoOptionsArg, TcpState } from './tcp-info';
 
 /** The members of struct tcp_connection_info read here (the TFO bit-field word is not). */
@@ -128,9 +128,17 @@ export function connectionInfoFields(layout: ConnectionInfoLayout = XNU_LAYOUT):
 
 /** Decodes with a given layout (internal: the addon's on macOS, XNU_LAYOUT elsewhere). */
 export function decodeConnectionInfo(buffer: ArrayBufferView, layout: ConnectionInfoLayout, bigint: boolean): TcpInfo<number | bigint> {
+  // A view on a transferred (detached) buffer: its byteLength getter throws (DataView) or
+  // reads 0, and no view can be made on the buffer. Refused as the Linux decoder does.
+  try {
+    void buffer.byteLength;
+    void new Uint8Array(buffer.buffer, 0, 0);
+  } catch {
+    throw invalidArgValue('buffer', 'a view on a detached ArrayBuffer (it was transferred)');
+  }
   const length = buffer.byteLength;
   const out: Record<string, unknown> = { length };
-  if (length === 0) return out as unknown as TcpInfo; // also a detached buffer, where no view can be made
+  if (length === 0) return out as unknown as TcpInfo;
   const view = new DataView(buffer.buffer, buffer.byteOffset, length);
   const covered = (m: ConnectionInfoMember): boolean => end(layout, m) <= length;
   const reader: Reader = {

@@ -138,7 +138,12 @@ describe('decodeTcpConnectionInfo (macOS struct tcp_connection_info)', () => {
     const detached = new Uint8Array(112);
     structuredClone(detached.buffer, { transfer: [detached.buffer] }); // detaches it
     expect(detached.byteLength).toBe(0);
-    expect(decodeTcpConnectionInfo(detached)).toEqual({ length: 0 });
+    // Refused as the Linux decoder refuses it (a detached view's bytes are gone, not zero).
+    expect(() => decodeTcpConnectionInfo(detached)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    const detachedView = new DataView(new ArrayBuffer(112));
+    structuredClone(detachedView.buffer, { transfer: [detachedView.buffer] });
+    expect(() => decodeTcpConnectionInfo(detachedView)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(decodeTcpConnectionInfo(new Uint8Array(0))).toEqual({ length: 0 });
     expect(decodeTcpConnectionInfo(Buffer.alloc(112, 0xff))).toMatchObject({ state: 'UNKNOWN', sndSsthresh: null, rtt: 0xffffffff * 1000 });
   });
 
