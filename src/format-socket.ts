@@ -106,6 +106,7 @@ export function formatAddress(a: SocketAddress | null): string {
 
 // States in which a socket has no peer by nature: no '→ *' in the header.
 const UNPAIRED = new Set(['LISTEN', 'UNCONNECTED', 'CLOSE']);
+const CONNECTED = new Set(['CONNECTED', 'ESTABLISHED']);
 
 // Kinds whose name already says stream or datagram.
 const STREAM_OR_DGRAM_KINDS = new Set(['tcp', 'mptcp', 'udp']);
@@ -113,7 +114,9 @@ const STREAM_OR_DGRAM_KINDS = new Set(['tcp', 'mptcp', 'udp']);
 /** The header line: kind, family, local → remote, state, then rtt/cwnd/retrans/unacked or the accept queue, and the queues. */
 export function formatHeader(r: SocketReport): string {
   const who = [r.kind ?? 'socket', r.family !== r.kind ? r.family : null, r.type && !STREAM_OR_DGRAM_KINDS.has(r.kind ?? '') ? r.type : null].filter(Boolean).join(' ');
-  const where = r.remote || !UNPAIRED.has(r.state ?? '') ? `${formatAddress(r.local)} → ${formatAddress(r.remote)}` : formatAddress(r.local);
+  // Connected with no peer address known: /proc/net/unix does not name the peer (snapshot() does).
+  const peer = !r.remote && CONNECTED.has(r.state ?? '') && !r.options ? '?' : formatAddress(r.remote);
+  const where = r.remote || !UNPAIRED.has(r.state ?? '') ? `${formatAddress(r.local)} → ${peer}` : formatAddress(r.local);
   const facts: string[] = [];
   const ti = r.tcpInfo;
   if (r.state === 'LISTEN' && r.acceptQueue !== undefined) {

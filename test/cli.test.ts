@@ -212,6 +212,7 @@ describe('sockopt inspect PID', () => {
       expect(partial.stdout).not.toContain('timeouts'); // no options without the rights
       // An abstract name from /proc/net/unix (NULs printed as '@', libuv's padding trimmed), as Node shows it.
       expect(partial.stdout).toMatch(new RegExp(`unix stream @sockopt-cli-${process.pid} LISTEN\\n`));
+      expect(partial.stdout).toMatch(new RegExp(`unix stream @sockopt-cli-${process.pid} → \\? CONNECTED\\n`)); // the peer: not in /proc
       const json = JSON.parse((await cliAsEuidNobody(['inspect', String(own.info.pid), '--json'])).stdout) as Report;
       expect(json).toMatchObject({ optionsRead: false, denied: { code: 'EPERM' } });
       expect(json.sockets.every((s) => s.options === undefined)).toBe(true);
