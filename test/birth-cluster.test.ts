@@ -27,7 +27,7 @@ describe('cluster workers with SO_REUSEPORT', () => {
     const r = JSON.parse(out.trim().split('\n').pop()!) as Report;
     figure(`birth: cluster ${sched}: TCP connections per worker pid (of 60)`, r.tcpPids);
     figure(`birth: cluster ${sched}: UDP answers per worker pid (of 60)`, r.udpPids);
-    figure(`birth: cluster ${sched}: primary fds`, `${r.primaryFds} before the workers listened, changed: ${JSON.stringify(r.primaryFdsChanged)}`);
+    figure(`birth: cluster ${sched}: primary's sockets, pipes and file`, `${r.primaryFds} before the workers listened, changed: ${JSON.stringify(r.primaryFdsChanged)}`);
     expect(r.errors).toEqual([]);
     expect(r.sharedRefused).toEqual(['ERR_SOCKOPT_NOT_APPLICABLE', 'ERR_SOCKOPT_NOT_APPLICABLE']);
     expect(r.reuseport).toEqual([[true, true], [true, true]]);
