@@ -11,9 +11,11 @@ writeFileSync(
   join(lib, 'index.mjs'),
   `${banner}import { sockopt } from './index.js';\nexport * from './index.js';\nexport default sockopt;\n`,
 );
+// The default's type comes from index.d.ts's own default (the view function with the core
+// calls as properties); a default import of a CommonJS file would type the whole module.
 writeFileSync(
   join(lib, 'index.d.mts'),
-  `${banner}import { sockopt } from './index.js';\nexport * from './index.js';\nexport default sockopt;\n`,
+  `${banner}import { sockopt } from './index.js';\nimport type * as cjs from './index.js';\nexport * from './index.js';\ndeclare const sockoptDefault: typeof sockopt & Pick<typeof cjs, 'getsockopt' | 'setsockopt' | 'setsockopts' | 'isSupported' | 'options' | 'constants' | 'sizes' | 'getTcpInfo' | 'decodeTcpInfo' | 'snapshot' | 'takeError' | 'setKeepAlive' | 'setLinger' | 'setTimeouts' | 'setUserTimeout'>;\nexport default sockoptDefault;\n`,
 );
 // sockopt/register for --import: loading the CommonJS module installs the policy.
 writeFileSync(join(lib, 'register.mjs'), `${banner.replace('./index.js', './register.js')}import './register.js';\n`);

@@ -8,7 +8,13 @@
  * ```
  * @packageDocumentation
  */
+import { getsockopt, setsockopt } from './api';
+import { setsockopts } from './batch';
 import { binding } from './binding';
+import { getTcpInfo, snapshot, takeError } from './inspect';
+import { isSupported, options } from './options';
+import { decodeTcpInfo } from './tcp-info';
+import { setKeepAlive, setLinger, setTimeouts, setUserTimeout } from './tuning';
 import { sockopt } from './view';
 
 export { getsockopt, setsockopt } from './api';
@@ -59,4 +65,28 @@ export const constants: Readonly<Record<string, number>> = binding.constants;
 /** `sizeof` of the C structs behind the value kinds, for the raw Buffer form. */
 export const sizes = binding.sizes;
 
-export default sockopt;
+/**
+ * The default export: the view function `sockopt(sock)`, which also carries the core
+ * calls as properties, so `import sockopt from 'sockopt'; sockopt.getsockopt(…)` works as
+ * it does with the other npm `sockopt` package (whose module object is its default).
+ * The same function object is the named export `sockopt`.
+ */
+const sockoptDefault = Object.assign(sockopt, {
+  getsockopt,
+  setsockopt,
+  setsockopts,
+  isSupported,
+  options,
+  constants,
+  sizes,
+  getTcpInfo,
+  decodeTcpInfo,
+  snapshot,
+  takeError,
+  setKeepAlive,
+  setLinger,
+  setTimeouts,
+  setUserTimeout,
+});
+
+export default sockoptDefault;
