@@ -9,7 +9,7 @@ import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bindDgram, constants as C, createServer, getsockopt, setKeepAlive, setsockopt, setTimeouts, sockopt } from '../src/index';
+import { bindDgram, constants as C, createServer, getsockopt, setKeepAlive, setLinger, setsockopt, setTimeouts, sockopt } from '../src/index';
 import { boundUdp, figure, fixtures, tcpPair, type TcpPair } from './helpers';
 
 let pair: TcpPair | undefined;
@@ -231,5 +231,21 @@ describe('SO_BUSY_POLL', () => {
     figure('SO_BUSY_POLL set to 50, 1000, 10 µs (root / nobody without capabilities)', { asRoot, asNobody });
     expect(asRoot).toEqual({ uid: 0, before: 0, 50: 50, 1000: 1000, 10: 10 });
     expect(asNobody).toEqual({ uid: 65534, before: 0, 50: 50, 1000: 1000, 10: 10 });
+  });
+});
+
+describe('setLinger, as the README warns', () => {
+  it('with n > 0 and data still queued, destroy() blocks this thread for about n seconds', async () => {
+    pair = await tcpPair();
+    pair.accepted.pause(); // the peer reads nothing
+    const chunk = Buffer.alloc(1 << 20);
+    for (let i = 0; i < 64 && pair.client.write(chunk); i++);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(setLinger(pair.client, 1)).toBe(1);
+    const start = process.hrtime.bigint();
+    pair.client.destroy();
+    const ms = Number(process.hrtime.bigint() - start) / 1e6;
+    figure('destroy() after setLinger(s, 1) with unsent data', `${ms.toFixed(0)} ms`);
+    expect(ms).toBeGreaterThan(900); // the documented hazard is real; never shorter than the linger time
   });
 });
