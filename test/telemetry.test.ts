@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getsockopt, getTcpInfo, decodeTcpInfo, constants } from '../src';
 import { delta, deltaWalk, tcpChannels, trackConnections, wheelSize, type TcpClose, type TcpCounter, type TcpSample } from '../src/telemetry';
-import { figure, tcpPair, tlsPair, type TcpPair } from './helpers';
+import { figure, tcpPair, tlsPair, unixPair, type TcpPair } from './helpers';
 
 interface Seen {
   at: number;
@@ -338,6 +338,18 @@ describe('trackConnections', () => {
     const entry = { last: null as Float64Array | null };
     delta(entry, info, true);
     expect(delta(entry, info, true)).toEqual(Object.fromEntries(Object.keys(deltaWalk(info, new Float64Array(17))).map((k) => [k, 0])));
+  });
+
+  it('leaves unix-domain connections alone (no TCP_INFO there)', async () => {
+    const c = collecting();
+    tracked({ interval: 50 });
+    const u = await unixPair(`\0sockopt-telemetry-${process.pid}`);
+    cleanups.push(() => u.close());
+    await sleep(150);
+    u.client.destroy();
+    await once(u.accepted.resume(), 'close');
+    expect(c.seen).toHaveLength(0);
+    expect(ownDestroy(u.client) || ownDestroy(u.accepted)).toBe(false);
   });
 
   it('refuses bad options with coded errors', () => {
