@@ -94,6 +94,11 @@ interface StreamHandle {
 }
 type Internal = { _handle: StreamHandle | null };
 
+// 'connectionAttempt' exists from Node 20.12 / 21.6 on (engines allows 20.0): without it
+// the options could never land, so arming is refused rather than silently ineffective.
+const [MAJOR, MINOR] = process.versions.node.split('.').map(Number) as [number, number];
+const ATTEMPT_EVENT = MAJOR > 21 || (MAJOR === 21 && MINOR >= 6) || (MAJOR === 20 && MINOR >= 12);
+
 const armed = new WeakMap<net.Socket, Prepared[]>();
 // Handles that already hold a configured socket of ours (adoptNow): their attempt needs nothing.
 const configured = new WeakSet<object>();
@@ -110,6 +115,9 @@ export function armClient(socket: net.Socket, prepared: readonly Prepared[]): vo
     setAll(fd, prepared);
     syncAdopted(socket, prepared);
     return;
+  }
+  if (!ATTEMPT_EVENT && prepared.length) {
+    throw notApplicable(`sockopts before the SYN on Node ${process.version}`, "Node emits 'connectionAttempt' from 20.12 and 21.6 on; upgrade Node, or set the options with setsockopt() after 'connect'");
   }
   const before = armed.get(socket);
   if (before) {
