@@ -19,7 +19,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 const HTTP_SECONDS = 4;
-const HTTP_ROUNDS = 5;
+const HTTP_ROUNDS = 6;
 const IDLE_CONNECTIONS = 10_000;
 const IDLE_INTERVAL = 5_000; // ms
 const IDLE_WINDOW = 10_000; // ms per measured window
@@ -164,8 +164,13 @@ async function httpBench() {
       for (const p of servers) await stopChild(p);
     }
   };
+  // Which server autocannon starts loading first matters (the controls show it), so the
+  // tracked one goes first in every other round; results are put back in plain, tracked order.
   const rounds = [];
-  for (let i = 0; i < HTTP_ROUNDS; i++) rounds.push(await round('plain', 'tracked'));
+  for (let i = 0; i < HTTP_ROUNDS; i++) {
+    const r = i % 2 ? await round('tracked', 'plain') : await round('plain', 'tracked');
+    rounds.push(i % 2 ? { rps: [...r.rps].reverse(), cpuPerRequest: [...r.cpuPerRequest].reverse(), trackedFirst: true } : r);
+  }
   const controls = [];
   for (let i = 0; i < HTTP_CONTROLS; i++) controls.push(await round('plain', 'plain'));
   const ratios = rounds.map((r) => r.rps[1] / r.rps[0]);
@@ -229,7 +234,7 @@ async function report() {
   console.log(`\ntelemetry overhead — ${new Date().toISOString()} — Node ${process.version} — ${os.cpus()[0].model} × ${os.cpus().length} — load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const list = (xs, d) => xs.map((x) => x.toFixed(d)).join(' ');
   console.log(`HTTP, a new connection per request: a plain server and one with trackConnections({ interval: 1000 }) + subscribers, loaded at the same time (autocannon, 10 connections each, ${HTTP_SECONDS} s), ${HTTP_ROUNDS} rounds:`);
-  console.log(`  req/s tracked ÷ plain per round: ${list(httpResult.roundRatios, 3)} (median ${httpResult.ratio.toFixed(3)}); two plain servers (control): ${list(httpResult.controlRatios, 3)}`);
+  console.log(`  req/s tracked ÷ plain per round (tracked loaded second, first, second, …): ${list(httpResult.roundRatios, 3)} (median ${httpResult.ratio.toFixed(3)}); two plain servers, second ÷ first (control): ${list(httpResult.controlRatios, 3)}`);
   console.log(`  server CPU per request: plain ${httpResult.cpuPlain.toFixed(1)} µs (median), tracking adds ${list(httpResult.cpuAdded, 1)} µs (median ${httpResult.cpuAddedMedian.toFixed(1)}); control differences ${list(httpResult.controlCpuDiffs, 1)} µs`);
   console.log(
     `idle connections: ${idleResult.connections.join(' tracked / ')} untracked, interval 5 s, ${IDLE_ROUNDS} windows of ${IDLE_WINDOW / 1000} s measured at the same time in both processes:`,
