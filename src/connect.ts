@@ -37,6 +37,16 @@ export interface ArmOptions {
   deadPeerTimeout?: number;
 }
 
+// Every field arm() knows: a misspelt one (`deadPeerTimout`, `{ idel }`) is refused, never ignored.
+const ARM_FIELDS = ['sockopts', 'keepAlive', 'userTimeout', 'deadPeerTimeout'];
+const KEEPALIVE_FIELDS = ['enable', 'idle', 'interval', 'count'];
+
+function onlyKnown(value: object, known: readonly string[], path: string): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) throw invalidArgValue(`${path}.${key}`, `not an option here (expected ${known.join(', ')})`);
+  }
+}
+
 type Normalized = [Record<string, unknown>, ((...a: unknown[]) => void) | null];
 const normalizeArgs = (net as unknown as { _normalizeArgs(args: unknown[]): Normalized })._normalizeArgs;
 
@@ -45,7 +55,8 @@ const normalizeArgs = (net as unknown as { _normalizeArgs(args: unknown[]): Norm
  * library, a `stream` factory (pg, mysql2), an http.Agent, or seen on the
  * `net.client.socket` diagnostics channel — so that its options are on the kernel
  * socket **before the SYN**, on every connect attempt (each Happy Eyeballs attempt too).
- * Returns the same socket.
+ * Returns the same socket. A field it does not know (a typo such as `deadPeerTimout`) throws
+ * `ERR_INVALID_ARG_VALUE` rather than being ignored.
  *
  * Bad names, values or arguments throw synchronously. Failures at connect time (the
  * kernel refusing an option, no fd left) arrive as the socket's `'error'`, and no SYN
@@ -57,6 +68,9 @@ const normalizeArgs = (net as unknown as { _normalizeArgs(args: unknown[]): Norm
 export function arm<S extends net.Socket>(socket: S, options: ArmOptions): S {
   if (!(socket instanceof net.Socket)) throw invalidArgType('socket', 'an instance of net.Socket', socket);
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
+  onlyKnown(options, ARM_FIELDS, 'options');
+  const { keepAlive } = options;
+  if (keepAlive !== null && typeof keepAlive === 'object') onlyKnown(keepAlive, KEEPALIVE_FIELDS, 'options.keepAlive');
   // One dead-peer bound (a Policy field): policy.ts derives keepalive and TCP_USER_TIMEOUT
   // from it and keeps the keepalive timing over later setKeepAlive calls (mysql2's, pg's).
   if ((options as Policy).deadPeerTimeout !== undefined) return tuneClient(socket, { direction: 'client', compiled: compilePolicy(options, 'options') }) as S;

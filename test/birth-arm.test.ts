@@ -34,6 +34,19 @@ const TRIPLE = (): ['get', number, number, number][] => [
 ];
 
 describe('arm()', () => {
+  it('refuses a misspelt field with ERR_INVALID_ARG_VALUE instead of ignoring it, before touching the socket', () => {
+    const socket = new net.Socket();
+    for (const [options, where] of [
+      [{ deadPeerTimout: 5000 }, 'options.deadPeerTimout'],
+      [{ keepAlive: { idel: 1000 } }, 'options.keepAlive.idel'],
+      [{ sockopt: { TCP_SYNCNT: 1 } }, 'options.sockopt'],
+    ] as const) {
+      expect(() => arm(socket, options as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining(where) }));
+    }
+    expect(socket.listenerCount('connectionAttempt')).toBe(0);
+    socket.destroy();
+  });
+
   it('a new net.Socket connected later: options on the fd before the SYN, keepalive timing kept after connect and after setKeepAlive(true, ms)', async () => {
     const srv = await server();
     const socket = arm(new net.Socket(), {
