@@ -2,6 +2,7 @@
  * loopback TCP socket. Usage: floor ITERATIONS SPEC...
  *   g:LEVEL:OPT:LEN   getsockopt with a LEN-byte buffer
  *   s:LEVEL:OPT       setsockopt of an int, alternating 0/1
+ *   s:LEVEL:OPT:VALUE setsockopt of the int VALUE every time
  *   name / peer       getsockname / getpeername
  * Prints one JSON object: { "SPEC": ns per call, ... }. */
 #define _GNU_SOURCE
@@ -53,8 +54,9 @@ int main(int argc, char** argv) {
         getsockopt(c, level, opt, buf, &sl);
       }
     } else if (kind == 's') {
+      int fixed = len, alternate = sscanf(spec, "%c:%d:%d:%d", &kind, &level, &opt, &fixed) < 4;
       for (long k = 0; k < n; k++) {
-        int v = (int)(k & 1);
+        int v = alternate ? (int)(k & 1) : fixed;
         setsockopt(c, level, opt, &v, sizeof v);
       }
     } else {

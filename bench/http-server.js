@@ -1,21 +1,55 @@
-// The HTTP benchmark's server: `node http-server.js tuned|plain`. Every response
-// closes its connection, so each request is a new connection; "tuned" sets four
-// options on each accepted socket, "plain" none. Prints its port when listening.
+// The HTTP benchmark's processes. Every response closes its connection, so each request
+// is a new connection: autocannon → front (a new connection to the backend per request,
+// `agent: false`) → backend. The front is the service under test, with both an accepted
+// and an outgoing connection per request:
+//   node http-server.js backend
+//   node http-server.js front plain|tuned|tracked BACKEND_PORT
+// tuned: tuneSockets applies POLICY to every accepted and every outgoing connection
+// (4 options + keepalive: 8 setsockopt per connection); tracked: the same plus
+// trackConnections({ interval: 1000 }) with a subscriber on both telemetry channels.
+// Prints its port when listening.
 'use strict';
+const diagnostics = require('node:diagnostics_channel');
 const http = require('node:http');
-const { setsockopt, setKeepAlive } = require('..');
+const { trackConnections, tuneSockets } = require('..');
 
-const tuned = process.argv[2] === 'tuned';
-const server = http.createServer((req, res) => {
-  res.setHeader('connection', 'close');
-  res.end('ok');
-});
-if (tuned) {
-  server.on('connection', (socket) => {
-    setsockopt(socket, 'TCP_NODELAY', true);
-    setKeepAlive(socket, { idle: 30_000, interval: 5_000, count: 3 });
-    setsockopt(socket, 'TCP_USER_TIMEOUT', 30_000);
-    setsockopt(socket, 'SO_SNDBUF', 262_144);
+const POLICY = {
+  sockopts: { TCP_NODELAY: true, SO_SNDBUF: 262_144, SO_RCVBUF: 262_144 },
+  userTimeout: 30_000,
+  keepAlive: { idle: 30_000, interval: 5_000, count: 3 },
+};
+
+const [role, variant, backendPort] = process.argv.slice(2);
+let server;
+if (role === 'backend') {
+  server = http.createServer((req, res) => {
+    res.setHeader('connection', 'close');
+    res.end('ok');
+  });
+} else {
+  if (variant === 'tuned' || variant === 'tracked') tuneSockets({ client: POLICY, server: POLICY });
+  if (variant === 'tracked') {
+    trackConnections({ interval: 1000 });
+    let rtt = 0; // a light consumer: look at a field
+    diagnostics.subscribe('sockopt:tcp:sample', (m) => (rtt += m.info.rtt));
+    diagnostics.subscribe('sockopt:tcp:close', (m) => (rtt += m.info ? m.info.rtt : 0));
+  }
+  server = http.createServer((req, res) => {
+    http
+      .get({ host: '127.0.0.1', port: Number(backendPort), path: '/', agent: false }, (up) => {
+        let body = '';
+        up.setEncoding('utf8');
+        up.on('data', (d) => (body += d));
+        up.on('end', () => {
+          res.setHeader('connection', 'close');
+          res.end(body);
+        });
+      })
+      .on('error', () => {
+        res.statusCode = 502;
+        res.setHeader('connection', 'close');
+        res.end();
+      });
   });
 }
 server.listen(0, '127.0.0.1', () => console.log(server.address().port));

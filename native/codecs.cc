@@ -111,6 +111,10 @@ napi_value SetInt(napi_env env, napi_callback_info cbinfo) {
   return nullptr;
 }
 
+double MsFromTimeval(const struct timeval& tv) {
+  return static_cast<double>(tv.tv_sec) * 1000 + static_cast<double>(tv.tv_usec) / 1000;
+}
+
 // Timeouts: milliseconds in JS, struct timeval in the kernel; 0 means "off" and reads as null.
 Napi::Value GetTimeval(const Napi::CallbackInfo& info) {
   Target t;
@@ -119,7 +123,7 @@ Napi::Value GetTimeval(const Napi::CallbackInfo& info) {
   std::memset(&tv, 0, sizeof tv);
   uint32_t len = sizeof tv;
   if (!Get(info, t, &tv, &len)) return Napi::Value();
-  double ms = static_cast<double>(tv.tv_sec) * 1000 + static_cast<double>(tv.tv_usec) / 1000;
+  double ms = MsFromTimeval(tv);
   if (ms == 0) return info.Env().Null();
   return Napi::Number::New(info.Env(), ms);
 }

@@ -27,6 +27,8 @@ Napi::Value GetU64(const Napi::CallbackInfo& info);
 // Milliseconds (>= 0; 0 = no timeout) as the kernel's struct timeval; shared by setTimeval
 // and the batch setter.
 struct timeval TimevalFromMs(double ms);
+// The kernel's struct timeval as milliseconds (0 = no timeout).
+double MsFromTimeval(const struct timeval& tv);
 // Seconds must fit a 32-bit time_t on every platform we build for.
 constexpr double kMaxTimeoutMs = static_cast<double>(INT32_MAX) * 1000;
 // The cap on raw option lengths (reads and writes).

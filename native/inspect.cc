@@ -7,42 +7,16 @@
 #include <sys/un.h>
 #endif
 
+#include <cerrno>
 #include <cstring>
 
 #include "args.h"
+#include "codecs.h"
 #include "sys.h"
 
 namespace sockopt {
 
 namespace {
-
-// getIntBatch(fd, specs: Int32Array [level, optname]*, out: Int32Array [value, errno]*)
-// One crossing for the many int-sized options a snapshot reads.
-Napi::Value GetIntBatch(const Napi::CallbackInfo& info) {
-  int32_t fd;
-  if (!ReadFd(info, 0, &fd)) return Napi::Value();
-  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
-      !info[2].IsTypedArray() || info[2].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-    ThrowTypeError(info.Env(), "specs and out must be Int32Arrays");
-    return Napi::Value();
-  }
-  Napi::Int32Array specs = info[1].As<Napi::Int32Array>();
-  Napi::Int32Array out = info[2].As<Napi::Int32Array>();
-  size_t n = specs.ElementLength() / 2;
-  if (out.ElementLength() < n * 2) {
-    ThrowRangeError(info.Env(), "out must hold two Int32 per spec");
-    return Napi::Value();
-  }
-  for (size_t i = 0; i < n; i++) {
-    int value = 0;
-    uint32_t len = sizeof value;
-    int err = SysGet(fd, specs[2 * i], specs[2 * i + 1], &value, &len);
-    if (err == 0 && len == 1) value = *reinterpret_cast<unsigned char*>(&value);
-    out[2 * i] = err == 0 ? value : 0;
-    out[2 * i + 1] = err;
-  }
-  return info.Env().Undefined();
-}
 
 #ifdef SO_PEERCRED
 // getPeerCred(fd) → { pid, uid, gid } of the process at the other end of a unix socket, or null.
@@ -108,35 +82,110 @@ Napi::Value NameOf(Napi::Env env, int fd, bool peer, int32_t* out) {
   }
   return Napi::String::New(env, text);
 }
+#endif
 
-// sockNames(fd, out: Int32Array(6)) → [localText, peerText]; out = [family, port, errno] × 2
-// (local, then peer). Both addresses in one crossing, for snapshot().
-Napi::Value SockNames(const Napi::CallbackInfo& info) {
+// readOptions(fd, specs: Int32Array [level, optname, kind]*, nums: Float64Array,
+//             errs: Int32Array, wide: BigUint64Array, names: Int32Array(6))
+//   → [each string option's value in spec order…, local address text, peer address text]
+// Everything snapshot() reads but TCP_INFO, in one crossing: per spec, errs[i] = errno (0 =
+// read) and the value in nums[i] (kind 0 int, 1 timeval as ms, 2 linger as seconds or NaN
+// when off), in wide[i] (4: uint64) or in the returned array (3: string). The addresses as
+// NameOf gives them. The JS side turns the numbers into the option's type.
+Napi::Value ReadOptions(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
   int32_t fd;
   if (!ReadFd(info, 0, &fd)) return Napi::Value();
-  if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
-      info[1].As<Napi::Int32Array>().ElementLength() < 6) {
-    ThrowTypeError(info.Env(), "out must be an Int32Array of at least 6 elements");
+  auto typed = [&](size_t i, napi_typedarray_type want, size_t* count) -> void* {
+    napi_typedarray_type type;
+    void* data = nullptr;
+    if (napi_get_typedarray_info(env, info[i], &type, count, &data, nullptr, nullptr) != napi_ok || type != want) return nullptr;
+    return data != nullptr ? data : reinterpret_cast<void*>(1);  // a zero-length view is still the right type
+  };
+  size_t nSpecs = 0, nNums = 0, nErrs = 0, nWide = 0, nNames = 0;
+  auto* specs = static_cast<int32_t*>(typed(1, napi_int32_array, &nSpecs));
+  auto* nums = static_cast<double*>(typed(2, napi_float64_array, &nNums));
+  auto* errs = static_cast<int32_t*>(typed(3, napi_int32_array, &nErrs));
+  auto* wide = static_cast<uint64_t*>(typed(4, napi_biguint64_array, &nWide));
+  auto* names = static_cast<int32_t*>(typed(5, napi_int32_array, &nNames));
+  if (!specs || !nums || !errs || !wide || !names) {
+    ThrowTypeError(env, "readOptions takes (fd, Int32Array, Float64Array, Int32Array, BigUint64Array, Int32Array)");
     return Napi::Value();
   }
-  int32_t* out = info[1].As<Napi::Int32Array>().Data();
-  Napi::Env env = info.Env();
-  Napi::Array texts = Napi::Array::New(env, 2);
-  texts.Set(uint32_t{0}, NameOf(env, fd, false, out));
-  texts.Set(uint32_t{1}, NameOf(env, fd, true, out + 3));
+  size_t n = nSpecs / 3;
+  if (nNums < n || nErrs < n || nWide < n || nNames < 6) {
+    ThrowRangeError(env, "nums, errs and wide must hold one element per spec, names six");
+    return Napi::Value();
+  }
+  Napi::Array texts = Napi::Array::New(env);
+  uint32_t t = 0;
+  for (size_t i = 0; i < n; i++) {
+    int level = specs[3 * i], optname = specs[3 * i + 1], kind = specs[3 * i + 2];
+    int err = 0;
+    nums[i] = 0;
+    wide[i] = 0;
+    switch (kind) {
+      case 0: {
+        int value = 0;
+        uint32_t len = sizeof value;
+        err = SysGet(fd, level, optname, &value, &len);
+        if (err == 0 && len == 1) value = *reinterpret_cast<unsigned char*>(&value);
+        if (err == 0) nums[i] = value;
+        break;
+      }
+      case 1: {
+        struct timeval tv;
+        std::memset(&tv, 0, sizeof tv);
+        uint32_t len = sizeof tv;
+        err = SysGet(fd, level, optname, &tv, &len);
+        if (err == 0) nums[i] = MsFromTimeval(tv);
+        break;
+      }
+      case 2: {
+        struct linger l;
+        std::memset(&l, 0, sizeof l);
+        uint32_t len = sizeof l;
+        err = SysGet(fd, level, optname, &l, &len);
+        if (err == 0) nums[i] = l.l_onoff ? static_cast<double>(l.l_linger) : __builtin_nan("");
+        break;
+      }
+      case 3: {
+        char buf[kMaxString];
+        std::memset(buf, 0, sizeof buf);
+        uint32_t len = sizeof buf - 1;  // always leaves a NUL behind the copy
+        err = SysGet(fd, level, optname, buf, &len);
+        texts.Set(t++, err == 0 ? Napi::String::New(env, buf, strnlen(buf, len)) : Napi::String::New(env, ""));
+        break;
+      }
+      case 4: {
+        uint64_t value = 0;
+        uint32_t len = sizeof value;
+        err = SysGet(fd, level, optname, &value, &len);
+        if (err == 0) wide[i] = value;
+        break;
+      }
+      default:
+        err = EINVAL;
+    }
+    errs[i] = err;
+  }
+#ifndef _WIN32
+  texts.Set(t++, NameOf(env, fd, false, names));
+  texts.Set(t++, NameOf(env, fd, true, names + 3));
+#else
+  for (int k = 0; k < 6; k++) names[k] = 0;
+  names[2] = names[5] = ENOTSUP;
+  texts.Set(t++, Napi::String::New(env, ""));
+  texts.Set(t++, Napi::String::New(env, ""));
+#endif
   return texts;
 }
-#endif
 
 }  // namespace
 
 void RegisterInspect(Napi::Env env, Napi::Object exports) {
-  exports.Set("getIntBatch", Napi::Function::New(env, GetIntBatch, "getIntBatch"));
+  exports.Set("readOptions", Napi::Function::New(env, ReadOptions, "readOptions"));
 #ifdef SO_PEERCRED
   exports.Set("getPeerCred", Napi::Function::New(env, GetPeerCred, "getPeerCred"));
-#endif
-#ifndef _WIN32
-  exports.Set("sockNames", Napi::Function::New(env, SockNames, "sockNames"));
 #endif
 }
 

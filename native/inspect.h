@@ -1,5 +1,5 @@
-// Reads used by snapshot() and the struct options: a batch of int options in
-// one crossing, peer credentials, and the socket's own and peer addresses.
+// Reads used by snapshot() and the struct options: every option but TCP_INFO and both
+// addresses in one crossing (readOptions), and peer credentials.
 #pragma once
 #include <napi.h>
 

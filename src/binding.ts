@@ -50,15 +50,15 @@ export interface Binding {
   readonly tcpConnectionInfo?: { readonly optname: number; readonly size: number; readonly layout: ConnectionInfoLayout };
   /** sizeof the addon's struct tcp_info (280). */
   readonly tcpInfoSize?: number;
-  /** Reads many int options in one crossing: specs [level, optname]*, out [value, errno]*. */
-  getIntBatch(fd: number, specs: Int32Array, out: Int32Array): void;
+  /**
+   * Everything snapshot() reads but TCP_INFO in one crossing: per spec [level, optname, kind]
+   * (0 int, 1 timeval as ms, 2 linger as seconds or NaN when off, 3 string, 4 uint64),
+   * errs[i] = errno (0 = read), the value in nums[i] or wide[i]; returns the string options'
+   * values in spec order, then the local and peer address texts ([family, port, errno] × 2 in names).
+   */
+  readOptions(fd: number, specs: Int32Array, nums: Float64Array, errs: Int32Array, wide: BigUint64Array, names: Int32Array): string[];
   /** SO_PEERCRED (Linux); null when the socket has no peer process (the kernel answers pid 0, uid/gid -1). */
   getPeerCred?(fd: number): { pid: number; uid: number; gid: number } | null;
-  /**
-   * getsockname and getpeername in one call: returns [localText, peerText] (IP literal or
-   * unix path, '' when none) and writes [family, port, errno] for each into `out` (6 slots).
-   */
-  sockNames?(fd: number, out: Int32Array): [string, string];
   /** A new TCP (or UDP) socket fd, close-on-exec, not yet owned by Node (POSIX only). */
   socket?(family: 4 | 6, datagram: boolean): number;
   /** bind() to an IP literal and port. */

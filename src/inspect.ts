@@ -118,20 +118,69 @@ class SocketSnapshot implements Snapshot {
 const EXCLUDED = new Set<string>(['SO_ERROR', 'TCP_INFO']);
 const readable = optionNames.filter((n) => options[n].supported && options[n].readable && !EXCLUDED.has(n));
 const INT_KINDS = new Set(['int', 'uint', 'bool']);
-// Prepared at load: the int-sized options go to the kernel in one native call.
-const batched = readable.filter((n) => INT_KINDS.has(options[n].kind));
-const others = readable.filter((n) => !INT_KINDS.has(options[n].kind));
-const specs = new Int32Array(batched.flatMap((n) => [options[n].levelNumber!, options[n].optname!]));
-const out = new Int32Array(batched.length * 2);
-// Per batch slot, looked up once here rather than by name on every call (keyed lookups
-// into the registry, three per option, cost ≈ 3 µs per snapshot when measured).
-const batchedLevel = batched.map((n) => options[n].level);
+// Prepared at load: every option but SO_PEERCRED goes to the kernel in one native call
+// (readOptions), the int-sized ones first, in registry order, then the others.
+const batched = [
+  ...readable.filter((n) => INT_KINDS.has(options[n].kind)),
+  ...readable.filter((n) => !INT_KINDS.has(options[n].kind) && options[n].kind !== 'ucred'),
+];
+const PEERCRED = readable.includes('SO_PEERCRED') ? table.SO_PEERCRED!.get! : undefined;
+// readOptions' value kinds (native/inspect.cc), and how each slot becomes the option's type.
+const NATIVE_KIND: Partial<Record<string, number>> = { timeval: 1, linger: 2, string: 3, u64: 4 };
+const INT = 0;
 const BOOL = 1;
 const UINT = 2;
-const batchedKind = Uint8Array.from(batched, (n) => (options[n].kind === 'bool' ? BOOL : options[n].kind === 'uint' ? UINT : 0));
-const othersLevel = others.map((n) => options[n].level);
-const othersGet = others.map((n) => table[n]!.get!);
+const MS = 3; // timeval: ms, 0 = null
+const SECONDS = 4; // linger: NaN = null
+const STRING = 5;
+const WIDE = 6;
+const CONVERT: Record<string, number> = { int: INT, bool: BOOL, uint: UINT, timeval: MS, linger: SECONDS, string: STRING, u64: WIDE };
+const specs = new Int32Array(batched.flatMap((n) => [options[n].levelNumber!, options[n].optname!, NATIVE_KIND[options[n].kind] ?? 0]));
+const nums = new Float64Array(batched.length);
+const errs = new Int32Array(batched.length);
+const wide = new BigUint64Array(batched.length);
+// Per slot, looked up once here rather than by name on every call (keyed lookups into
+// the registry, three per option, cost ≈ 3 µs per snapshot when measured).
+const batchedKind = Uint8Array.from(batched, (n) => CONVERT[options[n].kind]!);
+// Slot → index of its value among the strings readOptions returns (-1: not a string).
+let strings = 0;
+const stringIndex = Int32Array.from(batched, (n) => (options[n].kind === 'string' ? strings++ : -1));
+const ADDRESS_TEXT = strings; // the local address text follows the strings, then the peer's
 const DOMAIN_SLOT = batched.indexOf('SO_DOMAIN'); // -1 where the platform lacks SO_DOMAIN
+
+// The per-level objects are built from templates: an object that gets its 20-odd
+// properties one keyed store at a time turns into a slow dictionary (V8), and building
+// those was most of a snapshot's own cost (callgrind: ~20,000 instructions of dictionary
+// inserts and megamorphic stores per call). A template per level and per set of options
+// the kernel answered is made once (JSON.parse gives a fast object with all the keys, in
+// slot order), each snapshot copies it with a spread and stores into existing fields.
+interface LevelPlan {
+  readonly level: Level;
+  readonly slots: readonly number[];
+  readonly templates: Map<number, object>;
+}
+const MAX_TEMPLATES = 32; // per level; sockets of every family and type need a handful
+const levelPlans: LevelPlan[] = [];
+for (let i = 0; i < batched.length; i++) {
+  const level = options[batched[i]!].level;
+  let plan = levelPlans.find((p) => p.level === level);
+  if (!plan) levelPlans.push((plan = { level, slots: [], templates: new Map() }));
+  (plan.slots as number[]).push(i);
+}
+// A key per combination of answered options: one bit per slot while they fit a double's 53.
+for (const p of levelPlans) if (p.slots.length > 52) throw new Error(`sockopt: ${p.level} has more than 52 readable options`);
+
+function template(plan: LevelPlan, key: number): object {
+  const t = JSON.parse(JSON.stringify(Object.fromEntries(plan.slots.filter((i) => errs[i] === 0).map((i) => [batched[i]!, null])))) as Record<string, unknown>;
+  // Each field holds numbers, booleans, strings, null or bigints across sockets: make its
+  // representation general now, so a copy never changes shape when a value is stored.
+  for (const k of Object.keys(t)) {
+    t[k] = 0;
+    t[k] = '';
+  }
+  if (plan.templates.size < MAX_TEMPLATES) plan.templates.set(key, t);
+  return t;
+}
 // Every socket answers SO_TYPE: when it fails, the fd is not an open socket.
 const TYPE_SLOT = batched.indexOf('SO_TYPE');
 
@@ -156,30 +205,42 @@ export function snapshot(socket: SocketLike): Snapshot {
   const fd = resolveFd(socket);
   const byLevel: Record<string, Record<string, unknown>> = {};
   const skipped: Snapshot['skipped'] = [];
-  binding.getIntBatch(fd, specs, out);
-  const typeErrno = out[2 * TYPE_SLOT + 1]!;
+  const texts = binding.readOptions(fd, specs, nums, errs, wide, names);
+  const typeErrno = errs[TYPE_SLOT]!;
   if (typeErrno !== 0) throw kernelError(typeErrno, 'getsockopt', 'SO_TYPE', 'SOL_SOCKET');
-  for (let i = 0; i < batched.length; i++) {
-    const name = batched[i]!;
-    const errno = out[2 * i + 1]!;
-    if (errno !== 0) {
-      skipped.push({ option: name, code: errnoCode(errno) });
-      continue;
+  // The strings come in slot order; slot i's is texts[stringIndex[i]].
+  for (const plan of levelPlans) {
+    let key = 0;
+    for (const i of plan.slots) key = key * 2 + (errs[i] === 0 ? 1 : 0);
+    if (key === 0) continue; // no option of this level answered: the level is absent
+    const obj = { ...(plan.templates.get(key) ?? template(plan, key)) } as Record<string, unknown>;
+    for (const i of plan.slots) {
+      if (errs[i] !== 0) continue;
+      const v = nums[i]!;
+      const kind = batchedKind[i];
+      obj[batched[i]!] =
+        kind === INT ? v
+        : kind === BOOL ? v !== 0
+        : kind === UINT ? v >>> 0
+        : kind === MS ? v || null
+        : kind === SECONDS ? (Number.isNaN(v) ? null : v)
+        : kind === STRING ? texts[stringIndex[i]!]
+        : wide[i];
     }
-    const v = out[2 * i]!;
-    const kind = batchedKind[i];
-    (byLevel[batchedLevel[i]!] ??= {})[name] = kind === BOOL ? v !== 0 : kind === UINT ? v >>> 0 : v;
+    byLevel[plan.level] = obj;
   }
-  const unix = DOMAIN_SLOT >= 0 && out[2 * DOMAIN_SLOT + 1] === 0 && out[2 * DOMAIN_SLOT] === C.AF_UNIX;
-  for (let i = 0; i < others.length; i++) {
-    const name = others[i]!;
-    if (name === 'SO_PEERCRED' && !unix) continue; // meaningful on unix-domain sockets only
+  for (let i = 0; i < batched.length; i++) {
+    if (errs[i] !== 0) skipped.push({ option: batched[i]!, code: errnoCode(errs[i]!) });
+  }
+  const unix = DOMAIN_SLOT >= 0 && errs[DOMAIN_SLOT] === 0 && nums[DOMAIN_SLOT] === C.AF_UNIX;
+  if (PEERCRED && unix) {
+    // Meaningful on unix-domain sockets only.
     try {
-      (byLevel[othersLevel[i]!] ??= {})[name] = othersGet[i]!(fd);
+      (byLevel.SOL_SOCKET ??= {}).SO_PEERCRED = PEERCRED(fd);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       if (typeof code !== 'string' || typeof (err as { errno?: unknown }).errno !== 'number') throw err;
-      skipped.push({ option: name, code });
+      skipped.push({ option: 'SO_PEERCRED', code });
     }
   }
   const sol = byLevel.SOL_SOCKET ?? {};
@@ -191,11 +252,8 @@ export function snapshot(socket: SocketLike): Snapshot {
     byLevel as Snapshot['options'],
     skipped,
   );
-  if (binding.sockNames) {
-    const [local, remote] = binding.sockNames(fd, names);
-    snap.local = address(names[0]!, local, names[1]!, names[2]!);
-    snap.remote = address(names[3]!, remote, names[4]!, names[5]!);
-  }
+  snap.local = address(names[0]!, texts[ADDRESS_TEXT]!, names[1]!, names[2]!);
+  snap.remote = address(names[3]!, texts[ADDRESS_TEXT + 1]!, names[4]!, names[5]!);
   if (hasTcpInfo && TCP_INFO_PROTOCOLS.has(sol.SO_PROTOCOL as number)) {
     try {
       snap.tcpInfo = readTcpInfo(fd, false) as TcpInfo;
