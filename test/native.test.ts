@@ -112,3 +112,32 @@ describe('bound option functions (bindInt)', () => {
     expect(get(fd)).toBe(4567); // nothing above reached the socket
   });
 });
+
+describe('readOptions (the snapshot reader)', () => {
+  it('refuses wrong or short arrays with coded errors, reads SharedArrayBuffer-backed ones', () => {
+    const specs = new Int32Array([C.SOL_SOCKET!, C.SO_TYPE!, 0, C.IPPROTO_TCP!, C.TCP_CONGESTION!, 3, C.SOL_SOCKET!, C.SO_RCVTIMEO!, 1, 999, 999, 7]);
+    const ok = () => [new Float64Array(4), new Int32Array(4), new BigUint64Array(4), new Int32Array(6)] as const;
+    const [nums, errs, wide, names] = ok();
+    const texts = binding.readOptions(fd, specs, nums, errs, wide, names);
+    expect(nums[0]).toBe(C.SOCK_STREAM);
+    expect(texts[0]).toBe(getsockoptName()); // the string option, then the two addresses
+    expect(texts.length).toBe(3);
+    expect(errs[3]).toBeGreaterThan(0); // level 999: refused by the kernel, reported per slot
+    expect(thrown(() => binding.readOptions(fd, specs, new Float64Array(3), errs, wide, names)).code).toBe('ERR_OUT_OF_RANGE');
+    expect(thrown(() => binding.readOptions(fd, specs, nums, errs, wide, new Int32Array(5))).code).toBe('ERR_OUT_OF_RANGE');
+    expect(thrown(() => raw.readOptions(fd, [1, 2, 0], nums, errs, wide, names)).code).toBe('ERR_INVALID_ARG_TYPE');
+    expect(thrown(() => raw.readOptions(fd, specs, new Int32Array(4), errs, wide, names)).code).toBe('ERR_INVALID_ARG_TYPE');
+    const shared = new Float64Array(new SharedArrayBuffer(32));
+    binding.readOptions(fd, specs, shared, errs, wide, names);
+    expect(shared[0]).toBe(C.SOCK_STREAM);
+    const gone = new ArrayBuffer(32);
+    const detached = new Float64Array(gone);
+    structuredClone(gone, { transfer: [gone] });
+    expect(thrown(() => binding.readOptions(fd, specs, detached, errs, wide, names)).code).toBe('ERR_OUT_OF_RANGE');
+  });
+});
+
+function getsockoptName(): string {
+  const b = raw.getBuffer(fd, C.IPPROTO_TCP, C.TCP_CONGESTION, 16) as Buffer;
+  return b.toString('latin1').replace(/\0+$/, '');
+}
