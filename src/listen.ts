@@ -58,12 +58,17 @@ export function listen<S extends net.Server>(server: S, ...args: unknown[]): S {
   return listenWith(server, undefined, args);
 }
 
-function listenWith<S extends net.Server>(server: S, defaults: Sockopts | undefined, args: unknown[]): S {
-  // Node converts its positional arguments with Number(), which throws uncoded on a bigint, a
-  // symbol or a detached typed array (its toString). No listen() form takes any of them.
+// Node converts positional arguments with Number() or String() (isIP), which throw uncoded
+// on a bigint, a symbol or a detached typed array (its toString runs join). No listen() or
+// bind() form takes any of them.
+function refuseUnconvertible(args: unknown[], expected: string): void {
   for (const a of args) {
-    if (ArrayBuffer.isView(a) || typeof a === 'bigint' || typeof a === 'symbol') throw invalidArgType('options', 'an object, a port number or a path', a);
+    if (ArrayBuffer.isView(a) || typeof a === 'bigint' || typeof a === 'symbol') throw invalidArgType('options', expected, a);
   }
+}
+
+function listenWith<S extends net.Server>(server: S, defaults: Sockopts | undefined, args: unknown[]): S {
+  refuseUnconvertible(args, 'an object, a port number or a path');
   const [options, cb] = normalizeArgs(args);
   const prepared = prepare(options.sockopts ?? defaults, 'listen');
   const given = options._handle ?? options.handle ?? options;
@@ -157,6 +162,7 @@ export function bindDgram(socket: dgram.Socket, port?: number, address?: string,
 export function bindDgram(socket: dgram.Socket, port?: number, callback?: () => void): dgram.Socket;
 export function bindDgram(socket: dgram.Socket, ...args: unknown[]): dgram.Socket {
   if (!isDgramSocket(socket)) throw invalidArgType('socket', 'a dgram.Socket made by dgram.createSocket()', socket);
+  refuseUnconvertible(args, 'an object, a port number or an address');
   const [first, second] = args;
   const last = args[args.length - 1];
   const cb = typeof last === 'function' ? last : undefined;
