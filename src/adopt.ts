@@ -18,7 +18,8 @@ import type * as dgram from 'node:dgram';
 import { fstatSync } from 'node:fs';
 import * as net from 'node:net';
 import { binding } from './binding';
-import { fromNative, notApplicable, systemError } from './errors';
+import { setPrepared } from './batch';
+import { notApplicable, systemError } from './errors';
 import { syncAdopted, type Prepared } from './presocket';
 
 /** An fd this library made: ours until handed to Node, closed at most once. */
@@ -72,13 +73,7 @@ export function openConfigured(family: 4 | 6, datagram: boolean, prepared: reado
 }
 
 function setAll(fd: number, prepared: readonly Prepared[]): void {
-  for (const p of prepared) {
-    try {
-      p.set(fd, p.native);
-    } catch (err) {
-      throw fromNative(err, p.name, p.level, p.value);
-    }
-  }
+  setPrepared(fd, prepared); // one native call for all of them (batch.ts); a refusal names the option
 }
 
 // Options whose whole effect happens at bind(): set after it, they would silently do nothing.

@@ -152,3 +152,40 @@ function sync(socket: unknown, p: SockoptsPlan, upTo: number): void {
     write(node, p.values[i]);
   }
 }
+
+/**
+ * Sets options already checked by presocket's prepare() (a policy's, an armed socket's)
+ * on an fd in one native call. The fd must come straight from the caller, with no user
+ * code run since it was found. Throws like setsockopts (the refused option named, with
+ * `applied`/`notApplied`); Node's cached state is the caller's to sync (syncAdopted).
+ */
+export function setPrepared(fd: number, prepared: readonly { readonly name: string; readonly value: unknown; readonly native: unknown }[]): void {
+  const count = prepared.length;
+  if (count === 0) return;
+  if (count > MAX_ENTRIES) throw outOfRange('sockopts', `at most ${MAX_ENTRIES} options`, count);
+  // The scratch buffers unless a setsockopts call is between filling them and its native
+  // call (this can run from a connect() inside a getter of its values).
+  const own = scratchInUse;
+  const plan = own ? new Int32Array(new ArrayBuffer(count * 12)) : scratchPlan;
+  const nums = own ? new Float64Array(new ArrayBuffer(count * 8)) : scratchValues;
+  let strings: string[] | undefined;
+  for (let i = 0; i < count; i++) {
+    const p = prepared[i]!;
+    const info = table[p.name]!.info;
+    const kind = KIND[info.kind];
+    plan[3 * i] = info.levelNumber!;
+    plan[3 * i + 1] = info.optname!;
+    plan[3 * i + 2] = kind;
+    if (kind === STRING) nums[i] = (strings ??= []).push(p.native as string) - 1;
+    else nums[i] = p.native === null ? NaN : (p.native as number);
+  }
+  try {
+    binding.setMany(fd, count, plan, nums, strings);
+  } catch (err) {
+    const i = (err as { index?: unknown }).index;
+    if (typeof i !== 'number') throw err;
+    const names = prepared.map((p) => p.name);
+    throw batchFailure(fromNative(err, prepared[i]!.name, table[prepared[i]!.name]!.info.level, prepared[i]!.value), names.slice(0, i), names.slice(i));
+  }
+}
+

@@ -4,9 +4,10 @@
 // sockets, and the keepalive timing put back after Node or a library rewrote it, get
 // them through setAll below, one loop of setsockopt calls on the socket's fd.
 import { armClient, disarmClient } from './adopt';
+import { setPrepared } from './batch';
 import { onSocket, type Direction } from './channels';
 import { deadPeer } from './dead-peer';
-import { fromNative, invalidArgType, invalidArgValue } from './errors';
+import { invalidArgType, invalidArgValue } from './errors';
 import { resolveFd } from './fd';
 import { prepare, syncAdopted, type Sockopts } from './presocket';
 import { msToKeepAliveSeconds } from './tuning';
@@ -180,16 +181,10 @@ function setKeepAliveKeepingPolicy(this: Guarded, ...args: unknown[]): net.Socke
   return this;
 }
 
-// The one loop that writes a policy's options to a socket's fd.
+// The one place that writes a policy's options to a socket's fd: one native call for all
+// of them (batch.ts); a refusal names the option.
 function setAll(socket: net.Socket, prepared: CompiledPolicy['prepared']): void {
-  const fd = resolveFd(socket);
-  for (const p of prepared) {
-    try {
-      p.set(fd, p.native);
-    } catch (err) {
-      throw fromNative(err, p.name, p.level, p.value);
-    }
-  }
+  setPrepared(resolveFd(socket), prepared);
   syncAdopted(socket, prepared);
 }
 
