@@ -57,6 +57,17 @@ function expectOneLineError(r: Run, code: number, pattern: RegExp): void {
 }
 
 const fdCount = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
+/** A target's fd count once it stops moving by itself (a just-started Node 22+ closes an fd of its own a moment later): 3 equal looks 50 ms apart, at most 40 looks. */
+async function settledFdCount(pid: number): Promise<number> {
+  let last = fdCount(pid);
+  for (let look = 0, same = 1; look < 40 && same < 3; look++) {
+    await new Promise((r) => setTimeout(r, 50));
+    const now = fdCount(pid);
+    same = now === last ? same + 1 : 1;
+    last = now;
+  }
+  return last;
+}
 
 interface Target {
   proc: ChildProcess;
@@ -84,8 +95,7 @@ let pyFds: number;
 
 beforeAll(async () => {
   [node, py] = await Promise.all([start(process.execPath, [join(fixtures, 'cli-target.js'), join(dir, 'u.sock')]), start('python3', [join(fixtures, 'cli-target.py')])]);
-  nodeFds = fdCount(node.info.pid);
-  pyFds = fdCount(py.info.pid);
+  [nodeFds, pyFds] = await Promise.all([settledFdCount(node.info.pid), settledFdCount(py.info.pid)]);
 });
 
 afterAll(() => {
@@ -176,9 +186,9 @@ describe('sockopt inspect PID', () => {
     expect(r.stdout).toContain('IP_TOS 0x20');
   });
 
-  it('the targets keep their fd count: every duplicate was closed', () => {
-    expect(fdCount(node.info.pid)).toBe(nodeFds);
-    expect(fdCount(py.info.pid)).toBe(pyFds);
+  it('the targets keep their fd count: every duplicate was closed', async () => {
+    expect(await settledFdCount(node.info.pid)).toBe(nodeFds);
+    expect(await settledFdCount(py.info.pid)).toBe(pyFds);
   });
 
   it('a missing PID, a bad PID, a non-socket --fd: one line, non-zero exit', async () => {
@@ -201,7 +211,7 @@ describe('sockopt inspect PID', () => {
     // A target owned by nobody; the inspector's real uid differs (pidfd_getfd checks it), its fs uid does not (/proc/PID/fd checks that).
     const own = await start(process.execPath, [join(fixtures, 'cli-target.js'), `@sockopt-cli-${process.pid}`], 'nobody'); // abstract: nobody cannot write in the test's directory
     try {
-      const before = fdCount(own.info.pid);
+      const before = await settledFdCount(own.info.pid);
       const partial = await cliAsEuidNobody(['inspect', String(own.info.pid)]);
       expect(partial.code, partial.stderr).toBe(0);
       figure('inspect without ptrace-attach rights', `\n${partial.stdout}`);
@@ -220,7 +230,7 @@ describe('sockopt inspect PID', () => {
       // The same user with the rights (here: the same real uid too) reads everything.
       const full = JSON.parse((await cli(['inspect', String(own.info.pid), '--json'], nobody)).stdout) as Report;
       expect(full.optionsRead).toBe(true);
-      expect(fdCount(own.info.pid)).toBe(before);
+      expect(await settledFdCount(own.info.pid)).toBe(before);
     } finally {
       own.proc.stdin!.end();
     }
