@@ -23,3 +23,17 @@ export function syncNodeState(target: unknown, key: StateKey, value: boolean | n
   const kept = KEPT[key as keyof typeof KEPT];
   if (kept) keepTiming(target, kept, value as number);
 }
+
+/**
+ * syncNodeState for one key, with its symbol and keepalive role looked up once: what
+ * every setsockopt of TCP_NODELAY or SO_KEEPALIVE runs (options.ts makes it on first use).
+ */
+export function nodeStateWriter(key: StateKey): (target: unknown, value: boolean | number) => void {
+  const s = symbols[key];
+  const kept = KEPT[key as keyof typeof KEPT];
+  return (target, value) => {
+    if (!(target instanceof net.Socket)) return;
+    if (s !== undefined) (target as unknown as Record<symbol, unknown>)[s] = value;
+    if (kept) keepTiming(target, kept, value as number);
+  };
+}

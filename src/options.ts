@@ -2,7 +2,7 @@
 // load time: name → level and option numbers, support, and the codec closures.
 import { binding } from './binding';
 import { checker, getter, setter, type Checker, type Getter, type Setter } from './codecs';
-import { syncNodeState } from './node-state';
+import { nodeStateWriter } from './node-state';
 import { hasTcpInfo } from './tcp-info';
 import { registry, type NodeStateKey, type OptionName, type OptionSpec, type Platform } from './registry';
 
@@ -34,7 +34,9 @@ const { constants } = binding;
 // `| 0`: Node keeps these as small integers; a double read from a Float64Array (the batch)
 // stored there would change the field's representation and deoptimize code using sockets.
 function stateSync(key: NodeStateKey, bool: boolean): (socket: unknown, native: unknown) => void {
-  return (socket, native) => syncNodeState(socket, key, bool ? native !== 0 : (native as number) | 0);
+  // Made on first use: node-state.ts is still loading while this module resolves the table.
+  let write: ReturnType<typeof nodeStateWriter> | undefined;
+  return (socket, native) => (write ??= nodeStateWriter(key))(socket, bool ? native !== 0 : (native as number) | 0);
 }
 
 function resolve(name: OptionName, spec: OptionSpec): Resolved {
