@@ -183,6 +183,10 @@ export function bindDgram(socket: dgram.Socket, ...args: unknown[]): dgram.Socke
   // (socket.bind(5n) kills the process); refuse them now, coded.
   const port = (opts as { port?: unknown }).port;
   if (port != null && typeof port !== 'number' && typeof port !== 'string') throw invalidArgType(isObject ? 'options.port' : 'port', 'of type number or string', port);
+  // Node hands a non-string address to its IP regexps, where a detached TypedArray throws an
+  // uncoded TypeError (Node 24+); an address is a string (or absent), so say so, coded.
+  const address = (opts as { address?: unknown }).address;
+  if (address != null && typeof address !== 'string') throw invalidArgType(isObject ? 'options.address' : 'address', 'of type string', address);
   if (prepared.length) planBind(socket, prepared);
   try {
     return nodeBind.apply(socket, cb ? [opts, cb] : [opts]);

@@ -285,6 +285,20 @@ describe('bindDgram()', () => {
     }
   });
 
+  it('a non-string address (a detached TypedArray among them) is ERR_INVALID_ARG_TYPE, thrown before anything is bound', () => {
+    const detached = new Uint8Array(8);
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    for (const bad of [detached, new Uint8Array(4), 42, {}]) {
+      const s = dgram.createSocket('udp4');
+      try {
+        expect(() => bindDgram(s, 0, bad as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+        expect(() => bindDgram(s, { port: 0, address: bad } as never)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
+      } finally {
+        s.close();
+      }
+    }
+  });
+
   it("the socket's own ipv6Only and reuseAddr (createSocket options) still reach the configured socket", async () => {
     await leakFree("bindDgram(createSocket({ type: 'udp6', ipv6Only, reuseAddr }))", async () => {
       const s = dgram.createSocket({ type: 'udp6', ipv6Only: true, reuseAddr: true });
