@@ -23,8 +23,10 @@ stop() {
 trap stop EXIT
 fail() { echo "test:clients: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
 
+# The server's initdb, not just the bin folder: a machine with only the psql client
+# (postgresql-client-15) has /usr/lib/postgresql/15/bin too.
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
-if [ -z "$pg_bin" ] || ! command -v redis-server >/dev/null; then
+if [ ! -x "$pg_bin/initdb" ] || ! command -v redis-server >/dev/null; then
   [ "$(id -u)" -eq 0 ] || fail "PostgreSQL and redis-server are missing and installing them needs root"
   start=$(date +%s)
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server >/dev/null) || fail "apt-get install postgresql redis-server failed"
