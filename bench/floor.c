@@ -4,6 +4,8 @@
  *   s:LEVEL:OPT       setsockopt of an int, alternating 0/1
  *   s:LEVEL:OPT:VALUE setsockopt of the int VALUE every time
  *   name / peer       getsockname / getpeername
+ *   seq SPEC...       instead: every SPEC once in turn per iteration (what a batch of
+ *                     different options costs, caches shared), printed as "seq"
  * Prints one JSON object: { "SPEC": ns per call, ... }. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -35,6 +37,27 @@ int main(int argc, char** argv) {
   if (connect(c, (struct sockaddr*)&a, sizeof a)) return 1;
   int peer = accept(l, NULL, NULL);
   unsigned char buf[1024];
+  if (strcmp(argv[2], "seq") == 0) {
+    double t0 = now_ns();
+    for (long k = 0; k < n; k++) {
+      for (int i = 3; i < argc; i++) {
+        const char* spec = argv[i];
+        char kind;
+        int level = 0, opt = 0, len = 0;
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof ss;
+        if (strcmp(spec, "name") == 0) getsockname(c, (struct sockaddr*)&ss, &sl);
+        else if (strcmp(spec, "peer") == 0) getpeername(c, (struct sockaddr*)&ss, &sl);
+        else if (sscanf(spec, "%c:%d:%d:%d", &kind, &level, &opt, &len) == 4 && kind == 'g') {
+          sl = (socklen_t)len;
+          getsockopt(c, level, opt, buf, &sl);
+        } else return 2;
+      }
+    }
+    printf("{\"seq\": %.1f}\n", (now_ns() - t0) / n);
+    close(c); close(peer); close(l);
+    return 0;
+  }
   printf("{");
   for (int i = 2; i < argc; i++) {
     char kind;

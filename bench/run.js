@@ -37,7 +37,7 @@ async function pair() {
 // What snapshot() reads on a TCP/IPv4 socket, as floor specs: one getsockopt per option
 // (with the buffer size the addon uses for that kind), TCP_INFO, getsockname, getpeername.
 function snapshotFloorSpecs() {
-  const size = { int: 4, uint: 4, bool: 4, timeval: 16, linger: 8, string: 255, u64: 8 };
+  const size = { int: 4, uint: 4, bool: 4, timeval: 16, linger: 8, string: 255, ifname: 64, u64: 8 };
   const specs = Object.values(options)
     .filter((o) => o.supported && o.readable && !['SO_ERROR', 'TCP_INFO', 'SO_PEERCRED'].includes(o.name))
     .map((o) => `g:${o.levelNumber}:${o.optname}:${size[o.kind]}`);
@@ -131,6 +131,8 @@ async function main() {
   for (let round = 0; round < ROUNDS; round++) {
     const f = runFloor(exe, floorSpecs);
     for (const [k, v] of Object.entries(f)) (floors[k] ??= []).push(v);
+    // The same syscalls one after the other, as a snapshot makes them (kernel caches shared).
+    (floors.seq ??= []).push(JSON.parse(execFileSync(exe, [String(FLOOR_ITERS / 50), 'seq', ...snapSpecs], { encoding: 'utf8' })).seq);
     const bench = new Bench({ time: 150, warmupTime: 30 });
     for (const [name, fn] of Object.entries(tasks)) bench.add(name, fn);
     await bench.run();
@@ -168,6 +170,7 @@ async function main() {
     ['C floor setsockopt(TCP_NODELAY)', floor[SET], 1, spread(floors[SET])],
     ['C floor getsockopt(TCP_INFO)', floor[INFO], 1, spread(floors[INFO])],
     ['C floor: sum of what snapshot reads', snapFloor, 1, undefined],
+    ['C floor: what snapshot reads, in turn', floor.seq, floor.seq / snapFloor, spread(floors.seq)],
     ['C floor: the 4 sets of the batch', batchFloor, 1, undefined],
     ...Object.keys(tasks).map((name) => [name, ns[name], ns[name] / baseOf(name), spread(samples[name])]),
   ];
@@ -193,6 +196,7 @@ async function main() {
     'set: other sockopt 2.x / sockopt': compare('other sockopt 2.x setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, ±)', 'sockopt setsockopt(sock, TCP_NODELAY, ±)'),
     'net-keepalive / sockopt (TCP_KEEPINTVL)': compare('net-keepalive getKeepAliveInterval(sock)', 'sockopt getsockopt(sock, TCP_KEEPINTVL)'),
     '4 × setsockopt / setsockopts (one crossing)': compare('sockopt setsockopt × 4 (the same options)', 'sockopt setsockopts(sock, { 4 options })'),
+    'snapshot / C floor of its syscalls in turn': +(r('sockopt snapshot(sock)') / floor.seq).toFixed(2),
   };
 
   const fmt = (x) => x.toFixed(1).padStart(9);

@@ -61,7 +61,20 @@ bool CheckEntry(napi_env env, const int32_t* plan, const double* values, uint32_
       if (isArray && v >= 0 && v < kMaxEntries && std::trunc(v) == v) {
         got = napi_get_element(env, strings, static_cast<uint32_t>(v), &s);  // may run a getter
         if (got == napi_pending_exception) return false;  // that getter threw: let its error through
-        if (got == napi_ok) got = napi_get_value_string_utf8(env, s, text, kMaxString, &n);
+        if (got == napi_ok) {
+          napi_valuetype type;
+          napi_typeof(env, s, &type);
+          if (type == napi_string) {
+            got = napi_get_value_string_utf8(env, s, text, kMaxString, &n);
+          } else {
+            // An interface name's own bytes (SO_BINDTODEVICE given a Buffer): copied as they are.
+            const uint8_t* bytes;
+            size_t len;
+            if (!ReadBytes(env, s, "strings[i]", &bytes, &len)) return false;
+            n = len < kMaxString ? len : kMaxString;
+            if (n > 0) std::memcpy(text, bytes, n < kMaxString - 1 ? n : kMaxString - 1);
+          }
+        }
       }
       if (got != napi_ok) {
         ThrowTypeError(Napi::Env(env), "A string entry of the batch must index a string in \"strings\"");
@@ -122,7 +135,7 @@ bool Float64ArrayOf(napi_env env, napi_value v, double** data, size_t* count) {
   return true;
 }
 
-// setMany(fd, count, plan: Int32Array [level, optname, kind]*, values: Float64Array, strings?: string[])
+// setMany(fd, count, plan: Int32Array [level, optname, kind]*, values: Float64Array, strings?: (string | Buffer)[])
 napi_value SetMany(napi_env env, napi_callback_info cbinfo) {
   napi_value argv[5];
   size_t argc = 5;

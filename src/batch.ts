@@ -3,7 +3,7 @@
 // Everything is checked before the first syscall; then the options are set in the
 // object's key order, and the first one the kernel refuses stops the batch.
 import { binding } from './binding';
-import { batchFailure, fromNative, invalidArgType, invalidValueType, outOfRange, readOnly, unknownOption, unsupported } from './errors';
+import { batchFailure, fromNative, invalidArgType, outOfRange, readOnly, unknownOption, unsupported } from './errors';
 import { nodeSocketOf, resolveFd, type SocketLike } from './fd';
 import { optionNames, table, type Resolved } from './options';
 import type { Sockopts } from './presocket';
@@ -28,7 +28,7 @@ export class SockoptsPlan {
     /** @internal The value per option as the native call takes it: NaN = null, a string's index. */
     readonly values: Float64Array,
     /** @internal */
-    readonly strings: string[] | undefined,
+    readonly strings: (string | Uint8Array)[] | undefined,
     /** @internal The prepared option per entry, in order. */
     readonly options: readonly Resolved[],
     /** @internal The values as given (for error messages). */
@@ -57,7 +57,7 @@ function build(values: unknown, plan: Int32Array | undefined, nums: Float64Array
   nums ??= new Float64Array(new ArrayBuffer(count * 8));
   const options = new Array<Resolved>(count);
   const inputs = new Array<unknown>(count);
-  let strings: string[] | undefined;
+  let strings: (string | Uint8Array)[] | undefined;
   for (let i = 0; i < count; i++) {
     const name = names[i]!;
     const r = table[name];
@@ -71,11 +71,9 @@ function build(values: unknown, plan: Int32Array | undefined, nums: Float64Array
     plan[3 * i + 1] = r.info.optname!;
     plan[3 * i + 2] = kind;
     if (kind === STRING) {
-      // The batch carries strings; an interface name given as raw bytes goes through setsockopt.
-      if (typeof native !== 'string') throw invalidValueType(name, 'a string in a batch (set a name of non-UTF-8 bytes with setsockopt)', input);
       strings ??= [];
       if (strings.length === MAX_STRINGS) throw outOfRange('values', `an object with at most ${MAX_STRINGS} string options`, name);
-      nums[i] = strings.push(native as string) - 1;
+      nums[i] = strings.push(native as string | Uint8Array) - 1; // an interface name may be a Buffer of its bytes
     } else {
       nums[i] = native === null ? NaN : (native as number);
     }
@@ -168,7 +166,7 @@ export function setPrepared(fd: number, prepared: readonly { readonly name: stri
   const own = scratchInUse;
   const plan = own ? new Int32Array(new ArrayBuffer(count * 12)) : scratchPlan;
   const nums = own ? new Float64Array(new ArrayBuffer(count * 8)) : scratchValues;
-  let strings: string[] | undefined;
+  let strings: (string | Uint8Array)[] | undefined;
   for (let i = 0; i < count; i++) {
     const p = prepared[i]!;
     const info = table[p.name]!.info;
@@ -176,7 +174,7 @@ export function setPrepared(fd: number, prepared: readonly { readonly name: stri
     plan[3 * i] = info.levelNumber!;
     plan[3 * i + 1] = info.optname!;
     plan[3 * i + 2] = kind;
-    if (kind === STRING) nums[i] = (strings ??= []).push(p.native as string) - 1;
+    if (kind === STRING) nums[i] = (strings ??= []).push(p.native as string | Uint8Array) - 1;
     else nums[i] = p.native === null ? NaN : (p.native as number);
   }
   try {

@@ -20,7 +20,7 @@ export interface Binding {
    * 1 timeval (ms), 2 linger (s), 3 string (values[i] indexes `strings`); NaN = null.
    * Checks every entry first; stops at the first refusal, whose error carries `index`.
    */
-  setMany(fd: number, count: number, plan: Int32Array, values: Float64Array, strings?: string[]): void;
+  setMany(fd: number, count: number, plan: Int32Array, values: Float64Array, strings?: (string | Uint8Array)[]): void;
   /** struct timeval as milliseconds; `null` when zero (no timeout). */
   getTimeval(fd: number, level: number, optname: number): number | null;
   /** Milliseconds (fractions become microseconds) or `null`/0 for no timeout. */

@@ -118,13 +118,17 @@ class SocketSnapshot implements Snapshot {
 const EXCLUDED = new Set<string>(['SO_ERROR', 'TCP_INFO']);
 const readable = optionNames.filter((n) => options[n].supported && options[n].readable && !EXCLUDED.has(n));
 const INT_KINDS = new Set(['int', 'uint', 'bool']);
-// Prepared at load: every option but SO_PEERCRED goes to the kernel in one native call
+// Prepared at load: every option but the two kinds below goes to the kernel in one native call
 // (readOptions), the int-sized ones first, in registry order, then the others.
+// SO_PEERCRED (a struct, unix sockets only) and interface names (a string or, when not
+// UTF-8, a Buffer) are read through their own getters.
+const SEPARATE = new Set(['ucred', 'ifname']);
 const batched = [
   ...readable.filter((n) => INT_KINDS.has(options[n].kind)),
-  ...readable.filter((n) => !INT_KINDS.has(options[n].kind) && options[n].kind !== 'ucred'),
+  ...readable.filter((n) => !INT_KINDS.has(options[n].kind) && !SEPARATE.has(options[n].kind)),
 ];
-const PEERCRED = readable.includes('SO_PEERCRED') ? table.SO_PEERCRED!.get! : undefined;
+const separate = readable.filter((n) => SEPARATE.has(options[n].kind));
+const separateGet = separate.map((n) => table[n]!.get!);
 // readOptions' value kinds (native/inspect.cc), and how each slot becomes the option's type.
 const NATIVE_KIND: Partial<Record<string, number>> = { timeval: 1, linger: 2, string: 3, u64: 4 };
 const INT = 0;
@@ -233,14 +237,15 @@ export function snapshot(socket: SocketLike): Snapshot {
     if (errs[i] !== 0) skipped.push({ option: batched[i]!, code: errnoCode(errs[i]!) });
   }
   const unix = DOMAIN_SLOT >= 0 && errs[DOMAIN_SLOT] === 0 && nums[DOMAIN_SLOT] === C.AF_UNIX;
-  if (PEERCRED && unix) {
-    // Meaningful on unix-domain sockets only.
+  for (let i = 0; i < separate.length; i++) {
+    const name = separate[i]!;
+    if (name === 'SO_PEERCRED' && !unix) continue; // meaningful on unix-domain sockets only
     try {
-      (byLevel.SOL_SOCKET ??= {}).SO_PEERCRED = PEERCRED(fd);
+      (byLevel[options[name].level] ??= {})[name] = separateGet[i]!(fd);
     } catch (err) {
       const code = (err as { code?: unknown }).code;
       if (typeof code !== 'string' || typeof (err as { errno?: unknown }).errno !== 'number') throw err;
-      skipped.push({ option: 'SO_PEERCRED', code });
+      skipped.push({ option: name, code });
     }
   }
   const sol = byLevel.SOL_SOCKET ?? {};

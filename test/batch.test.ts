@@ -56,6 +56,11 @@ describe('setsockopts', () => {
       ['get', C.IPPROTO_TCP!, C.TCP_KEEPCNT!, 0],
     ]);
     expect(py).toEqual([30_000, 4]);
+    // An interface name as a string or as its bytes; '' unbinds.
+    setsockopts(client, { SO_BINDTODEVICE: Buffer.from('lo'), TCP_NODELAY: false });
+    expect(getsockopt(client, 'SO_BINDTODEVICE')).toBe('lo');
+    setsockopts(client, { SO_BINDTODEVICE: '' });
+    expect(getsockopt(client, 'SO_BINDTODEVICE')).toBe('');
     // null turns the struct options off again.
     sockopt(client).set({ SO_RCVTIMEO: null, SO_LINGER: null });
     expect([getsockopt(client, 'SO_RCVTIMEO'), getsockopt(client, 'SO_LINGER')]).toEqual([null, null]);
