@@ -113,7 +113,7 @@ export function setsockopt(socket: SocketLike, nameOrLevel: string | number, a: 
     throw fromNative(err, r.info.name, r.info.level, a);
   }
   // The net.Socket behind a request, response or http2 session caches the flag too.
-  if (r.sync !== undefined) r.sync(nodeSocketOf(socket), native);
+  if (r.sync !== undefined && typeof socket === 'object') r.sync(nodeSocketOf(socket), native); // an fd number has no Node cache
 }
 
 function setOther(socket: SocketLike, nameOrLevel: unknown, a: unknown, b: unknown): void {
