@@ -178,10 +178,12 @@ function configureBound(fd: number, prepared: readonly Prepared[]): Error | unde
   }
 }
 
-function adopt(handle: StreamHandle, family: 4 | 6, prepared: readonly Prepared[]): Error | undefined {
+// A configured socket made and put into Node's handle (handle.open, the call behind
+// `new net.Socket({ fd })`); ours again and closed if the handle refuses it.
+function openInto(handle: { open(fd: number): number }, family: 4 | 6, datagram: boolean, prepared: readonly Prepared[]): Error | undefined {
   let owned: OwnedFd;
   try {
-    owned = openConfigured(family, false, prepared);
+    owned = openConfigured(family, datagram, prepared);
   } catch (err) {
     return err as Error;
   }
@@ -191,8 +193,13 @@ function adopt(handle: StreamHandle, family: 4 | 6, prepared: readonly Prepared[
     return systemError(rc, 'open');
   }
   owned.handOver();
-  configured.add(handle);
   return undefined;
+}
+
+function adopt(handle: StreamHandle, family: 4 | 6, prepared: readonly Prepared[]): Error | undefined {
+  const err = openInto(handle, family, false, prepared);
+  if (!err) configured.add(handle);
+  return err;
 }
 
 // The attempt must not send a SYN without its options: this handle's connect does
@@ -358,17 +365,5 @@ function adoptUdp(handle: UdpHandle, family: 4 | 6, prepared: readonly Prepared[
       return err as Error;
     }
   }
-  let owned: OwnedFd;
-  try {
-    owned = openConfigured(family, true, prepared);
-  } catch (err) {
-    return err as Error;
-  }
-  const rc = handle.open(owned.fd);
-  if (rc !== 0) {
-    owned.close();
-    return systemError(rc, 'open');
-  }
-  owned.handOver();
-  return undefined;
+  return openInto(handle, family, true, prepared);
 }
