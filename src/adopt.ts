@@ -44,11 +44,7 @@ export class OwnedFd {
     if (!this.#ours) return;
     this.#ours = false;
     if (inode(this.fd) !== this.#ino) return; // Node closed it already (and the number may be reused)
-    try {
-      binding.close!(this.fd);
-    } catch {
-      /* EBADF/EIO on close: the fd is gone either way */
-    }
+    closeQuietly(this.fd);
   }
 }
 
@@ -179,21 +175,35 @@ function configureBound(fd: number, prepared: readonly Prepared[]): Error | unde
 }
 
 // A configured socket made and put into Node's handle (handle.open, the call behind
-// `new net.Socket({ fd })`); ours again and closed if the handle refuses it.
+// `new net.Socket({ fd })`), closed again if the handle refuses it. Everything happens
+// in this one synchronous call, so the fd cannot have been closed and its number reused
+// before we close it: no OwnedFd (and no fstat per connection) is needed here.
 function openInto(handle: { open(fd: number): number }, family: 4 | 6, datagram: boolean, prepared: readonly Prepared[]): Error | undefined {
-  let owned: OwnedFd;
+  let fd: number;
   try {
-    owned = openConfigured(family, datagram, prepared);
+    fd = binding.socket!(family, datagram);
   } catch (err) {
     return err as Error;
   }
-  const rc = handle.open(owned.fd);
-  if (rc !== 0) {
-    owned.close();
-    return systemError(rc, 'open');
+  let error: Error | undefined;
+  try {
+    setAll(fd, prepared);
+    const rc = handle.open(fd);
+    if (rc === 0) return undefined;
+    error = systemError(rc, 'open');
+  } catch (err) {
+    error = err as Error;
   }
-  owned.handOver();
-  return undefined;
+  closeQuietly(fd);
+  return error;
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    binding.close!(fd);
+  } catch {
+    /* EBADF/EIO on close: the fd is gone either way */
+  }
 }
 
 function adopt(handle: StreamHandle, family: 4 | 6, prepared: readonly Prepared[]): Error | undefined {

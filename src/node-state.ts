@@ -37,3 +37,12 @@ export function nodeStateWriter(key: StateKey): (target: unknown, value: boolean
     if (kept) keepTiming(target, kept, value as number);
   };
 }
+
+/**
+ * Node's cached keepalive flag and idle time (seconds) of a socket: what Node's
+ * afterConnect replays through libuv, and what a later setKeepAlive is compared with.
+ */
+export function cachedKeepAlive(socket: object): { enabled: unknown; idle: unknown } {
+  const s = socket as Record<symbol, unknown>;
+  return { enabled: symbols.kSetKeepAlive && s[symbols.kSetKeepAlive], idle: symbols.kSetKeepAliveInitialDelay && s[symbols.kSetKeepAliveInitialDelay] };
+}

@@ -9,6 +9,7 @@ import { onSocket, type Direction } from './channels';
 import { deadPeer } from './dead-peer';
 import { invalidArgType, invalidArgValue } from './errors';
 import { resolveFd } from './fd';
+import { cachedKeepAlive } from './node-state';
 import { prepare, syncAdopted, type Sockopts } from './presocket';
 import { msToKeepAliveSeconds } from './tuning';
 import type * as net from 'node:net';
@@ -46,6 +47,8 @@ export interface CompiledPolicy {
   readonly prepared: ReturnType<typeof prepare>;
   /** The keepalive part of `prepared`, put back after Node/libuv reset it (setKeepAlive on Node 20 writes interval 1, count 10). */
   readonly keepAlive: ReturnType<typeof prepare>;
+  /** TCP_KEEPIDLE in seconds as set (undefined: the policy leaves the idle time alone). */
+  readonly keepAliveIdle: number | undefined;
 }
 
 // Options a Policy's own fields set: naming one of them in `sockopts` as well would
@@ -132,7 +135,13 @@ export function compilePolicy(policy: unknown, path: string): CompiledPolicy {
     at(where, () => prepared.push(...prepare({ [name]: value }, 'tuneSockets')));
     sockopts[name] = value;
   }
-  return Object.freeze({ sockopts: Object.freeze(sockopts) as Sockopts, prepared, keepAlive: prepared.filter((p) => KEEPALIVE_OPTIONS.has(p.name)) });
+  const idle = prepared.find((p) => p.name === 'TCP_KEEPIDLE');
+  return Object.freeze({
+    sockopts: Object.freeze(sockopts) as Sockopts,
+    prepared,
+    keepAlive: prepared.filter((p) => KEEPALIVE_OPTIONS.has(p.name)),
+    keepAliveIdle: idle === undefined ? undefined : (idle.native as number),
+  });
 }
 
 /**
@@ -223,10 +232,11 @@ export function compileTuneOptions(options: unknown, path: string): { client?: C
   };
 }
 
-// TCP only: a unix-domain socket (net.connect(path)) reports no IP family.
+// TCP only, told by the handle: Node's TCP handles have setNoDelay, its pipe (unix-domain)
+// handles do not. (socket.remoteFamily would tell too, at the cost of a getpeername per connection.)
 function isTcp(socket: net.Socket): boolean {
-  const family = socket.remoteFamily;
-  return family === 'IPv4' || family === 'IPv6';
+  const handle = (socket as unknown as { _handle?: { setNoDelay?: unknown } | null })._handle;
+  return typeof handle?.setNoDelay === 'function';
 }
 
 /**
@@ -254,7 +264,11 @@ export interface Tuning {
 const kTuning = Symbol('sockopt.tuning');
 type Tuned = Guarded & { [kTuning]?: Tuning };
 
-function install({ client, server, filter }: ReturnType<typeof compileTuneOptions>): () => void {
+function install(options: ReturnType<typeof compileTuneOptions>): () => void {
+  // A direction whose policy sets nothing is not subscribed at all: it would only cost.
+  const client = options.client?.prepared.length ? options.client : undefined;
+  const server = options.server?.prepared.length ? options.server : undefined;
+  const filter = options.filter;
   if (!client && !server) return () => {};
   const clientTuning: Tuning | undefined = client && { direction: 'client', compiled: client, filter };
   const serverTuning: Tuning | undefined = server && { direction: 'server', compiled: server, filter };
@@ -305,13 +319,21 @@ function onAttempt(this: Tuned, address: string, port: number, family: number): 
   }
 }
 
-// Node's afterConnect replays a keepalive flag a library set before connecting (undici's
-// setKeepAlive(true, 60 s), http.Agent's keepAlive option), which rewrites the timing.
+// Node's afterConnect replays its cached keepalive flag and idle time through libuv,
+// which also writes interval 1 s and count 10; keepalive.ts's handle guard puts the
+// policy's interval and count back at once, and the cache holds the policy's idle time
+// (synced at the attempt). Only when the replayed idle time is not the policy's — a
+// library called setKeepAlive(true, 60 s) while the socket was connecting — or keepalive
+// is off, are the options set again.
 function onConnect(this: Tuned): void {
   const tuning = this[kTuning];
   if (tuning === undefined) return;
-  applyKeepAlive(this, tuning.compiled);
-  guardKeepAlive(this, tuning.compiled);
+  const c = tuning.compiled;
+  if (c.keepAlive.length > 0) {
+    const cached = cachedKeepAlive(this);
+    if (cached.enabled !== true || (c.keepAliveIdle !== undefined && cached.idle !== c.keepAliveIdle)) applyKeepAlive(this, c);
+  }
+  guardKeepAlive(this, c);
 }
 
 function fdNow(socket: net.Socket): number {

@@ -113,6 +113,11 @@ describe('tuneSockets: a bad policy throws a coded error naming the option, befo
     expect(diagnostics.channel('net.server.socket').hasSubscribers).toBe(false);
     tuneSockets({})(); // nothing to do: nothing subscribed
     expect(diagnostics.channel('net.client.socket').hasSubscribers).toBe(false);
+    // Policies that set nothing subscribe nothing either.
+    const none = tuneSockets({ client: {}, server: { sockopts: {} }, filter: () => true });
+    expect(diagnostics.channel('net.client.socket').hasSubscribers).toBe(false);
+    expect(diagnostics.channel('net.server.socket').hasSubscribers).toBe(false);
+    none();
   });
 });
 
@@ -218,8 +223,37 @@ describe('before the SYN, and sockets the policy must leave alone', () => {
     }
   }, 30_000);
 
-  it('a unix-domain connection under a client policy connects untouched', async () => {
-    cleanup.push(tuneSockets({ client: { deadPeerTimeout: 10_000, sockopts: { TCP_SYNCNT: 2 } } }));
+  it("a library's setKeepAlive(true, 60 s) before or while connecting (Node replays it at connect) does not win over the policy", async () => {
+    cleanup.push(tuneSockets({ client: { keepAlive: { idle: 7_000, interval: 3_000, count: 4 }, sockopts: { TCP_NODELAY: true } } }));
+    const server = await listeningServer();
+    cleanup.push(() => new Promise((r) => server.close(r)));
+    const port = (server.address() as net.AddressInfo).port;
+    const early = new net.Socket();
+    early.setKeepAlive(true, 60_000); // before connect: cached by Node only
+    early.connect(port, '127.0.0.1');
+    const library = net.connect(port, '127.0.0.1');
+    // While connecting (the configured fd is in the handle): Node writes it through libuv
+    // at once, and replays it in afterConnect.
+    library.on('connectionAttempt', () => library.setKeepAlive(true, 60_000));
+    const plain = net.connect(port, '127.0.0.1'); // Node replays only the policy's own values
+    for (const s of [early, library, plain]) {
+      cleanup.push(() => s.destroy());
+      await once(s, 'connect');
+    }
+    await new Promise((r) => setImmediate(r));
+    const ops = [...keepaliveOps(), ['get', T, C.TCP_NODELAY!, 0] as ['get', number, number, number]];
+    expect(await oracle(fdOf(early), ops)).toEqual([1, 7, 3, 4, 0, 1]);
+    expect(await oracle(fdOf(library), ops)).toEqual([1, 7, 3, 4, 0, 1]);
+    expect(await oracle(fdOf(plain), ops)).toEqual([1, 7, 3, 4, 0, 1]);
+    // Node's caches tell the truth: turning either flag off reaches the kernel.
+    plain.setKeepAlive(false);
+    plain.setNoDelay(false);
+    expect(await oracle(fdOf(plain), [['get', C.SOL_SOCKET!, C.SO_KEEPALIVE!, 0], ['get', T, C.TCP_NODELAY!, 0]])).toEqual([0, 0]);
+  });
+
+  it('a unix-domain connection under client and server policies connects and is accepted untouched', async () => {
+    // TCP-level options on a unix socket would fail (EOPNOTSUPP) and destroy it: both sides must be skipped.
+    cleanup.push(tuneSockets({ client: { deadPeerTimeout: 10_000, sockopts: { TCP_SYNCNT: 2 } }, server: { userTimeout: 5_000, sockopts: { TCP_NODELAY: true } } }));
     const path = `\0sockopt-policy-${process.pid}`;
     const server = net.createServer((c) => c.end('hi')).listen(path);
     await once(server, 'listening');
