@@ -3,7 +3,7 @@
 // costs one table lookup and the native call (plus a closure for the struct kinds).
 import { isUtf8 } from 'node:buffer';
 import { binding } from './binding';
-import { invalidValueType, outOfRange } from './errors';
+import { invalidArgValue, invalidValueType, outOfRange } from './errors';
 import type { Kind, OptionSpec } from './registry';
 import { readTcpInfo } from './tcp-info';
 
@@ -74,6 +74,8 @@ export function checker(kind: Kind, spec: OptionSpec, name: string): Checker {
           if (typeof v !== 'string') throw invalidValueType(name, 'of type string, or a Buffer of the name\'s bytes', v);
           return text(v);
         }
+        // A view on a transferred ArrayBuffer reads as empty (which would unbind): refused.
+        if (isDetached(v)) throw invalidArgValue(name, 'a view on a detached ArrayBuffer (it was transferred)');
         if (v.includes(0)) throw outOfRange(name, 'a name without NUL bytes', v);
         if (v.length > max) throw outOfRange(name, `at most ${max} bytes long`, v);
         return Buffer.from(v); // a copy: the caller may change theirs before the syscall
@@ -83,6 +85,18 @@ export function checker(kind: Kind, spec: OptionSpec, name: string): Checker {
     case 'tcp_info':
     case 'ucred':
       throw new Error(`sockopt: ${kind} options are read-only`); // guards the registry at load time
+  }
+}
+
+// The TypedArray method, not Buffer's own includes (which reads a detached Buffer as
+// empty): it throws on a detached buffer. Node 20 has no ArrayBuffer#detached.
+const typedIncludes = Uint8Array.prototype.includes;
+function isDetached(v: Uint8Array): boolean {
+  try {
+    typedIncludes.call(v, 0);
+    return false;
+  } catch {
+    return true;
   }
 }
 

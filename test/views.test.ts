@@ -2,7 +2,7 @@
 // SharedArrayBuffer, at odd offsets, DataViews, detached buffers; plus the other
 // native value edges (sub-microsecond timeouts, SO_PEERCRED without a peer).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { constants as C, decodeTcpInfo, getsockopt, getTcpInfo, setsockopt, sizes, tcpInfoFields } from '../src/index';
+import { constants as C, decodeTcpInfo, getsockopt, getTcpInfo, setsockopt, setsockopts, sizes, tcpInfoFields } from '../src/index';
 import { tcpPair, unixPair, type StreamPair } from './helpers';
 
 let pair: StreamPair;
@@ -62,6 +62,13 @@ describe('raw setsockopt with every kind of view', () => {
     expect(codeOf(() => set(detached((ab) => new Uint8Array(ab))))).toBe('ERR_INVALID_ARG_VALUE');
     expect(codeOf(() => set(detached((ab) => new DataView(ab, 2))))).toBe('ERR_INVALID_ARG_VALUE');
     expect(getsockopt(pair.client, 'SO_RCVBUF')).toBe(16384); // untouched
+  });
+
+  it('SO_BINDTODEVICE given a detached view (it reads as empty, which would unbind): ERR_INVALID_ARG_VALUE, by name and in a batch (found by the fuzz suite)', () => {
+    for (const make of [(ab: ArrayBuffer) => new Uint8Array(ab), (ab: ArrayBuffer) => Buffer.from(ab)]) {
+      expect(codeOf(() => setsockopt(pair.client, 'SO_BINDTODEVICE', detached(make) as Buffer))).toBe('ERR_INVALID_ARG_VALUE');
+      expect(codeOf(() => setsockopts(pair.client, { SO_BINDTODEVICE: detached(make) as Buffer }))).toBe('ERR_INVALID_ARG_VALUE');
+    }
   });
 
   it('a view over more than 1 MiB is refused with ERR_OUT_OF_RANGE', () => {
