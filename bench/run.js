@@ -213,11 +213,14 @@ async function main() {
     `HTTP (autocannon → front → backend, a new connection per request on both hops, ${http.seconds} s × ${http.rounds} rounds, ${http.connections} connections): ` +
       `none ${http.plain.toFixed(0)} req/s [${rates('plain')}], tuneSockets ${http.tuned.toFixed(0)} [${rates('tuned')}], + trackConnections ${http.tracked.toFixed(0)} [${rates('tracked')}]`,
   );
+  const c = http.cpuPerRequest;
+  console.log(`  the front's CPU per request: none ${c.plain.toFixed(0)} µs, tuneSockets ${c.tuned.toFixed(0)} µs (${(c.plain / c.tuned).toFixed(2)}× the requests per CPU second), + trackConnections ${c.tracked.toFixed(0)} µs (${(c.plain / c.tracked).toFixed(2)}×)`);
+  const conns = await require('./connections').report();
   console.log('\ncomparisons (ratio of ns/call)');
   for (const [k, v] of Object.entries(comparisons)) if (v !== null) console.log(`  ${k}: ${v}×`);
   console.log('\ntargets');
   for (const t of targets) console.log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.target}: ${t.value}${t.unit === 'KiB' ? ' KiB' : '×'}`);
-  const out = { date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0].model, cpus: os.cpus().length, loadavg: os.loadavg(), rounds: ROUNDS, rows: rows.map(([what, nsPerCall, ratioOf, s]) => ({ what, nsPerCall, ratio: ratioOf, spread: s })), memory: { before: m0, after: m1 }, http, comparisons, targets };
+  const out = { date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0].model, cpus: os.cpus().length, loadavg: os.loadavg(), rounds: ROUNDS, rows: rows.map(([what, nsPerCall, ratioOf, s]) => ({ what, nsPerCall, ratio: ratioOf, spread: s })), memory: { before: m0, after: m1 }, http, connections: conns, comparisons, targets };
   fs.writeFileSync(path.join(__dirname, 'results.json'), `${JSON.stringify(out, null, 2)}\n`);
   await require('./telemetry').report(); // trackConnections overhead: its own section and bench/telemetry-results.json
 }
@@ -244,6 +247,9 @@ async function httpBench() {
   await autocannon({ url: `http://127.0.0.1:${warm.port}`, connections, duration: 2 });
   await stop(warm.child);
   const rates = { plain: [], tuned: [], tracked: [] };
+  // The front's own CPU per request (user + system, from /proc, start-up included): steadier
+  // than req/s, which on two cores also moves with autocannon's and the backend's share.
+  const cpu = { plain: [], tuned: [], tracked: [] };
   const orders = [['plain', 'tuned', 'tracked'], ['tracked', 'plain', 'tuned'], ['tuned', 'tracked', 'plain']];
   for (let round = 0; round < rounds; round++) {
     for (const variant of orders[round % orders.length]) {
@@ -251,12 +257,19 @@ async function httpBench() {
       const result = await autocannon({ url: `http://127.0.0.1:${front.port}`, connections, duration: seconds });
       if (result.non2xx > 0 || result.errors > 0) console.error(`bench: ${variant}: ${result.non2xx} non-2xx, ${result.errors} errors`);
       rates[variant].push(result.requests.average);
+      cpu[variant].push(cpuSeconds(front.child.pid) * 1e6 / result.requests.total);
       await stop(front.child);
     }
     process.stderr.write(`http round ${round + 1}/${rounds} done\n`);
   }
   await stop(backend.child);
-  return { seconds, rounds, connections, plain: median(rates.plain), tuned: median(rates.tuned), tracked: median(rates.tracked), rates };
+  const cpuPerRequest = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, median(v)]));
+  return { seconds, rounds, connections, plain: median(rates.plain), tuned: median(rates.tuned), tracked: median(rates.tracked), rates, cpuPerRequest, cpu };
+}
+
+function cpuSeconds(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
 }
 
 main().catch((err) => {

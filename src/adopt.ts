@@ -12,8 +12,8 @@
 //           then Node's own _listen2 with { fd }.
 //   dgram   the handle's lookup callback (before Node's bind): the configured fd goes
 //           into the handle, then Node binds it.
-// Every fd made here is an OwnedFd: closed exactly once unless Node took it, and never
-// touched again once its number may belong to another socket.
+// Every fd made here is closed exactly once unless Node took it, and never touched again
+// once its number may belong to another socket (an OwnedFd where that can happen later).
 import type * as dgram from 'node:dgram';
 import { fstatSync } from 'node:fs';
 import * as net from 'node:net';
@@ -120,6 +120,12 @@ export function armClient(socket: net.Socket, prepared: readonly Prepared[]): vo
   socket.on('connectionAttempt', onConnectionAttempt);
 }
 
+/** True when the socket's current handle holds a socket configured at its connect attempt (Node's cache synced then). */
+export function configuredAtAttempt(socket: net.Socket): boolean {
+  const handle = (socket as unknown as Internal)._handle;
+  return handle !== null && handle !== undefined && configured.has(handle);
+}
+
 /**
  * Undoes armClient for the attempts still to come: a process policy whose filter
  * declined the socket, or a unix-domain connection it cannot apply to (policy.ts).
@@ -193,6 +199,8 @@ function openInto(handle: { open(fd: number): number }, family: 4 | 6, datagram:
     error = systemError(rc, 'open');
   } catch (err) {
     error = err as Error;
+    // An open() that threw after the handle took the fd (a patched one): the handle closes it.
+    if ((handle as { fd?: number }).fd === fd) return error;
   }
   closeQuietly(fd);
   return error;

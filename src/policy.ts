@@ -3,7 +3,7 @@
 // through adopt.ts (armClient, the one place that opens and adopts fds); accepted
 // sockets, and the keepalive timing put back after Node or a library rewrote it, get
 // them through setAll below, one loop of setsockopt calls on the socket's fd.
-import { armClient, disarmClient } from './adopt';
+import { armClient, configuredAtAttempt, disarmClient } from './adopt';
 import { setPrepared } from './batch';
 import { onSocket, type Direction } from './channels';
 import { deadPeer } from './dead-peer';
@@ -47,8 +47,6 @@ export interface CompiledPolicy {
   readonly prepared: ReturnType<typeof prepare>;
   /** The keepalive part of `prepared`, put back after Node/libuv reset it (setKeepAlive on Node 20 writes interval 1, count 10). */
   readonly keepAlive: ReturnType<typeof prepare>;
-  /** TCP_KEEPIDLE in seconds as set (undefined: the policy leaves the idle time alone). */
-  readonly keepAliveIdle: number | undefined;
 }
 
 // Options a Policy's own fields set: naming one of them in `sockopts` as well would
@@ -135,13 +133,7 @@ export function compilePolicy(policy: unknown, path: string): CompiledPolicy {
     at(where, () => prepared.push(...prepare({ [name]: value }, 'tuneSockets')));
     sockopts[name] = value;
   }
-  const idle = prepared.find((p) => p.name === 'TCP_KEEPIDLE');
-  return Object.freeze({
-    sockopts: Object.freeze(sockopts) as Sockopts,
-    prepared,
-    keepAlive: prepared.filter((p) => KEEPALIVE_OPTIONS.has(p.name)),
-    keepAliveIdle: idle === undefined ? undefined : (idle.native as number),
-  });
+  return Object.freeze({ sockopts: Object.freeze(sockopts) as Sockopts, prepared, keepAlive: prepared.filter((p) => KEEPALIVE_OPTIONS.has(p.name)) });
 }
 
 /**
@@ -319,20 +311,15 @@ function onAttempt(this: Tuned, address: string, port: number, family: number): 
   }
 }
 
-// Node's afterConnect replays its cached keepalive flag and idle time through libuv,
-// which also writes interval 1 s and count 10; keepalive.ts's handle guard puts the
-// policy's interval and count back at once, and the cache holds the policy's idle time
-// (synced at the attempt). Only when the replayed idle time is not the policy's — a
-// library called setKeepAlive(true, 60 s) while the socket was connecting — or keepalive
-// is off, are the options set again.
+// Node's afterConnect replays a keepalive flag and timing a library set before or while
+// connecting (undici's setKeepAlive(true, 60 s), http.Agent's keepAlive option; on Node
+// 24+ with interval and count), which rewrites the policy's timing: it is set again here.
+// A setKeepAlive(false) made after the attempt configured this socket stands.
 function onConnect(this: Tuned): void {
   const tuning = this[kTuning];
   if (tuning === undefined) return;
   const c = tuning.compiled;
-  if (c.keepAlive.length > 0) {
-    const cached = cachedKeepAlive(this);
-    if (cached.enabled !== true || (c.keepAliveIdle !== undefined && cached.idle !== c.keepAliveIdle)) applyKeepAlive(this, c);
-  }
+  if (c.keepAlive.length > 0 && !(configuredAtAttempt(this) && cachedKeepAlive(this).enabled === false)) applyKeepAlive(this, c);
   guardKeepAlive(this, c);
 }
 

@@ -223,7 +223,7 @@ describe('before the SYN, and sockets the policy must leave alone', () => {
     }
   }, 30_000);
 
-  it("a library's setKeepAlive(true, 60 s) before or while connecting (Node replays it at connect) does not win over the policy", async () => {
+  it("a library's setKeepAlive(true, 60 s) before or while connecting (Node replays it at connect) does not win over the policy; setKeepAlive(false) stands", async () => {
     cleanup.push(tuneSockets({ client: { keepAlive: { idle: 7_000, interval: 3_000, count: 4 }, sockopts: { TCP_NODELAY: true } } }));
     const server = await listeningServer();
     cleanup.push(() => new Promise((r) => server.close(r)));
@@ -236,7 +236,9 @@ describe('before the SYN, and sockets the policy must leave alone', () => {
     // at once, and replays it in afterConnect.
     library.on('connectionAttempt', () => library.setKeepAlive(true, 60_000));
     const plain = net.connect(port, '127.0.0.1'); // Node replays only the policy's own values
-    for (const s of [early, library, plain]) {
+    const off = net.connect(port, '127.0.0.1'); // an explicit off while connecting stands
+    off.on('connectionAttempt', () => off.setKeepAlive(false));
+    for (const s of [early, library, plain, off]) {
       cleanup.push(() => s.destroy());
       await once(s, 'connect');
     }
@@ -245,6 +247,7 @@ describe('before the SYN, and sockets the policy must leave alone', () => {
     expect(await oracle(fdOf(early), ops)).toEqual([1, 7, 3, 4, 0, 1]);
     expect(await oracle(fdOf(library), ops)).toEqual([1, 7, 3, 4, 0, 1]);
     expect(await oracle(fdOf(plain), ops)).toEqual([1, 7, 3, 4, 0, 1]);
+    expect(await oracle(fdOf(off), [['get', C.SOL_SOCKET!, C.SO_KEEPALIVE!, 0]])).toEqual([0]);
     // Node's caches tell the truth: turning either flag off reaches the kernel.
     plain.setKeepAlive(false);
     plain.setNoDelay(false);

@@ -1,0 +1,138 @@
+// CPU per connection of tuneSockets (and trackConnections), called from bench/run.js or alone:
+//   node --expose-gc bench/connections.js
+// HTTP req/s on a 2-core machine that also runs the load generator swings by ±10 %
+// between rounds; the CPU a process spends per connection does not. One process holds
+// a server and its clients (10 at a time, each connects, reads one byte, closes), so
+// every connection is both made and accepted here: a policy for both directions runs
+// twice per connection. Variants alternate round by round; medians of process.cpuUsage()
+// per connection. The floor row is what the policy's options cost the kernel on a fresh
+// socket: socket() + the 8 setsockopt calls in one native call + close(), minus
+// socket() + close().
+'use strict';
+const net = require('node:net');
+const fs = require('node:fs');
+const path = require('node:path');
+const sockopt = require('..');
+const { binding } = require('../lib/binding');
+const { compilePolicy } = require('../lib/policy');
+const { setPrepared } = require('../lib/batch');
+
+const POLICY = {
+  sockopts: { TCP_NODELAY: true, SO_SNDBUF: 262_144, SO_RCVBUF: 262_144 },
+  userTimeout: 30_000,
+  keepAlive: { idle: 30_000, interval: 5_000, count: 3 },
+};
+const N = 4000; // connections per measurement
+const CONCURRENCY = 10;
+const ROUNDS = 7;
+const FLOOR_SOCKETS = 20_000;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const VARIANTS = {
+  none: () => () => {},
+  'tuneSockets client': () => sockopt.tuneSockets({ client: POLICY }),
+  'tuneSockets server': () => sockopt.tuneSockets({ server: POLICY }),
+  'tuneSockets both': () => sockopt.tuneSockets({ client: POLICY, server: POLICY }),
+  'both + trackConnections': () => {
+    const off = sockopt.tuneSockets({ client: POLICY, server: POLICY });
+    const stop = sockopt.trackConnections({ interval: 1000 });
+    return () => {
+      stop();
+      off();
+    };
+  },
+};
+
+function connections(port) {
+  return new Promise((resolve, reject) => {
+    let started = 0;
+    let done = 0;
+    const one = () => {
+      started++;
+      const c = net.connect(port, '127.0.0.1');
+      c.on('data', () => {});
+      c.on('error', reject);
+      c.on('close', () => {
+        if (++done === N) resolve();
+        else if (started < N) one();
+      });
+    };
+    for (let i = 0; i < CONCURRENCY; i++) one();
+  });
+}
+
+function cpuMicros(fn) {
+  const before = process.cpuUsage();
+  fn();
+  const d = process.cpuUsage(before);
+  return d.user + d.system;
+}
+
+// µs per socket of the policy's setsockopt calls on a fresh socket (as an accepted or a
+// just-made client socket is), in one native call, without Node or the policy's JS.
+function floor() {
+  const { prepared } = compilePolicy(POLICY, 'POLICY');
+  const bare = cpuMicros(() => {
+    for (let i = 0; i < FLOOR_SOCKETS; i++) binding.close(binding.socket(4, false));
+  });
+  const configured = cpuMicros(() => {
+    for (let i = 0; i < FLOOR_SOCKETS; i++) {
+      const fd = binding.socket(4, false);
+      setPrepared(fd, prepared);
+      binding.close(fd);
+    }
+  });
+  return { options: prepared.length, micros: (configured - bare) / FLOOR_SOCKETS };
+}
+
+async function measure() {
+  const server = net.createServer((s) => {
+    s.on('error', () => {});
+    s.end('x');
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const port = server.address().port;
+  await connections(port); // warm-up
+  const cpu = {};
+  const names = Object.keys(VARIANTS);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const name of [...names.slice(round % names.length), ...names.slice(0, round % names.length)]) {
+      const off = VARIANTS[name]();
+      const before = process.cpuUsage();
+      await connections(port);
+      const d = process.cpuUsage(before);
+      off();
+      (cpu[name] ??= []).push((d.user + d.system) / N);
+    }
+  }
+  await new Promise((r) => server.close(r));
+  const floors = [];
+  for (let i = 0; i < 5; i++) floors.push(floor());
+  return {
+    connections: N,
+    rounds: ROUNDS,
+    cpu: Object.fromEntries(names.map((n) => [n, { median: median(cpu[n]), rounds: cpu[n] }])),
+    floor: { options: floors[0].options, micros: median(floors.map((f) => f.micros)) },
+  };
+}
+
+async function report() {
+  const r = await measure();
+  const base = r.cpu.none.median;
+  console.log(`\nCPU per connection (one process makes and accepts ${r.connections} connections, ${CONCURRENCY} at a time; medians of ${r.rounds} interleaved rounds)`);
+  for (const [name, { median: m, rounds }] of Object.entries(r.cpu)) {
+    const extra = name === 'none' ? '' : `  +${(m - base).toFixed(1)} µs`;
+    console.log(`  ${name.padEnd(26)} ${m.toFixed(1).padStart(6)} µs${extra.padEnd(12)} [${rounds.map((x) => x.toFixed(0)).join(', ')}]`);
+  }
+  console.log(`  floor: the policy's ${r.floor.options} setsockopt calls on a fresh socket, one native call: ${r.floor.micros.toFixed(1)} µs per socket (×2 per connection for both directions: ${(2 * r.floor.micros).toFixed(1)} µs)`);
+  fs.writeFileSync(path.join(__dirname, 'connections-results.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, ...r }, null, 2)}\n`);
+  return r;
+}
+
+module.exports = { report };
+if (require.main === module) {
+  report().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
