@@ -20,6 +20,7 @@ import * as net from 'node:net';
 import { binding } from './binding';
 import { setPrepared } from './batch';
 import { notApplicable, systemError } from './errors';
+import { settleKeepAlive } from './keepalive';
 import { syncAdopted, type Prepared } from './presocket';
 
 /** An fd this library made: ours until handed to Node, closed at most once. */
@@ -146,11 +147,30 @@ function onConnectionAttempt(this: net.Socket, _address: string, _port: number, 
   let error: Error | undefined;
   try {
     error = configureAttempt(handle, family, prepared);
-    if (!error) syncAdopted(this, prepared);
+    if (!error) {
+      syncAdopted(this, prepared);
+      settle(this, prepared);
+    }
   } catch (err) {
     error = err as Error; // not expected; but never let it escape into Node's connect path
   }
   if (error) refuseAttempt(this, handle, error);
+}
+
+// Keepalive on with an idle time was just set and Node's cache synced to it: Node's
+// replay of it at connect is skipped (keepalive.ts).
+function settle(socket: net.Socket, prepared: readonly Prepared[]): void {
+  let on = false;
+  let idle: number | undefined;
+  let interval: number | undefined;
+  let count: number | undefined;
+  for (const p of prepared) {
+    if (p.name === 'SO_KEEPALIVE') on = p.native !== 0;
+    else if (p.name === 'TCP_KEEPIDLE') idle = p.native as number;
+    else if (p.name === 'TCP_KEEPINTVL') interval = p.native as number;
+    else if (p.name === 'TCP_KEEPCNT') count = p.native as number;
+  }
+  if (on && idle !== undefined) settleKeepAlive(socket, idle, interval, count);
 }
 
 function configureAttempt(handle: StreamHandle, family: number, prepared: readonly Prepared[]): Error | undefined {
@@ -180,30 +200,39 @@ function configureBound(fd: number, prepared: readonly Prepared[]): Error | unde
   }
 }
 
-// A configured socket made and put into Node's handle (handle.open, the call behind
-// `new net.Socket({ fd })`), closed again if the handle refuses it. Everything happens
-// in this one synchronous call, so the fd cannot have been closed and its number reused
-// before we close it: no OwnedFd (and no fstat per connection) is needed here.
-function openInto(handle: { open(fd: number): number }, family: 4 | 6, datagram: boolean, prepared: readonly Prepared[]): Error | undefined {
+// A socket made, put into Node's handle (handle.open, the call behind `new net.Socket({ fd })`)
+// and configured there, before any bind() or connect(). The options go on after open():
+// libuv applies keepalive/nodelay flags that Node stored on a handle without a socket
+// (setKeepAlive or setNoDelay called before the attempt) when it opens one, which would
+// overwrite them. A socket the handle refused is closed here, in this same synchronous
+// call (its number cannot have been reused: no OwnedFd, no fstat per connection); one
+// the handle took is the handle's to close, also when an option is refused (the caller
+// destroys the socket or reports the error on it).
+function openInto(handle: { open(fd: number): number; fd?: number }, family: 4 | 6, datagram: boolean, prepared: readonly Prepared[]): Error | undefined {
   let fd: number;
   try {
     fd = binding.socket!(family, datagram);
   } catch (err) {
     return err as Error;
   }
-  let error: Error | undefined;
+  let rc: number;
+  try {
+    rc = handle.open(fd);
+  } catch (err) {
+    // An open() that threw after the handle took the fd (a patched one): the handle closes it.
+    if (handle.fd !== fd) closeQuietly(fd);
+    return err as Error;
+  }
+  if (rc !== 0) {
+    closeQuietly(fd);
+    return systemError(rc, 'open');
+  }
   try {
     setAll(fd, prepared);
-    const rc = handle.open(fd);
-    if (rc === 0) return undefined;
-    error = systemError(rc, 'open');
+    return undefined;
   } catch (err) {
-    error = err as Error;
-    // An open() that threw after the handle took the fd (a patched one): the handle closes it.
-    if ((handle as { fd?: number }).fd === fd) return error;
+    return err as Error;
   }
-  closeQuietly(fd);
-  return error;
 }
 
 function closeQuietly(fd: number): void {

@@ -15,6 +15,20 @@ import { table } from './options';
 interface Kept {
   interval?: number;
   count?: number;
+  /** What a connect attempt just set on the handle's socket (see settleKeepAlive). */
+  settled?: Settled;
+}
+
+/** Keepalive state the kernel holds on `handle`'s socket, as set at the connect attempt. */
+interface Settled {
+  readonly handle: KeepAliveHandle;
+  readonly idle: number;
+  readonly interval: number | undefined;
+  readonly count: number | undefined;
+  /** false once anything else wrote keepalive on the socket before 'connect'. */
+  intact: boolean;
+  /** Node's replay was skipped (once: any later call goes to libuv). */
+  replayed: boolean;
 }
 
 const kept = new WeakMap<object, Kept>();
@@ -27,12 +41,49 @@ interface KeepAliveHandle {
 }
 
 /** Remembers that sockopt set `key` on this socket, and guards its current handle. */
-export function keepTiming(socket: object, key: keyof Kept, seconds: number): void {
+export function keepTiming(socket: object, key: 'interval' | 'count', seconds: number): void {
   const k = kept.get(socket) ?? {};
   k[key] = seconds;
   kept.set(socket, k);
   const handle = (socket as { _handle?: KeepAliveHandle | null })._handle;
   if (handle) guard(handle, socket);
+}
+
+/**
+ * A connect attempt has just set keepalive on with this timing (seconds) on the socket in
+ * `socket._handle`, and synced Node's cache to it. Node's afterConnect will replay the
+ * cache through libuv (4 setsockopt calls, which also write interval 1 s and count 10,
+ * then 2 more to restore them): a replay of exactly what the kernel holds is skipped.
+ * Any other keepalive write in between (Node's setKeepAlive with other values or off,
+ * sockopt's setsockopt) marks the state broken, and passes.
+ */
+export function settleKeepAlive(socket: object, idle: number, interval: number | undefined, count: number | undefined): void {
+  const handle = (socket as { _handle?: KeepAliveHandle | null })._handle;
+  if (!handle) return;
+  const tcp = handle._parent ?? handle;
+  const k = kept.get(socket) ?? {};
+  k.settled = { handle: tcp, idle, interval, count, intact: true, replayed: false };
+  kept.set(socket, k);
+  guard(handle, socket);
+}
+
+/**
+ * At 'connect': true when the kernel still holds what the attempt set (nothing but
+ * Node's replay of it touched keepalive since). Forgets the record either way.
+ */
+export function takeSettled(socket: object): boolean {
+  const k = kept.get(socket);
+  const s = k?.settled;
+  if (!s) return false;
+  k!.settled = undefined;
+  const handle = (socket as { _handle?: KeepAliveHandle | null })._handle;
+  return s.intact && handle !== null && handle !== undefined && (handle._parent ?? handle) === s.handle;
+}
+
+/** sockopt wrote a keepalive option on this socket: a settled record no longer tells the kernel's state. */
+export function unsettle(socket: object): void {
+  const s = kept.get(socket)?.settled;
+  if (s) s.intact = false;
 }
 
 // A TLS socket's handle forwards setKeepAlive to the TCP handle below it: guard that one.
@@ -41,7 +92,16 @@ function guard(handle: KeepAliveHandle, socket: object): void {
   if (guarded.has(tcp) || typeof tcp.setKeepAlive !== 'function') return;
   guarded.add(tcp);
   const original = tcp.setKeepAlive;
-  tcp.setKeepAlive = function keepAliveKeepingTiming(enable, _idle, interval, count) {
+  tcp.setKeepAlive = function keepAliveKeepingTiming(enable, idle, interval, count) {
+    const s = kept.get(socket)?.settled;
+    if (s?.intact && !s.replayed) {
+      // Node's replay of what the kernel already holds (the attempt just set it): skipped.
+      if (enable && s.handle === this && idle === s.idle && (interval === undefined || interval === s.interval) && (count === undefined || count === s.count)) {
+        s.replayed = true;
+        return 0;
+      }
+      s.intact = false;
+    }
     // eslint-disable-next-line prefer-rest-params
     const rc = Reflect.apply(original, this, arguments);
     const k = kept.get(socket);

@@ -5,7 +5,7 @@
 // socket.setNoDelay(true) would silently do nothing. Interval and count set through
 // sockopt are also kept across Node's own keepalive calls (keepalive.ts).
 import * as net from 'node:net';
-import { keepTiming } from './keepalive';
+import { keepTiming, unsettle } from './keepalive';
 import type { NodeStateKey as StateKey } from './registry';
 // The symbols are module-level in Node's net.js and set in the Socket constructor,
 // so one look at a fresh socket, at load time, finds them all; a key this Node
@@ -15,9 +15,11 @@ const symbols: Partial<Record<StateKey, symbol>> = Object.fromEntries(
 );
 
 const KEPT = { kSetKeepAliveInterval: 'interval', kSetKeepAliveCount: 'count' } as const;
+const KEEPALIVE_KEYS = new Set<StateKey>(['kSetKeepAlive', 'kSetKeepAliveInitialDelay', 'kSetKeepAliveInterval', 'kSetKeepAliveCount']);
 
 export function syncNodeState(target: unknown, key: StateKey, value: boolean | number): void {
   if (!(target instanceof net.Socket)) return;
+  if (KEEPALIVE_KEYS.has(key)) unsettle(target);
   const s = symbols[key];
   if (s !== undefined) (target as unknown as Record<symbol, unknown>)[s] = value;
   const kept = KEPT[key as keyof typeof KEPT];
@@ -31,8 +33,10 @@ export function syncNodeState(target: unknown, key: StateKey, value: boolean | n
 export function nodeStateWriter(key: StateKey): (target: unknown, value: boolean | number) => void {
   const s = symbols[key];
   const kept = KEPT[key as keyof typeof KEPT];
+  const keepAlive = KEEPALIVE_KEYS.has(key);
   return (target, value) => {
     if (!(target instanceof net.Socket)) return;
+    if (keepAlive) unsettle(target);
     if (s !== undefined) (target as unknown as Record<symbol, unknown>)[s] = value;
     if (kept) keepTiming(target, kept, value as number);
   };

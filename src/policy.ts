@@ -9,6 +9,7 @@ import { onSocket, type Direction } from './channels';
 import { deadPeer } from './dead-peer';
 import { invalidArgType, invalidArgValue } from './errors';
 import { resolveFd } from './fd';
+import { takeSettled } from './keepalive';
 import { cachedKeepAlive } from './node-state';
 import { prepare, syncAdopted, type Sockopts } from './presocket';
 import { msToKeepAliveSeconds } from './tuning';
@@ -313,13 +314,16 @@ function onAttempt(this: Tuned, address: string, port: number, family: number): 
 
 // Node's afterConnect replays a keepalive flag and timing a library set before or while
 // connecting (undici's setKeepAlive(true, 60 s), http.Agent's keepAlive option; on Node
-// 24+ with interval and count), which rewrites the policy's timing: it is set again here.
-// A setKeepAlive(false) made after the attempt configured this socket stands.
+// 24+ with interval and count), which rewrites the policy's timing: it is set again here,
+// unless the kernel still holds what the attempt set (Node's replay of those same values
+// is skipped, keepalive.ts). A setKeepAlive(false) made after the attempt configured this
+// socket stands.
 function onConnect(this: Tuned): void {
   const tuning = this[kTuning];
   if (tuning === undefined) return;
   const c = tuning.compiled;
-  if (c.keepAlive.length > 0 && !(configuredAtAttempt(this) && cachedKeepAlive(this).enabled === false)) applyKeepAlive(this, c);
+  // takeSettled: nothing but Node's replay of the attempt's own values touched keepalive.
+  if (c.keepAlive.length > 0 && !takeSettled(this) && !(configuredAtAttempt(this) && cachedKeepAlive(this).enabled === false)) applyKeepAlive(this, c);
   guardKeepAlive(this, c);
 }
 

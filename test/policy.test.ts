@@ -236,9 +236,13 @@ describe('before the SYN, and sockets the policy must leave alone', () => {
     // at once, and replays it in afterConnect.
     library.on('connectionAttempt', () => library.setKeepAlive(true, 60_000));
     const plain = net.connect(port, '127.0.0.1'); // Node replays only the policy's own values
+    // Before the attempt, on a handle without a socket yet: libuv stores the flag and applies
+    // its own timing (idle 60 s, interval 1 s, count 10) when a socket is opened into it.
+    const sameIdle = net.connect(port, '127.0.0.1');
+    sameIdle.setKeepAlive(true, 7_000);
     const off = net.connect(port, '127.0.0.1'); // an explicit off while connecting stands
     off.on('connectionAttempt', () => off.setKeepAlive(false));
-    for (const s of [early, library, plain, off]) {
+    for (const s of [early, library, plain, sameIdle, off]) {
       cleanup.push(() => s.destroy());
       await once(s, 'connect');
     }
@@ -247,6 +251,7 @@ describe('before the SYN, and sockets the policy must leave alone', () => {
     expect(await oracle(fdOf(early), ops)).toEqual([1, 7, 3, 4, 0, 1]);
     expect(await oracle(fdOf(library), ops)).toEqual([1, 7, 3, 4, 0, 1]);
     expect(await oracle(fdOf(plain), ops)).toEqual([1, 7, 3, 4, 0, 1]);
+    expect(await oracle(fdOf(sameIdle), ops)).toEqual([1, 7, 3, 4, 0, 1]);
     expect(await oracle(fdOf(off), [['get', C.SOL_SOCKET!, C.SO_KEEPALIVE!, 0]])).toEqual([0]);
     // Node's caches tell the truth: turning either flag off reaches the kernel.
     plain.setKeepAlive(false);
