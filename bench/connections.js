@@ -9,6 +9,7 @@
 // socket: socket() + the 8 setsockopt calls in one native call + close(), minus
 // socket() + close().
 'use strict';
+const diagnostics = require('node:diagnostics_channel');
 const net = require('node:net');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -22,6 +23,9 @@ const POLICY = {
   userTimeout: 30_000,
   keepAlive: { idle: 30_000, interval: 5_000, count: 3 },
 };
+let rtt = 0;
+const onSample = (m) => (rtt += m.info.rtt);
+const onClose = (m) => (rtt += m.info ? m.info.rtt : 0);
 const N = 4000; // connections per measurement
 const CONCURRENCY = 10;
 const ROUNDS = 7;
@@ -36,7 +40,12 @@ const VARIANTS = {
   'both + trackConnections': () => {
     const off = sockopt.tuneSockets({ client: POLICY, server: POLICY });
     const stop = sockopt.trackConnections({ interval: 1000 });
+    // A light consumer on both channels, as bench/http-server.js has (without one, nothing is published).
+    diagnostics.subscribe('sockopt:tcp:sample', onSample);
+    diagnostics.subscribe('sockopt:tcp:close', onClose);
     return () => {
+      diagnostics.unsubscribe('sockopt:tcp:sample', onSample);
+      diagnostics.unsubscribe('sockopt:tcp:close', onClose);
       stop();
       off();
     };
