@@ -14,6 +14,7 @@ const net = require('node:net');
 const fs = require('node:fs');
 const path = require('node:path');
 const sockopt = require('..');
+const { cpuRounds } = require('./cpu-rounds');
 const { binding } = require('../lib/binding');
 const { compilePolicy } = require('../lib/policy');
 const { setPrepared } = require('../lib/batch');
@@ -102,18 +103,8 @@ async function measure() {
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const port = server.address().port;
   await connections(port); // warm-up
-  const cpu = {};
   const names = Object.keys(VARIANTS);
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const name of [...names.slice(round % names.length), ...names.slice(0, round % names.length)]) {
-      const off = VARIANTS[name]();
-      const before = process.cpuUsage();
-      await connections(port);
-      const d = process.cpuUsage(before);
-      off();
-      (cpu[name] ??= []).push((d.user + d.system) / N);
-    }
-  }
+  const cpu = await cpuRounds(VARIANTS, ROUNDS, () => connections(port), N);
   await new Promise((r) => server.close(r));
   const floors = [];
   for (let i = 0; i < 5; i++) floors.push(floor());

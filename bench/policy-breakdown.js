@@ -11,6 +11,7 @@
 const diagnostics = require('node:diagnostics_channel');
 const http = require('node:http');
 const sockopt = require('..');
+const { cpuRounds } = require('./cpu-rounds');
 const { binding } = require('../lib/binding');
 
 const N = 3000;
@@ -73,17 +74,7 @@ async function main() {
   const port = server.address().port;
   await requests(port); // warm-up
   const names = Object.keys(VARIANTS);
-  const cpu = {};
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const name of [...names.slice(round % names.length), ...names.slice(0, round % names.length)]) {
-      const off = VARIANTS[name]();
-      const before = process.cpuUsage();
-      await requests(port);
-      const d = process.cpuUsage(before);
-      off();
-      (cpu[name] ??= []).push((d.user + d.system) / N);
-    }
-  }
+  const cpu = await cpuRounds(VARIANTS, ROUNDS, () => requests(port), N);
   server.close();
   const base = median(cpu.none);
   console.log(`client policy, CPU per HTTP request (one process, ${N} requests × ${ROUNDS} interleaved rounds; a new connection each) — ${new Date().toISOString()} — Node ${process.version}`);
