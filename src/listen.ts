@@ -67,8 +67,23 @@ function refuseUnconvertible(args: unknown[], expected: string): void {
   }
 }
 
+// Node's listen() runs Number() on its second and third arguments whatever the form (the
+// positional backlog); an object whose toString and valueOf are not callable throws an
+// uncoded TypeError there ("Cannot convert object to primitive value"): refused, coded.
+function refusePrimitiveless(args: unknown[]): void {
+  for (const a of args.slice(1, 3)) {
+    if (a === null || (typeof a !== 'object' && typeof a !== 'function')) continue;
+    try {
+      Number(a);
+    } catch {
+      throw invalidArgType('backlog', 'a number (or a callback, or a host string)', a);
+    }
+  }
+}
+
 function listenWith<S extends net.Server>(server: S, defaults: Sockopts | undefined, args: unknown[]): S {
   refuseUnconvertible(args, 'an object, a port number or a path');
+  refusePrimitiveless(args);
   const [options, cb] = normalizeArgs(args);
   const prepared = prepare(options.sockopts ?? defaults, 'listen');
   const given = options._handle ?? options.handle ?? options;

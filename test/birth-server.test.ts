@@ -159,6 +159,16 @@ describe('server abuse ends as it ends with Node', () => {
     expect(ours).toBe(node);
   });
 
+  it('a second or third argument Number() cannot convert: Node throws an uncoded TypeError, sockopt the same moment with ERR_INVALID_ARG_TYPE (found by the fuzz suite)', async () => {
+    const weird = { toString: 1, valueOf: 2 }; // neither callable
+    for (const args of [[{ path: `\0sockopt-weird-${process.pid}` }, weird], [0, '127.0.0.1', weird], [{ port: 0, host: '127.0.0.1' }, weird]] as unknown[][]) {
+      expect(() => (net.createServer().listen as (...a: unknown[]) => net.Server)(...args)).toThrow(/Cannot convert object to primitive value/);
+      const viaListen = await leakFree('listen(server, …, unconvertible)', async () => outcome(() => listen(net.createServer(), ...(args as [never])), ['listening'], 500));
+      const viaCreate = await leakFree('createServer().listen(…, unconvertible)', async () => outcome(() => (createServer({ sockopts: RCV }).listen as (...a: unknown[]) => net.Server)(...args), ['listening'], 500));
+      expect([viaListen, viaCreate]).toEqual(['throws ERR_INVALID_ARG_TYPE', 'throws ERR_INVALID_ARG_TYPE']);
+    }
+  });
+
   it('EADDRINUSE is an error event coded as Node codes it', async () => {
     const taken = net.createServer().listen(0, '127.0.0.1');
     await once(taken, 'listening');
