@@ -31,6 +31,13 @@ set -- $counts
 echo "sanitizer reports: $reports"
 [ "$reports" -eq 0 ] || status=1
 [ "$status" -eq 0 ] || tail -30 "$log"
+# The dot reporter names no failure: the JSON report does.
+[ "$status" -eq 0 ] || node -e '
+  try {
+    for (const f of require(process.argv[1]).testResults) for (const t of f.assertionResults) {
+      if (t.status === "failed") console.log(`FAIL ${f.name.split("/").pop()} > ${t.fullName}\n  ${(t.failureMessages[0] || "").split("\n").slice(0, 3).join("\n  ")}`);
+    }
+  } catch { /* no report: the log above is all there is */ }' "$root/.cache/vitest-asan.json"
 rm -f "$log"
 echo "$1 passed, $(( $2 + (reports > 0 ? 1 : 0) )) failed"
 exit $status
