@@ -4,25 +4,18 @@
 // after `npm run bench` (which builds bench/floor and bench/minimal).
 'use strict';
 const { execFileSync } = require('node:child_process');
-const { once } = require('node:events');
-const net = require('node:net');
 const path = require('node:path');
 const sockopt = require('..');
+const { median, pair, snapshotFloorSpecs } = require('./common');
 const { binding } = require('../lib/binding');
 const { options } = require('../lib/options');
 
 const ROUNDS = 9;
 const N = 100_000;
 const C = sockopt.constants;
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 async function main() {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const accepted = once(server, 'connection');
-  const client = net.connect(server.address().port, '127.0.0.1');
-  await once(client, 'connect');
-  const [peer] = await accepted;
+  const { server, client, peer } = await pair();
   const fd = client._handle.fd;
   let minimal;
   try {
@@ -34,16 +27,7 @@ async function main() {
   const [, boundSet] = binding.bindInt(C.IPPROTO_TCP, C.TCP_NODELAY, 2);
   const buf = Buffer.alloc(4);
   let flip = false;
-  // What snapshot reads, as the C floor reads it (see run.js).
-  const size = { int: 4, uint: 4, bool: 4, timeval: 16, linger: 8, string: 255, ifname: 64, u64: 8 };
-  const snapSpecs = [
-    ...Object.values(options)
-      .filter((o) => o.supported && o.readable && !['SO_ERROR', 'TCP_INFO', 'SO_PEERCRED'].includes(o.name))
-      .map((o) => `g:${o.levelNumber}:${o.optname}:${size[o.kind]}`),
-    `g:${C.IPPROTO_TCP}:${C.TCP_INFO}:344`,
-    'name',
-    'peer',
-  ];
+  const snapSpecs = snapshotFloorSpecs(); // what snapshot reads, as the C floor reads it
   const readOnlyOptions = snapSpecs.slice(0, -3);
   const kinds = { int: 0, uint: 0, bool: 0, timeval: 1, linger: 2, string: 3, u64: 4 };
   const readable = Object.values(options).filter((o) => o.supported && o.readable && !['SO_ERROR', 'TCP_INFO', 'SO_PEERCRED'].includes(o.name));

@@ -14,6 +14,7 @@ const net = require('node:net');
 const fs = require('node:fs');
 const path = require('node:path');
 const sockopt = require('..');
+const { median } = require('./common');
 const { cpuRounds } = require('./cpu-rounds');
 const { binding } = require('../lib/binding');
 const { compilePolicy } = require('../lib/policy');
@@ -31,7 +32,6 @@ const N = 4000; // connections per measurement
 const CONCURRENCY = 10;
 const ROUNDS = 7;
 const FLOOR_SOCKETS = 20_000;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const VARIANTS = {
   none: () => () => {},

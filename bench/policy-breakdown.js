@@ -11,13 +11,13 @@
 const diagnostics = require('node:diagnostics_channel');
 const http = require('node:http');
 const sockopt = require('..');
+const { median } = require('./common');
 const { cpuRounds } = require('./cpu-rounds');
 const { binding } = require('../lib/binding');
 
 const N = 3000;
 const CONCURRENCY = 10;
 const ROUNDS = 7;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const FULL = {
   sockopts: { TCP_NODELAY: true, SO_SNDBUF: 262_144, SO_RCVBUF: 262_144 },

@@ -8,41 +8,20 @@ const { execFileSync, spawn } = require('node:child_process');
 const dgram = require('node:dgram');
 const { once } = require('node:events');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { Bench } = require('tinybench');
 const autocannon = require('autocannon');
 const sockopt = require('..');
+const { median, pair, snapshotFloorSpecs } = require('./common');
 const derhuerst = require('sockopt-derhuerst');
 const netKeepalive = require('net-keepalive');
 
-const { constants: C, getsockopt, setsockopt, setsockopts, getTcpInfo, snapshot, options } = sockopt;
+const { constants: C, getsockopt, setsockopt, setsockopts, getTcpInfo, snapshot } = sockopt;
 const ROUNDS = 5;
 const INNER = 1000; // calls per timed iteration, so timer overhead stays out of the figures
 const FLOOR_ITERS = 300_000;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const spread = (xs) => [Math.min(...xs), Math.max(...xs)];
-
-async function pair() {
-  const server = net.createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const accepted = once(server, 'connection');
-  const client = net.connect(server.address().port, '127.0.0.1');
-  await once(client, 'connect');
-  const [peer] = await accepted;
-  return { server, client, peer };
-}
-
-// What snapshot() reads on a TCP/IPv4 socket, as floor specs: one getsockopt per option
-// (with the buffer size the addon uses for that kind), TCP_INFO, getsockname, getpeername.
-function snapshotFloorSpecs() {
-  const size = { int: 4, uint: 4, bool: 4, timeval: 16, linger: 8, string: 255, ifname: 64, u64: 8 };
-  const specs = Object.values(options)
-    .filter((o) => o.supported && o.readable && !['SO_ERROR', 'TCP_INFO', 'SO_PEERCRED'].includes(o.name))
-    .map((o) => `g:${o.levelNumber}:${o.optname}:${size[o.kind]}`);
-  return [...specs, `g:${C.IPPROTO_TCP}:${C.TCP_INFO}:344`, 'name', 'peer'];
-}
 
 function runFloor(exe, specs) {
   return JSON.parse(execFileSync(exe, [String(FLOOR_ITERS), ...specs], { encoding: 'utf8' }));

@@ -17,6 +17,7 @@ const http = require('node:http');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { median } = require('./common');
 
 const HTTP_SECONDS = 4;
 const HTTP_ROUNDS = 6;
@@ -26,7 +27,6 @@ const IDLE_WINDOW = 10_000; // ms per measured window
 const IDLE_ROUNDS = 3;
 const NOFILE = 65_536;
 const HTTP_CONTROLS = 2;
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // A subscriber doing what a light consumer does: look at a field, count.
 function subscribe() {

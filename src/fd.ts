@@ -138,6 +138,16 @@ function dgramStateSymbol(): symbol | null {
   return dgramState;
 }
 
+/**
+ * True when a net.Socket has a handle and it is not Node's Pipe (a unix-domain socket): a
+ * TCP connection, directly or under TLS. Told from the handle's class, without a syscall
+ * (socket.remoteFamily would cost a getpeername per connection).
+ */
+export function isTcpSocket(socket: net.Socket): boolean {
+  const handle = (socket as unknown as { _handle?: { constructor?: { name?: string } } | null })._handle;
+  return handle !== null && handle !== undefined && handle.constructor?.name !== 'Pipe';
+}
+
 /** A dgram.Socket made by dgram.createSocket() (not an object that merely inherits its prototype). */
 export function isDgramSocket(x: unknown): x is dgram.Socket {
   if (!(x instanceof dgram.Socket)) return false;

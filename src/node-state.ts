@@ -42,11 +42,7 @@ export function nodeStateWriter(key: StateKey): (target: unknown, value: boolean
   };
 }
 
-/**
- * Node's cached keepalive flag and idle time (seconds) of a socket: what Node's
- * afterConnect replays through libuv, and what a later setKeepAlive is compared with.
- */
-export function cachedKeepAlive(socket: object): { enabled: unknown; idle: unknown } {
-  const s = socket as Record<symbol, unknown>;
-  return { enabled: symbols.kSetKeepAlive && s[symbols.kSetKeepAlive], idle: symbols.kSetKeepAliveInitialDelay && s[symbols.kSetKeepAliveInitialDelay] };
+/** Node's cached keepalive flag of a socket (what its afterConnect replays; undefined where this Node has none). */
+export function cachedKeepAliveOn(socket: object): unknown {
+  return symbols.kSetKeepAlive && (socket as Record<symbol, unknown>)[symbols.kSetKeepAlive];
 }

@@ -8,9 +8,9 @@ import { setPrepared } from './batch';
 import { onSocket, type Direction } from './channels';
 import { deadPeer } from './dead-peer';
 import { invalidArgType, invalidArgValue } from './errors';
-import { resolveFd } from './fd';
+import { isTcpSocket, resolveFd } from './fd';
 import { takeSettled } from './keepalive';
-import { cachedKeepAlive } from './node-state';
+import { cachedKeepAliveOn } from './node-state';
 import { prepare, syncAdopted, type Sockopts } from './presocket';
 import { msToKeepAliveSeconds } from './tuning';
 import type * as net from 'node:net';
@@ -225,13 +225,6 @@ export function compileTuneOptions(options: unknown, path: string): { client?: C
   };
 }
 
-// TCP only, told by the handle: Node's TCP handles have setNoDelay, its pipe (unix-domain)
-// handles do not. (socket.remoteFamily would tell too, at the cost of a getpeername per connection.)
-function isTcp(socket: net.Socket): boolean {
-  const handle = (socket as unknown as { _handle?: { setNoDelay?: unknown } | null })._handle;
-  return typeof handle?.setNoDelay === 'function';
-}
-
 /**
  * Process-wide policy: every socket this process connects (`client`) or accepts
  * (`server`) from now on gets the policy's options, through Node's
@@ -323,7 +316,7 @@ function onConnect(this: Tuned): void {
   if (tuning === undefined) return;
   const c = tuning.compiled;
   // takeSettled: nothing but Node's replay of the attempt's own values touched keepalive.
-  if (c.keepAlive.length > 0 && !takeSettled(this) && !(configuredAtAttempt(this) && cachedKeepAlive(this).enabled === false)) applyKeepAlive(this, c);
+  if (c.keepAlive.length > 0 && !takeSettled(this) && !(configuredAtAttempt(this) && cachedKeepAliveOn(this) === false)) applyKeepAlive(this, c);
   guardKeepAlive(this, c);
 }
 
@@ -334,7 +327,7 @@ function fdNow(socket: net.Socket): number {
 // An accepted socket has its fd: the policy is set at once, if it is TCP and the
 // filter wants it; a refusal (or a filter that throws) destroys the socket with that error.
 function tuneAccepted(socket: net.Socket, tuning: Tuning): void {
-  if (socket.destroyed || !isTcp(socket)) return;
+  if (socket.destroyed || !isTcpSocket(socket)) return;
   try {
     if (tuning.filter && !tuning.filter({ direction: 'server', socket, host: socket.remoteAddress, port: socket.localPort })) return;
     applyPolicy(socket, tuning.compiled);

@@ -12,7 +12,7 @@ import * as diagnostics from 'node:diagnostics_channel';
 import type * as net from 'node:net';
 import { onSocket, type Direction } from './channels';
 import { invalidArgType, outOfRange, unsupported } from './errors';
-import { resolveFd } from './fd';
+import { isTcpSocket, resolveFd } from './fd';
 import { hasTcpInfo, readTcpInfo, tcpInfoFields, type TcpInfo } from './tcp-info';
 import { TimerWheel, type WheelEntry } from './timer-wheel';
 
@@ -199,7 +199,7 @@ export function trackConnections(options: TrackOptions = {}): () => void {
 function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void {
   if (!tracker.active || !listening() || taken(socket) || socket.destroyed) return;
   // Unix-domain sockets (Node's Pipe handle) have no TCP_INFO; told apart without a syscall.
-  if ((socket as unknown as { _handle?: { constructor?: { name?: string } } })._handle?.constructor?.name === 'Pipe') return;
+  if (!isTcpSocket(socket)) return;
   try {
     resolveFd(socket);
   } catch {

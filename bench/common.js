@@ -1,0 +1,31 @@
+// What the benchmark scripts share: the median of their rounds, a connected TCP pair on
+// loopback, and the syscalls snapshot() makes, as bench/floor.c specs.
+'use strict';
+const { once } = require('node:events');
+const net = require('node:net');
+const { constants: C, options } = require('..');
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** A listening server on 127.0.0.1, a client connected to it, and the accepted socket. */
+async function pair() {
+  const server = net.createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const accepted = once(server, 'connection');
+  const client = net.connect(server.address().port, '127.0.0.1');
+  await once(client, 'connect');
+  const [peer] = await accepted;
+  return { server, client, peer };
+}
+
+// What snapshot() reads on a TCP/IPv4 socket, as floor specs: one getsockopt per option
+// (with the buffer size the addon uses for that kind), TCP_INFO, getsockname, getpeername.
+function snapshotFloorSpecs() {
+  const size = { int: 4, uint: 4, bool: 4, timeval: 16, linger: 8, string: 255, ifname: 64, u64: 8 };
+  const specs = Object.values(options)
+    .filter((o) => o.supported && o.readable && !['SO_ERROR', 'TCP_INFO', 'SO_PEERCRED'].includes(o.name))
+    .map((o) => `g:${o.levelNumber}:${o.optname}:${size[o.kind]}`);
+  return [...specs, `g:${C.IPPROTO_TCP}:${C.TCP_INFO}:344`, 'name', 'peer'];
+}
+
+module.exports = { median, pair, snapshotFloorSpecs };
