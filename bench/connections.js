@@ -28,6 +28,11 @@ const POLICY = {
 let rtt = 0;
 const onSample = (m) => (rtt += m.info.rtt);
 const onClose = (m) => (rtt += m.info ? m.info.rtt : 0);
+// The same options set by hand, after 'connect' and on 'connection', with one
+// setsockopts call per socket: what a service doing it itself pays, the reference for
+// what the policy's machinery adds on top.
+const BY_HAND = { TCP_NODELAY: true, SO_SNDBUF: 262_144, SO_RCVBUF: 262_144, TCP_USER_TIMEOUT: 30_000, TCP_KEEPIDLE: 30, TCP_KEEPINTVL: 5, TCP_KEEPCNT: 3, SO_KEEPALIVE: true };
+let byHand = false;
 const N = 4000; // connections per measurement
 const CONCURRENCY = 10;
 const ROUNDS = 7;
@@ -38,6 +43,10 @@ const VARIANTS = {
   'tuneSockets client': () => sockopt.tuneSockets({ client: POLICY }),
   'tuneSockets server': () => sockopt.tuneSockets({ server: POLICY }),
   'tuneSockets both': () => sockopt.tuneSockets({ client: POLICY, server: POLICY }),
+  'by hand both (reference)': () => {
+    byHand = true;
+    return () => (byHand = false);
+  },
   'both + trackConnections': () => {
     const off = sockopt.tuneSockets({ client: POLICY, server: POLICY });
     const stop = sockopt.trackConnections({ interval: 1000 });
@@ -60,6 +69,7 @@ function connections(port) {
     const one = () => {
       started++;
       const c = net.connect(port, '127.0.0.1');
+      if (byHand) c.once('connect', () => sockopt.setsockopts(c, BY_HAND));
       c.on('data', () => {});
       c.on('error', reject);
       c.on('close', () => {
@@ -97,6 +107,7 @@ function floor() {
 
 async function measure() {
   const server = net.createServer((s) => {
+    if (byHand) sockopt.setsockopts(s, BY_HAND);
     s.on('error', () => {});
     s.end('x');
   });

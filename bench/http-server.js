@@ -3,7 +3,7 @@
 // `agent: false`) → backend. The front is the service under test, with both an accepted
 // and an outgoing connection per request:
 //   node http-server.js backend
-//   node http-server.js front plain|tuned|tracked BACKEND_PORT
+//   node http-server.js front plain|tuned|tracked|byhand BACKEND_PORT
 // tuned: tuneSockets applies POLICY to every accepted and every outgoing connection
 // (4 options + keepalive: 8 setsockopt per connection); tracked: the same plus
 // trackConnections({ interval: 1000 }) with a subscriber on both telemetry channels.
@@ -11,7 +11,7 @@
 'use strict';
 const diagnostics = require('node:diagnostics_channel');
 const http = require('node:http');
-const { trackConnections, tuneSockets } = require('..');
+const { setsockopts, trackConnections, tuneSockets } = require('..');
 
 const POLICY = {
   sockopts: { TCP_NODELAY: true, SO_SNDBUF: 262_144, SO_RCVBUF: 262_144 },
@@ -19,7 +19,12 @@ const POLICY = {
   keepAlive: { idle: 30_000, interval: 5_000, count: 3 },
 };
 
+// byhand: the same options with one setsockopts call per socket, on 'connection' and
+// after 'connect' (the reference: what a service setting them itself pays).
+const BY_HAND = { TCP_NODELAY: true, SO_SNDBUF: 262_144, SO_RCVBUF: 262_144, TCP_USER_TIMEOUT: 30_000, TCP_KEEPIDLE: 30, TCP_KEEPINTVL: 5, TCP_KEEPCNT: 3, SO_KEEPALIVE: true };
+
 const [role, variant, backendPort] = process.argv.slice(2);
+const byHand = variant === 'byhand';
 let server;
 if (role === 'backend') {
   server = http.createServer((req, res) => {
@@ -45,6 +50,9 @@ if (role === 'backend') {
           res.end(body);
         });
       })
+      .on('socket', (s) => {
+        if (byHand) s.once('connect', () => setsockopts(s, BY_HAND));
+      })
       .on('error', () => {
         res.statusCode = 502;
         res.setHeader('connection', 'close');
@@ -52,4 +60,5 @@ if (role === 'backend') {
       });
   });
 }
+if (byHand) server.on('connection', (s) => setsockopts(s, BY_HAND));
 server.listen(0, '127.0.0.1', () => console.log(server.address().port));

@@ -176,6 +176,8 @@ async function main() {
     'net-keepalive / sockopt (TCP_KEEPINTVL)': compare('net-keepalive getKeepAliveInterval(sock)', 'sockopt getsockopt(sock, TCP_KEEPINTVL)'),
     '4 × setsockopt / setsockopts (one crossing)': compare('sockopt setsockopt × 4 (the same options)', 'sockopt setsockopts(sock, { 4 options })'),
     'snapshot / C floor of its syscalls in turn': +(r('sockopt snapshot(sock)') / floor.seq).toFixed(2),
+    'HTTP req/s: tuneSockets / the same options set by hand': +(http.tuned / http.byhand).toFixed(2),
+    'HTTP req/s: the same options set by hand / none': +(http.byhand / http.plain).toFixed(2),
   };
 
   const fmt = (x) => x.toFixed(1).padStart(9);
@@ -190,10 +192,12 @@ async function main() {
   const rates = (v) => http.rates[v].map((x) => x.toFixed(0)).join(', ');
   console.log(
     `HTTP (autocannon → front → backend, a new connection per request on both hops, ${http.seconds} s × ${http.rounds} rounds, ${http.connections} connections): ` +
-      `none ${http.plain.toFixed(0)} req/s [${rates('plain')}], tuneSockets ${http.tuned.toFixed(0)} [${rates('tuned')}], + trackConnections ${http.tracked.toFixed(0)} [${rates('tracked')}]`,
+      `none ${http.plain.toFixed(0)} req/s [${rates('plain')}], tuneSockets ${http.tuned.toFixed(0)} [${rates('tuned')}], + trackConnections ${http.tracked.toFixed(0)} [${rates('tracked')}], ` +
+      `the same options by hand ${http.byhand.toFixed(0)} [${rates('byhand')}]`,
   );
   const c = http.cpuPerRequest;
   console.log(`  the front's CPU per request: none ${c.plain.toFixed(0)} µs, tuneSockets ${c.tuned.toFixed(0)} µs (${(c.plain / c.tuned).toFixed(2)}× the requests per CPU second), + trackConnections ${c.tracked.toFixed(0)} µs (${(c.plain / c.tracked).toFixed(2)}×)`);
+  console.log(`  the same options set by hand (setsockopts on 'connection' and after 'connect'): ${c.byhand.toFixed(0)} µs (${(c.plain / c.byhand).toFixed(2)}× none): the options themselves cost ${(c.byhand - c.plain).toFixed(0)} µs, tuneSockets ${(c.tuned - c.byhand).toFixed(0)} µs more (${(c.byhand / c.tuned).toFixed(2)}× by hand)`);
   const conns = await require('./connections').report();
   console.log('\ncomparisons (ratio of ns/call)');
   for (const [k, v] of Object.entries(comparisons)) if (v !== null) console.log(`  ${k}: ${v}×`);
@@ -204,7 +208,7 @@ async function main() {
   await require('./telemetry').report(); // trackConnections overhead: its own section and bench/telemetry-results.json
 }
 
-// The front server (bench/http-server.js) in three variants against one backend, each in
+// The front server (bench/http-server.js) in four variants against one backend, each in
 // its own process (so autocannon's work does not share their event loop), measured in
 // alternating order round by round; req/s is each variant's median.
 async function httpBench() {
@@ -225,11 +229,13 @@ async function httpBench() {
   const warm = await start('front', 'plain', String(backend.port));
   await autocannon({ url: `http://127.0.0.1:${warm.port}`, connections, duration: 2 });
   await stop(warm.child);
-  const rates = { plain: [], tuned: [], tracked: [] };
+  const rates = { plain: [], tuned: [], tracked: [], byhand: [] };
   // The front's own CPU per request (user + system, from /proc, start-up included): steadier
   // than req/s, which on two cores also moves with autocannon's and the backend's share.
-  const cpu = { plain: [], tuned: [], tracked: [] };
-  const orders = [['plain', 'tuned', 'tracked'], ['tracked', 'plain', 'tuned'], ['tuned', 'tracked', 'plain']];
+  const cpu = { plain: [], tuned: [], tracked: [], byhand: [] };
+  // byhand: the same options set by the service itself (setsockopts on 'connection' and
+  // after 'connect'): what the options cost without sockopt's policy machinery.
+  const orders = [['plain', 'tuned', 'tracked', 'byhand'], ['byhand', 'tracked', 'plain', 'tuned'], ['tuned', 'byhand', 'tracked', 'plain'], ['tracked', 'plain', 'byhand', 'tuned']];
   for (let round = 0; round < rounds; round++) {
     for (const variant of orders[round % orders.length]) {
       const front = await start('front', variant, String(backend.port));
@@ -243,7 +249,7 @@ async function httpBench() {
   }
   await stop(backend.child);
   const cpuPerRequest = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, median(v)]));
-  return { seconds, rounds, connections, plain: median(rates.plain), tuned: median(rates.tuned), tracked: median(rates.tracked), rates, cpuPerRequest, cpu };
+  return { seconds, rounds, connections, plain: median(rates.plain), tuned: median(rates.tuned), tracked: median(rates.tracked), byhand: median(rates.byhand), rates, cpuPerRequest, cpu };
 }
 
 function cpuSeconds(pid) {

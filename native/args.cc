@@ -58,34 +58,32 @@ bool ReadInt32Value(napi_env env, napi_value v, const char* name, int32_t* out) 
 // TypedArray::ArrayBuffer().Data() uses) fails on a SharedArrayBuffer and left a
 // pending exception behind, which turned the next throw into a fatal error.
 bool ReadBytes(napi_env env, napi_value v, const char* name, const uint8_t** data, size_t* len) {
-  bool isTyped = false, isView = false;
-  napi_is_typedarray(env, v, &isTyped);
-  if (!isTyped) napi_is_dataview(env, v, &isView);
+  // napi_get_typedarray_info answers napi_invalid_arg (no exception) for anything that is
+  // not a TypedArray, so it doubles as the type test: one call on the common path.
   void* ptr = nullptr;
   size_t n = 0;
   napi_value buffer = nullptr;
-  napi_status st = napi_invalid_arg;
-  if (isTyped) {
-    napi_typedarray_type type;
-    size_t count = 0, offset = 0;
-    st = napi_get_typedarray_info(env, v, &type, &count, &ptr, &buffer, &offset);
-    if (st == napi_ok) {
-      // Element sizes in napi_typedarray_type order; 11 is Float16Array (newer Node). An
-      // unknown type counts as 1-byte elements: a shorter prefix, never past the end.
-      static const size_t kSize[] = {1, 1, 1, 2, 2, 4, 4, 4, 8, 8, 8, 2};
-      size_t t = static_cast<size_t>(type);
-      n = count * (t < sizeof kSize / sizeof kSize[0] ? kSize[t] : 1);
-    }
-  } else if (isView) {
-    size_t offset = 0;
-    st = napi_get_dataview_info(env, v, &n, &ptr, &buffer, &offset);
+  napi_typedarray_type type;
+  size_t count = 0, offset = 0;
+  napi_status st = napi_get_typedarray_info(env, v, &type, &count, &ptr, &buffer, &offset);
+  if (st == napi_ok) {
+    // Element sizes in napi_typedarray_type order; 11 is Float16Array (newer Node). An
+    // unknown type counts as 1-byte elements: a shorter prefix, never past the end.
+    static const size_t kSize[] = {1, 1, 1, 2, 2, 4, 4, 4, 8, 8, 8, 2};
+    size_t t = static_cast<size_t>(type);
+    n = count * (t < sizeof kSize / sizeof kSize[0] ? kSize[t] : 1);
+  } else {
+    bool isView = false;
+    napi_is_dataview(env, v, &isView);
+    if (isView) st = napi_get_dataview_info(env, v, &n, &ptr, &buffer, &offset);
   }
   if (st != napi_ok) {
     ThrowTypeError(Napi::Env(env), (std::string("The \"") + name + "\" argument must be a Buffer, TypedArray or DataView").c_str());
     return false;
   }
+  // A view on a detached buffer reads as zero bytes, so only an empty view needs the check.
   bool detached = false;
-  if (buffer != nullptr) napi_is_detached_arraybuffer(env, buffer, &detached);  // false for a SharedArrayBuffer
+  if (n == 0 && buffer != nullptr) napi_is_detached_arraybuffer(env, buffer, &detached);  // false for a SharedArrayBuffer
   if (detached) {
     ThrowValueError(Napi::Env(env), (std::string("The \"") + name + "\" argument is a view on a detached ArrayBuffer (it was transferred): its bytes are gone").c_str());
     return false;

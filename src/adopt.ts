@@ -91,7 +91,7 @@ type Internal = { _handle: StreamHandle | null };
 const [MAJOR, MINOR] = process.versions.node.split('.').map(Number) as [number, number];
 const ATTEMPT_EVENT = MAJOR > 21 || (MAJOR === 21 && MINOR >= 6) || (MAJOR === 20 && MINOR >= 12);
 
-const armed = new WeakMap<net.Socket, Prepared[]>();
+const armed = new WeakMap<net.Socket, readonly Prepared[]>();
 // Handles that already hold a configured socket of ours (adoptNow): their attempt needs nothing.
 const configured = new WeakSet<object>();
 
@@ -117,7 +117,7 @@ export function armClient(socket: net.Socket, prepared: readonly Prepared[]): vo
     armed.set(socket, [...before.filter((p) => !names.has(p.name)), ...prepared]);
     return;
   }
-  armed.set(socket, [...prepared]);
+  armed.set(socket, prepared); // the policy's own list (never changed): batch.ts's compiled arguments fit every socket
   socket.on('connectionAttempt', onConnectionAttempt);
 }
 

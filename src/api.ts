@@ -2,9 +2,8 @@
 // by raw (level, optname) numbers, a superset of the other npm `sockopt`.
 import { binding } from './binding';
 import { fromNative, invalidArgType, outOfRange, readOnly, unknownOption, unsupported, writeOnly } from './errors';
-import { nodeSocketOf, resolveFd, type SocketLike } from './fd';
-import { syncNodeState } from './node-state';
-import { describeRaw, optionNames, options, table, type Resolved } from './options';
+import { resolveFd, type SocketLike } from './fd';
+import { describeRaw, intGet, intSet, optionNames, options, table, type Resolved } from './options';
 import type { OptionInput, OptionValue, ReadableOption, WritableOption } from './registry';
 
 const MAX_RAW_LENGTH = 1 << 20;
@@ -48,7 +47,7 @@ export function getsockopt(socket: SocketLike, nameOrLevel: string | number, opt
   if (r?.get === undefined) return getOther(socket, nameOrLevel, optname, length);
   const fd = resolveFd(socket);
   try {
-    return r.get(fd);
+    return r.id >= 0 ? intGet(fd, r.id) : r.get(fd);
   } catch (err) {
     throw fromNative(err, r.info.name, r.info.level);
   }
@@ -108,12 +107,13 @@ export function setsockopt(socket: SocketLike, nameOrLevel: string | number, a: 
   const native = r.check!(a);
   const fd = resolveFd(socket);
   try {
-    r.set(fd, native);
+    if (r.id >= 0) intSet(fd, r.id, native as number);
+    else r.set(fd, native);
   } catch (err) {
     throw fromNative(err, r.info.name, r.info.level, a);
   }
   // The net.Socket behind a request, response or http2 session caches the flag too.
-  if (r.sync !== undefined && typeof socket === 'object') r.sync(nodeSocketOf(socket), native); // an fd number has no Node cache
+  if (r.sync !== undefined && typeof socket === 'object') r.sync(socket, native); // an fd number has no Node cache
 }
 
 function setOther(socket: SocketLike, nameOrLevel: unknown, a: unknown, b: unknown): void {
@@ -149,9 +149,9 @@ function readInt(view: ArrayBufferView): number {
 
 // The raw form can touch the same two flags Node caches.
 const rawState = optionNames
-  .filter((n) => options[n].supported && options[n].nodeState)
-  .map((n) => ({ level: options[n].levelNumber!, optname: options[n].optname!, key: options[n].nodeState!, bool: options[n].kind === 'bool' }));
+  .filter((n) => table[n]?.sync !== undefined)
+  .map((n) => ({ level: options[n].levelNumber!, optname: options[n].optname!, write: table[n]!.sync! }));
 
 function syncRaw(socket: SocketLike, level: number, optname: number, value: number): void {
-  for (const s of rawState) if (s.level === level && s.optname === optname) syncNodeState(nodeSocketOf(socket), s.key, s.bool ? value !== 0 : value);
+  for (const s of rawState) if (s.level === level && s.optname === optname) s.write(socket, value);
 }

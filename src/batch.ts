@@ -4,7 +4,7 @@
 // object's key order, and the first one the kernel refuses stops the batch.
 import { binding } from './binding';
 import { batchFailure, fromNative, invalidArgType, outOfRange, readOnly, unknownOption, unsupported } from './errors';
-import { nodeSocketOf, resolveFd, type SocketLike } from './fd';
+import { resolveFd, type SocketLike } from './fd';
 import { optionNames, table, type Resolved } from './options';
 import type { Sockopts } from './presocket';
 import type { Kind } from './registry';
@@ -67,8 +67,8 @@ function build(values: unknown, plan: Int32Array | undefined, nums: Float64Array
     const input = (values as Record<string, unknown>)[name];
     const native = r.check!(input); // its errors name the option
     const kind = KIND[r.info.kind];
-    plan[3 * i] = r.info.levelNumber!;
-    plan[3 * i + 1] = r.info.optname!;
+    plan[3 * i] = r.levelNumber;
+    plan[3 * i + 1] = r.optname;
     plan[3 * i + 2] = kind;
     if (kind === STRING) {
       strings ??= [];
@@ -142,13 +142,32 @@ function apply(socket: SocketLike, p: SockoptsPlan): void {
 
 // Node's cached copies follow what was set; the native value (0/1 for booleans) is in p.values.
 function sync(socket: unknown, p: SockoptsPlan, upTo: number): void {
-  let node: unknown; // the net.Socket behind a request, response or http2 session caches them too
-  for (let i = 0; i < upTo; i++) {
-    const write = p.options[i]!.sync;
-    if (write === undefined) continue;
-    node ??= nodeSocketOf(socket) ?? null;
-    write(node, p.values[i]);
+  if (typeof socket !== 'object') return; // an fd number has no Node cache
+  for (let i = 0; i < upTo; i++) p.options[i]!.sync?.(socket, p.values[i]); // the writer finds the net.Socket behind a request or session
+}
+
+type PreparedEntry = { readonly name: string; readonly value: unknown; readonly native: unknown };
+
+/** A prepared list's native arguments; prepared lists are never changed once made (presocket.ts). */
+const compiled = new WeakMap<readonly PreparedEntry[], { plan: Int32Array; nums: Float64Array; strings: (string | Uint8Array)[] | undefined }>();
+
+function compile(prepared: readonly PreparedEntry[]): { plan: Int32Array; nums: Float64Array; strings: (string | Uint8Array)[] | undefined } {
+  const count = prepared.length;
+  if (count > MAX_ENTRIES) throw outOfRange('sockopts', `at most ${MAX_ENTRIES} options`, count);
+  const plan = new Int32Array(new ArrayBuffer(count * 12));
+  const nums = new Float64Array(new ArrayBuffer(count * 8));
+  let strings: (string | Uint8Array)[] | undefined;
+  for (let i = 0; i < count; i++) {
+    const p = prepared[i]!;
+    const r = table[p.name]!;
+    const kind = KIND[r.info.kind];
+    plan[3 * i] = r.levelNumber;
+    plan[3 * i + 1] = r.optname;
+    plan[3 * i + 2] = kind;
+    if (kind === STRING) nums[i] = (strings ??= []).push(p.native as string | Uint8Array) - 1;
+    else nums[i] = p.native === null ? NaN : (p.native as number);
   }
+  return { plan, nums, strings };
 }
 
 /**
@@ -157,26 +176,13 @@ function sync(socket: unknown, p: SockoptsPlan, upTo: number): void {
  * code run since it was found. Throws like setsockopts (the refused option named, with
  * `applied`/`notApplied`); Node's cached state is the caller's to sync (syncAdopted).
  */
-export function setPrepared(fd: number, prepared: readonly { readonly name: string; readonly value: unknown; readonly native: unknown }[]): void {
+export function setPrepared(fd: number, prepared: readonly PreparedEntry[]): void {
   const count = prepared.length;
   if (count === 0) return;
-  if (count > MAX_ENTRIES) throw outOfRange('sockopts', `at most ${MAX_ENTRIES} options`, count);
-  // The scratch buffers unless a setsockopts call is between filling them and its native
-  // call (this can run from a connect() inside a getter of its values).
-  const own = scratchInUse;
-  const plan = own ? new Int32Array(new ArrayBuffer(count * 12)) : scratchPlan;
-  const nums = own ? new Float64Array(new ArrayBuffer(count * 8)) : scratchValues;
-  let strings: (string | Uint8Array)[] | undefined;
-  for (let i = 0; i < count; i++) {
-    const p = prepared[i]!;
-    const info = table[p.name]!.info;
-    const kind = KIND[info.kind];
-    plan[3 * i] = info.levelNumber!;
-    plan[3 * i + 1] = info.optname!;
-    plan[3 * i + 2] = kind;
-    if (kind === STRING) nums[i] = (strings ??= []).push(p.native as string | Uint8Array) - 1;
-    else nums[i] = p.native === null ? NaN : (p.native as number);
-  }
+  // A policy sets the same list on every connection: its native arguments are built once.
+  let c = compiled.get(prepared);
+  if (c === undefined) compiled.set(prepared, (c = compile(prepared)));
+  const { plan, nums, strings } = c;
   try {
     binding.setMany(fd, count, plan, nums, strings);
   } catch (err) {

@@ -16,6 +16,13 @@ export interface Binding {
    */
   bindInt(level: number, optname: number, kind: 0 | 1 | 2): [get: (fd: number) => number | boolean, set: (fd: number, value: number) => void];
   /**
+   * One get(fd, id) and one set(fd, id, value) for a table of int-sized options
+   * ([level, optname, kind]* as bindInt's; id = the entry's index). What getsockopt and
+   * setsockopt call for every int, uint and bool option: one native function whatever the
+   * option, so a caller that reads many options makes a direct (monomorphic) call.
+   */
+  bindTable(table: Int32Array): [get: (fd: number, id: number) => number | boolean, set: (fd: number, id: number, value: number) => void];
+  /**
    * Sets `count` options in one crossing: plan [level, optname, kind]* with kind 0 int,
    * 1 timeval (ms), 2 linger (s), 3 string (values[i] indexes `strings`); NaN = null.
    * Checks every entry first; stops at the first refusal, whose error carries `index`.

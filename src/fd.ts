@@ -23,6 +23,10 @@ interface Internals {
   _connectionKey?: string;
 }
 
+// The classes, read once: `net.Socket` in compiled code is a getter call per use.
+const { Socket, Server } = net;
+const DgramSocket = dgram.Socket;
+
 const WINDOWS = process.platform === 'win32';
 const WINDOWS_NO_FD = 'Node does not expose socket handles on Windows, so sockopt cannot reach them there';
 
@@ -31,10 +35,10 @@ const WINDOWS_NO_FD = 'Node does not expose socket handles on Windows, so sockop
  * behind a request, response or http2 session), if any.
  */
 export function nodeSocketOf(target: unknown): net.Socket | undefined {
-  if (target instanceof net.Socket) return target;
+  if (target instanceof Socket) return target;
   if (target !== null && typeof target === 'object' && 'socket' in target) {
     const inner = (target as { socket: unknown }).socket;
-    if (inner instanceof net.Socket) return inner;
+    if (inner instanceof Socket) return inner;
   }
   return undefined;
 }
@@ -46,13 +50,13 @@ export function resolveFd(target: SocketLike): number {
     }
     return target;
   }
-  if (target instanceof net.Socket) return streamFd(target);
-  if (target instanceof net.Server) return serverFd(target);
-  if (target instanceof dgram.Socket) return dgramFd(target);
+  if (target instanceof Socket) return streamFd(target);
+  if (target instanceof Server) return serverFd(target);
+  if (target instanceof DgramSocket) return dgramFd(target);
   if (BoundSocket && target instanceof BoundSocket) return boundFd(target);
   if (target !== null && typeof target === 'object' && 'socket' in target) {
     const inner = target.socket;
-    if (inner instanceof net.Socket) return streamFd(inner);
+    if (inner instanceof Socket) return streamFd(inner);
     if (inner === null || inner === undefined) throw wrapperWithoutSocket(target);
   }
   throw invalidArgType(
@@ -85,7 +89,7 @@ function streamFd(sock: net.Socket): number {
   if (sock.destroyed) throw socketClosed('socket');
   // TLS layered over another net.Socket keeps the fd on that socket.
   const parent = (sock as unknown as Internals)._parent;
-  if (parent instanceof net.Socket && parent !== sock) return streamFd(parent);
+  if (parent instanceof Socket && parent !== sock) return streamFd(parent);
   if (WINDOWS && handle) throw noFd('socket', WINDOWS_NO_FD);
   if (sock.connecting) throw noFd('socket', "it is still connecting; wait for the 'connect' event (or 'secureConnect' for TLS)");
   if (handle) throw noFd('socket', 'it runs over a JavaScript stream, which has no kernel socket');
@@ -150,7 +154,7 @@ export function isTcpSocket(socket: net.Socket): boolean {
 
 /** A dgram.Socket made by dgram.createSocket() (not an object that merely inherits its prototype). */
 export function isDgramSocket(x: unknown): x is dgram.Socket {
-  if (!(x instanceof dgram.Socket)) return false;
+  if (!(x instanceof DgramSocket)) return false;
   const symbol = dgramStateSymbol();
   const state = symbol ? (x as unknown as Record<symbol, unknown>)[symbol] : undefined;
   return symbol === null || (state !== null && typeof state === 'object');

@@ -9,7 +9,7 @@
 // new ones itself (Node 24+ setKeepAlive(enable, idle, interval, count)), which then
 // become the values kept. The idle time is the one value Node's call always names, so
 // Node's call sets it.
-import { table } from './options';
+import { binding } from './binding';
 
 /** Seconds set through sockopt, per socket. */
 interface Kept {
@@ -114,9 +114,16 @@ function guard(handle: KeepAliveHandle, socket: object): void {
   };
 }
 
+// The numbers from the addon directly (not the option table, which is built with
+// node-state.ts's writers and so would make a load cycle).
+const OPTNAME = { TCP_KEEPINTVL: binding.constants.TCP_KEEPINTVL, TCP_KEEPCNT: binding.constants.TCP_KEEPCNT };
+const TCP_LEVEL = binding.constants.IPPROTO_TCP;
+
 function restore(fd: number, name: 'TCP_KEEPINTVL' | 'TCP_KEEPCNT', seconds: number): void {
+  const optname = OPTNAME[name];
+  if (optname === undefined || TCP_LEVEL === undefined) return; // a platform without it: Node set nothing either
   try {
-    table[name]!.set!(fd, seconds);
+    binding.setInt(fd, TCP_LEVEL, optname, seconds);
   } catch {
     // Cannot fail where libuv just set the same option on the same fd; and this runs
     // inside Node's setKeepAlive, where a throw would surface in http.Agent or undici.

@@ -5,6 +5,7 @@
 // socket.setNoDelay(true) would silently do nothing. Interval and count set through
 // sockopt are also kept across Node's own keepalive calls (keepalive.ts).
 import * as net from 'node:net';
+import { nodeSocketOf } from './fd';
 import { keepTiming, unsettle } from './keepalive';
 import type { NodeStateKey as StateKey } from './registry';
 // The symbols are module-level in Node's net.js and set in the Socket constructor,
@@ -14,31 +15,32 @@ const symbols: Partial<Record<StateKey, symbol>> = Object.fromEntries(
   Object.getOwnPropertySymbols(new net.Socket()).map((s) => [s.description, s]),
 );
 
+const { Socket } = net;
 const KEPT = { kSetKeepAliveInterval: 'interval', kSetKeepAliveCount: 'count' } as const;
 const KEEPALIVE_KEYS = new Set<StateKey>(['kSetKeepAlive', 'kSetKeepAliveInitialDelay', 'kSetKeepAliveInterval', 'kSetKeepAliveCount']);
 
-export function syncNodeState(target: unknown, key: StateKey, value: boolean | number): void {
-  if (!(target instanceof net.Socket)) return;
-  if (KEEPALIVE_KEYS.has(key)) unsettle(target);
-  const s = symbols[key];
-  if (s !== undefined) (target as unknown as Record<symbol, unknown>)[s] = value;
-  const kept = KEPT[key as keyof typeof KEPT];
-  if (kept) keepTiming(target, kept, value as number);
-}
+/** Writes one cached flag after sockopt set it: `native` as the kernel took it (0/1 for flags, seconds). */
+export type StateWriter = (target: unknown, native: unknown) => void;
 
 /**
- * syncNodeState for one key, with its symbol and keepalive role looked up once: what
- * every setsockopt of TCP_NODELAY or SO_KEEPALIVE runs (options.ts makes it on first use).
+ * The writer of one key, with its symbol, conversion and keepalive role fixed once, at
+ * load time: what every setsockopt of TCP_NODELAY or a keepalive option runs. `target` may
+ * be the net.Socket or what holds one (request, response, http2 session); anything else
+ * (an fd number, a dgram socket) has no cache and is left alone.
  */
-export function nodeStateWriter(key: StateKey): (target: unknown, value: boolean | number) => void {
+export function nodeStateWriter(key: StateKey, bool: boolean): StateWriter {
   const s = symbols[key];
   const kept = KEPT[key as keyof typeof KEPT];
   const keepAlive = KEEPALIVE_KEYS.has(key);
-  return (target, value) => {
-    if (!(target instanceof net.Socket)) return;
-    if (keepAlive) unsettle(target);
-    if (s !== undefined) (target as unknown as Record<symbol, unknown>)[s] = value;
-    if (kept) keepTiming(target, kept, value as number);
+  return (target, native) => {
+    const socket = target instanceof Socket ? target : nodeSocketOf(target);
+    if (socket === undefined) return;
+    if (keepAlive) unsettle(socket);
+    // `| 0`: Node keeps these as small integers; a double from the batch's Float64Array
+    // stored there would change the field's representation and deoptimize code using sockets.
+    const value = bool ? native !== 0 : (native as number) | 0;
+    if (s !== undefined) (socket as unknown as Record<symbol, unknown>)[s] = value;
+    if (kept) keepTiming(socket, kept, value as number);
   };
 }
 

@@ -2,9 +2,9 @@
 // load time: name → level and option numbers, support, and the codec closures.
 import { binding } from './binding';
 import { checker, getter, setter, type Checker, type Getter, type Setter } from './codecs';
-import { nodeStateWriter } from './node-state';
+import { nodeStateWriter, type StateWriter } from './node-state';
 import { hasTcpInfo } from './tcp-info';
-import { registry, type NodeStateKey, type OptionName, type OptionSpec, type Platform } from './registry';
+import { registry, type OptionName, type OptionSpec, type Platform } from './registry';
 
 /** A registry entry as exposed to users: the spec plus what this platform compiled. */
 export interface OptionInfo extends OptionSpec {
@@ -26,18 +26,20 @@ export interface Resolved {
   readonly check?: Checker;
   readonly set?: Setter;
   /** After a set: keeps Node's cached copy (noDelay, keepAlive…) in step, for the options Node caches. */
-  readonly sync?: (socket: unknown, native: unknown) => void;
+  readonly sync?: StateWriter;
+  /** The level and option numbers on this platform (-1 when unsupported), beside info's for the batch's loop. */
+  readonly levelNumber: number;
+  readonly optname: number;
+  /** The option's entry in the native int table (intGet/intSet), or -1 for the other kinds. */
+  readonly id: number;
 }
+
+// int, uint and bool options, every one behind the same two native functions (see
+// binding.bindTable): entries [level, optname, kind] appended as the table is resolved.
+const INT_KIND: Partial<Record<string, number>> = { int: 0, uint: 1, bool: 2 };
+const intEntries: number[] = [];
 
 const { constants } = binding;
-
-// `| 0`: Node keeps these as small integers; a double read from a Float64Array (the batch)
-// stored there would change the field's representation and deoptimize code using sockets.
-function stateSync(key: NodeStateKey, bool: boolean): (socket: unknown, native: unknown) => void {
-  // Made on first use: node-state.ts is still loading while this module resolves the table.
-  let write: ReturnType<typeof nodeStateWriter> | undefined;
-  return (socket, native) => (write ??= nodeStateWriter(key))(socket, bool ? native !== 0 : (native as number) | 0);
-}
 
 function resolve(name: OptionName, spec: OptionSpec): Resolved {
   const constName = spec.constant?.[process.platform as Platform] ?? name;
@@ -56,21 +58,33 @@ function resolve(name: OptionName, spec: OptionSpec): Resolved {
     readable,
     writable,
   });
-  if (!supported) return { info };
+  // Every entry has the same fields in the same order (undefined where absent), so the
+  // loads on the hot path (r.get, r.set, r.check, r.sync) see one object shape whatever
+  // the option: a monomorphic inline cache, not a polymorphic one.
   return {
     info,
-    ...(readable ? { get: getter(spec.kind, levelNumber, optname) } : {}),
-    ...(writable ? { check: checker(spec.kind, spec, name), set: setter(spec.kind, levelNumber, optname) } : {}),
-    ...(writable && spec.nodeState ? { sync: stateSync(spec.nodeState, spec.kind === 'bool') } : {}),
+    get: supported && readable ? getter(spec.kind, levelNumber, optname) : undefined,
+    check: supported && writable ? checker(spec.kind, spec, name) : undefined,
+    set: supported && writable ? setter(spec.kind, levelNumber, optname) : undefined,
+    sync: supported && writable && spec.nodeState ? nodeStateWriter(spec.nodeState, spec.kind === 'bool') : undefined,
+    levelNumber: supported ? levelNumber : -1,
+    optname: supported ? optname : -1,
+    id: supported && INT_KIND[spec.kind] !== undefined ? intEntries.push(levelNumber, optname, INT_KIND[spec.kind]!) / 3 - 1 : -1,
   };
 }
 
-/** name → prepared option. A null-prototype object: `table['toString']` is undefined. */
-export const table: Readonly<Record<string, Resolved | undefined>> = Object.create(null);
-for (const name of Object.keys(registry) as OptionName[]) {
-  (table as Record<string, Resolved>)[name] = resolve(name, registry[name]);
-}
-Object.freeze(table);
+/**
+ * name → prepared option. A null-prototype object (`table['toString']` is undefined) in
+ * V8's fast mode: built by Object.fromEntries, then its prototype dropped. Filled by
+ * assignment or made by Object.create(null), it would be a hash table (dictionary mode),
+ * and every call's lookup a hash probe instead of an inline-cached load.
+ */
+export const table: Readonly<Record<string, Resolved | undefined>> = Object.freeze(
+  Object.setPrototypeOf(Object.fromEntries((Object.keys(registry) as OptionName[]).map((name) => [name, resolve(name, registry[name])])), null),
+);
+
+/** get(fd, id) and set(fd, id, value) of every int, uint and bool option (Resolved.id). */
+export const [intGet, intSet] = binding.bindTable(new Int32Array(intEntries));
 
 /** The typed registry with this platform's numbers: `options.TCP_NODELAY.optname`. */
 export const options: { readonly [N in OptionName]: OptionInfo } = Object.freeze(

@@ -3,9 +3,9 @@
 // connect()/bind().
 import { binding } from './binding';
 import { invalidArgType, unknownOption, readOnly, unsupported } from './errors';
-import { syncNodeState } from './node-state';
+import type { StateWriter } from './node-state';
 import { optionNames, table } from './options';
-import type { NodeStateKey, OptionInput, WritableOption } from './registry';
+import type { OptionInput, WritableOption } from './registry';
 
 /** Options to set on a socket before it connects or binds, typed by the registry. */
 export type Sockopts = { [N in WritableOption]?: OptionInput<N> };
@@ -17,8 +17,8 @@ export interface Prepared {
   readonly value: unknown;
   readonly native: unknown;
   readonly set: (fd: number, v: unknown) => void;
-  readonly nodeState: NodeStateKey | undefined;
-  readonly bool: boolean;
+  /** Keeps Node's cached copy in step (TCP_NODELAY, keepalive), for the options Node caches. */
+  readonly sync: StateWriter | undefined;
 }
 
 /** Checks every option and value; throws (TypeError/RangeError/…) before anything is created. */
@@ -31,11 +31,11 @@ export function prepare(sockopts: unknown, where: string): Prepared[] {
     if (!r) throw unknownOption(name, optionNames);
     if (!r.info.supported) throw unsupported(name, r.info.platforms);
     if (!r.set) throw readOnly(name);
-    return { name, level: r.info.level, value, native: r.check!(value), set: r.set, nodeState: r.info.nodeState, bool: r.info.kind === 'bool' };
+    return { name, level: r.info.level, value, native: r.check!(value), set: r.set, sync: r.sync };
   });
 }
 
 /** After Node adopted the fd: its cached noDelay/keepAlive must match what was set. */
 export function syncAdopted(socket: unknown, prepared: readonly Prepared[]): void {
-  for (const p of prepared) if (p.nodeState) syncNodeState(socket, p.nodeState, p.bool ? p.native !== 0 : (p.native as number));
+  for (const p of prepared) if (p.sync !== undefined) p.sync(socket, p.native);
 }

@@ -77,6 +77,11 @@ describe('argument errors, thrown before any syscall', () => {
     expect(r.message).toContain("Did you mean 'TCP_NODELAY'?");
     expect(codeOf(() => get(0, 'toString')).code).toBe('ERR_SOCKOPT_UNKNOWN_OPTION');
     expect(codeOf(() => set(0, 'constructor', 1)).code).toBe('ERR_SOCKOPT_UNKNOWN_OPTION');
+    // The option table has no prototype: nothing inherited reads as an option.
+    for (const name of ['__proto__', 'hasOwnProperty', 'valueOf', '__defineGetter__']) {
+      expect(codeOf(() => get(0, name as never)).code).toBe('ERR_SOCKOPT_UNKNOWN_OPTION');
+      expect(codeOf(() => set(0, name as never, 1)).code).toBe('ERR_SOCKOPT_UNKNOWN_OPTION');
+    }
   });
 
   it('ERR_SOCKOPT_READ_ONLY and ERR_SOCKOPT_WRITE_ONLY', () => {

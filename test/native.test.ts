@@ -3,7 +3,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binding, type Binding } from '../src/binding';
-import { fdOf, tcpPair, type TcpPair } from './helpers';
+import { fdOf, oracle, tcpPair, type TcpPair } from './helpers';
 
 const C = binding.constants as Record<string, number>;
 const raw = binding as unknown as Record<keyof Binding, (...a: unknown[]) => unknown>;
@@ -79,6 +79,43 @@ describe('native binding', () => {
     expect(C.TCP_USER_TIMEOUT).toBe(18);
     expect(C.SO_NOSIGPIPE).toBeUndefined();
     expect(binding.sizes.timeval).toBe(16);
+  });
+});
+
+describe('the option table functions (bindTable)', () => {
+  it('get(fd, id)/set(fd, id, int) over a table of int-sized options: coded errors for any argument, never a crash', async () => {
+    const [get, set] = binding.bindTable(new Int32Array([C.IPPROTO_TCP!, C.TCP_USER_TIMEOUT!, 0, C.IPPROTO_TCP!, C.TCP_NODELAY!, 2, C.SOL_SOCKET!, C.SO_RCVBUF!, 1]));
+    set(fd, 0, 7654);
+    expect(get(fd, 0)).toBe(7654);
+    expect(await oracle(fd, [['get', C.IPPROTO_TCP!, C.TCP_USER_TIMEOUT!, 0]])).toEqual([7654]); // the kernel holds it (Python on the same fd)
+    set(fd, 1, 1);
+    expect(get(fd, 1)).toBe(true);
+    expect(get(fd, 2)).toBeGreaterThan(0);
+    for (const bad of [3, -1, 2 ** 31 - 1]) {
+      expect(thrown(() => get(fd, bad)).code).toBe('ERR_OUT_OF_RANGE');
+      expect(thrown(() => set(fd, bad, 1)).code).toBe('ERR_OUT_OF_RANGE');
+    }
+    for (const bad of [undefined, null, '0', {}, [], 0n, Symbol('x')]) {
+      expect(thrown(() => (get as (...a: unknown[]) => unknown)(fd, bad)).code).toBe('ERR_INVALID_ARG_TYPE');
+      expect(thrown(() => (get as (...a: unknown[]) => unknown)(bad, 0)).code).toBe('ERR_INVALID_ARG_TYPE');
+      expect(thrown(() => (set as (...a: unknown[]) => unknown)(fd, 0, bad)).code).toBe('ERR_INVALID_ARG_TYPE');
+    }
+    expect(thrown(() => get(-1, 0)).code).toBe('ERR_OUT_OF_RANGE');
+    // The table: an Int32Array of whole entries with kinds 0-2; anything else is refused, coded.
+    for (const bad of [undefined, null, [1, 2, 0], new Uint32Array(3), new DataView(new ArrayBuffer(12)), {}]) {
+      expect(thrown(() => raw.bindTable(bad)).code).toBe('ERR_INVALID_ARG_TYPE');
+    }
+    expect(thrown(() => raw.bindTable(new Int32Array([1, 1, 3]))).code).toBe('ERR_OUT_OF_RANGE');
+    const detached = new Int32Array(3);
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    expect(thrown(() => raw.bindTable(detached)).code).toBe('ERR_INVALID_ARG_VALUE');
+    // A table's entries are copied: changing the array afterwards changes nothing.
+    const source = new Int32Array([C.IPPROTO_TCP!, C.TCP_USER_TIMEOUT!, 0]);
+    const [get2] = binding.bindTable(source);
+    source[1] = C.TCP_NODELAY!;
+    expect(get2(fd, 0)).toBe(7654);
+    const [emptyGet] = binding.bindTable(new Int32Array(0));
+    expect(thrown(() => emptyGet(fd, 0)).code).toBe('ERR_OUT_OF_RANGE');
   });
 });
 
