@@ -38,27 +38,36 @@ interface Route {
 const CONNECT_PUBLISHES = /netClientSocketChannel/.test(Function.prototype.toString.call(net.Socket.prototype.connect));
 type Connect = (this: net.Socket, ...args: unknown[]) => unknown;
 let inner: Connect | undefined; // the connect we wrapped (Node's, or another tool's wrapper)
-let delivered: WeakSet<net.Socket> | undefined; // only while the Node 20 wrapper is active
+// Node 20, while the wrapper is active: the socket carries the number of the wrapping
+// period that delivered it (a property, not a WeakSet: a weak entry per connection costs
+// a slow write barrier and young-GC work; see adopt.ts). A new period delivers again.
+const kDelivered = Symbol('sockopt.delivered');
+let period = 0; // 0: the wrapper is off
+let lastPeriod = 0;
+type Delivered = net.Socket & { [kDelivered]?: number };
 
 function route(direction: Direction): Route {
   const consumers: SocketConsumer[] = [];
   const handler = (message: unknown): void => {
     const socket = (message as { socket?: net.Socket } | null)?.socket;
     if (!socket) return;
-    if (delivered && direction === 'client') {
-      if (delivered.has(socket)) return;
-      delivered.add(socket);
+    if (period !== 0 && direction === 'client') {
+      if ((socket as Delivered)[kDelivered] === period) return;
+      (socket as Delivered)[kDelivered] = period;
     }
-    // A copy: a consumer may unsubscribe (itself or another) while we iterate.
-    for (const consumer of consumers.slice()) {
-      try {
-        consumer(socket, direction);
-      } catch {
-        // A consumer's bug must never surface inside Node's connect()/accept path.
-      }
-    }
+    // A copy when there are several: a consumer may unsubscribe (itself or another) while we iterate.
+    if (consumers.length === 1) deliver(consumers[0]!, socket, direction);
+    else for (const consumer of consumers.slice()) deliver(consumer, socket, direction);
   };
   return { consumers, handler };
+}
+
+function deliver(consumer: SocketConsumer, socket: net.Socket, direction: Direction): void {
+  try {
+    consumer(socket, direction);
+  } catch {
+    // A consumer's bug must never surface inside Node's connect()/accept path.
+  }
 }
 
 const routes: Record<Direction, Route> = { client: route('client'), server: route('server') };
@@ -66,13 +75,14 @@ const routes: Record<Direction, Route> = { client: route('client'), server: rout
 // Node 20: Socket#connect delivers what Node did not publish itself (see the header).
 // Inert (a plain pass-through) once the last client consumer is gone.
 const connectDelivering: Connect = function (this: net.Socket, ...args: unknown[]) {
-  if (delivered && !delivered.has(this)) routes.client.handler({ socket: this });
+  if (period !== 0 && (this as Delivered)[kDelivered] !== period) routes.client.handler({ socket: this });
   return inner!.apply(this, args);
 };
 
 function wrapConnect(on: boolean): void {
   if (CONNECT_PUBLISHES) return;
-  delivered = on ? new WeakSet() : undefined;
+  lastPeriod = on ? lastPeriod + 1 : lastPeriod;
+  period = on ? lastPeriod : 0;
   const proto = net.Socket.prototype as unknown as { connect: Connect };
   if (on && proto.connect !== connectDelivering) {
     inner = proto.connect;

@@ -31,8 +31,17 @@ interface Settled {
   replayed: boolean;
 }
 
-const kept = new WeakMap<object, Kept>();
-const guarded = new WeakSet<object>();
+// Symbol-keyed properties on the socket and on the TCP handle, not WeakMaps: see adopt.ts
+// (a WeakMap entry per connection costs a slow write barrier and young-GC work).
+const kKept = Symbol('sockopt.keepAliveTiming');
+const kGuarded = Symbol('sockopt.keepAliveGuarded');
+type WithKept = { [kKept]?: Kept };
+const keptOf = (socket: object): Kept | undefined => (socket as WithKept)[kKept];
+function keptFor(socket: object): Kept {
+  let k = (socket as WithKept)[kKept];
+  if (k === undefined) (socket as WithKept)[kKept] = k = {};
+  return k;
+}
 
 interface KeepAliveHandle {
   fd?: number;
@@ -42,9 +51,7 @@ interface KeepAliveHandle {
 
 /** Remembers that sockopt set `key` on this socket, and guards its current handle. */
 export function keepTiming(socket: object, key: 'interval' | 'count', seconds: number): void {
-  const k = kept.get(socket) ?? {};
-  k[key] = seconds;
-  kept.set(socket, k);
+  keptFor(socket)[key] = seconds;
   const handle = (socket as { _handle?: KeepAliveHandle | null })._handle;
   if (handle) guard(handle, socket);
 }
@@ -61,9 +68,7 @@ export function settleKeepAlive(socket: object, idle: number, interval: number |
   const handle = (socket as { _handle?: KeepAliveHandle | null })._handle;
   if (!handle) return;
   const tcp = handle._parent ?? handle;
-  const k = kept.get(socket) ?? {};
-  k.settled = { handle: tcp, idle, interval, count, intact: true, replayed: false };
-  kept.set(socket, k);
+  keptFor(socket).settled = { handle: tcp, idle, interval, count, intact: true, replayed: false };
   guard(handle, socket);
 }
 
@@ -72,7 +77,7 @@ export function settleKeepAlive(socket: object, idle: number, interval: number |
  * Node's replay of it touched keepalive since). Forgets the record either way.
  */
 export function takeSettled(socket: object): boolean {
-  const k = kept.get(socket);
+  const k = keptOf(socket);
   const s = k?.settled;
   if (!s) return false;
   k!.settled = undefined;
@@ -82,18 +87,18 @@ export function takeSettled(socket: object): boolean {
 
 /** sockopt wrote a keepalive option on this socket: a settled record no longer tells the kernel's state. */
 export function unsettle(socket: object): void {
-  const s = kept.get(socket)?.settled;
+  const s = keptOf(socket)?.settled;
   if (s) s.intact = false;
 }
 
 // A TLS socket's handle forwards setKeepAlive to the TCP handle below it: guard that one.
 function guard(handle: KeepAliveHandle, socket: object): void {
   const tcp = handle._parent ?? handle;
-  if (guarded.has(tcp) || typeof tcp.setKeepAlive !== 'function') return;
-  guarded.add(tcp);
+  if ((tcp as { [kGuarded]?: true })[kGuarded] === true || typeof tcp.setKeepAlive !== 'function') return;
+  (tcp as { [kGuarded]?: true })[kGuarded] = true;
   const original = tcp.setKeepAlive;
   tcp.setKeepAlive = function keepAliveKeepingTiming(enable, idle, interval, count) {
-    const s = kept.get(socket)?.settled;
+    const s = keptOf(socket)?.settled;
     if (s?.intact && !s.replayed) {
       // Node's replay of what the kernel already holds (the attempt just set it): skipped.
       if (enable && s.handle === this && idle === s.idle && (interval === undefined || interval === s.interval) && (count === undefined || count === s.count)) {
@@ -104,7 +109,7 @@ function guard(handle: KeepAliveHandle, socket: object): void {
     }
     // eslint-disable-next-line prefer-rest-params
     const rc = Reflect.apply(original, this, arguments);
-    const k = kept.get(socket);
+    const k = keptOf(socket);
     if (!enable || rc !== 0 || !k || (this.fd ?? -1) < 0) return rc;
     if (typeof interval === 'number' && interval > 0) k.interval = interval;
     else if (k.interval !== undefined) restore(this.fd!, 'TCP_KEEPINTVL', k.interval);

@@ -44,7 +44,9 @@ afterAll(() => {
   // TCP_REPAIR, …), and a lingering close() blocks this thread until the peer acknowledges
   // the FIN. Linger 0 makes every close abortive (RST), so closing never waits. v6.accepted
   // is set through the public API only, so it is not in ownFds but needs the same.
-  for (const fd of [...ownFds, fdOf(v6.accepted)]) {
+  // v6.accepted may be gone: a fuzzed option can end that connection (Node then destroys the socket).
+  const accepted6 = (v6.accepted as unknown as { _handle: { fd: number } | null })._handle?.fd;
+  for (const fd of [...ownFds, ...(accepted6 === undefined ? [] : [accepted6])]) {
     try {
       binding.setLinger(fd, 1, 13, 0);
     } catch {
