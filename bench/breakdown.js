@@ -8,7 +8,7 @@ const path = require('node:path');
 const sockopt = require('..');
 const { median, pair, snapshotFloorSpecs } = require('./common');
 const { binding } = require('../lib/binding');
-const { options } = require('../lib/options');
+const { options, intGet, intSet, table } = require('../lib/options');
 
 const ROUNDS = 9;
 const N = 100_000;
@@ -25,6 +25,8 @@ async function main() {
   }
   const [boundGet] = binding.bindInt(C.SOL_SOCKET, C.SO_RCVBUF, 0);
   const [, boundSet] = binding.bindInt(C.IPPROTO_TCP, C.TCP_NODELAY, 2);
+  const rcvbuf = table.SO_RCVBUF.id;
+  const nodelay = table.TCP_NODELAY.id;
   const buf = Buffer.alloc(4);
   let flip = false;
   const snapSpecs = snapshotFloorSpecs(); // what snapshot reads, as the C floor reads it
@@ -40,12 +42,14 @@ async function main() {
     'JS: client._handle.fd': [1, () => client._handle.fd],
     ...(minimal && { 'minimal addon getsockopt(fd, 1, 8)': [1, () => minimal.getsockopt(fd, C.SOL_SOCKET, C.SO_RCVBUF)] }),
     'native getInt(fd, level, optname)': [1, () => binding.getInt(fd, C.SOL_SOCKET, C.SO_RCVBUF)],
-    'native bound get(fd) (what getsockopt calls)': [1, () => boundGet(fd)],
+    'native bound get(fd) (one function per option)': [1, () => boundGet(fd)],
+    'native intGet(fd, id) (what getsockopt calls)': [1, () => intGet(fd, rcvbuf)],
     "getsockopt(fd, 'SO_RCVBUF')": [1, () => sockopt.getsockopt(fd, 'SO_RCVBUF')],
     "getsockopt(sock, 'SO_RCVBUF')": [1, () => sockopt.getsockopt(client, 'SO_RCVBUF')],
     ...(minimal && { 'minimal addon setsockopt(fd, 6, 1, ±)': [1, () => minimal.setsockopt(fd, C.IPPROTO_TCP, C.TCP_NODELAY, Number((flip = !flip)))] }),
     'native setInt(fd, level, optname, ±)': [1, () => binding.setInt(fd, C.IPPROTO_TCP, C.TCP_NODELAY, Number((flip = !flip)))],
-    'native bound set(fd, ±) (what setsockopt calls)': [1, () => boundSet(fd, Number((flip = !flip)))],
+    'native bound set(fd, ±) (one function per option)': [1, () => boundSet(fd, Number((flip = !flip)))],
+    'native intSet(fd, id, ±) (what setsockopt calls)': [1, () => intSet(fd, nodelay, Number((flip = !flip)))],
     "setsockopt(fd, 'TCP_NODELAY', ±)": [1, () => sockopt.setsockopt(fd, 'TCP_NODELAY', (flip = !flip))],
     "setsockopt(sock, 'TCP_NODELAY', ±)": [1, () => sockopt.setsockopt(client, 'TCP_NODELAY', (flip = !flip))],
     'JS: Buffer.allocUnsafe(4)': [1, () => Buffer.allocUnsafe(4)],

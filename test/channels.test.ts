@@ -57,4 +57,26 @@ describe('channels on every Node version', () => {
     expect(net.Socket.prototype.connect).toBe(nodeConnect);
     await new Promise((r) => server.close(r));
   });
+
+  it('a later subscription sees a socket an earlier one saw, when that socket connects again', async () => {
+    const server = net.createServer((c) => c.on('error', () => {}).destroy()).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as net.AddressInfo).port;
+    const first: net.Socket[] = [];
+    const offFirst = onSocket((s) => first.push(s), { server: false });
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    await once(socket, 'connect');
+    socket.destroy();
+    offFirst();
+    const second: net.Socket[] = [];
+    const offSecond = onSocket((s) => second.push(s), { server: false });
+    socket.connect(port, '127.0.0.1'); // Node lets a destroyed socket connect again
+    await once(socket, 'connect');
+    socket.destroy();
+    offSecond();
+    expect(first).toEqual([socket]);
+    expect(second).toEqual([socket]);
+    await new Promise((r) => server.close(r));
+  });
 });
