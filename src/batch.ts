@@ -7,12 +7,8 @@ import { batchFailure, fromNative, invalidArgType, outOfRange, readOnly, unknown
 import { resolveFd, type SocketLike } from './fd';
 import { optionNames, table, type Resolved } from './options';
 import type { Sockopts } from './presocket';
-import type { Kind } from './registry';
 
-// The native batch's value kinds (native/batch.cc): the number travels in a Float64Array,
-// NaN standing for null (timeout or linger off); a string travels as its index.
-const KIND: Record<Kind, number> = { int: 0, uint: 0, bool: 0, timeval: 1, linger: 2, string: 3, ifname: 3, u64: -1, tcp_info: -1, ucred: -1 };
-const STRING = 3;
+const STRING = 3; // BATCH_KIND of string options (options.ts)
 const MAX_ENTRIES = 64; // native/batch.cc kMaxEntries
 const MAX_STRINGS = 8; // native/batch.cc kMaxStrings
 
@@ -46,7 +42,21 @@ const scratchPlan = new Int32Array(new ArrayBuffer(MAX_ENTRIES * 12));
 const scratchValues = new Float64Array(new ArrayBuffer(MAX_ENTRIES * 8));
 let scratchInUse = false; // a getter on the values object may call setsockopts again
 
-function build(values: unknown, plan: Int32Array | undefined, nums: Float64Array | undefined): SockoptsPlan {
+// One-shot calls fill these and the scratch buffers in place (no allocation per call);
+// the references to the caller's values are dropped again after each call.
+const scratchOptions = new Array<Resolved | undefined>(MAX_ENTRIES).fill(undefined);
+const scratchInputs = new Array<unknown>(MAX_ENTRIES).fill(undefined);
+
+/**
+ * Checks every entry and fills plan/nums/options/inputs (given, or new ones sized for the
+ * object when undefined); returns the plan.
+ */
+function build(values: unknown, plan: Int32Array | undefined, nums: Float64Array | undefined, options?: (Resolved | undefined)[], inputs?: unknown[]): SockoptsPlan {
+  const { count, strings, plan: p, nums: n, options: o, inputs: i } = fill(values, plan, nums, options, inputs);
+  return new SockoptsPlan(count, p, n, strings, o as Resolved[], i);
+}
+
+function fill(values: unknown, plan: Int32Array | undefined, nums: Float64Array | undefined, options: (Resolved | undefined)[] | undefined, inputs: unknown[] | undefined) {
   if (values === null || typeof values !== 'object' || Array.isArray(values)) {
     throw invalidArgType('values', 'an object of option names and values', values);
   }
@@ -55,18 +65,18 @@ function build(values: unknown, plan: Int32Array | undefined, nums: Float64Array
   if (count > MAX_ENTRIES) throw outOfRange('values', `an object of at most ${MAX_ENTRIES} options`, count);
   plan ??= new Int32Array(new ArrayBuffer(count * 12));
   nums ??= new Float64Array(new ArrayBuffer(count * 8));
-  const options = new Array<Resolved>(count);
-  const inputs = new Array<unknown>(count);
+  options ??= new Array<Resolved>(count);
+  inputs ??= new Array<unknown>(count);
   let strings: (string | Uint8Array)[] | undefined;
   for (let i = 0; i < count; i++) {
     const name = names[i]!;
     const r = table[name];
     if (r === undefined) throw unknownOption(name, optionNames);
-    if (!r.info.supported) throw unsupported(name, r.info.platforms);
-    if (r.set === undefined) throw readOnly(name);
+    // Unsupported and read-only options alike have no setter (one load on the common path).
+    if (r.set === undefined) throw r.info.supported ? readOnly(name) : unsupported(name, r.info.platforms);
     const input = (values as Record<string, unknown>)[name];
     const native = r.check!(input); // its errors name the option
-    const kind = KIND[r.info.kind];
+    const kind = r.batchKind;
     plan[3 * i] = r.levelNumber;
     plan[3 * i + 1] = r.optname;
     plan[3 * i + 2] = kind;
@@ -80,7 +90,7 @@ function build(values: unknown, plan: Int32Array | undefined, nums: Float64Array
     options[i] = r;
     inputs[i] = input;
   }
-  return new SockoptsPlan(count, plan, nums, strings, options, inputs);
+  return { count, strings, plan, nums, options, inputs };
 }
 
 /**
@@ -112,38 +122,49 @@ export function prepareSockopts(values: Sockopts): SockoptsPlan {
  * Also takes a plan from {@link prepareSockopts}.
  */
 export function setsockopts(socket: SocketLike, values: Sockopts | SockoptsPlan): void {
-  if (SockoptsPlan.isPlan(values)) return apply(socket, values);
-  if (scratchInUse) return apply(socket, build(values, undefined, undefined));
+  if (SockoptsPlan.isPlan(values)) return apply(socket, values.count, values.plan, values.values, values.strings, values.options, values.inputs);
+  if (scratchInUse) {
+    const p = build(values, undefined, undefined);
+    return apply(socket, p.count, p.plan, p.values, p.strings, p.options, p.inputs);
+  }
   scratchInUse = true;
+  let count = 0;
   try {
-    apply(socket, build(values, scratchPlan, scratchValues));
+    const filled = fill(values, scratchPlan, scratchValues, scratchOptions, scratchInputs);
+    count = filled.count;
+    apply(socket, count, scratchPlan, scratchValues, filled.strings, scratchOptions as readonly Resolved[], scratchInputs);
   } finally {
     scratchInUse = false;
+    // A throw while filling leaves some entries set: clear them all up to the object's size.
+    for (let i = 0; i < MAX_ENTRIES && (i < count || scratchOptions[i] !== undefined); i++) {
+      scratchOptions[i] = undefined;
+      scratchInputs[i] = undefined;
+    }
   }
 }
 
-function apply(socket: SocketLike, p: SockoptsPlan): void {
+function apply(socket: SocketLike, count: number, plan: Int32Array, nums: Float64Array, strings: (string | Uint8Array)[] | undefined, options: readonly Resolved[], inputs: readonly unknown[]): void {
   // Last before the syscalls, after every getter and check: no user code runs between
   // finding the fd and using it, so a socket destroyed meanwhile is never touched.
   const fd = resolveFd(socket);
-  if (p.count === 0) return;
+  if (count === 0) return;
   try {
-    binding.setMany(fd, p.count, p.plan, p.values, p.strings);
+    binding.setMany(fd, count, plan, nums, strings);
   } catch (err) {
     const i = (err as { index?: unknown }).index;
     if (typeof i !== 'number') throw err; // refused before any syscall: nothing was set
-    sync(socket, p, i);
-    const names = p.options.map((r) => r.info.name);
-    const o = p.options[i]!.info;
-    throw batchFailure(fromNative(err, o.name, o.level, p.inputs[i]), names.slice(0, i), names.slice(i));
+    sync(socket, options, nums, i);
+    const names = options.slice(0, count).map((r) => r.info.name);
+    const o = options[i]!.info;
+    throw batchFailure(fromNative(err, o.name, o.level, inputs[i]), names.slice(0, i), names.slice(i));
   }
-  sync(socket, p, p.count);
+  sync(socket, options, nums, count);
 }
 
 // Node's cached copies follow what was set; the native value (0/1 for booleans) is in p.values.
-function sync(socket: unknown, p: SockoptsPlan, upTo: number): void {
+function sync(socket: unknown, options: readonly Resolved[], nums: Float64Array, upTo: number): void {
   if (typeof socket !== 'object') return; // an fd number has no Node cache
-  for (let i = 0; i < upTo; i++) p.options[i]!.sync?.(socket, p.values[i]); // the writer finds the net.Socket behind a request or session
+  for (let i = 0; i < upTo; i++) options[i]!.sync?.(socket, nums[i]); // the writer finds the net.Socket behind a request or session
 }
 
 type PreparedEntry = { readonly name: string; readonly value: unknown; readonly native: unknown };
@@ -160,7 +181,7 @@ function compile(prepared: readonly PreparedEntry[]): { plan: Int32Array; nums: 
   for (let i = 0; i < count; i++) {
     const p = prepared[i]!;
     const r = table[p.name]!;
-    const kind = KIND[r.info.kind];
+    const kind = r.batchKind;
     plan[3 * i] = r.levelNumber;
     plan[3 * i + 1] = r.optname;
     plan[3 * i + 2] = kind;

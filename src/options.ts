@@ -4,7 +4,7 @@ import { binding } from './binding';
 import { checker, getter, setter, type Checker, type Getter, type Setter } from './codecs';
 import { nodeStateWriter, type StateWriter } from './node-state';
 import { hasTcpInfo } from './tcp-info';
-import { registry, type OptionName, type OptionSpec, type Platform } from './registry';
+import { registry, type Kind, type OptionName, type OptionSpec, type Platform } from './registry';
 
 /** A registry entry as exposed to users: the spec plus what this platform compiled. */
 export interface OptionInfo extends OptionSpec {
@@ -32,7 +32,16 @@ export interface Resolved {
   readonly optname: number;
   /** The option's entry in the native int table (intGet/intSet), or -1 for the other kinds. */
   readonly id: number;
+  /** How the native batch (setMany) takes the value: BATCH_KIND of its kind. */
+  readonly batchKind: number;
 }
+
+/**
+ * The native batch's value kinds (native/batch.cc): the number travels in a Float64Array,
+ * NaN standing for null (timeout or linger off); a string travels as its index (3).
+ * -1: not settable in a batch.
+ */
+export const BATCH_KIND: Record<Kind, number> = { int: 0, uint: 0, bool: 0, timeval: 1, linger: 2, string: 3, ifname: 3, u64: -1, tcp_info: -1, ucred: -1 };
 
 // int, uint and bool options, every one behind the same two native functions (see
 // binding.bindTable): entries [level, optname, kind] appended as the table is resolved.
@@ -70,6 +79,7 @@ function resolve(name: OptionName, spec: OptionSpec): Resolved {
     levelNumber: supported ? levelNumber : -1,
     optname: supported ? optname : -1,
     id: supported && INT_KIND[spec.kind] !== undefined ? intEntries.push(levelNumber, optname, INT_KIND[spec.kind]!) / 3 - 1 : -1,
+    batchKind: BATCH_KIND[spec.kind],
   };
 }
 
