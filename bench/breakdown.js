@@ -1,7 +1,8 @@
 // Where the time of each call goes, layer by layer, in one process: the C floor, the
 // minimal addon, our native functions called directly, then the public calls. Rounds are
 // interleaved; medians of 9 rounds (min–max in brackets). `node bench/breakdown.js`
-// after `npm run bench` (which builds bench/floor and bench/minimal).
+// after `npm run bench` (which builds bench/floor and bench/minimal). The floor is measured
+// twice: in a single-threaded process and in one with a second thread (as Node always is).
 'use strict';
 const { execFileSync } = require('node:child_process');
 const path = require('node:path');
@@ -68,6 +69,9 @@ async function main() {
     floors.push({
       ...JSON.parse(execFileSync(floorExe, ['100000', ...new Set(floorSpecs)], { encoding: 'utf8' })),
       seq: JSON.parse(execFileSync(floorExe, ['2000', 'seq', ...snapSpecs], { encoding: 'utf8' })).seq,
+      // In a process with a second thread, as Node always is (see floor.c).
+      mt: JSON.parse(execFileSync(floorExe, ['100000', ...new Set(floorSpecs)], { encoding: 'utf8', env: { ...process.env, FLOOR_THREADS: '1' } })),
+      mtSeq: JSON.parse(execFileSync(floorExe, ['2000', 'seq', ...snapSpecs], { encoding: 'utf8', env: { ...process.env, FLOOR_THREADS: '1' } })).seq,
     });
     for (const [name, [div, fn]] of Object.entries(rows)) {
       const n = N / div;
@@ -78,6 +82,7 @@ async function main() {
     }
   }
   const f = (keys) => floors.map((x) => keys.reduce((a, k) => a + x[k], 0));
+  const mt = (keys) => floors.map((x) => keys.reduce((a, k) => a + x.mt[k], 0));
   const fl = {
     'C floor getsockopt(SO_RCVBUF)': f([floorSpecs[0]]),
     'C floor setsockopt(TCP_NODELAY)': f([floorSpecs[1]]),
@@ -85,6 +90,10 @@ async function main() {
     'C floor getsockopt(TCP_INFO)': f([snapSpecs.at(-3)]),
     'C floor: sum of what snapshot reads': f(snapSpecs),
     'C floor: what snapshot reads, in turn': f(['seq']),
+    'C floor getsockopt(SO_RCVBUF), multi-threaded process': mt([floorSpecs[0]]),
+    'C floor setsockopt(TCP_NODELAY), multi-threaded process': mt([floorSpecs[1]]),
+    'C floor: what readOptions reads, multi-threaded process': mt([...readOnlyOptions, 'name', 'peer']),
+    'C floor: what snapshot reads, in turn, multi-threaded process': floors.map((x) => x.mtSeq),
   };
   console.log(`breakdown — ${new Date().toISOString()} — Node ${process.version}; medians of ${ROUNDS} interleaved rounds, ns per call [min–max]`);
   for (const [name, xs] of [...Object.entries(fl), ...Object.entries(t)]) {

@@ -23,8 +23,8 @@ const INNER = 1000; // calls per timed iteration, so timer overhead stays out of
 const FLOOR_ITERS = 300_000;
 const spread = (xs) => [Math.min(...xs), Math.max(...xs)];
 
-function runFloor(exe, specs) {
-  return JSON.parse(execFileSync(exe, [String(FLOOR_ITERS), ...specs], { encoding: 'utf8' }));
+function runFloor(exe, specs, env) {
+  return JSON.parse(execFileSync(exe, [String(FLOOR_ITERS), ...specs], { encoding: 'utf8', env: { ...process.env, ...env } }));
 }
 
 // The reference point: the smallest node-addon-api getsockopt/setsockopt taking
@@ -46,7 +46,7 @@ function minimalAddon() {
 
 async function main() {
   const exe = path.join(__dirname, 'floor');
-  execFileSync('cc', ['-O2', '-o', exe, path.join(__dirname, 'floor.c')]);
+  execFileSync('cc', ['-O2', '-pthread', '-o', exe, path.join(__dirname, 'floor.c')]);
   const minimal = minimalAddon();
   const { server, client, peer } = await pair();
   const fd = client._handle.fd;
@@ -110,6 +110,10 @@ async function main() {
   for (let round = 0; round < ROUNDS; round++) {
     const f = runFloor(exe, floorSpecs);
     for (const [k, v] of Object.entries(f)) (floors[k] ??= []).push(v);
+    // The same two calls in a process with a second thread, as every Node process is (floor.c).
+    const mt = runFloor(exe, [GET, SET], { FLOOR_THREADS: '1' });
+    (floors.mtGet ??= []).push(mt[GET]);
+    (floors.mtSet ??= []).push(mt[SET]);
     // The same syscalls one after the other, as a snapshot makes them (kernel caches shared).
     (floors.seq ??= []).push(JSON.parse(execFileSync(exe, [String(FLOOR_ITERS / 50), 'seq', ...snapSpecs], { encoding: 'utf8' })).seq);
     const bench = new Bench({ time: 150, warmupTime: 30 });
@@ -147,6 +151,8 @@ async function main() {
   const rows = [
     ['C floor getsockopt(SO_RCVBUF)', floor[GET], 1, spread(floors[GET])],
     ['C floor setsockopt(TCP_NODELAY)', floor[SET], 1, spread(floors[SET])],
+    ['C floor getsockopt(SO_RCVBUF), multi-threaded process', floor.mtGet, floor.mtGet / floor[GET], spread(floors.mtGet)],
+    ['C floor setsockopt(TCP_NODELAY), multi-threaded process', floor.mtSet, floor.mtSet / floor[SET], spread(floors.mtSet)],
     ['C floor getsockopt(TCP_INFO)', floor[INFO], 1, spread(floors[INFO])],
     ['C floor: sum of what snapshot reads', snapFloor, 1, undefined],
     ['C floor: what snapshot reads, in turn', floor.seq, floor.seq / snapFloor, spread(floors.seq)],
@@ -176,6 +182,11 @@ async function main() {
     'net-keepalive / sockopt (TCP_KEEPINTVL)': compare('net-keepalive getKeepAliveInterval(sock)', 'sockopt getsockopt(sock, TCP_KEEPINTVL)'),
     '4 × setsockopt / setsockopts (one crossing)': compare('sockopt setsockopt × 4 (the same options)', 'sockopt setsockopts(sock, { 4 options })'),
     'snapshot / C floor of its syscalls in turn': +(r('sockopt snapshot(sock)') / floor.seq).toFixed(2),
+    'get by name (socket) / C floor in a multi-threaded process': +(r('sockopt getsockopt(sock, SO_RCVBUF)') / floor.mtGet).toFixed(2),
+    'get by name (fd) / C floor in a multi-threaded process': +(r('sockopt getsockopt(fd, SO_RCVBUF)') / floor.mtGet).toFixed(2),
+    'set by name (socket) / C floor in a multi-threaded process': +(r('sockopt setsockopt(sock, TCP_NODELAY, ±)') / floor.mtSet).toFixed(2),
+    'set by name (fd) / C floor in a multi-threaded process': +(r('sockopt setsockopt(fd, TCP_NODELAY, ±)') / floor.mtSet).toFixed(2),
+    'minimal addon get / C floor in a multi-threaded process': minimal ? +(r('minimal addon getsockopt(fd, SOL_SOCKET, SO_RCVBUF)') / floor.mtGet).toFixed(2) : null,
     'HTTP req/s: tuneSockets / the same options set by hand': +(http.tuned / http.byhand).toFixed(2),
     'HTTP req/s: the same options set by hand / none': +(http.byhand / http.plain).toFixed(2),
   };
