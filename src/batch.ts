@@ -169,7 +169,16 @@ function sync(socket: unknown, options: readonly Resolved[], nums: Float64Array,
 
 type PreparedEntry = { readonly name: string; readonly value: unknown; readonly native: unknown };
 
-/** A prepared list's native arguments; prepared lists are never changed once made (presocket.ts). */
+/**
+ * Builds the native arguments of a list that will be set on many sockets (a policy's) once,
+ * up front. Prepared lists are never changed once made (presocket.ts). Only long-lived
+ * lists belong here: each entry of this WeakMap costs the GC work an ephemeron does.
+ */
+export function precompile(prepared: readonly PreparedEntry[]): void {
+  if (prepared.length > 0 && !compiled.has(prepared)) compiled.set(prepared, compile(prepared));
+}
+
+/** Precompiled lists' native arguments. */
 const compiled = new WeakMap<readonly PreparedEntry[], { plan: Int32Array; nums: Float64Array; strings: (string | Uint8Array)[] | undefined }>();
 
 function compile(prepared: readonly PreparedEntry[]): { plan: Int32Array; nums: Float64Array; strings: (string | Uint8Array)[] | undefined } {
@@ -200,10 +209,9 @@ function compile(prepared: readonly PreparedEntry[]): { plan: Int32Array; nums: 
 export function setPrepared(fd: number, prepared: readonly PreparedEntry[]): void {
   const count = prepared.length;
   if (count === 0) return;
-  // A policy sets the same list on every connection: its native arguments are built once.
-  let c = compiled.get(prepared);
-  if (c === undefined) compiled.set(prepared, (c = compile(prepared)));
-  const { plan, nums, strings } = c;
+  // A policy's list (precompiled) has its native arguments built once; any other list
+  // (an arm() or connect() call's) is built for this call and not remembered.
+  const { plan, nums, strings } = compiled.get(prepared) ?? compile(prepared);
   try {
     binding.setMany(fd, count, plan, nums, strings);
   } catch (err) {

@@ -4,7 +4,7 @@
 // sockets, and the keepalive timing put back after Node or a library rewrote it, get
 // them through setAll below, one loop of setsockopt calls on the socket's fd.
 import { armClient, configuredAtAttempt, disarmClient } from './adopt';
-import { setPrepared } from './batch';
+import { precompile, setPrepared } from './batch';
 import { onSocket, type Direction } from './channels';
 import { deadPeer } from './dead-peer';
 import { invalidArgType, invalidArgValue } from './errors';
@@ -134,7 +134,11 @@ export function compilePolicy(policy: unknown, path: string): CompiledPolicy {
     at(where, () => prepared.push(...prepare({ [name]: value }, 'tuneSockets')));
     sockopts[name] = value;
   }
-  return Object.freeze({ sockopts: Object.freeze(sockopts) as Sockopts, prepared, keepAlive: prepared.filter((p) => KEEPALIVE_OPTIONS.has(p.name)) });
+  const keepAliveOnly = prepared.filter((p) => KEEPALIVE_OPTIONS.has(p.name));
+  // Set on every connection the policy reaches: their native arguments are built now, once.
+  precompile(prepared);
+  precompile(keepAliveOnly);
+  return Object.freeze({ sockopts: Object.freeze(sockopts) as Sockopts, prepared, keepAlive: keepAliveOnly });
 }
 
 /**
