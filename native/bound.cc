@@ -108,9 +108,28 @@ napi_value TableSet(napi_env env, napi_callback_info cbinfo) {
   return b == nullptr ? nullptr : SetOne(env, argv[0], argv[2], *b);
 }
 
-void FreeTable(napi_env, void* data, void*) { delete static_cast<Table*>(data); }
-
-void Free(napi_env, void* data, void*) { delete static_cast<Bound*>(data); }
+// [get, set]: two native functions, each owning its own copy of `data` (freed with that
+// function, so either may be kept alone). Should a finalizer not attach, its copy is never
+// freed: a leak, never a use after free.
+template <typename Data>
+Napi::Value FunctionPair(Napi::Env env, napi_callback get, napi_callback set, const Data& data) {
+  napi_value fns[2];
+  napi_callback cbs[2] = {get, set};
+  const char* names[2] = {"get", "set"};
+  for (int i = 0; i < 2; i++) {
+    Data* d = new Data(data);
+    if (napi_create_function(env, names[i], NAPI_AUTO_LENGTH, cbs[i], d, &fns[i]) != napi_ok) {
+      delete d;
+      ThrowTypeError(env, "could not create the option's native function");
+      return Napi::Value();
+    }
+    napi_add_finalizer(env, fns[i], d, [](napi_env, void* p, void*) { delete static_cast<Data*>(p); }, nullptr, nullptr);
+  }
+  Napi::Array pair = Napi::Array::New(env, 2);
+  pair.Set(0u, Napi::Value(env, fns[0]));
+  pair.Set(1u, Napi::Value(env, fns[1]));
+  return pair;
+}
 
 // bindInt(level, optname, kind) → [get(fd), set(fd, value)]
 Napi::Value BindInt(const Napi::CallbackInfo& info) {
@@ -122,26 +141,7 @@ Napi::Value BindInt(const Napi::CallbackInfo& info) {
     ThrowRangeError(info.Env(), "The \"kind\" argument must be 0 (int), 1 (unsigned) or 2 (boolean)");
     return Napi::Value();
   }
-  napi_env env = info.Env();
-  // One Bound per function, each freed with its own function: either may be kept alone.
-  napi_value fns[2];
-  napi_callback cbs[2] = {BoundGet, BoundSet};
-  const char* names[2] = {"get", "set"};
-  for (int i = 0; i < 2; i++) {
-    Bound* b = new Bound{level, optname, kind};
-    if (napi_create_function(env, names[i], NAPI_AUTO_LENGTH, cbs[i], b, &fns[i]) != napi_ok) {
-      delete b;
-      ThrowTypeError(info.Env(), "could not create the bound option function");
-      return Napi::Value();
-    }
-    // Should the finalizer not attach, b is never freed: a leak, never a use after free.
-    napi_add_finalizer(env, fns[i], b, Free, nullptr, nullptr);
-  }
-  napi_value get = fns[0], set = fns[1];
-  Napi::Array pair = Napi::Array::New(env, 2);
-  pair.Set(0u, Napi::Value(env, get));
-  pair.Set(1u, Napi::Value(env, set));
-  return pair;
+  return FunctionPair(info.Env(), BoundGet, BoundSet, Bound{level, optname, kind});
 }
 
 // bindTable(Int32Array [level, optname, kind]*) → [get(fd, id), set(fd, id, value)],
@@ -157,8 +157,8 @@ Napi::Value BindTable(const Napi::CallbackInfo& info) {
     return Napi::Value();
   }
   size_t count = len / (3 * sizeof(int32_t));
-  std::vector<Bound> entries;
-  entries.reserve(count);
+  Table table;
+  table.entries.reserve(count);
   for (size_t i = 0; i < count; i++) {
     int32_t e[3];
     std::memcpy(e, bytes + i * sizeof e, sizeof e);  // the view may be unaligned or shared
@@ -166,24 +166,9 @@ Napi::Value BindTable(const Napi::CallbackInfo& info) {
       ThrowRangeError(info.Env(), "The \"table\" entries' kind must be 0 (int), 1 (unsigned) or 2 (boolean)");
       return Napi::Value();
     }
-    entries.push_back(Bound{e[0], e[1], e[2]});
+    table.entries.push_back(Bound{e[0], e[1], e[2]});
   }
-  napi_value fns[2];
-  napi_callback cbs[2] = {TableGet, TableSet};
-  const char* names[2] = {"get", "set"};
-  for (int i = 0; i < 2; i++) {
-    Table* t = new Table{entries};
-    if (napi_create_function(env, names[i], NAPI_AUTO_LENGTH, cbs[i], t, &fns[i]) != napi_ok) {
-      delete t;
-      ThrowTypeError(info.Env(), "could not create the option table function");
-      return Napi::Value();
-    }
-    napi_add_finalizer(env, fns[i], t, FreeTable, nullptr, nullptr);
-  }
-  Napi::Array pair = Napi::Array::New(env, 2);
-  pair.Set(0u, Napi::Value(env, fns[0]));
-  pair.Set(1u, Napi::Value(env, fns[1]));
-  return pair;
+  return FunctionPair(info.Env(), TableGet, TableSet, table);
 }
 
 }  // namespace

@@ -118,14 +118,15 @@ function readIfname(fd: number, level: number, optname: number): string | Buffer
 // int, uint and bool options get native functions bound to their level, number and kind
 // (get(fd), set(fd, int)): no closure in between and one argument to convert instead of
 // three; the bool/uint conversion of the result happens natively too.
-const INT_KINDS = { int: 0, uint: 1, bool: 2 } as const;
+/** The native int kinds (native/bound.cc): 0 int, 1 unsigned, 2 boolean. */
+export const INT_KINDS: Readonly<Partial<Record<Kind, 0 | 1 | 2>>> = { int: 0, uint: 1, bool: 2 };
 
 export function getter(kind: Kind, level: number, optname: number): Getter {
   switch (kind) {
     case 'int':
     case 'uint':
     case 'bool':
-      return binding.bindInt(level, optname, INT_KINDS[kind])[0];
+      return binding.bindInt(level, optname, INT_KINDS[kind]!)[0];
     case 'timeval':
       return (fd) => binding.getTimeval(fd, level, optname);
     case 'linger':
@@ -149,7 +150,7 @@ export function setter(kind: Kind, level: number, optname: number): Setter {
     case 'int':
     case 'uint':
     case 'bool':
-      return binding.bindInt(level, optname, INT_KINDS[kind])[1] as Setter;
+      return binding.bindInt(level, optname, INT_KINDS[kind]!)[1] as Setter;
     case 'timeval':
       return (fd, v) => binding.setTimeval(fd, level, optname, v as number | null);
     case 'linger':

@@ -1,7 +1,7 @@
 // The registry resolved against this platform's compiled constants, once, at
 // load time: name → level and option numbers, support, and the codec closures.
 import { binding } from './binding';
-import { checker, getter, setter, type Checker, type Getter, type Setter } from './codecs';
+import { checker, getter, INT_KINDS, setter, type Checker, type Getter, type Setter } from './codecs';
 import { nodeStateWriter, type StateWriter } from './node-state';
 import { hasTcpInfo } from './tcp-info';
 import { registry, type Kind, type OptionName, type OptionSpec, type Platform } from './registry';
@@ -45,7 +45,6 @@ export const BATCH_KIND: Record<Kind, number> = { int: 0, uint: 0, bool: 0, time
 
 // int, uint and bool options, every one behind the same two native functions (see
 // binding.bindTable): entries [level, optname, kind] appended as the table is resolved.
-const INT_KIND: Partial<Record<string, number>> = { int: 0, uint: 1, bool: 2 };
 const intEntries: number[] = [];
 
 const { constants } = binding;
@@ -78,7 +77,7 @@ function resolve(name: OptionName, spec: OptionSpec): Resolved {
     sync: supported && writable && spec.nodeState ? nodeStateWriter(spec.nodeState, spec.kind === 'bool') : undefined,
     levelNumber: supported ? levelNumber : -1,
     optname: supported ? optname : -1,
-    id: supported && INT_KIND[spec.kind] !== undefined ? intEntries.push(levelNumber, optname, INT_KIND[spec.kind]!) / 3 - 1 : -1,
+    id: supported && INT_KINDS[spec.kind] !== undefined ? intEntries.push(levelNumber, optname, INT_KINDS[spec.kind]!) / 3 - 1 : -1,
     batchKind: BATCH_KIND[spec.kind],
   };
 }
