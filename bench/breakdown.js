@@ -8,8 +8,8 @@ const { execFileSync } = require('node:child_process');
 const path = require('node:path');
 const sockopt = require('..');
 const { median, pair, snapshotFloorSpecs } = require('./common');
-const { binding } = require('../lib/binding');
-const { options, intGet, intSet, table } = require('../lib/options');
+const { binding } = require('../lib/kernel/binding');
+const { options, intGet, intSet, table } = require('../lib/core/options');
 
 const ROUNDS = 9;
 const N = 100_000;

@@ -16,9 +16,9 @@ const path = require('node:path');
 const sockopt = require('..');
 const { median } = require('./common');
 const { cpuRounds } = require('./cpu-rounds');
-const { binding } = require('../lib/binding');
-const { compilePolicy } = require('../lib/policy');
-const { setPrepared } = require('../lib/batch');
+const { binding } = require('../lib/kernel/binding');
+const { compilePolicy } = require('../lib/policy/policy');
+const { setPrepared } = require('../lib/core/batch');
 
 const POLICY = {
   sockopts: { TCP_NODELAY: true, SO_SNDBUF: 262_144, SO_RCVBUF: 262_144 },

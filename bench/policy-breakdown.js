@@ -13,7 +13,7 @@ const http = require('node:http');
 const sockopt = require('..');
 const { median } = require('./common');
 const { cpuRounds } = require('./cpu-rounds');
-const { binding } = require('../lib/binding');
+const { binding } = require('../lib/kernel/binding');
 
 const N = 3000;
 const CONCURRENCY = 10;

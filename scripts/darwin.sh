@@ -16,7 +16,7 @@ export npm_config_nodedir="${npm_config_nodedir:-/usr}"
 archs=("$@")
 [ ${#archs[@]} -gt 0 ] || archs=(x64 arm64)
 
-# XNU_LAYOUT in src/tcp-info-darwin.ts (what decodes macOS captures on any platform, and
+# XNU_LAYOUT in src/kernel/tcp-info-darwin.ts (what decodes macOS captures on any platform, and
 # what the tests build their buffers from) must be the SDK's own layout: each member's
 # offset and size and the struct's size, as static_asserts compiled against the macOS
 # headers zig bundles, for each architecture. Needs lib/ (npm run build:ts; prepack runs it).
@@ -24,7 +24,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 layout_check=$tmp/layout_check.cc
 node -e '
-  const { XNU_LAYOUT, XNU_SIZE } = require("./lib/tcp-info-darwin.js");
+  const { XNU_LAYOUT, XNU_SIZE } = require("./lib/kernel/tcp-info-darwin.js");
   console.log("#include <netinet/in.h>\n#include <netinet/tcp.h>\n#include <cstddef>\nusing T = struct tcp_connection_info;");
   console.log(`static_assert(sizeof(T) == ${XNU_SIZE}, "sizeof(struct tcp_connection_info)");`);
   for (const [m, [at, size]] of Object.entries(XNU_LAYOUT)) console.log(`static_assert(offsetof(T, ${m}) == ${at} && sizeof(T::${m}) == ${size}, "${m}");`);

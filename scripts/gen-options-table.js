@@ -1,7 +1,7 @@
 // Writes the README's option table from the registry (the only source of truth).
 //   node scripts/gen-options-table.js          rewrite README.md (after `npm run build:ts`)
 //   node scripts/gen-options-table.js --check  exit 1 if README.md is out of date
-// test/readme.test.ts runs the same render() on src/registry.ts.
+// test/readme.test.ts runs the same render() on src/kernel/registry.ts.
 'use strict';
 const { readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
@@ -32,7 +32,7 @@ module.exports = { render, splice };
 if (require.main === module) {
   const file = join(__dirname, '..', 'README.md');
   const readme = readFileSync(file, 'utf8');
-  const next = splice(readme, render(require('../lib/registry.js').registry));
+  const next = splice(readme, render(require('../lib/kernel/registry.js').registry));
   if (process.argv.includes('--check')) {
     if (next !== readme) {
       console.error('README.md option table is out of date: run `npm run docs`.');

@@ -21,8 +21,8 @@ targets=(
   "linux-x64-glibc|prebuilds/linux-x64/sockopt.glibc.node|node_modules/.bin/prebuildify --napi --strip --tag-libc|scripts/prebuilds-all.sh"
   "linux-x64-musl|prebuilds/linux-x64/sockopt.musl.node|bash scripts/musl.sh|scripts/musl.sh"
   "linux-arm64-glibc|prebuilds/linux-arm64/sockopt.glibc.node|bash scripts/cross-arm64.sh|scripts/cross-arm64.sh"
-  "darwin-x64|prebuilds/darwin-x64/sockopt.node|bash scripts/darwin.sh x64|scripts/darwin.sh src/tcp-info-darwin.ts"
-  "darwin-arm64|prebuilds/darwin-arm64/sockopt.node|bash scripts/darwin.sh arm64|scripts/darwin.sh src/tcp-info-darwin.ts"
+  "darwin-x64|prebuilds/darwin-x64/sockopt.node|bash scripts/darwin.sh x64|scripts/darwin.sh src/kernel/tcp-info-darwin.ts"
+  "darwin-arm64|prebuilds/darwin-arm64/sockopt.node|bash scripts/darwin.sh arm64|scripts/darwin.sh src/kernel/tcp-info-darwin.ts"
 )
 stale() { # stale <file> "<paths>": missing, or older than binding.gyp, native/* or those paths
   # shellcheck disable=SC2086 # $2 is a list of paths

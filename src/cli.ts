@@ -1,64 +1,8 @@
 #!/usr/bin/env node
-// The `sockopt` command (package.json "bin"): inspect another process's sockets,
-// open a tuned connection, look up an option. Errors are one line on stderr, never
-// a stack trace; the exit code says what kind of failure it was.
-import * as connectCmd from './cli/connect';
-import * as inspectCmd from './cli/inspect';
-import * as optionsCmd from './cli/options';
-import { stdio, toJson, type Output } from './cli/output';
-import { usageError } from './errors';
+// The `sockopt` command (package.json "bin" → lib/cli.js). The commands live in cli/.
+import { EXIT, main } from './cli/main';
 
-/** Exit codes of the `sockopt` command. */
-export const EXIT = {
-  /** Done. */
-  ok: 0,
-  /** The operation failed: the connection was refused or timed out, the process does not exist. */
-  failed: 1,
-  /** The command was called wrongly: unknown command or flag, bad PID, HOST:PORT, --set, option name or value. */
-  usage: 2,
-  /** Not allowed: the process's fd table (or the option) needs rights this user lacks. */
-  denied: 3,
-} as const;
-
-const USAGE = `usage: sockopt <command> [arguments] [--json]
-
-  sockopt inspect PID [--fd N] [--all]          the sockets of a process, their options and TCP_INFO
-  sockopt connect HOST:PORT [--set NAME=VALUE …] [--tls] [--all]
-                                                 connect with options set before the SYN; show the result
-  sockopt options [NAME]                         the options sockopt knows
-
-  --json on every command prints JSON (schemas in the README); sockopt <command> --help for more.
-  Exit codes: 0 done, 1 failed (refused, timed out, no such process), 2 usage, 3 permission denied.`;
-
-type Command = (args: string[], io: Output) => number | Promise<number>;
-const COMMANDS: Record<string, Command> = { inspect: inspectCmd.run, connect: connectCmd.run, options: optionsCmd.run };
-
-// Codes of errors that are the caller's mistake (exit 2), and of refusals (exit 3).
-const USAGE_CODES = new Set(['ERR_SOCKOPT_USAGE', 'ERR_SOCKOPT_UNKNOWN_OPTION', 'ERR_SOCKOPT_READ_ONLY', 'ERR_SOCKOPT_WRITE_ONLY', 'ERR_SOCKOPT_NOT_APPLICABLE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE']);
-const DENIED_CODES = new Set(['EACCES', 'EPERM']);
-
-/** Runs the command line `args` (without node and the script); resolves to the exit code. */
-export async function main(args: string[], io: Output = stdio): Promise<number> {
-  const json = args.includes('--json');
-  try {
-    const [name, ...rest] = args;
-    if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-      io.out(USAGE);
-      return name === undefined ? EXIT.usage : EXIT.ok;
-    }
-    const command = COMMANDS[name];
-    if (!command) throw usageError(`unknown command '${name}' (inspect, connect or options)`);
-    return await command(rest, io);
-  } catch (err) {
-    const e = err as { code?: unknown; message?: unknown };
-    const code = typeof e?.code === 'string' ? e.code : 'ERR';
-    const message = String(e?.message ?? err).split('\n')[0];
-    io.err(`sockopt: ${message}`);
-    if (json) io.out(toJson({ error: { code, message } }));
-    if (USAGE_CODES.has(code)) return EXIT.usage;
-    return DENIED_CODES.has(code) ? EXIT.denied : EXIT.failed;
-  }
-}
+export { EXIT, main };
 
 if (require.main === module) {
   // `sockopt … | head`: a closed pipe ends the output, not with a stack trace.

@@ -8,37 +8,37 @@
  * ```
  * @packageDocumentation
  */
-import { getsockopt, setsockopt } from './api';
-import { setsockopts } from './batch';
-import { binding } from './binding';
-import { getTcpInfo, snapshot, takeError } from './inspect';
-import { isSupported, options } from './options';
-import { decodeTcpInfo } from './tcp-info';
-import { setKeepAlive, setLinger, setTimeouts, setUserTimeout } from './tuning';
-import { sockopt } from './view';
+import { getsockopt, setsockopt } from './core/api';
+import { setsockopts } from './core/batch';
+import { binding } from './kernel/binding';
+import { getTcpInfo, snapshot, takeError } from './inspect/snapshot';
+import { isSupported, options } from './core/options';
+import { decodeTcpInfo } from './kernel/tcp-info';
+import { setKeepAlive, setLinger, setTimeouts, setUserTimeout } from './core/tuning';
+import { sockopt } from './inspect/view';
 
-export { getsockopt, setsockopt } from './api';
-export { setsockopts } from './batch';
-export { isSupported, options, type OptionInfo } from './options';
-export { SocketOptions, SocketView, describeSocket, sockopt } from './view';
-export { formatAddress, formatSocket, type FormatOptions, type JsonValue, type SocketReport } from './format-socket';
-export { formatBytes, formatDuration, formatRate } from './format';
-export { listSockets, snapshotPid, type PidReport, type SnapshotPidOptions } from './pid';
+export { getsockopt, setsockopt } from './core/api';
+export { setsockopts } from './core/batch';
+export { isSupported, options, type OptionInfo } from './core/options';
+export { SocketOptions, SocketView, describeSocket, sockopt } from './inspect/view';
+export { formatAddress, formatSocket, type FormatOptions, type JsonValue, type SocketReport } from './inspect/format-socket';
+export { formatBytes, formatDuration, formatRate } from './inspect/format';
+export { listSockets, snapshotPid, type PidReport, type SnapshotPidOptions } from './inspect/pid';
 export type { ConnectReport } from './cli/connect';
-export { getTcpInfo, snapshot, takeError, type Jsonified, type Snapshot, type SnapshotJSON } from './inspect';
-export { decodeTcpInfo, tcpInfoFields, type TcpCaState, type TcpInfo, type TcpInfoOptions, type TcpInfoOptionsArg, type TcpState } from './tcp-info';
-export { decodeTcpConnectionInfo } from './tcp-info-darwin';
-export { setKeepAlive, setLinger, setTimeouts, setUserTimeout, type KeepAliveOptions, type KeepAliveState, type Timeouts } from './tuning';
-export type { SocketAddress } from './binding';
-export { tcpChannels, trackConnections, type Direction, type TcpClose, type TcpCounter, type TcpDelta, type TcpSample, type TrackOptions } from './telemetry';
-export { arm, connect, connectTLS, type ArmOptions, type ConnectOptions } from './connect';
-export { bindDgram, createServer, listen, type BindOptions, type ConfiguredServer, type ListenOptions } from './listen';
-export type { Sockopts } from './presocket';
-export { tuneSockets, type KeepAlivePolicy, type Policy, type SocketInfo, type TuneSocketsOptions } from './policy';
-export { deadPeer, type DeadPeerSettings } from './dead-peer';
-export { agent, httpsAgent, SockoptAgent, SockoptHttpsAgent, type AgentOptions, type HttpsAgentOptions } from './agent';
-export type { SocketLike } from './fd';
-export type { BatchError, CodedError, SockoptErrorCode, SockoptSystemError } from './errors';
+export { getTcpInfo, snapshot, takeError, type Jsonified, type Snapshot, type SnapshotJSON } from './inspect/snapshot';
+export { decodeTcpInfo, tcpInfoFields, type TcpCaState, type TcpInfo, type TcpInfoOptions, type TcpInfoOptionsArg, type TcpState } from './kernel/tcp-info';
+export { decodeTcpConnectionInfo } from './kernel/tcp-info-darwin';
+export { setKeepAlive, setLinger, setTimeouts, setUserTimeout, type KeepAliveOptions, type KeepAliveState, type Timeouts } from './core/tuning';
+export type { SocketAddress } from './kernel/binding';
+export { tcpChannels, trackConnections, type Direction, type TcpClose, type TcpCounter, type TcpDelta, type TcpSample, type TrackOptions } from './telemetry/telemetry';
+export { arm, connect, connectTLS, type ArmOptions, type ConnectOptions } from './birth/connect';
+export { bindDgram, createServer, listen, type BindOptions, type ConfiguredServer, type ListenOptions } from './birth/listen';
+export type { Sockopts } from './core/presocket';
+export { tuneSockets, type KeepAlivePolicy, type Policy, type SocketInfo, type TuneSocketsOptions } from './policy/policy';
+export { deadPeer, type DeadPeerSettings } from './core/dead-peer';
+export { agent, httpsAgent, SockoptAgent, SockoptHttpsAgent, type AgentOptions, type HttpsAgentOptions } from './policy/agent';
+export type { SocketLike } from './node/fd';
+export type { BatchError, CodedError, SockoptErrorCode, SockoptSystemError } from './kernel/errors';
 export type {
   Access,
   Kind,
@@ -53,7 +53,7 @@ export type {
   ReadableOption,
   Unit,
   WritableOption,
-} from './registry';
+} from './kernel/registry';
 
 /**
  * Levels, address families, socket types and option numbers exactly as this

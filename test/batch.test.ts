@@ -5,8 +5,8 @@
 import * as net from 'node:net';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { binding } from '../src/binding';
-import { prepareSockopts } from '../src/batch';
+import { binding } from '../src/kernel/binding';
+import { prepareSockopts } from '../src/core/batch';
 import { constants as C, getsockopt, setsockopts, sockopt, type BatchError } from '../src/index';
 import { fdOf, figure, oracle, tcpPair, type TcpPair } from './helpers';
 

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { isSubscribed, onSocket, type Direction } from '../src/channels';
+import { isSubscribed, onSocket, type Direction } from '../src/node/channels';
 import { figure } from './helpers';
 
 describe('channels', () => {

@@ -12,7 +12,7 @@ import { endianness, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getsockopt, listSockets, options, setsockopt, snapshotPid } from '../src/index';
-import { procAddress } from '../src/pid-proc';
+import { procAddress } from '../src/inspect/pid-proc';
 import { fdOf, figure, fixtures, tcpPair, tlsCredentials } from './helpers';
 
 const root = join(__dirname, '..');
@@ -393,7 +393,7 @@ describe('snapshotPid / listSockets (the library functions behind inspect)', () 
 describe('native surface of the command (abuse)', () => {
   it('pidfdOpen, pidfdGetfd and socketQueues refuse bad arguments with coded errors', () => {
     const script = `
-      const { binding } = require(${JSON.stringify(join(root, 'lib', 'binding.js'))});
+      const { binding } = require(${JSON.stringify(join(root, 'lib', 'kernel', 'binding.js'))});
       const codes = [];
       const bad = [[], [null], ['1'], [-1], [0], [2 ** 31], [1.5], [NaN], [{}], [2 ** 22 + 1]];
       for (const args of bad) { try { binding.pidfdOpen(...args); codes.push('none'); } catch (e) { codes.push(e.code); } }

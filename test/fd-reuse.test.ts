@@ -3,7 +3,7 @@
 // destroyed one. It must always be ERR_SOCKET_CLOSED, and the new socket untouched.
 import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { binding } from '../src/binding';
+import { binding } from '../src/kernel/binding';
 import { getsockopt, setsockopt } from '../src/index';
 import { figure } from './helpers';
 

@@ -2,7 +2,7 @@
 // coded errors, never crashes, and returns only bytes the kernel wrote.
 import { closeSync, openSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binding, type Binding } from '../src/binding';
+import { binding, type Binding } from '../src/kernel/binding';
 import { fdOf, oracle, tcpPair, type TcpPair } from './helpers';
 
 const C = binding.constants as Record<string, number>;

@@ -54,7 +54,7 @@ describe(`Node ${process.version}`, () => {
     (client.setKeepAlive as (e: boolean, ...a: number[]) => net.Socket)(true, 6000, 3000, 5);
     expect(getsockopt(client, 'TCP_KEEPIDLE')).toBe(6);
     // 24+ passes interval and count to the kernel; before, Node drops them and libuv would
-    // write 1 s × 10 over sockopt's values, which sockopt writes back (src/keepalive.ts).
+    // write 1 s × 10 over sockopt's values, which sockopt writes back (src/node/keepalive.ts).
     expect([getsockopt(client, 'TCP_KEEPINTVL'), getsockopt(client, 'TCP_KEEPCNT')]).toEqual(major >= 24 ? [3, 5] : [7, 4]);
   });
 

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import * as net from 'node:net';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
-import { registerTcpMetrics, tcpInstruments } from '../src/otel';
+import { registerTcpMetrics, tcpInstruments } from '../src/telemetry/otel';
 import { figure } from './helpers';
 
 async function sdk() {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { agent, arm, constants as C, deadPeer, getsockopt, httpsAgent, tuneSockets } from '../src/index';
-import { isSubscribed } from '../src/channels';
+import { isSubscribed } from '../src/node/channels';
 import { fdOf, figure, fixtures, listeningServer, oracle, tlsCredentials } from './helpers';
 
 const root = join(__dirname, '..');

@@ -2,7 +2,7 @@
 // bytes the kernel wrote, and getsockopt(sock, level, optname, buffer) → reads into the
 // caller's view (any offset, SharedArrayBuffer too) and returns the byte count.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { binding } from '../src/binding';
+import { binding } from '../src/kernel/binding';
 import { constants as C, getsockopt, setsockopt } from '../src/index';
 import { fdOf, tcpPair, type TcpPair } from './helpers';
 

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { registry } from '../src/registry';
+import { registry } from '../src/kernel/registry';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { render, splice } = require('../scripts/gen-options-table.js') as {

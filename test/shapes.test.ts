@@ -9,7 +9,7 @@ const root = join(__dirname, '..');
 
 describe('hot-path object shapes', () => {
   it('the option table is a fast-mode, null-prototype, frozen object', () => {
-    const src = `const { table } = require('./lib/options');
+    const src = `const { table } = require('./lib/core/options');
       console.log(JSON.stringify([%HasFastProperties(table), Object.getPrototypeOf(table) === null, Object.isFrozen(table), Object.keys(table).length]));`;
     const [fast, nullProto, frozen, count] = JSON.parse(execFileSync(process.execPath, ['--allow-natives-syntax', '-e', src], { cwd: root, encoding: 'utf8' }));
     expect(nullProto).toBe(true);

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeTcpConnectionInfo, tcpInfoFields, type TcpInfo } from '../src/index';
-import { connectionInfoFields, XNU_LAYOUT, XNU_SIZE, type ConnectionInfoMember } from '../src/tcp-info-darwin';
+import { connectionInfoFields, XNU_LAYOUT, XNU_SIZE, type ConnectionInfoMember } from '../src/kernel/tcp-info-darwin';
 import { figure } from './helpers';
 
 /** A struct tcp_connection_info with the given members set (little-endian, as on both Mac architectures). */

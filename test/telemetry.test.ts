@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getsockopt, getTcpInfo, decodeTcpInfo, constants } from '../src';
-import { delta, deltaWalk, tcpChannels, trackConnections, wheelSize, type TcpClose, type TcpCounter, type TcpSample } from '../src/telemetry';
+import { delta, deltaWalk, tcpChannels, trackConnections, wheelSize, type TcpClose, type TcpCounter, type TcpSample } from '../src/telemetry/telemetry';
 import { figure, tcpPair, tlsPair, unixPair, type TcpPair } from './helpers';
 
 interface Seen {

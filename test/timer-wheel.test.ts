@@ -1,7 +1,7 @@
 // The timer wheel behind trackConnections: deadlines never early, cancel, reschedule from
 // inside a firing, slack grids, and a wheel that empties and refills.
 import { describe, expect, it } from 'vitest';
-import { TimerWheel, type WheelEntry } from '../src/timer-wheel';
+import { TimerWheel, type WheelEntry } from '../src/telemetry/timer-wheel';
 
 interface E extends WheelEntry {
   id: number;

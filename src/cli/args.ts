@@ -3,10 +3,10 @@
 // (exit code 2) with a message that says what was expected.
 import { isIP } from 'node:net';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { unknownOption, usageError } from '../errors';
-import { optionNames, options } from '../options';
-import type { Sockopts } from '../presocket';
-import type { OptionName } from '../registry';
+import { unknownOption, usageError } from '../kernel/errors';
+import { optionNames, options } from '../core/options';
+import type { Sockopts } from '../core/presocket';
+import type { OptionName } from '../kernel/registry';
 
 /** Flags every command takes. */
 export const common = {

@@ -5,13 +5,13 @@
 import type * as net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type * as tls from 'node:tls';
-import { connect, connectTLS } from '../connect';
-import { formatDuration, formatOption } from '../format';
-import { formatSocket, formatTcpInfo, type SocketReport } from '../format-socket';
-import { options } from '../options';
-import type { Sockopts } from '../presocket';
-import type { OptionName } from '../registry';
-import { describeSocket } from '../view';
+import { connect, connectTLS } from '../birth/connect';
+import { formatDuration, formatOption } from '../inspect/format';
+import { formatSocket, formatTcpInfo, type SocketReport } from '../inspect/format-socket';
+import { options } from '../core/options';
+import type { Sockopts } from '../core/presocket';
+import type { OptionName } from '../kernel/registry';
+import { describeSocket } from '../inspect/view';
 import { common, parse, parseHostPort, parseSets } from './args';
 import { toJson, type Output } from './output';
 

@@ -1,7 +1,7 @@
 // sockopt inspect PID [--fd N] [--all] [--json]: every socket of a process, with
-// its options and TCP_INFO where this user may read them (see src/pid.ts).
-import { formatSocket } from '../format-socket';
-import { snapshotPid, type PidReport } from '../pid';
+// its options and TCP_INFO where this user may read them (see src/inspect/pid.ts).
+import { formatSocket } from '../inspect/format-socket';
+import { snapshotPid, type PidReport } from '../inspect/pid';
 import { common, parse, parseFd, parsePid } from './args';
 import { toJson, type Output } from './output';
 

@@ -1,6 +1,6 @@
 // sockopt options [NAME] [--json]: the registry as this platform resolved it.
-import { unknownOption } from '../errors';
-import { optionNames, options, type OptionInfo } from '../options';
+import { unknownOption } from '../kernel/errors';
+import { optionNames, options, type OptionInfo } from '../core/options';
 import { common, parse } from './args';
 import { toJson, type Output } from './output';
 

@@ -1,6 +1,6 @@
 // PostgreSQL 15 from Debian's apt (started by scripts/test-clients.sh) through pg.
 // pg makes its socket with `new net.Socket()` and connects it itself. Node 22+ publishes
-// that on net.client.socket; on Node 20 sockopt's channel module delivers it (src/channels.ts),
+// that on net.client.socket; on Node 20 sockopt's channel module delivers it (src/node/channels.ts),
 // so tuneSockets reaches pg everywhere; its `stream` factory with arm() is the per-client hook.
 import * as net from 'node:net';
 import pg from 'pg';

@@ -1,8 +1,8 @@
 // One call per common tuning job, with the unit in the name or the docs; each
 // returns what the kernel holds afterwards (read back, not assumed).
 import { getsockopt, setsockopt } from './api';
-import { invalidArgType, outOfRange, unknownProperty } from './errors';
-import type { SocketLike } from './fd';
+import { invalidArgType, outOfRange, unknownProperty } from '../kernel/errors';
+import type { SocketLike } from '../node/fd';
 import { table } from './options';
 
 export interface KeepAliveOptions {

@@ -10,13 +10,13 @@
 // only inside the original _destroy, so the fd is still open when the wrapper runs.
 import * as diagnostics from 'node:diagnostics_channel';
 import type * as net from 'node:net';
-import { onSocket, type Direction } from './channels';
-import { invalidArgType, outOfRange, unsupported } from './errors';
-import { isTcpSocket, resolveFd } from './fd';
-import { hasTcpInfo, readTcpInfo, tcpInfoFields, type TcpInfo } from './tcp-info';
+import { onSocket, type Direction } from '../node/channels';
+import { invalidArgType, outOfRange, unsupported } from '../kernel/errors';
+import { isTcpSocket, resolveFd } from '../node/fd';
+import { hasTcpInfo, readTcpInfo, tcpInfoFields, type TcpInfo } from '../kernel/tcp-info';
 import { TimerWheel, type WheelEntry } from './timer-wheel';
 
-export type { Direction } from './channels';
+export type { Direction } from '../node/channels';
 
 /** The channel names (node:diagnostics_channel) trackConnections publishes on. */
 export const tcpChannels = Object.freeze({ sample: 'sockopt:tcp:sample', close: 'sockopt:tcp:close' } as const);

@@ -3,16 +3,16 @@
 // it shows the compact view (format-socket.ts, the same text `sockopt inspect`
 // prints); .full() shows every option and TCP_INFO field.
 import { inspect } from 'node:util';
-import { getsockopt, setsockopt } from './api';
-import { setsockopts } from './batch';
-import { binding } from './binding';
-import { invalidArgType } from './errors';
-import { resolveFd, type SocketLike } from './fd';
+import { getsockopt, setsockopt } from '../core/api';
+import { setsockopts } from '../core/batch';
+import { binding } from '../kernel/binding';
+import { invalidArgType } from '../kernel/errors';
+import { resolveFd, type SocketLike } from '../node/fd';
 import { formatSocket, reportFromSnapshot, type SocketReport } from './format-socket';
-import type { Sockopts } from './presocket';
-import { getTcpInfo, snapshot, takeError, type Snapshot } from './inspect';
-import type { OptionInput, OptionValue, ReadableOption, WritableOption } from './registry';
-import type { TcpInfo } from './tcp-info';
+import type { Sockopts } from '../core/presocket';
+import { getTcpInfo, snapshot, takeError, type Snapshot } from './snapshot';
+import type { OptionInput, OptionValue, ReadableOption, WritableOption } from '../kernel/registry';
+import type { TcpInfo } from '../kernel/tcp-info';
 
 /** Socket options of one socket; see {@link getsockopt} and {@link setsockopt}. */
 export class SocketOptions {

@@ -3,14 +3,14 @@
 // then whatever differs from a fresh socket's defaults) and the full view
 // (every option by level, every TCP_INFO field). The REPL view and the CLI both
 // print through formatSocket, so they always look the same.
-import type { SocketAddress } from './binding';
-import { invalidArgType, invalidArgValue } from './errors';
-import { changedOptions, defaultsFor, flatten } from './format-defaults';
+import type { SocketAddress } from '../kernel/binding';
+import { invalidArgType, invalidArgValue } from '../kernel/errors';
+import { changedOptions, defaultsFor, flatten } from './defaults';
 import { formatBytes, formatOption, formatTcpInfoField } from './format';
-import type { Snapshot } from './inspect';
-import { options } from './options';
-import type { OptionName, PeerCred } from './registry';
-import { tcpInfoFields, type TcpInfo } from './tcp-info';
+import type { Snapshot } from './snapshot';
+import { options } from '../core/options';
+import type { OptionName, PeerCred } from '../kernel/registry';
+import { tcpInfoFields, type TcpInfo } from '../kernel/tcp-info';
 
 /** A value as JSON carries it: 64-bit option values (SO_COOKIE) become decimal strings. */
 export type JsonValue = string | number | boolean | null | { [key: string]: JsonValue };

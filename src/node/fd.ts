@@ -3,7 +3,7 @@
 // next socket at once, so a stale number would silently hit another socket.
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import { invalidArgType, noFd, outOfRange, socketClosed, socketSentAway } from './errors';
+import { invalidArgType, noFd, outOfRange, socketClosed, socketSentAway } from '../kernel/errors';
 
 /** Anything sockopt can find a socket's file descriptor in. */
 export type SocketLike =

@@ -5,7 +5,7 @@
 // ptrace-read rights on the process (the same user, or CAP_SYS_PTRACE).
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { endianness } from 'node:os';
-import type { SocketAddress } from './binding';
+import type { SocketAddress } from '../kernel/binding';
 
 /** One socket as the /proc tables describe it. */
 export interface ProcSocket {

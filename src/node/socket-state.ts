@@ -7,7 +7,7 @@
 import * as net from 'node:net';
 import { nodeSocketOf } from './fd';
 import { keepTiming, unsettle } from './keepalive';
-import type { NodeStateKey as StateKey } from './registry';
+import type { NodeStateKey as StateKey } from '../kernel/registry';
 // The symbols are module-level in Node's net.js and set in the Socket constructor,
 // so one look at a fresh socket, at load time, finds them all; a key this Node
 // version does not have maps to undefined and is skipped.

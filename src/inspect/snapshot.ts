@@ -1,11 +1,11 @@
 // Looking at a live socket: TCP_INFO, the pending error, and a snapshot of
 // every readable option, read with as few crossings into native code as possible.
-import { binding, type SocketAddress } from './binding';
-import { errnoCode, fromNative, kernelError, pendingError, unsupported, type SockoptSystemError } from './errors';
-import { resolveFd, type SocketLike } from './fd';
-import { optionNames, options, table } from './options';
-import type { Level, OptionName } from './registry';
-import { hasTcpInfo, readTcpInfo, type TcpInfo, type TcpInfoOptionsArg } from './tcp-info';
+import { binding, type SocketAddress } from '../kernel/binding';
+import { errnoCode, fromNative, kernelError, pendingError, unsupported, type SockoptSystemError } from '../kernel/errors';
+import { resolveFd, type SocketLike } from '../node/fd';
+import { optionNames, options, table } from '../core/options';
+import type { Level, OptionName } from '../kernel/registry';
+import { hasTcpInfo, readTcpInfo, type TcpInfo, type TcpInfoOptionsArg } from '../kernel/tcp-info';
 
 /**
  * Reads and decodes TCP_INFO (Linux; on macOS TCP_CONNECTION_INFO, units converted: see decodeTcpConnectionInfo).

@@ -2,10 +2,10 @@
 // same family and type holds, read once per kind on first use and cached. An
 // option of a live socket that differs from it was set by someone (the program,
 // Node or libuv, a library, a sysctl changed since) and is worth showing.
-import { binding } from './binding';
-import { snapshot } from './inspect';
-import { options } from './options';
-import type { OptionName } from './registry';
+import { binding } from '../kernel/binding';
+import { snapshot } from './snapshot';
+import { options } from '../core/options';
+import type { OptionName } from '../kernel/registry';
 
 /** Flattened option values: name → value as snapshot() reads it. */
 export type OptionValues = Partial<Record<OptionName, unknown>>;

@@ -91,7 +91,7 @@ export type SocketAddress =
   | { family: number };
 
 function load(): Binding {
-  const root = join(__dirname, '..');
+  const root = join(__dirname, '..', '..'); // lib/kernel → the package root
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('node-gyp-build')(root) as Binding;

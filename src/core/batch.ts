@@ -2,9 +2,9 @@
 // of one socket in one crossing into native code, for tuning each new connection.
 // Everything is checked before the first syscall; then the options are set in the
 // object's key order, and the first one the kernel refuses stops the batch.
-import { binding } from './binding';
-import { batchFailure, fromNative, invalidArgType, outOfRange, readOnly, unknownOption, unsupported } from './errors';
-import { resolveFd, type SocketLike } from './fd';
+import { binding } from '../kernel/binding';
+import { batchFailure, fromNative, invalidArgType, outOfRange, readOnly, unknownOption, unsupported } from '../kernel/errors';
+import { resolveFd, type SocketLike } from '../node/fd';
 import { optionNames, table, type Resolved } from './options';
 import type { Sockopts } from './presocket';
 

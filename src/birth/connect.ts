@@ -6,10 +6,10 @@ import * as net from 'node:net';
 import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { adoptNow, armClient } from './adopt';
-import { invalidArgType, invalidArgValue, notApplicable } from './errors';
-import { compilePolicy, tuneClient, type Policy } from './policy';
-import { prepare, type Prepared, type Sockopts } from './presocket';
-import { msToKeepAliveSeconds, type KeepAliveOptions } from './tuning';
+import { invalidArgType, invalidArgValue, notApplicable } from '../kernel/errors';
+import { compilePolicy, tuneClient, type Policy } from '../policy/policy';
+import { prepare, type Prepared, type Sockopts } from '../core/presocket';
+import { msToKeepAliveSeconds, type KeepAliveOptions } from '../core/tuning';
 
 /** net.connect options plus `sockopts`. */
 export type ConnectOptions = net.NetConnectOpts & {

@@ -17,11 +17,11 @@
 import type * as dgram from 'node:dgram';
 import { fstatSync } from 'node:fs';
 import * as net from 'node:net';
-import { binding } from './binding';
-import { setPrepared } from './batch';
-import { notApplicable, systemError } from './errors';
-import { settleKeepAlive } from './keepalive';
-import { syncAdopted, type Prepared } from './presocket';
+import { binding } from '../kernel/binding';
+import { setPrepared } from '../core/batch';
+import { notApplicable, systemError } from '../kernel/errors';
+import { settleKeepAlive } from '../node/keepalive';
+import { syncAdopted, type Prepared } from '../core/presocket';
 
 /** An fd this library made: ours until handed to Node, closed at most once. */
 export class OwnedFd {

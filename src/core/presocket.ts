@@ -1,11 +1,11 @@
 // Options for a socket not born yet: checked and converted up front, so a bad name
 // or value throws before any fd exists. adopt.ts sets them between socket() and
 // connect()/bind().
-import { binding } from './binding';
-import { invalidArgType, unknownOption, readOnly, unsupported } from './errors';
-import type { StateWriter } from './node-state';
+import { binding } from '../kernel/binding';
+import { invalidArgType, unknownOption, readOnly, unsupported } from '../kernel/errors';
+import type { StateWriter } from '../node/socket-state';
 import { optionNames, table } from './options';
-import type { OptionInput, WritableOption } from './registry';
+import type { OptionInput, WritableOption } from '../kernel/registry';
 
 /** Options to set on a socket before it connects or binds, typed by the registry. */
 export type Sockopts = { [N in WritableOption]?: OptionInput<N> };

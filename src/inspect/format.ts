@@ -2,9 +2,9 @@
 // times in the largest unit that keeps them short (1.5 s, 52 µs), enums by name
 // (SOCK_STREAM, AF_INET). Pure functions of the value; the exact numbers stay in
 // the data (snapshot(), --json). Shared by the REPL view and the CLI.
-import { binding } from './binding';
-import { invalidArgType } from './errors';
-import type { OptionName, Unit } from './registry';
+import { binding } from '../kernel/binding';
+import { invalidArgType } from '../kernel/errors';
+import type { OptionName, Unit } from '../kernel/registry';
 
 /** Up to 3 significant digits, without trailing zeros: 3.76, 128, 0.05. */
 function short(n: number): string {

@@ -8,7 +8,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type * as net from 'node:net';
-import { invalidArgType } from './errors';
+import { invalidArgType } from '../kernel/errors';
 import { compilePolicy, tuneClient, type Policy, type Tuning } from './policy';
 
 /** Node's http.Agent options plus the Policy every socket of the agent gets. */

@@ -1,10 +1,10 @@
 // getsockopt / setsockopt: by option name (typed, checked, unit-converted) or
 // by raw (level, optname) numbers, a superset of the other npm `sockopt`.
-import { binding } from './binding';
-import { fromNative, invalidArgType, outOfRange, readOnly, unknownOption, unsupported, writeOnly } from './errors';
-import { resolveFd, type SocketLike } from './fd';
+import { binding } from '../kernel/binding';
+import { fromNative, invalidArgType, outOfRange, readOnly, unknownOption, unsupported, writeOnly } from '../kernel/errors';
+import { resolveFd, type SocketLike } from '../node/fd';
 import { describeRaw, intGet, intSet, optionNames, options, table, type Resolved } from './options';
-import type { OptionInput, OptionValue, ReadableOption, WritableOption } from './registry';
+import type { OptionInput, OptionValue, ReadableOption, WritableOption } from '../kernel/registry';
 
 const MAX_RAW_LENGTH = 1 << 20;
 

@@ -1,10 +1,10 @@
 // The registry resolved against this platform's compiled constants, once, at
 // load time: name → level and option numbers, support, and the codec closures.
-import { binding } from './binding';
-import { checker, getter, INT_KINDS, setter, type Checker, type Getter, type Setter } from './codecs';
-import { nodeStateWriter, type StateWriter } from './node-state';
-import { hasTcpInfo } from './tcp-info';
-import { registry, type Kind, type OptionName, type OptionSpec, type Platform } from './registry';
+import { binding } from '../kernel/binding';
+import { checker, getter, INT_KINDS, setter, type Checker, type Getter, type Setter } from '../kernel/codecs';
+import { nodeStateWriter, type StateWriter } from '../node/socket-state';
+import { hasTcpInfo } from '../kernel/tcp-info';
+import { registry, type Kind, type OptionName, type OptionSpec, type Platform } from '../kernel/registry';
 
 /** A registry entry as exposed to users: the spec plus what this platform compiled. */
 export interface OptionInfo extends OptionSpec {

@@ -3,16 +3,16 @@
 // through adopt.ts (armClient, the one place that opens and adopts fds); accepted
 // sockets, and the keepalive timing put back after Node or a library rewrote it, get
 // them through setAll below, one loop of setsockopt calls on the socket's fd.
-import { armClient, configuredAtAttempt, disarmClient } from './adopt';
-import { precompile, setPrepared } from './batch';
-import { onSocket, type Direction } from './channels';
-import { deadPeer } from './dead-peer';
-import { invalidArgType, invalidArgValue } from './errors';
-import { isTcpSocket, resolveFd } from './fd';
-import { takeSettled } from './keepalive';
-import { cachedKeepAliveOn } from './node-state';
-import { prepare, syncAdopted, type Sockopts } from './presocket';
-import { msToKeepAliveSeconds } from './tuning';
+import { armClient, configuredAtAttempt, disarmClient } from '../birth/adopt';
+import { precompile, setPrepared } from '../core/batch';
+import { onSocket, type Direction } from '../node/channels';
+import { deadPeer } from '../core/dead-peer';
+import { invalidArgType, invalidArgValue } from '../kernel/errors';
+import { isTcpSocket, resolveFd } from '../node/fd';
+import { takeSettled } from '../node/keepalive';
+import { cachedKeepAliveOn } from '../node/socket-state';
+import { prepare, syncAdopted, type Sockopts } from '../core/presocket';
+import { msToKeepAliveSeconds } from '../core/tuning';
 import type * as net from 'node:net';
 
 /** Keepalive timing of a Policy, in milliseconds (the kernel keeps whole seconds: rounded up, at least 1 s). */

@@ -6,7 +6,7 @@
 // schedule is built to land exactly on the bound: idle + interval × count = bound.
 // Data in flight is dropped when unacknowledged for TCP_USER_TIMEOUT (the kernel
 // clamps its retransmission timer to it), and a connect()'s SYNs stop at it too.
-import { invalidArgType, outOfRange } from './errors';
+import { invalidArgType, outOfRange } from '../kernel/errors';
 
 /** What a dead-peer bound becomes on each socket (the kernel's units are whole seconds for keepalive). */
 export interface DeadPeerSettings {

@@ -5,9 +5,9 @@
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { commitPlan, dropBindPlan, planBind, planListen } from './adopt';
-import { invalidArgType, invalidArgValue, notApplicable } from './errors';
-import { isDgramSocket } from './fd';
-import { prepare, type Prepared, type Sockopts } from './presocket';
+import { invalidArgType, invalidArgValue, notApplicable } from '../kernel/errors';
+import { isDgramSocket } from '../node/fd';
+import { prepare, type Prepared, type Sockopts } from '../core/presocket';
 
 /** Node's `server.listen(options)` plus `sockopts`. */
 export type ListenOptions = net.ListenOptions & {

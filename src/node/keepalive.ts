@@ -9,7 +9,7 @@
 // new ones itself (Node 24+ setKeepAlive(enable, idle, interval, count)), which then
 // become the values kept. The idle time is the one value Node's call always names, so
 // Node's call sets it.
-import { binding } from './binding';
+import { binding } from '../kernel/binding';
 
 /** Seconds set through sockopt, per socket. */
 interface Kept {

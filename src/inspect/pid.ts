@@ -7,10 +7,10 @@
 // fd table and sockets are left as they were (the duplicate shares the socket, so
 // reading it is reading the target's socket, and closing it closes only the copy).
 import { existsSync, fstatSync } from 'node:fs';
-import { binding } from './binding';
-import { featureUnsupported, invalidArgType, noSocketAt, outOfRange, processError } from './errors';
+import { binding } from '../kernel/binding';
+import { featureUnsupported, invalidArgType, noSocketAt, outOfRange, processError } from '../kernel/errors';
 import { reportFromSnapshot, type SocketReport } from './format-socket';
-import { snapshot } from './inspect';
+import { snapshot } from './snapshot';
 import { commandOf, procSockets, socketFds, type ProcSocket } from './pid-proc';
 import { readQueues } from './view';
 
