@@ -17,7 +17,7 @@ const sockopt = require('..');
 const { median } = require('./common');
 const { cpuRounds } = require('./cpu-rounds');
 const { binding } = require('../lib/kernel/binding');
-const { compilePolicy } = require('../lib/policy/policy');
+const { compilePolicy } = require('../lib/core/policy');
 const { setPrepared } = require('../lib/core/batch');
 
 const POLICY = {

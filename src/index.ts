@@ -34,7 +34,9 @@ export { tcpChannels, trackConnections, type Direction, type TcpClose, type TcpC
 export { arm, connect, connectTLS, type ArmOptions, type ConnectOptions } from './birth/connect';
 export { bindDgram, createServer, listen, type BindOptions, type ConfiguredServer, type ListenOptions } from './birth/listen';
 export type { Sockopts } from './core/presocket';
-export { tuneSockets, type KeepAlivePolicy, type Policy, type SocketInfo, type TuneSocketsOptions } from './policy/policy';
+export { tuneSockets, type TuneSocketsOptions } from './policy/tune-sockets';
+export type { KeepAlivePolicy, Policy } from './core/policy';
+export type { SocketInfo } from './birth/tune';
 export { deadPeer, type DeadPeerSettings } from './core/dead-peer';
 export { agent, httpsAgent, SockoptAgent, SockoptHttpsAgent, type AgentOptions, type HttpsAgentOptions } from './policy/agent';
 export type { SocketLike } from './node/fd';

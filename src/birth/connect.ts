@@ -1,13 +1,14 @@
 // Client sockets with options set before the SYN: arm() for a socket someone else
 // made, connect()/connectTLS() as Node's own calls plus `sockopts`. Node does the
-// argument forms, validation, DNS and Happy Eyeballs; adopt.ts puts the configured
+// argument forms, validation, DNS and Happy Eyeballs; client.ts puts the configured
 // socket into each connect attempt.
 import * as net from 'node:net';
-import { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
-import { adoptNow, armClient } from './adopt';
+import { adoptNow, armClient } from './client';
+import { isDuplexStream, normalizeArgs } from '../node/net-entry';
 import { invalidArgType, invalidArgValue, notApplicable } from '../kernel/errors';
-import { compilePolicy, tuneClient, type Policy } from '../policy/policy';
+import { compilePolicy, type Policy } from '../core/policy';
+import { tuneClient } from './tune';
 import { prepare, type Prepared, type Sockopts } from '../core/presocket';
 import { msToKeepAliveSeconds, type KeepAliveOptions } from '../core/tuning';
 
@@ -47,8 +48,6 @@ function onlyKnown(value: object, known: readonly string[], path: string): void 
   }
 }
 
-type Normalized = [Record<string, unknown>, ((...a: unknown[]) => void) | null];
-const normalizeArgs = (net as unknown as { _normalizeArgs(args: unknown[]): Normalized })._normalizeArgs;
 
 /**
  * Configures a `net.Socket` (or `tls.TLSSocket`) that will connect later — made by a
@@ -187,7 +186,7 @@ export function connectTLS(...args: unknown[]): tls.TLSSocket {
   refuseViews(args);
   for (const a of args) {
     const socket = a !== null && typeof a === 'object' ? (a as { socket?: unknown }).socket : undefined;
-    if (socket && !(socket instanceof Duplex && (socket as { _readableState?: unknown })._readableState)) throw invalidArgType('options.socket', 'a stream.Duplex such as a net.Socket', socket);
+    if (socket && !isDuplexStream(socket)) throw invalidArgType('options.socket', 'a stream.Duplex such as a net.Socket', socket);
   }
   const socket = tls.connect(...(withoutSockopts(args, index, options) as [tls.ConnectionOptions]));
   try {

@@ -1,12 +1,15 @@
 // Servers and UDP sockets whose options are set before bind(): listen(),
 // createServer() and bindDgram() take Node's own call forms and pass them to Node's
 // own server.listen / socket.bind, which normalise, validate, resolve and throw as
-// usual; adopt.ts builds the socket at the moment Node would.
+// usual; server.ts and dgram.ts build the socket at the moment Node would.
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
-import { commitPlan, dropBindPlan, planBind, planListen } from './adopt';
+import { dropBindPlan, planBind } from './dgram';
+import { commitPlan, planListen } from './server';
 import { invalidArgType, invalidArgValue, notApplicable } from '../kernel/errors';
 import { isDgramSocket } from '../node/fd';
+import { listenTarget, nodeBind, nodeListen, normalizeArgs } from '../node/net-entry';
+import { BoundSocket } from '../node/versions';
 import { prepare, type Prepared, type Sockopts } from '../core/presocket';
 
 /** Node's `server.listen(options)` plus `sockopts`. */
@@ -21,11 +24,6 @@ export type BindOptions = dgram.BindOptions & {
   sockopts?: Sockopts;
 };
 
-type Normalized = [Record<string, unknown>, ((...a: unknown[]) => void) | null];
-const normalizeArgs = (net as unknown as { _normalizeArgs(args: unknown[]): Normalized })._normalizeArgs;
-const nodeListen = net.Server.prototype.listen as (this: net.Server, ...args: unknown[]) => net.Server;
-const nodeBind = dgram.Socket.prototype.bind as (this: dgram.Socket, ...args: unknown[]) => dgram.Socket;
-const BoundSocket = (net as unknown as { BoundSocket?: new () => object }).BoundSocket;
 
 // Node's own listen option and flag, set on the socket sockopt builds.
 const REUSE_PORT = prepare({ SO_REUSEPORT: true }, 'listen');
@@ -86,7 +84,7 @@ function listenWith<S extends net.Server>(server: S, defaults: Sockopts | undefi
   refusePrimitiveless(args);
   const [options, cb] = normalizeArgs(args);
   const prepared = prepare(options.sockopts ?? defaults, 'listen');
-  const given = options._handle ?? options.handle ?? options;
+  const given = listenTarget(options);
   const notOurs =
     (BoundSocket !== undefined && given instanceof BoundSocket) ||
     typeof (given as { fd?: unknown }).fd === 'number' ||

@@ -4,6 +4,7 @@
 // in, whose own symbols (a look-alike's) would otherwise decide where every later real
 // socket is read.
 import * as dgram from 'node:dgram';
+import { openInto } from './stream-handle';
 
 /** A dgram socket's UDPWrap. Opaque outside src/node/. */
 export interface UdpHandle {
@@ -51,4 +52,14 @@ export function interceptLookup(handle: UdpHandle, after: (err: Error | null) =>
   handle.lookup = function configuredLookup(address, callback) {
     return lookup.call(this, address, (err, ...rest) => callback(after(err), ...rest));
   };
+}
+
+/** The fd a UDP handle holds, or -1. */
+export function udpHandleFd(handle: UdpHandle): number {
+  return handle.fd ?? -1;
+}
+
+/** Puts `fd` into a UDP handle (as for a stream handle: the rc, a thrown error, and whether it holds the fd). */
+export function openUdp(handle: UdpHandle, fd: number): { rc: number; error?: unknown; taken: boolean } {
+  return openInto(handle, fd);
 }

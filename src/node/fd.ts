@@ -4,6 +4,8 @@
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { invalidArgType, noFd, outOfRange, socketClosed, socketSentAway } from '../kernel/errors';
+import { dgramStateSymbol } from './dgram-handle';
+import { BoundSocket } from './versions';
 
 /** Anything sockopt can find a socket's file descriptor in. */
 export type SocketLike =
@@ -114,7 +116,6 @@ function serverFd(server: net.Server): number {
 }
 
 // net.BoundSocket (Node 24+) exposes fd() until it is closed or adopted, then throws.
-const BoundSocket = (net as unknown as { BoundSocket?: new () => { fd(): number } }).BoundSocket;
 
 function boundFd(sock: { fd(): number }): number {
   let fd: number;
@@ -125,21 +126,6 @@ function boundFd(sock: { fd(): number }): number {
   }
   if (fd >= 0) return fd;
   throw noFd('bound socket', WINDOWS ? WINDOWS_NO_FD : 'its handle has no fd');
-}
-
-// dgram keeps its handle in internal state behind a symbol; the public-looking
-// `_handle` getter warns (DEP0112) on Node 20–24 and is gone in 25. The symbol is found
-// once, on a socket made here for the purpose: never on an object passed in, whose own
-// symbols (a look-alike's) would otherwise decide where every later real socket is read.
-let dgramState: symbol | null | undefined;
-
-function dgramStateSymbol(): symbol | null {
-  if (dgramState === undefined) {
-    const probe = dgram.createSocket('udp4'); // unbound: no fd is opened
-    dgramState = Object.getOwnPropertySymbols(probe).find((s) => s.description === 'state symbol') ?? null;
-    probe.close();
-  }
-  return dgramState;
 }
 
 /**

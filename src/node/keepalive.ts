@@ -134,3 +134,29 @@ function restore(fd: number, name: 'TCP_KEEPINTVL' | 'TCP_KEEPCNT', seconds: num
     // inside Node's setKeepAlive, where a throw would surface in http.Agent or undici.
   }
 }
+
+// ---------------------------------------------------------------- the socket's own setKeepAlive
+
+// A policy outranks the libraries under it, which call socket.setKeepAlive with their own
+// idle time. On a socket a policy tuned, setKeepAlive is shadowed by one shared function
+// (an own property of that socket, no closure) that lets Node's call run, then hands the
+// socket to the policy's hook when the call turned keepalive on. setKeepAlive(false) is
+// always someone's explicit choice (no library turns it off by default): it stands.
+const kAfterOn = Symbol('sockopt.afterKeepAliveOn');
+type Hooked = object & { [kAfterOn]?: (socket: never) => void; setKeepAlive: (...a: unknown[]) => unknown };
+
+/** After each Node setKeepAlive call on `socket` that turns keepalive on, `after(socket)` runs. */
+export function onKeepAliveEnabled<S extends object>(socket: S, after: (socket: S) => void): void {
+  const s = socket as unknown as Hooked;
+  if (s[kAfterOn] === undefined) s.setKeepAlive = setKeepAliveThenHook;
+  s[kAfterOn] = after as (socket: never) => void;
+}
+
+function setKeepAliveThenHook(this: Hooked, ...args: unknown[]): unknown {
+  Reflect.apply(Object.getPrototypeOf(this).setKeepAlive as (...a: unknown[]) => unknown, this, args);
+  // Node 24+ also takes { enable, … }.
+  const first = args[0];
+  const enable = first !== null && typeof first === 'object' ? (first as { enable?: unknown }).enable : first;
+  if (enable) (this[kAfterOn] as unknown as (socket: object) => void)(this);
+  return this;
+}

@@ -9,7 +9,8 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type * as net from 'node:net';
 import { invalidArgType } from '../kernel/errors';
-import { compilePolicy, tuneClient, type Policy, type Tuning } from './policy';
+import { compilePolicy, type Policy } from '../core/policy';
+import { tuneClient, type Tuning } from '../birth/tune';
 
 /** Node's http.Agent options plus the Policy every socket of the agent gets. */
 export interface AgentOptions extends http.AgentOptions {

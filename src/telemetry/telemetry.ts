@@ -3,11 +3,10 @@
 // node:diagnostics_channel. Sockets come from the shared channel subscription
 // (channels.ts); all sampling runs off one timer wheel.
 //
-// The close record is read inside the socket's own `_destroy`, wrapped on that one
-// instance: every way a net.Socket ends (destroy(), the end of both directions, a
-// read or write error such as ECONNRESET or ETIMEDOUT, resetAndDestroy()) goes
-// through stream.destroy() → _destroy(err, cb), and Node 20–26 close the handle
-// only inside the original _destroy, so the fd is still open when the wrapper runs.
+// The close record is read inside the socket's own destroy step, hooked on that one
+// instance (node/destroy-hook.ts): every way a net.Socket ends (destroy(), the end of
+// both directions, a read or write error such as ECONNRESET or ETIMEDOUT,
+// resetAndDestroy()) goes through it while the fd is still open.
 import * as diagnostics from 'node:diagnostics_channel';
 import type * as net from 'node:net';
 import { onSocket, type Direction } from '../node/channels';
@@ -15,6 +14,7 @@ import { invalidArgType, outOfRange, unsupported } from '../kernel/errors';
 import { isTcpSocket, resolveFd } from '../node/fd';
 import { hasTcpInfo, readTcpInfo, tcpInfoFields, type TcpInfo } from '../kernel/tcp-info';
 import { TimerWheel, type WheelEntry } from './timer-wheel';
+import { unwrapDestroy, wrapDestroy, type DestroyFn } from '../node/destroy-hook';
 
 export type { Direction } from '../node/channels';
 
@@ -129,11 +129,9 @@ interface Entry extends WheelEntry {
   readonly wrapper: DestroyFn;
   /** Until the close record or stop(). */
   live: boolean;
-  readonly original: DestroyFn;
+  original: DestroyFn;
 }
 
-type DestroyFn = (this: net.Socket, err: Error | null, cb: (err?: Error | null) => void) => void;
-type Destroyable = { _destroy: DestroyFn };
 
 const sampleChannel = diagnostics.channel(tcpChannels.sample);
 const closeChannel = diagnostics.channel(tcpChannels.close);
@@ -186,7 +184,7 @@ export function trackConnections(options: TrackOptions = {}): () => void {
     if (!tracker.active) return;
     tracker.active = false;
     off();
-    // Sampled connections are found on the wheel and given their own _destroy back; a
+    // Sampled connections are found on the wheel and given their own destroy back; a
     // close-only one (interval 0) is in no list, and its wrapper, seeing the tracker
     // stopped, just calls through.
     for (const entry of wheel.remove((e) => e.tracker === tracker)) {
@@ -216,11 +214,9 @@ function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void
     }
     if (!wanted) return;
   }
-  const target = socket as unknown as Destroyable;
-  const original = target._destroy;
-  const wrapper: DestroyFn = function (this: net.Socket, err, cb) {
+  const wrapper: DestroyFn = function (this: unknown, err, cb) {
     if (entry.live && entry.tracker.active) closed(entry, err);
-    return original.call(this, err, cb);
+    return entry.original.call(this, err, cb);
   };
   const entry: Entry = {
     socket,
@@ -229,12 +225,12 @@ function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void
     start: performance.now(),
     last: null,
     wrapper,
-    original,
+    original: wrapper,
     live: true,
     wheelDue: -1,
   };
   (socket as Marked)[kTracked] = true;
-  target._destroy = wrapper; // this instance only; Node's prototype is never touched
+  entry.original = wrapDestroy(socket, wrapper); // read inside the socket's own destroy, before Node closes the fd
   if (tracker.interval > 0) schedule(entry, 0.1);
 }
 
@@ -250,14 +246,9 @@ function release(entry: Entry): void {
   entry.live = false;
 }
 
-/**
- * For stop(): puts the socket's own _destroy back. By assignment, not `delete`: deleting a
- * property turns the object into a slow dictionary-mode object, and Node keeps using the
- * socket. If someone wrapped _destroy after us, ours stays in their chain, calling through.
- */
+/** For stop(): gives the socket its own destroy back. */
 function unhook(entry: Entry): void {
-  const target = entry.socket as unknown as Destroyable;
-  if (target._destroy === entry.wrapper) target._destroy = entry.original;
+  unwrapDestroy(entry.socket, entry.wrapper, entry.original);
 }
 
 /**
@@ -368,7 +359,7 @@ function sample(entry: Entry): void {
   if (entry.live && tracker.active) schedule(entry, 0.9);
 }
 
-// Runs inside the socket's _destroy, before Node closes the handle.
+// Runs inside the socket's destroy step, before Node closes the handle.
 function closed(entry: Entry, err: Error | null): void {
   release(entry);
   if (!closeChannel.hasSubscribers) return;
