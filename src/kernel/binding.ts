@@ -2,7 +2,7 @@
 // The option calls take (fd, level, optname, …) and make exactly one syscall;
 // validation of names, units and ranges happens in TypeScript before the call.
 import { join } from 'node:path';
-import type { ConnectionInfoLayout } from './tcp-info-darwin';
+import type { ConnectionInfoLayout } from './tcp-info-types';
 
 /** The native module as compiled for this platform. */
 export interface Binding {

@@ -4,18 +4,9 @@
 // congestion window and slow-start threshold in bytes (TcpInfo: segments). It imports
 // no addon, so it runs, and is tested, on any platform; tcp-info.ts uses it on macOS.
 import { invalidArgType, invalidArgValue } from './errors';
-import type { TcpInfo, TcpInfoOptions, TcpInfoOptionsArg, TcpState } from './tcp-info';
+import type { ConnectionInfoLayout, ConnectionInfoMember, TcpInfo, TcpInfoOptions, TcpInfoOptionsArg, TcpState } from './tcp-info-types';
 
-/** The members of struct tcp_connection_info read here (the TFO bit-field word is not). */
-export type ConnectionInfoMember =
-  | 'tcpi_state' | 'tcpi_snd_wscale' | 'tcpi_rcv_wscale' | 'tcpi_options' | 'tcpi_flags' | 'tcpi_rto'
-  | 'tcpi_maxseg' | 'tcpi_snd_ssthresh' | 'tcpi_snd_cwnd' | 'tcpi_snd_wnd' | 'tcpi_snd_sbbytes'
-  | 'tcpi_rcv_wnd' | 'tcpi_rttcur' | 'tcpi_srtt' | 'tcpi_rttvar' | 'tcpi_txpackets' | 'tcpi_txbytes'
-  | 'tcpi_txretransmitbytes' | 'tcpi_rxpackets' | 'tcpi_rxbytes' | 'tcpi_rxoutoforderbytes'
-  | 'tcpi_txretransmitpackets';
-
-/** Byte offset and size of each member. */
-export type ConnectionInfoLayout = Readonly<Record<ConnectionInfoMember, readonly [offset: number, size: number]>>;
+export type { ConnectionInfoLayout, ConnectionInfoMember } from './tcp-info-types';
 
 /**
  * struct tcp_connection_info as xnu's header lays it out: 112 bytes, the same on x86_64
