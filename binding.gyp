@@ -9,7 +9,8 @@
         "native/bound.cc",
         "native/codecs.cc",
         "native/constants.cc",
-        "native/inspect.cc"
+        "native/inspect.cc",
+        "native/kinds.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -24,8 +24,6 @@ async function main() {
   } catch {
     minimal = undefined;
   }
-  const [boundGet] = binding.bindInt(C.SOL_SOCKET, C.SO_RCVBUF, 0);
-  const [, boundSet] = binding.bindInt(C.IPPROTO_TCP, C.TCP_NODELAY, 2);
   const rcvbuf = table.SO_RCVBUF.id;
   const nodelay = table.TCP_NODELAY.id;
   const buf = Buffer.alloc(4);
@@ -43,13 +41,11 @@ async function main() {
     'JS: client._handle.fd': [1, () => client._handle.fd],
     ...(minimal && { 'minimal addon getsockopt(fd, 1, 8)': [1, () => minimal.getsockopt(fd, C.SOL_SOCKET, C.SO_RCVBUF)] }),
     'native getInt(fd, level, optname)': [1, () => binding.getInt(fd, C.SOL_SOCKET, C.SO_RCVBUF)],
-    'native bound get(fd) (one function per option)': [1, () => boundGet(fd)],
     'native intGet(fd, id) (what getsockopt calls)': [1, () => intGet(fd, rcvbuf)],
     "getsockopt(fd, 'SO_RCVBUF')": [1, () => sockopt.getsockopt(fd, 'SO_RCVBUF')],
     "getsockopt(sock, 'SO_RCVBUF')": [1, () => sockopt.getsockopt(client, 'SO_RCVBUF')],
     ...(minimal && { 'minimal addon setsockopt(fd, 6, 1, ±)': [1, () => minimal.setsockopt(fd, C.IPPROTO_TCP, C.TCP_NODELAY, Number((flip = !flip)))] }),
     'native setInt(fd, level, optname, ±)': [1, () => binding.setInt(fd, C.IPPROTO_TCP, C.TCP_NODELAY, Number((flip = !flip)))],
-    'native bound set(fd, ±) (one function per option)': [1, () => boundSet(fd, Number((flip = !flip)))],
     'native intSet(fd, id, ±) (what setsockopt calls)': [1, () => intSet(fd, nodelay, Number((flip = !flip)))],
     "setsockopt(fd, 'TCP_NODELAY', ±)": [1, () => sockopt.setsockopt(fd, 'TCP_NODELAY', (flip = !flip))],
     "setsockopt(sock, 'TCP_NODELAY', ±)": [1, () => sockopt.setsockopt(client, 'TCP_NODELAY', (flip = !flip))],

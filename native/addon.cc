@@ -8,6 +8,7 @@
 #include "constants.h"
 #include "diag.h"
 #include "inspect.h"
+#include "kinds.h"
 #include "socket.h"
 #include "tcp_info.h"
 
@@ -39,6 +40,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterQueues(env, exports);
   exports.Set("constants", Constants(env));
   exports.Set("sizes", Sizes(env));
+  exports.Set("kinds", Kinds(env));
   return exports;
 }
 

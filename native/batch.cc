@@ -15,17 +15,13 @@
 
 #include "args.h"
 #include "codecs.h"
+#include "kinds.h"
 #include "sys.h"
 
 namespace sockopt {
 
 namespace {
 
-// The value kinds a batch entry can have; values[i] holds the number (NaN = null).
-enum : int32_t { kInt = 0, kTimeval = 1, kLinger = 2, kString = 3 };
-// As many as a socket has options; bounds the work (and stack) a call can ask for.
-constexpr uint32_t kMaxEntries = 64;
-constexpr uint32_t kMaxStrings = 8;
 
 struct Entry {
   int level;
@@ -43,16 +39,16 @@ bool CheckEntry(napi_env env, const int32_t* plan, const double* values, uint32_
   e->value = values[i];
   double v = e->value;
   switch (e->kind) {
-    case kInt:
+    case kBatchInt:
       if (!(v >= INT32_MIN && v <= INT32_MAX) || static_cast<double>(static_cast<int32_t>(v)) != v) break;
       return true;
-    case kTimeval:
+    case kBatchTimeval:
       if (!std::isnan(v) && !(v >= 0 && v <= kMaxTimeoutMs)) break;
       return true;
-    case kLinger:
+    case kBatchLinger:
       if (!std::isnan(v) && !(v >= 0 && v <= INT32_MAX && std::trunc(v) == v)) break;
       return true;
-    case kString: {
+    case kBatchString: {
       napi_value s;
       size_t n = 0;
       bool isArray = false;
@@ -98,15 +94,15 @@ bool CheckEntry(napi_env env, const int32_t* plan, const double* values, uint32_
 
 int Apply(int fd, const Entry& e, const char* text, uint32_t textLen) {
   switch (e.kind) {
-    case kInt: {
+    case kBatchInt: {
       int v = static_cast<int32_t>(e.value);
       return SysSet(fd, e.level, e.optname, &v, sizeof v);
     }
-    case kTimeval: {
+    case kBatchTimeval: {
       struct timeval tv = TimevalFromMs(std::isnan(e.value) ? 0 : e.value);
       return SysSet(fd, e.level, e.optname, &tv, sizeof tv);
     }
-    case kLinger: {
+    case kBatchLinger: {
       struct linger l;
       std::memset(&l, 0, sizeof l);
       l.l_onoff = std::isnan(e.value) ? 0 : 1;
@@ -172,7 +168,7 @@ napi_value SetMany(napi_env env, napi_callback_info cbinfo) {
   uint32_t strCount = 0;
   for (uint32_t i = 0; i < n; i++) {
     textIndex[i] = 0;
-    if (plan[3 * i + 2] == kString) {
+    if (plan[3 * i + 2] == kBatchString) {
       if (strCount == kMaxStrings) {
         ThrowRangeError(Napi::Env(env), "A batch may hold at most 8 string values");
         return nullptr;

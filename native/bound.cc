@@ -1,11 +1,13 @@
-// Native functions bound to one option: get(fd) and set(fd, value), with the option's
-// level, number and value kind fixed when the registry is resolved at load time.
+// The int-sized options (int, unsigned, boolean) behind one get(fd, id) and one
+// set(fd, id, value), the table of [level, optname, kind] fixed when the registry is
+// resolved at load time.
 #include "bound.h"
 
 #include <cstring>
 #include <vector>
 
 #include "args.h"
+#include "kinds.h"
 #include "sys.h"
 
 namespace sockopt {
@@ -18,9 +20,8 @@ struct Bound {
   int kind;
 };
 
-enum : int { kInt = 0, kUint = 1, kBool = 2 };
 
-// The one get and set of an int-sized option, shared by the bound functions below.
+// The one get and set of an int-sized option.
 napi_value GetOne(napi_env env, napi_value fdArg, const Bound& b) {
   int32_t fd;
   if (!ReadInt32Value(env, fdArg, "fd", &fd)) return nullptr;
@@ -54,22 +55,6 @@ napi_value SetOne(napi_env env, napi_value fdArg, napi_value valueArg, const Bou
   int err = SysSet(fd, b.level, b.optname, &v, sizeof v);
   if (err != 0) ThrowSystemError(Napi::Env(env), err, "setsockopt");
   return nullptr;
-}
-
-napi_value BoundGet(napi_env env, napi_callback_info cbinfo) {
-  napi_value argv[1];
-  size_t argc = 1;
-  void* data;
-  napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, &data);
-  return GetOne(env, argv[0], *static_cast<const Bound*>(data));
-}
-
-napi_value BoundSet(napi_env env, napi_callback_info cbinfo) {
-  napi_value argv[2];
-  size_t argc = 2;
-  void* data;
-  napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, &data);
-  return SetOne(env, argv[0], argv[1], *static_cast<const Bound*>(data));
 }
 
 // Every int-sized option behind one get(fd, id) and one set(fd, id, value): a caller that
@@ -131,19 +116,6 @@ Napi::Value FunctionPair(Napi::Env env, napi_callback get, napi_callback set, co
   return pair;
 }
 
-// bindInt(level, optname, kind) → [get(fd), set(fd, value)]
-Napi::Value BindInt(const Napi::CallbackInfo& info) {
-  int32_t level, optname, kind;
-  if (!ReadInt32(info, 0, "level", &level) || !ReadInt32(info, 1, "optname", &optname) || !ReadInt32(info, 2, "kind", &kind)) {
-    return Napi::Value();
-  }
-  if (kind < kInt || kind > kBool) {
-    ThrowRangeError(info.Env(), "The \"kind\" argument must be 0 (int), 1 (unsigned) or 2 (boolean)");
-    return Napi::Value();
-  }
-  return FunctionPair(info.Env(), BoundGet, BoundSet, Bound{level, optname, kind});
-}
-
 // bindTable(Int32Array [level, optname, kind]*) → [get(fd, id), set(fd, id, value)],
 // id being the entry's index. Each function owns a copy of the table.
 Napi::Value BindTable(const Napi::CallbackInfo& info) {
@@ -174,7 +146,6 @@ Napi::Value BindTable(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void RegisterBound(Napi::Env env, Napi::Object exports) {
-  exports.Set("bindInt", Napi::Function::New(env, BindInt, "bindInt"));
   exports.Set("bindTable", Napi::Function::New(env, BindTable, "bindTable"));
 }
 

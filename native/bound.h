@@ -1,4 +1,4 @@
-// Native get(fd)/set(fd, value) functions bound to one int-sized option (bindInt).
+// The int-sized options behind one native get(fd, id) and set(fd, id, value) (bindTable).
 #pragma once
 #include <napi.h>
 

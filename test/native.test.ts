@@ -119,34 +119,11 @@ describe('the option table functions (bindTable)', () => {
   });
 });
 
-describe('bound option functions (bindInt)', () => {
-  it('get(fd)/set(fd, int) bound to one option: coded errors for any argument, never a crash', () => {
-    const [get, set] = binding.bindInt(C.IPPROTO_TCP!, C.TCP_USER_TIMEOUT!, 0);
-    const [getBool] = binding.bindInt(C.IPPROTO_TCP!, C.TCP_NODELAY!, 2);
-    const [getUint] = binding.bindInt(C.SOL_SOCKET!, C.SO_RCVBUF!, 1);
-    set(fd, 4567);
-    expect(get(fd)).toBe(4567);
-    expect(typeof getBool(fd)).toBe('boolean');
-    expect(getUint(fd)).toBeGreaterThan(0);
-    for (const bad of [undefined, null, '3', {}, 3n]) expect(thrown(() => raw.bindInt(bad, 1, 0)).code).toBe('ERR_INVALID_ARG_TYPE');
-    for (const bad of [undefined, null, '3', {}, [], 3n, Symbol('x')]) {
-      expect(thrown(() => (get as (...a: unknown[]) => unknown)(bad)).code).toBe('ERR_INVALID_ARG_TYPE');
-      expect(thrown(() => (set as (...a: unknown[]) => unknown)(fd, bad)).code).toBe('ERR_INVALID_ARG_TYPE');
-    }
-    for (const bad of [-1, 1.5, NaN, Infinity, 2 ** 31]) {
-      expect(thrown(() => get(bad)).code).toBe('ERR_OUT_OF_RANGE');
-      expect(thrown(() => set(bad, 1)).code).toBe('ERR_OUT_OF_RANGE');
-      if (bad !== -1) expect(thrown(() => set(fd, bad)).code).toBe('ERR_OUT_OF_RANGE'); // -1 is a C int
-    }
-    expect(thrown(() => raw.bindInt(1, 1, 3)).code).toBe('ERR_OUT_OF_RANGE');
-    const file = openSync(__filename, 'r');
-    try {
-      expect(thrown(() => get(file))).toMatchObject({ code: 'ENOTSOCK', errno: -88, syscall: 'getsockopt' });
-      expect(thrown(() => set(file, 1))).toMatchObject({ code: 'ENOTSOCK', syscall: 'setsockopt' });
-    } finally {
-      closeSync(file);
-    }
-    expect(get(fd)).toBe(4567); // nothing above reached the socket
+describe('value kinds (binding.kinds, native/kinds.h)', () => {
+  it('are the numbers the TypeScript layer sends, and frozen', () => {
+    expect(binding.kinds).toEqual({ int: { int: 0, uint: 1, bool: 2 }, batch: { int: 0, timeval: 1, linger: 2, string: 3 }, maxBatchEntries: 64, maxBatchStrings: 8 });
+    expect(Object.isFrozen(binding.kinds)).toBe(true);
+    expect(binding).not.toHaveProperty('bindInt'); // every int-sized option goes through bindTable
   });
 });
 

@@ -8,33 +8,9 @@ import { resolveFd, type SocketLike } from '../node/fd';
 import { optionNames, table, type Resolved } from './options';
 import type { Sockopts } from './presocket';
 
-const STRING = 3; // BATCH_KIND of string options (options.ts)
-const MAX_ENTRIES = 64; // native/batch.cc kMaxEntries
-const MAX_STRINGS = 8; // native/batch.cc kMaxStrings
-
-/** A checked batch (see {@link prepareSockopts}): apply it with {@link setsockopts}. */
-export class SockoptsPlan {
-  #brand = true; // only plans made here pass isPlan (a private field cannot be forged)
-  /** @internal */
-  constructor(
-    /** How many options. */
-    readonly count: number,
-    /** @internal [level, optname, kind] per option. */
-    readonly plan: Int32Array,
-    /** @internal The value per option as the native call takes it: NaN = null, a string's index. */
-    readonly values: Float64Array,
-    /** @internal */
-    readonly strings: (string | Uint8Array)[] | undefined,
-    /** @internal The prepared option per entry, in order. */
-    readonly options: readonly Resolved[],
-    /** @internal The values as given (for error messages). */
-    readonly inputs: readonly unknown[],
-  ) {}
-
-  static isPlan(v: unknown): v is SockoptsPlan {
-    return typeof v === 'object' && v !== null && #brand in v;
-  }
-}
+const STRING = binding.kinds.batch.string;
+const MAX_ENTRIES = binding.kinds.maxBatchEntries;
+const MAX_STRINGS = binding.kinds.maxBatchStrings;
 
 // Off-heap (explicit ArrayBuffers), so native code reads them without V8 moving them
 // first; reused by one-shot calls so a call allocates no buffers.
@@ -49,13 +25,8 @@ const scratchInputs = new Array<unknown>(MAX_ENTRIES).fill(undefined);
 
 /**
  * Checks every entry and fills plan/nums/options/inputs (given, or new ones sized for the
- * object when undefined); returns the plan.
+ * object when undefined).
  */
-function build(values: unknown, plan: Int32Array | undefined, nums: Float64Array | undefined, options?: (Resolved | undefined)[], inputs?: unknown[]): SockoptsPlan {
-  const { count, strings, plan: p, nums: n, options: o, inputs: i } = fill(values, plan, nums, options, inputs);
-  return new SockoptsPlan(count, p, n, strings, o as Resolved[], i);
-}
-
 function fill(values: unknown, plan: Int32Array | undefined, nums: Float64Array | undefined, options: (Resolved | undefined)[] | undefined, inputs: unknown[] | undefined) {
   if (values === null || typeof values !== 'object' || Array.isArray(values)) {
     throw invalidArgType('values', 'an object of option names and values', values);
@@ -94,18 +65,6 @@ function fill(values: unknown, plan: Int32Array | undefined, nums: Float64Array 
 }
 
 /**
- * Checks a batch once — names, access, support, every value — and returns a plan that
- * {@link setsockopts} applies without checking again: for a policy applied to every new
- * connection. The plan keeps the values as they were when prepared.
- * @throws what setsockopts throws for a bad name or value.
- */
-export function prepareSockopts(values: Sockopts): SockoptsPlan {
-  const p = build(values, undefined, undefined);
-  Object.freeze(p);
-  return p;
-}
-
-/**
  * Sets several options on one socket in one native call:
  * `setsockopts(sock, { TCP_USER_TIMEOUT: 30_000, TCP_NODELAY: true, SO_KEEPALIVE: true, TCP_KEEPIDLE: 10 })`.
  *
@@ -118,14 +77,11 @@ export function prepareSockopts(values: Sockopts): SockoptsPlan {
  *   set: there is no rollback) and `notApplied` (the refused one and those after it,
  *   untouched).
  * - Node's cached noDelay/keepAlive state follows every option that was set.
- *
- * Also takes a plan from {@link prepareSockopts}.
  */
-export function setsockopts(socket: SocketLike, values: Sockopts | SockoptsPlan): void {
-  if (SockoptsPlan.isPlan(values)) return apply(socket, values.count, values.plan, values.values, values.strings, values.options, values.inputs);
+export function setsockopts(socket: SocketLike, values: Sockopts): void {
   if (scratchInUse) {
-    const p = build(values, undefined, undefined);
-    return apply(socket, p.count, p.plan, p.values, p.strings, p.options, p.inputs);
+    const p = fill(values, undefined, undefined, undefined, undefined);
+    return apply(socket, p.count, p.plan, p.nums, p.strings, p.options as readonly Resolved[], p.inputs);
   }
   scratchInUse = true;
   let count = 0;

@@ -1,7 +1,7 @@
 // The registry resolved against this platform's compiled constants, once, at
 // load time: name → level and option numbers, support, and the codec closures.
 import { binding } from '../kernel/binding';
-import { checker, getter, INT_KINDS, setter, type Checker, type Getter, type Setter } from '../kernel/codecs';
+import { checker, getter, INT_KINDS, setter, type Checker, type Getter, type IntKind, type Setter } from '../kernel/codecs';
 import { nodeStateWriter, type StateWriter } from '../node/socket-state';
 import { hasTcpInfo } from '../kernel/tcp-info';
 import { registry, type Kind, type OptionName, type OptionSpec, type Platform } from '../kernel/registry';
@@ -37,11 +37,12 @@ export interface Resolved {
 }
 
 /**
- * The native batch's value kinds (native/batch.cc): the number travels in a Float64Array,
- * NaN standing for null (timeout or linger off); a string travels as its index (3).
- * -1: not settable in a batch.
+ * The native batch's value kind of each registry kind (numbers from native/kinds.h): the
+ * number travels in a Float64Array, NaN standing for null (timeout or linger off); a
+ * string travels as its index. -1: not settable in a batch.
  */
-export const BATCH_KIND: Record<Kind, number> = { int: 0, uint: 0, bool: 0, timeval: 1, linger: 2, string: 3, ifname: 3, u64: -1, tcp_info: -1, ucred: -1 };
+const B = binding.kinds.batch;
+export const BATCH_KIND: Record<Kind, number> = { int: B.int, uint: B.int, bool: B.int, timeval: B.timeval, linger: B.linger, string: B.string, ifname: B.string, u64: -1, tcp_info: -1, ucred: -1 };
 
 // int, uint and bool options, every one behind the same two native functions (see
 // binding.bindTable): entries [level, optname, kind] appended as the table is resolved.
@@ -66,18 +67,21 @@ function resolve(name: OptionName, spec: OptionSpec): Resolved {
     readable,
     writable,
   });
+  const intKind = INT_KINDS[spec.kind];
+  const id = supported && intKind !== undefined ? intEntries.push(levelNumber, optname, intKind) / 3 - 1 : -1;
+  const other = spec.kind as Exclude<Kind, IntKind>;
   // Every entry has the same fields in the same order (undefined where absent), so the
   // loads on the hot path (r.get, r.set, r.check, r.sync) see one object shape whatever
   // the option: a monomorphic inline cache, not a polymorphic one.
   return {
     info,
-    get: supported && readable ? getter(spec.kind, levelNumber, optname) : undefined,
+    get: supported && readable ? (id >= 0 ? (fd: number) => intGet(fd, id) : getter(other, levelNumber, optname)) : undefined,
     check: supported && writable ? checker(spec.kind, spec, name) : undefined,
-    set: supported && writable ? setter(spec.kind, levelNumber, optname) : undefined,
+    set: supported && writable ? (id >= 0 ? (fd: number, v: unknown) => intSet(fd, id, v as number) : setter(other, levelNumber, optname)) : undefined,
     sync: supported && writable && spec.nodeState ? nodeStateWriter(spec.nodeState, spec.kind === 'bool') : undefined,
     levelNumber: supported ? levelNumber : -1,
     optname: supported ? optname : -1,
-    id: supported && INT_KINDS[spec.kind] !== undefined ? intEntries.push(levelNumber, optname, INT_KINDS[spec.kind]!) / 3 - 1 : -1,
+    id,
     batchKind: BATCH_KIND[spec.kind],
   };
 }

@@ -11,20 +11,15 @@ export interface Binding {
   /** setsockopt from a C int. */
   setInt(fd: number, level: number, optname: number, value: number): void;
   /**
-   * Native get(fd) and set(fd, int) bound to one int-sized option; kind 0 reads an int,
-   * 1 an unsigned int, 2 a boolean. Used for every int, uint and bool option (the hot path).
-   */
-  bindInt(level: number, optname: number, kind: 0 | 1 | 2): [get: (fd: number) => number | boolean, set: (fd: number, value: number) => void];
-  /**
    * One get(fd, id) and one set(fd, id, value) for a table of int-sized options
-   * ([level, optname, kind]* as bindInt's; id = the entry's index). What getsockopt and
+   * ([level, optname, kind]*, kind from `kinds.int`; id = the entry's index). What getsockopt and
    * setsockopt call for every int, uint and bool option: one native function whatever the
    * option, so a caller that reads many options makes a direct (monomorphic) call.
    */
   bindTable(table: Int32Array): [get: (fd: number, id: number) => number | boolean, set: (fd: number, id: number, value: number) => void];
   /**
-   * Sets `count` options in one crossing: plan [level, optname, kind]* with kind 0 int,
-   * 1 timeval (ms), 2 linger (s), 3 string (values[i] indexes `strings`); NaN = null.
+   * Sets `count` options in one crossing: plan [level, optname, kind]* with kind from
+   * `kinds.batch` (a string's values[i] indexes `strings`); NaN = null.
    * Checks every entry first; stops at the first refusal, whose error carries `index`.
    */
   setMany(fd: number, count: number, plan: Int32Array, values: Float64Array, strings?: (string | Uint8Array)[]): void;
@@ -80,6 +75,13 @@ export interface Binding {
   socketQueues?(fd: number, out: Int32Array): void;
   /** Levels and option numbers compiled from this platform's headers. */
   readonly constants: Readonly<Record<string, number>>;
+  /** The value kinds and limits of bindTable and setMany (native/kinds.h): the one source of these numbers. */
+  readonly kinds: Readonly<{
+    int: Readonly<{ int: number; uint: number; bool: number }>;
+    batch: Readonly<{ int: number; timeval: number; linger: number; string: number }>;
+    maxBatchEntries: number;
+    maxBatchStrings: number;
+  }>;
   /** sizeof() of the structs the codecs use. */
   readonly sizes: Readonly<{ int: number; timeval: number; linger: number }>;
 }

@@ -115,18 +115,14 @@ function readIfname(fd: number, level: number, optname: number): string | Buffer
   return isUtf8(bytes) ? bytes.toString('utf8') : Buffer.from(bytes);
 }
 
-// int, uint and bool options get native functions bound to their level, number and kind
-// (get(fd), set(fd, int)): no closure in between and one argument to convert instead of
-// three; the bool/uint conversion of the result happens natively too.
-/** The native int kinds (native/bound.cc): 0 int, 1 unsigned, 2 boolean. */
-export const INT_KINDS: Readonly<Partial<Record<Kind, 0 | 1 | 2>>> = { int: 0, uint: 1, bool: 2 };
+/** The kinds read and written through the native int table (core/options.ts): int, unsigned, boolean. */
+export type IntKind = 'int' | 'uint' | 'bool';
+/** The native int table's kind numbers (native/kinds.h), by registry kind. */
+export const INT_KINDS: Readonly<Partial<Record<Kind, number>>> = binding.kinds.int;
 
-export function getter(kind: Kind, level: number, optname: number): Getter {
+/** The getter of a kind that is not an int kind (those go through the int table). */
+export function getter(kind: Exclude<Kind, IntKind>, level: number, optname: number): Getter {
   switch (kind) {
-    case 'int':
-    case 'uint':
-    case 'bool':
-      return binding.bindInt(level, optname, INT_KINDS[kind]!)[0];
     case 'timeval':
       return (fd) => binding.getTimeval(fd, level, optname);
     case 'linger':
@@ -144,13 +140,9 @@ export function getter(kind: Kind, level: number, optname: number): Getter {
   }
 }
 
-/** Takes the value already returned by the option's checker. */
-export function setter(kind: Kind, level: number, optname: number): Setter {
+/** The setter of a kind that is not an int kind; takes the value already returned by the option's checker. */
+export function setter(kind: Exclude<Kind, IntKind>, level: number, optname: number): Setter {
   switch (kind) {
-    case 'int':
-    case 'uint':
-    case 'bool':
-      return binding.bindInt(level, optname, INT_KINDS[kind]!)[1] as Setter;
     case 'timeval':
       return (fd, v) => binding.setTimeval(fd, level, optname, v as number | null);
     case 'linger':
