@@ -1,5 +1,6 @@
 // Looking at a live socket: TCP_INFO, the pending error, and a snapshot of
 // every readable option, read with as few crossings into native code as possible.
+import { jsonSafe } from '../kernel/json';
 import { binding, type SocketAddress } from '../kernel/binding';
 import { errnoCode, fromNative, kernelError, pendingError, unsupported, type SockoptSystemError } from '../kernel/errors';
 import { resolveFd, type SocketLike } from '../node/fd';
@@ -76,14 +77,6 @@ export interface Snapshot {
 /** JSON.parse(JSON.stringify(snapshot(sock))): 64-bit values as decimal strings. */
 export type SnapshotJSON = Jsonified<Omit<Snapshot, 'toJSON'>>;
 
-function jsonSafe(v: unknown): unknown {
-  if (typeof v === 'bigint') return v.toString();
-  if (v === null || typeof v !== 'object') return v;
-  if (Array.isArray(v)) return v.map(jsonSafe);
-  const o: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) o[k] = jsonSafe((v as Record<string, unknown>)[k]);
-  return o;
-}
 
 // The data lives in own properties; toJSON on the prototype keeps it out of
 // Object.keys, console.log and equality checks.

@@ -58,7 +58,7 @@ export class SocketOptions {
 
   /** The snapshot as JSON-safe data (bigints as decimal strings). */
   toJSON(): unknown {
-    return JSON.parse(JSON.stringify(snapshot(this.socket), (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+    return snapshot(this.socket).toJSON();
   }
 
   /** The socket as plain data: addresses, state, queues, options, TCP_INFO; see {@link describeSocket}. */
