@@ -1,7 +1,7 @@
-// Writes the README's option table from the registry (the only source of truth).
-//   node scripts/gen-options-table.js          rewrite README.md (after `npm run build:ts`)
-//   node scripts/gen-options-table.js --check  exit 1 if README.md is out of date
-// test/readme.test.ts runs the same render() on src/kernel/registry.ts.
+// Writes the option table of docs/options.md from the registry (the only source of truth).
+//   node scripts/gen-options-table.js          rewrite docs/options.md (after `npm run build:ts`; `npm run docs` does both)
+//   node scripts/gen-options-table.js --check  exit 1 if docs/options.md is out of date
+// readme.test.ts runs the same render() on src/kernel/registry.ts.
 'use strict';
 const { readFileSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
@@ -20,26 +20,28 @@ function render(registry) {
   return [START, '| Option | Level | Type | Unit | Access | Platforms | What it does |', '|---|---|---|---|---|---|---|', ...rows, END].join('\n');
 }
 
-function splice(readme, table) {
-  const a = readme.indexOf(START);
-  const b = readme.indexOf(END);
-  if (a < 0 || b < 0) throw new Error('README.md has no options table markers');
-  return readme.slice(0, a) + table + readme.slice(b + END.length);
+const FILE = 'docs/options.md';
+
+function splice(doc, table) {
+  const a = doc.indexOf(START);
+  const b = doc.indexOf(END);
+  if (a < 0 || b < 0) throw new Error(`${FILE} has no options table markers: put the lines "${START}" and "${END}" where the table goes`);
+  return doc.slice(0, a) + table + doc.slice(b + END.length);
 }
 
-module.exports = { render, splice };
+module.exports = { render, splice, FILE };
 
 if (require.main === module) {
-  const file = join(__dirname, '..', 'README.md');
-  const readme = readFileSync(file, 'utf8');
-  const next = splice(readme, render(require('../lib/kernel/registry.js').registry));
+  const file = join(__dirname, '..', FILE);
+  const doc = readFileSync(file, 'utf8');
+  const next = splice(doc, render(require('../lib/kernel/registry.js').registry));
   if (process.argv.includes('--check')) {
-    if (next !== readme) {
-      console.error('README.md option table is out of date: run `npm run docs`.');
+    if (next !== doc) {
+      console.error(`${FILE}: the option table is out of date: run \`npm run docs\`.`);
       process.exit(1);
     }
-  } else if (next !== readme) {
+  } else if (next !== doc) {
     writeFileSync(file, next);
-    console.log('README.md option table updated.');
+    console.log(`${FILE}: option table updated.`);
   }
 }
