@@ -7,6 +7,8 @@ import * as net from 'node:net';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
 
+/** The package's root (the checkout), whatever folder of test/ a test file sits in. */
+export const root = join(__dirname, '..');
 export const fixtures = join(__dirname, 'fixtures');
 
 /** Prints one measured result as a plain `figure:` line, so every run's log (CI's too) carries the numbers. */

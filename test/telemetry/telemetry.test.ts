@@ -1,0 +1,372 @@
+// trackConnections on real loopback connections: samples at the jittered interval,
+// close records read before the fd closes (destroy, end, peer reset), deltas that
+// add up to the close totals, stop(), and the abuse cases. The vanished-peer case
+// (ETIMEDOUT in a network namespace) is in vanish.test.ts.
+import * as diagnostics from 'node:diagnostics_channel';
+import { once } from 'node:events';
+import * as net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { getsockopt, getTcpInfo, decodeTcpInfo, constants } from '../../src';
+import { delta, deltaWalk, tcpChannels, trackConnections, wheelSize, type TcpClose, type TcpCounter, type TcpSample } from '../../src/telemetry/telemetry';
+import { figure, tcpPair, tlsPair, unixPair, type TcpPair } from '../helpers';
+
+interface Seen {
+  at: number;
+  kind: 'sample' | 'close';
+  record: TcpSample | TcpClose;
+}
+
+/** Subscribes to both channels; records everything with its time (ms, performance.now()). */
+function collect(): { seen: Seen[]; of(socket: net.Socket): Seen[]; off(): void } {
+  const seen: Seen[] = [];
+  const onSample = (m: unknown) => seen.push({ at: performance.now(), kind: 'sample', record: m as TcpSample });
+  const onClose = (m: unknown) => seen.push({ at: performance.now(), kind: 'close', record: m as TcpClose });
+  diagnostics.subscribe(tcpChannels.sample, onSample);
+  diagnostics.subscribe(tcpChannels.close, onClose);
+  return {
+    seen,
+    of: (socket) => seen.filter((s) => s.record.socket === socket),
+    off() {
+      diagnostics.unsubscribe(tcpChannels.sample, onSample);
+      diagnostics.unsubscribe(tcpChannels.close, onClose);
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+function tracked(options: Parameters<typeof trackConnections>[0]): () => void {
+  const stop = trackConnections(options);
+  cleanups.push(stop);
+  return stop;
+}
+async function pair(): Promise<TcpPair> {
+  const p = await tcpPair();
+  cleanups.push(() => p.close());
+  return p;
+}
+function collecting(): ReturnType<typeof collect> {
+  const c = collect();
+  cleanups.push(() => c.off());
+  return c;
+}
+const ownDestroy = (s: net.Socket) => Object.prototype.hasOwnProperty.call(s, '_destroy');
+
+describe('trackConnections', () => {
+  it('samples each connection at 10–110 % of the interval, then 90–110 %, with decoded TCP_INFO', async () => {
+    const interval = 300;
+    const c = collecting();
+    tracked({ interval });
+    const start = performance.now();
+    const p = await pair();
+    await until('4 client samples', () => c.of(p.client).length >= 4);
+    const client = c.of(p.client);
+    const server = c.of(p.accepted);
+    expect(server.length).toBeGreaterThanOrEqual(2);
+    for (const { kind, record } of [...client, ...server]) {
+      const { info } = record as TcpSample;
+      expect(kind).toBe('sample');
+      expect(info.state).toBe('ESTABLISHED');
+      expect(info.length).toBeGreaterThanOrEqual(104);
+      expect(info.rtt).toBeGreaterThan(0);
+      expect(typeof info.sndCwnd).toBe('number');
+    }
+    expect(client.every((s) => s.record.direction === 'client')).toBe(true);
+    expect(server.every((s) => s.record.direction === 'server')).toBe(true);
+    const gaps = client.slice(1).map((s, i) => s.at - client[i]!.at);
+    figure('sample times, interval 300 ms', { first: +(client[0]!.at - start).toFixed(1), gaps: gaps.map((g) => +g.toFixed(1)) });
+    // Deadlines are rounded up to the wheel's tick, never down: no sample comes early
+    // (1 ms for Node's millisecond timer clock). Upper bounds are loose: the machine is shared.
+    expect(client[0]!.at - start).toBeGreaterThanOrEqual(0.1 * interval - 1);
+    expect(client[0]!.at - start).toBeLessThan(1.1 * interval + 1000);
+    for (const g of gaps) {
+      expect(g).toBeGreaterThanOrEqual(0.9 * interval - 1);
+      expect(g).toBeLessThan(1.1 * interval + 1000);
+    }
+  });
+
+  it('publishes a close record on destroy(), read while the fd was open, on both sides', async () => {
+    const c = collecting();
+    tracked({ interval: 0 });
+    const p = await pair();
+    p.client.write('ping');
+    await once(p.accepted, 'data');
+    p.accepted.resume();
+    p.client.destroy();
+    await until('both close records', () => c.of(p.client).length === 1 && c.of(p.accepted).length === 1);
+    const client = c.of(p.client)[0]!;
+    const server = c.of(p.accepted)[0]!;
+    expect(client.kind).toBe('close');
+    const cr = client.record as TcpClose;
+    expect(cr.direction).toBe('client');
+    expect(cr.error).toBeUndefined();
+    expect(cr.info?.state).toBe('ESTABLISHED'); // read before Node closed it
+    expect(cr.info?.bytesAcked).toBeGreaterThanOrEqual(4);
+    expect(cr.duration).toBeGreaterThan(0);
+    const sr = server.record as TcpClose;
+    expect(sr.direction).toBe('server');
+    expect(sr.info?.bytesReceived).toBeGreaterThanOrEqual(4); // the kernel counts the FIN's sequence number too
+    expect(sr.info?.bytesReceived).toBeLessThanOrEqual(5);
+    expect(['CLOSE_WAIT', 'LAST_ACK', 'CLOSE']).toContain(sr.info?.state); // the peer's FIN came first
+    figure('close record on destroy (client)', { state: cr.info?.state, rtt: cr.info?.rtt, duration: +cr.duration.toFixed(2) });
+  });
+
+  it('publishes a close record when both sides end()', async () => {
+    const c = collecting();
+    tracked({ interval: 0 });
+    const p = await pair();
+    p.client.resume();
+    p.accepted.resume();
+    p.client.end('bye');
+    await until('both close records', () => c.of(p.client).length === 1 && c.of(p.accepted).length === 1);
+    const cr = c.of(p.client)[0]!.record as TcpClose;
+    expect(cr.error).toBeUndefined();
+    expect(cr.info?.bytesAcked).toBeGreaterThanOrEqual(3);
+    // The client's FIN went first; once the peer's FIN arrives its socket is done (CLOSE; TIME_WAIT lives on without the fd).
+    expect(['FIN_WAIT1', 'FIN_WAIT2', 'CLOSING', 'CLOSE']).toContain(cr.info?.state);
+    const sr = c.of(p.accepted)[0]!.record as TcpClose;
+    expect(sr.info?.bytesReceived).toBeGreaterThanOrEqual(3);
+    expect(sr.info?.bytesReceived).toBeLessThanOrEqual(4);
+    figure('close states after end()', { client: cr.info?.state, server: sr.info?.state });
+  });
+
+  it('publishes the peer reset (ECONNRESET) with the state the connection died in', async () => {
+    const c = collecting();
+    tracked({ interval: 0, filter: (s) => (void s.remoteAddress, true) }); // read now, the peer stays named after the reset
+    const p = await pair();
+    p.accepted.on('error', () => {});
+    p.client.write('x');
+    await once(p.accepted, 'data');
+    p.client.resetAndDestroy(); // RST
+    await until('server close record', () => c.of(p.accepted).length === 1);
+    const sr = c.of(p.accepted)[0]!.record as TcpClose;
+    expect(sr.error).toBeInstanceOf(Error);
+    expect((sr.error as NodeJS.ErrnoException).code).toBe('ECONNRESET');
+    expect(sr.info?.state).toBe('CLOSE');
+    expect(sr.info?.bytesReceived).toBe(1);
+    expect(sr.socket.remoteAddress).toBe('127.0.0.1'); // read in filter; getpeername fails after the reset
+    figure('close record on peer reset (server)', { code: (sr.error as NodeJS.ErrnoException).code, state: sr.info?.state, segsIn: sr.info?.segsIn });
+  });
+
+  it('deltas of all samples and the close record add up to the close totals', async () => {
+    const c = collecting();
+    tracked({ interval: 150 });
+    const p = await pair();
+    p.accepted.pipe(p.accepted); // echo
+    let echoed = 0;
+    p.client.on('data', (d: Buffer) => (echoed += d.length));
+    for (let i = 0; i < 8; i++) {
+      p.client.write(Buffer.alloc(64 * 1024, i));
+      await sleep(120);
+    }
+    await until('echo', () => echoed === 8 * 64 * 1024);
+    await until('a few samples', () => c.of(p.client).length >= 3);
+    p.client.destroy();
+    await until('close records', () => c.of(p.client).some((s) => s.kind === 'close') && c.of(p.accepted).some((s) => s.kind === 'close'));
+    for (const socket of [p.client, p.accepted]) {
+      const records = c.of(socket);
+      const close = records.at(-1)!.record as TcpClose;
+      expect(records.at(-1)!.kind).toBe('close');
+      expect(records.filter((s) => s.kind === 'close')).toHaveLength(1);
+      const sums: Partial<Record<TcpCounter, number>> = {};
+      for (const { record } of records) for (const [k, v] of Object.entries(record.delta)) sums[k as TcpCounter] = (sums[k as TcpCounter] ?? 0) + v;
+      expect(Object.keys(sums).length).toBeGreaterThanOrEqual(8);
+      for (const [k, v] of Object.entries(sums)) expect(v, k).toBe(close.info![k as TcpCounter]);
+      if (socket === p.client) figure('client: records, summed deltas = close totals', { records: records.length, bytesSent: sums.bytesSent, bytesReceived: sums.bytesReceived, segsOut: sums.segsOut });
+    }
+    expect((c.of(p.client).at(-1)!.record as TcpClose).info!.bytesReceived).toBe(8 * 64 * 1024);
+  });
+
+  it('stop() ends all publishing and puts each socket back as it was', async () => {
+    const c = collecting();
+    const stop = tracked({ interval: 100 });
+    const p = await pair();
+    await until('a sample', () => c.of(p.client).length >= 1);
+    expect(ownDestroy(p.client)).toBe(true);
+    stop();
+    stop(); // idempotent
+    // Node's own _destroy again (assigned back, not deleted: a delete would slow the object down).
+    expect(p.client._destroy).toBe(net.Socket.prototype._destroy);
+    expect(p.accepted._destroy).toBe(net.Socket.prototype._destroy);
+    const n = c.seen.length;
+    await sleep(400);
+    p.client.destroy();
+    await once(p.accepted.resume(), 'close');
+    expect(c.seen.length).toBe(n);
+    expect(wheelSize()).toBe(0);
+    // New connections after stop() are not tracked either.
+    const q = await pair();
+    await sleep(300);
+    q.client.destroy();
+    await once(q.accepted.resume(), 'close');
+    expect(c.seen.length).toBe(n);
+  });
+
+  it('does no work without subscribers', async () => {
+    tracked({ interval: 50 });
+    const p = await pair();
+    expect(ownDestroy(p.client)).toBe(false);
+    expect(ownDestroy(p.accepted)).toBe(false);
+    expect(wheelSize()).toBe(0);
+  });
+
+  it('keeps all connections on one timer wheel and tracks each socket once across trackers', async () => {
+    const c = collecting();
+    tracked({ interval: 200 });
+    tracked({ interval: 200 });
+    const pairs = await Promise.all(Array.from({ length: 10 }, () => pair()));
+    expect(wheelSize()).toBe(20);
+    for (const p of pairs) p.client.destroy();
+    await until('20 close records', () => c.seen.filter((s) => s.kind === 'close').length === 20);
+    await sleep(100);
+    expect(c.seen.filter((s) => s.kind === 'close')).toHaveLength(20); // not 40
+    expect(wheelSize()).toBe(0);
+  });
+
+  it('honours client/server and filter; a throwing filter skips with one warning', async () => {
+    const c = collecting();
+    tracked({ interval: 0, server: false, filter: (s, d) => d === 'client' && s.remotePort !== 1 });
+    const p = await pair();
+    p.client.destroy();
+    await once(p.accepted.resume(), 'close');
+    expect(c.of(p.client)).toHaveLength(1);
+    expect(c.of(p.accepted)).toHaveLength(0);
+    cleanups.splice(0).reverse().forEach((f) => void f());
+
+    const c2 = collecting();
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    cleanups.push(() => process.off('warning', onWarning));
+    tracked({
+      interval: 0,
+      filter: () => {
+        throw new Error('filter bug');
+      },
+    });
+    const q = await pair();
+    const r = await pair();
+    q.client.destroy();
+    r.client.destroy();
+    await once(r.accepted.resume(), 'close');
+    await sleep(20);
+    expect(c2.seen).toHaveLength(0);
+    expect(warnings.filter((w) => /filter bug/.test(w.message))).toHaveLength(1);
+  });
+
+  it('a subscriber that destroys the socket mid-sample gets one close record and no further samples', async () => {
+    const c = collecting();
+    tracked({ interval: 100 });
+    const p = await pair();
+    const kill = (m: unknown) => (m as TcpSample).socket === p.client && p.client.destroy();
+    diagnostics.subscribe(tcpChannels.sample, kill);
+    cleanups.push(() => diagnostics.unsubscribe(tcpChannels.sample, kill));
+    await until('close', () => c.of(p.client).some((s) => s.kind === 'close'));
+    await sleep(300);
+    expect(c.of(p.client).map((s) => s.kind)).toEqual(['sample', 'close']);
+  });
+
+  it('a client destroyed before it connects is never tracked; one destroyed in its connect callback gets its close record', async () => {
+    const c = collecting();
+    tracked({ interval: 50 });
+    const server = net.createServer((s) => s.resume()).listen(0, '127.0.0.1');
+    cleanups.push(() => new Promise((r) => server.close(r)));
+    await once(server, 'listening');
+    const { port } = server.address() as net.AddressInfo;
+    const early = net.connect(port, '127.0.0.1');
+    early.destroy();
+    const inCb = net.connect(port, '127.0.0.1', () => inCb.destroy());
+    await once(inCb, 'close');
+    await sleep(100);
+    expect(c.of(early)).toHaveLength(0);
+    // Connected, then destroyed in its connect callback: tracked from 'connect', so one close record.
+    expect(c.of(inCb).map((s) => s.kind)).toEqual(['close']);
+    expect((c.of(inCb)[0]!.record as TcpClose).info?.state).toBe('ESTABLISHED');
+  });
+
+  it('tracks TLS: the TCP socket a tls.Server accepted, and the tls.connect() client', async () => {
+    const c = collecting();
+    tracked({ interval: 0 });
+    const p = await tlsPair();
+    p.client.write('over TLS');
+    await once(p.accepted, 'data');
+    p.client.destroy();
+    await until('the server close record', () => c.seen.some((s) => s.record.direction === 'server'));
+    await sleep(50);
+    await p.close();
+    const server = c.seen.filter((s) => s.record.direction === 'server');
+    expect(server).toHaveLength(1);
+    // Node publishes the TCP socket a tls.Server accepted; the TLSSocket runs over its fd.
+    expect(server[0]!.record.socket).toBeInstanceOf(net.Socket);
+    expect((server[0]!.record as TcpClose).info!.bytesReceived).toBeGreaterThan(8); // handshake + record, not the 8 plaintext bytes
+    // The TLSSocket itself on the client side (on Node 20 through channels.ts's Socket#connect delivery).
+    const client = c.of(p.client);
+    expect(client.map((s) => s.kind)).toEqual(['close']);
+    expect((client[0]!.record as TcpClose).info!.bytesAcked).toBeGreaterThan(8);
+    figure('TLS tracking', { node: process.version, server: server.length, client: client.length });
+  });
+
+  it('computes deltas the same way for full and shorter TCP_INFO replies, across counter wraps', async () => {
+    const p = await pair();
+    p.client.write(Buffer.alloc(10_000));
+    await once(p.accepted, 'data');
+    const info = getTcpInfo(p.client);
+    const raw = getsockopt(p.client, constants.IPPROTO_TCP!, constants.TCP_INFO!, 512) as Buffer;
+    const short = decodeTcpInfo(raw.subarray(0, 232)); // a Linux 5.4 reply: no RTO counters
+    expect(short.totalRto).toBeUndefined();
+    for (const last of [new Float64Array(17), Float64Array.from({ length: 17 }, (_, i) => (i === 14 || i === 15 ? 65_000 : 4_294_967_000)) /* near the 16- and 32-bit wraps */]) {
+      const entry = { last: Float64Array.from(last) };
+      expect(delta(entry, info, true)).toEqual(deltaWalk(info, last));
+      expect(Object.values(delta({ last: Float64Array.from(last) }, info, false)).every((v) => v >= 0)).toBe(true);
+      const shortDelta = delta({ last: Float64Array.from(last) }, short, true);
+      expect(shortDelta).toEqual(deltaWalk(short, last));
+      expect(shortDelta.totalRto).toBeUndefined();
+      expect(shortDelta.bytesAcked).toBeDefined();
+    }
+    // keep stores the values, so the next delta is zero for an idle connection's byte counters.
+    const entry = { last: null as Float64Array | null };
+    delta(entry, info, true);
+    expect(delta(entry, info, true)).toEqual(Object.fromEntries(Object.keys(deltaWalk(info, new Float64Array(17))).map((k) => [k, 0])));
+  });
+
+  it('leaves unix-domain connections alone (no TCP_INFO there)', async () => {
+    const c = collecting();
+    tracked({ interval: 50 });
+    const u = await unixPair(`\0sockopt-telemetry-${process.pid}`);
+    cleanups.push(() => u.close());
+    await sleep(150);
+    u.client.destroy();
+    await once(u.accepted.resume(), 'close');
+    expect(c.seen).toHaveLength(0);
+    expect(ownDestroy(u.client) || ownDestroy(u.accepted)).toBe(false);
+  });
+
+  it('refuses bad options with coded errors', () => {
+    const bad: [unknown, string][] = [
+      [null, 'ERR_INVALID_ARG_TYPE'],
+      ['60s', 'ERR_INVALID_ARG_TYPE'],
+      [{ interval: '1000' }, 'ERR_INVALID_ARG_TYPE'],
+      [{ interval: -1 }, 'ERR_OUT_OF_RANGE'],
+      [{ interval: NaN }, 'ERR_OUT_OF_RANGE'],
+      [{ interval: Infinity }, 'ERR_OUT_OF_RANGE'],
+      [{ interval: 2 ** 31 }, 'ERR_OUT_OF_RANGE'],
+      [{ client: 'yes' }, 'ERR_INVALID_ARG_TYPE'],
+      [{ server: 1 }, 'ERR_INVALID_ARG_TYPE'],
+      [{ filter: 'all' }, 'ERR_INVALID_ARG_TYPE'],
+    ];
+    for (const [options, code] of bad) {
+      expect(() => trackConnections(options as never), String(options)).toThrow(expect.objectContaining({ code }));
+    }
+  });
+});
