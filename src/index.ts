@@ -36,7 +36,10 @@ export { bindDgram, createServer, listen, type BindOptions, type ConfiguredServe
 export type { Sockopts } from './core/presocket';
 export { tuneSockets, type TuneSocketsOptions } from './policy/tune-sockets';
 export type { KeepAlivePolicy, Policy } from './core/policy';
-export type { SocketInfo } from './birth/tune';
+export type { SocketFilter, SocketInfo } from './policy/filter';
+export { policyStats, type PolicyStats } from './policy/stats';
+export type { Rule, RuleMatch } from './policy/rules';
+export type { PresetName } from './core/presets';
 export { deadPeer, type DeadPeerSettings } from './core/dead-peer';
 export { agent, httpsAgent, SockoptAgent, SockoptHttpsAgent, type AgentOptions, type HttpsAgentOptions } from './policy/agent';
 export type { SocketLike } from './node/fd';

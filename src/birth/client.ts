@@ -1,48 +1,77 @@
 // Client birth: options on the kernel socket before the SYN. sockopt steps in at Node's
 // 'connectionAttempt' (emitted right before each connect attempt, also per
-// autoSelectFamily attempt, when the family is known): a configured fd goes into the
-// attempt's handle. Node does everything else itself: argument forms, DNS, Happy
-// Eyeballs, errors.
+// autoSelectFamily attempt, when the family is known): the socket's layers (layers.ts)
+// are resolved once for that attempt, and a configured fd goes into the attempt's handle.
+// Node does everything else itself: argument forms, DNS, Happy Eyeballs, errors.
 import type * as net from 'node:net';
 import { notApplicable } from '../kernel/errors';
+import { registry } from '../kernel/registry';
 import { syncAdopted, type Prepared } from '../core/presocket';
-import { settleKeepAlive } from '../node/keepalive';
+import { settleKeepAlive, takeSettled, onKeepAliveEnabled } from '../node/keepalive';
+import { cachedKeepAliveOn } from '../node/socket-state';
 import { blockConnect, canAdopt, fdNow, handleFd, handleOf, isConfigured, markConfigured, openInto as openIntoHandle, type StreamHandle } from '../node/stream-handle';
 import { HAS_CONNECTION_ATTEMPT } from '../node/versions';
+import { applicable, merge, setResolved, type Layer, type Resolution } from './layers';
 import { openInto } from './open-into';
-import { BIND_TIME, setAll } from './owned-fd';
 
-// Per-socket state in a symbol-keyed property, not a WeakMap: a weak entry per
-// connection costs a slow write barrier and young-GC work (docs/performance.md).
-/** The options armed on a socket (the policy's own list, or a merged copy). */
-const kArmed = Symbol('sockopt.armed');
-type Armed = net.Socket & { [kArmed]?: readonly Prepared[] | undefined };
+/** The process policies' layer for one attempt: undefined = none applies; null = a filter failed (no process policy). */
+export type ProcessSource = (socket: net.Socket, address: string, port: number, family: 4 | 6) => Layer | null | undefined;
+
+let processSource: ProcessSource | undefined;
+
+/** The policy room's resolver of process policies (one per process; undefined when none is installed). */
+export function setProcessSource(source: ProcessSource | undefined): void {
+  processSource = source;
+}
+
+// Per-socket state in symbol-keyed properties, not WeakMaps: a weak entry per connection
+// costs a slow write barrier and young-GC work (docs/performance.md).
+const kApp = Symbol('sockopt.app');
+const kAgent = Symbol('sockopt.agent');
+const kEnrolled = Symbol('sockopt.enrolled');
+const kResolved = Symbol('sockopt.resolved');
+type Client = net.Socket & { [kApp]?: Layer; [kAgent]?: Layer; [kEnrolled]?: true; [kResolved]?: Resolution };
+
+/** Which layer a caller sets. */
+export type LayerKind = 'app' | 'agent';
 
 /**
- * From now on, every connect attempt of `socket` (made by whoever calls connect) uses a
- * socket with `prepared` set before its SYN. Arming twice merges (later values win).
- * A socket that already has its kernel socket gets the options at once (throws like setsockopt).
+ * The app's own options (arm(), connect({ sockopts })) or an agent's policy for every
+ * connect attempt of `socket` from now on. Arming the app layer twice merges (later
+ * values win). A socket that already has its kernel socket gets them at once: the app's
+ * refusals throw as setsockopt's do, a policy's are skipped.
  */
-export function armClient(socket: net.Socket, prepared: readonly Prepared[]): void {
+export function armClient(socket: net.Socket, layer: Layer, kind: LayerKind = 'app'): void {
   const fd = fdNow(socket);
   if (fd >= 0) {
     // Connected, connecting, or a bound socket (Node 24 BoundSocket): the fd exists now.
-    setAll(fd, prepared);
-    syncAdopted(socket, prepared);
+    const r = merge([layer])!;
+    const set = setResolved(fd, applicable(r, { family: 0, bound: true, connection: true }), r);
+    syncAdopted(socket, set);
+    if (layer.keepAlive.length) keepPuttingBack(socket as Client, r);
     return;
   }
-  if (!HAS_CONNECTION_ATTEMPT && prepared.length) {
+  if (!HAS_CONNECTION_ATTEMPT && layer.prepared.length && !layer.soft) {
     throw notApplicable(`sockopts before the SYN on Node ${process.version}`, "Node emits 'connectionAttempt' from 20.12 and 21.6 on; upgrade Node, or set the options with setsockopt() after 'connect'");
   }
-  const s = socket as Armed;
-  const before = s[kArmed];
-  if (before) {
-    const names = new Set(prepared.map((p) => p.name));
-    s[kArmed] = [...before.filter((p) => !names.has(p.name)), ...prepared];
-    return;
-  }
-  s[kArmed] = prepared; // the policy's own list (never changed): batch.ts's compiled arguments fit every socket
-  socket.on('connectionAttempt', onConnectionAttempt);
+  const s = socket as Client;
+  if (kind === 'agent') s[kAgent] = layer;
+  else s[kApp] = s[kApp] ? mergeApp(s[kApp]!, layer) : layer;
+  enroll(s);
+}
+
+function mergeApp(before: Layer, after: Layer): Layer {
+  const r = merge([before, after])!;
+  return { prepared: r.prepared, keepAlive: r.keepAlive, soft: false };
+}
+
+/** The process policies will be asked for this socket at each of its connect attempts. */
+export function enroll(socket: net.Socket): void {
+  const s = socket as Client;
+  if (s[kEnrolled]) return;
+  s[kEnrolled] = true;
+  socket.prependListener('connectionAttempt', onConnectionAttempt);
+  socket.on('connect', onConnect);
 }
 
 /** True when the socket's current handle holds a socket configured at its connect attempt (Node's cache synced then). */
@@ -50,30 +79,25 @@ export function configuredAtAttempt(socket: net.Socket): boolean {
   return isConfigured(handleOf(socket));
 }
 
-/**
- * Undoes armClient for the attempts still to come: a process policy whose filter
- * declined the socket, or a unix-domain connection it cannot apply to.
- * Safe inside a 'connectionAttempt' listener that runs before ours.
- */
-export function disarmClient(socket: net.Socket): void {
-  (socket as Armed)[kArmed] = undefined;
-  socket.off('connectionAttempt', onConnectionAttempt);
-}
-
 // Runs inside Node's internalConnect, right before the handle connects: nothing here may
 // throw (it would escape into a nextTick or DNS callback) or destroy the socket (Node
 // calls the handle right after us).
-function onConnectionAttempt(this: net.Socket, _address: string, _port: number, family: number): void {
-  const prepared = (this as Armed)[kArmed];
+function onConnectionAttempt(this: Client, address: string, port: number, family: number): void {
   const handle = handleOf(this);
-  if (!prepared || prepared.length === 0 || !handle || isConfigured(handle)) return;
+  if (!handle || isConfigured(handle)) return;
+  const layers: Layer[] = [];
+  if (processSource !== undefined && (family === 4 || family === 6)) {
+    const p = processSource(this, address, port, family);
+    if (p) layers.push(p);
+  }
+  if (this[kAgent]) layers.push(this[kAgent]);
+  if (this[kApp]) layers.push(this[kApp]);
+  const r = merge(layers);
+  this[kResolved] = r;
+  if (r === undefined || r.prepared.length === 0) return;
   let error: Error | undefined;
   try {
-    error = configureAttempt(handle, family, prepared);
-    if (!error) {
-      syncAdopted(this, prepared);
-      settle(this, prepared);
-    }
+    error = configureAttempt(this, handle, family, r);
   } catch (err) {
     error = err as Error; // not expected; but never let it escape into Node's connect path
   }
@@ -96,41 +120,55 @@ function settle(socket: net.Socket, prepared: readonly Prepared[]): void {
   if (on && idle !== undefined) settleKeepAlive(socket, idle, interval, count);
 }
 
-function configureAttempt(handle: StreamHandle, family: number, prepared: readonly Prepared[]): Error | undefined {
-  if (!canAdopt(handle)) return notApplicable('sockopts on a socket over a caller\'s handle', 'that handle cannot adopt a socket');
+const hard = (r: Resolution): boolean => r.soft !== 'all';
+
+function configureAttempt(socket: net.Socket, handle: StreamHandle, family: number, r: Resolution): Error | undefined {
+  if (!canAdopt(handle)) {
+    // A caller's own handle (a runtime's socket over JS, a test double): a policy skips it.
+    return hard(r) ? notApplicable('sockopts on a socket over a caller\'s handle', 'that handle cannot adopt a socket') : undefined;
+  }
   if (family !== 4 && family !== 6) {
-    return notApplicable('sockopts on a unix-domain connection', 'Node creates that socket inside connect(), so nothing can be set before it; set SOL_SOCKET options with setsockopt() after \'connect\'');
+    return hard(r)
+      ? notApplicable('sockopts on a unix-domain connection', 'Node creates that socket inside connect(), so nothing can be set before it; set SOL_SOCKET options with setsockopt() after \'connect\'')
+      : undefined;
   }
   const fd = handleFd(handle);
-  if (fd >= 0) return configureBound(fd, prepared);
-  return adopt(handle, family, prepared);
-}
-
-// Node bound this attempt's socket itself (localAddress/localPort): set what still has
-// an effect, refuse what needed to come before bind().
-function configureBound(fd: number, prepared: readonly Prepared[]): Error | undefined {
-  const late = prepared.find((p) => BIND_TIME.has(p.name));
-  if (late) {
-    return notApplicable(
-      `${late.name} on a socket Node bound before connecting (localAddress/localPort)`,
-      'it must be set before bind(); use sockopt\'s connect() with localAddress, which binds the configured socket itself',
-    );
+  // Node bound this attempt's socket itself (localAddress/localPort): what needed to come
+  // before bind() is skipped for a policy and refused for the app.
+  const list = applicable(r, { family, bound: fd >= 0, connection: true });
+  if (fd >= 0) {
+    const late = list.find((p) => BIND_SCOPE.has(p.name)); // a policy's were dropped by applicable()
+    if (late) {
+      return notApplicable(
+        `${late.name} on a socket Node bound before connecting (localAddress/localPort)`,
+        'it must be set before bind(); use sockopt\'s connect() with localAddress, which binds the configured socket itself',
+      );
+    }
+    try {
+      done(socket, setResolved(fd, list, r));
+      return undefined;
+    } catch (err) {
+      return err as Error;
+    }
   }
-  try {
-    setAll(fd, prepared);
-    return undefined;
-  } catch (err) {
-    return err as Error;
-  }
+  let set: readonly Prepared[] = list;
+  const err = openInto((newFd) => openIntoHandle(handle, newFd), family, false, list, (newFd, prepared) => {
+    set = setResolved(newFd, prepared, r);
+  });
+  if (err) return err;
+  markConfigured(handle);
+  done(socket, set);
+  return undefined;
 }
 
-function adopt(handle: StreamHandle, family: 4 | 6, prepared: readonly Prepared[]): Error | undefined {
-  const err = openInto((fd) => openIntoHandle(handle, fd), family, false, prepared);
-  if (!err) markConfigured(handle);
-  return err;
+const BIND_SCOPE = new Set(Object.entries(registry).filter(([, s]) => (s as { scope?: string }).scope === 'bind').map(([n]) => n));
+
+function done(socket: net.Socket, set: readonly Prepared[]): void {
+  syncAdopted(socket, set);
+  settle(socket, set);
 }
 
-// The attempt must not send a SYN without its options: this handle's connect does
+// The attempt must not send a SYN without the app's options: this handle's connect does
 // nothing, and the socket is destroyed with the reason on the next tick (Node emits it
 // as 'error'). Node's own connect error would name the wrong cause.
 function refuseAttempt(socket: net.Socket, handle: StreamHandle, error: Error): void {
@@ -143,10 +181,60 @@ function refuseAttempt(socket: net.Socket, handle: StreamHandle, error: Error): 
  * attempt, so the configured socket is put into the handle now (the family is the
  * local address's) and Node binds and connects that one.
  */
-export function adoptNow(socket: net.Socket, family: 4 | 6, prepared: readonly Prepared[]): void {
+export function adoptNow(socket: net.Socket, family: 4 | 6, layer: Layer): void {
   const handle = handleOf(socket);
-  if (!handle || handleFd(handle) >= 0 || prepared.length === 0) return;
-  const error = adopt(handle, family, prepared);
+  if (!handle || handleFd(handle) >= 0 || layer.prepared.length === 0) return;
+  const r = merge([layer])!;
+  const error = configureAttempt(socket, handle, family, r);
   if (error) refuseAttempt(socket, handle, error);
-  else syncAdopted(socket, prepared);
+}
+
+// ---------------------------------------------------------------- keepalive after connect
+
+// Node's afterConnect replays a keepalive flag and timing a library set before or while
+// connecting (undici's setKeepAlive(true, 60 s), http.Agent's keepAlive option; on Node
+// 24+ with interval and count), which rewrites the resolved timing: it is set again here,
+// unless the kernel still holds what the attempt set (Node's replay of those same values
+// is skipped, node/keepalive.ts). A setKeepAlive(false) made after the attempt configured
+// this socket stands.
+function onConnect(this: Client): void {
+  const r = this[kResolved];
+  if (r === undefined || r.keepAlive.length === 0) return;
+  if (!takeSettled(this) && !(configuredAtAttempt(this) && cachedKeepAliveOn(this) === false)) putBack(this);
+  keepPuttingBack(this, r);
+}
+
+/** From now on, whenever Node or a library turns keepalive on, the resolved timing is put back. */
+function keepPuttingBack(socket: Client, r: Resolution): void {
+  socket[kResolved] = r;
+  onKeepAliveEnabled(socket, putBack);
+}
+
+/**
+ * Puts the resolved keepalive options back. No fd yet (a library calls setKeepAlive before
+ * connecting): Node replays its cached flag at connect, and 'connect' puts them back.
+ */
+function putBack(socket: Client): void {
+  const r = socket[kResolved];
+  if (r === undefined || r.keepAlive.length === 0 || socket.destroyed) return;
+  const fd = fdNow(socket);
+  if (fd < 0) return;
+  try {
+    syncAdopted(socket, setResolved(fd, r.keepAlive, r));
+  } catch (err) {
+    socket.destroy(err as Error); // the app's own option, refused: as setsockopt would throw
+  }
+}
+
+/** A compiled Policy as a layer: `soft` for a policy (process, agent), not for the app's own arm(). */
+export function layerOf(compiled: { readonly prepared: readonly Prepared[]; readonly keepAlive: readonly Prepared[] }, soft: boolean): Layer {
+  return { prepared: compiled.prepared, keepAlive: compiled.keepAlive, soft };
+}
+
+/** Puts a soft layer on a socket that has its fd now (an accepted one): skips what cannot apply; never throws for a policy. */
+export function applyNow(socket: net.Socket, fd: number, layer: Layer): void {
+  const r = merge([layer])!;
+  const set = setResolved(fd, applicable(r, { family: 0, bound: true, connection: true }), r);
+  syncAdopted(socket, set);
+  if (layer.keepAlive.length) keepPuttingBack(socket as Client, r);
 }

@@ -4,11 +4,11 @@
 // socket into each connect attempt.
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { adoptNow, armClient } from './client';
+import { adoptNow, armClient, layerOf } from './client';
+import type { Layer } from './layers';
 import { isDuplexStream, normalizeArgs } from '../node/net-entry';
 import { invalidArgType, invalidArgValue, notApplicable } from '../kernel/errors';
 import { compilePolicy, type Policy } from '../core/policy';
-import { tuneClient } from './tune';
 import { prepare, type Prepared, type Sockopts } from '../core/presocket';
 import { msToKeepAliveSeconds, type KeepAliveOptions } from '../core/tuning';
 
@@ -70,11 +70,12 @@ export function arm<S extends net.Socket>(socket: S, options: ArmOptions): S {
   onlyKnown(options, ARM_FIELDS, 'options');
   const { keepAlive } = options;
   if (keepAlive !== null && typeof keepAlive === 'object') onlyKnown(keepAlive, KEEPALIVE_FIELDS, 'options.keepAlive');
-  // One dead-peer bound (a Policy field): policy.ts derives keepalive and TCP_USER_TIMEOUT
-  // from it and keeps the keepalive timing over later setKeepAlive calls (mysql2's, pg's).
-  if ((options as Policy).deadPeerTimeout !== undefined) return tuneClient(socket, { direction: 'client', compiled: compilePolicy(options, 'options') }) as S;
+  // One dead-peer bound (a Policy field): core/policy.ts derives keepalive and
+  // TCP_USER_TIMEOUT from it, and the keepalive timing is put back over later
+  // setKeepAlive calls (mysql2's, pg's).
   // A destroyed socket may still be armed: Node lets it connect() again, with a new handle.
-  armClient(socket, prepareArm(options));
+  if ((options as Policy).deadPeerTimeout !== undefined) armClient(socket, layerOf(compilePolicy(options, 'options'), false));
+  else armClient(socket, appLayer(prepareArm(options)));
   return socket;
 }
 
@@ -190,7 +191,7 @@ export function connectTLS(...args: unknown[]): tls.TLSSocket {
   }
   const socket = tls.connect(...(withoutSockopts(args, index, options) as [tls.ConnectionOptions]));
   try {
-    if (given instanceof net.Socket) armClient(given, prepared);
+    if (given instanceof net.Socket) armClient(given, appLayer(prepared));
     else afterConnectCall(socket, options, prepared);
   } catch (err) {
     socket.destroy(); // thrown to the caller, who never gets the socket: it must not live on (and emit 'error' to no one)
@@ -202,10 +203,17 @@ export function connectTLS(...args: unknown[]): tls.TLSSocket {
 // connect() has been called: Node's first attempt is at least a tick away.
 function afterConnectCall(socket: net.Socket, options: Record<string, unknown>, prepared: Prepared[]): void {
   if (!prepared.length) return;
-  armClient(socket, prepared);
+  const layer = appLayer(prepared);
+  armClient(socket, layer);
   // With localAddress Node binds before its attempt (and makes a single attempt, in the
   // local address's family): the configured socket goes in now, so bind-time options
   // (IP_BIND_ADDRESS_NO_PORT, SO_REUSEADDR, …) precede Node's bind().
   const local = typeof options.localAddress === 'string' ? net.isIP(options.localAddress) : 0;
-  if (local === 4 || local === 6) adoptNow(socket, local, prepared);
+  if (local === 4 || local === 6) adoptNow(socket, local, layer);
+}
+
+// The app's own options on one socket: set or refused, never skipped. Their keepalive
+// interval and count are kept over Node's own setKeepAlive by node/keepalive.ts.
+function appLayer(prepared: readonly Prepared[]): Layer {
+  return { prepared, keepAlive: [], soft: false };
 }

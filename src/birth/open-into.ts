@@ -17,7 +17,7 @@ export type OpenTarget = (fd: number) => { rc: number; error?: unknown; taken: b
  * the handle took is the handle's to close, also when an option is refused (the caller
  * destroys the socket or reports the error on it). Returns the error, or undefined.
  */
-export function openInto(open: OpenTarget, family: 4 | 6, datagram: boolean, prepared: readonly Prepared[]): Error | undefined {
+export function openInto(open: OpenTarget, family: 4 | 6, datagram: boolean, prepared: readonly Prepared[], set: (fd: number, prepared: readonly Prepared[]) => void = setAll): Error | undefined {
   let fd: number;
   try {
     fd = binding.socket!(family, datagram);
@@ -29,7 +29,7 @@ export function openInto(open: OpenTarget, family: 4 | 6, datagram: boolean, pre
   if (error !== undefined) return error as Error;
   if (rc !== 0) return systemError(rc, 'open');
   try {
-    setAll(fd, prepared);
+    set(fd, prepared);
     return undefined;
   } catch (err) {
     return err as Error;

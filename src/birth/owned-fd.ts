@@ -65,5 +65,3 @@ export function openConfigured(family: 4 | 6, datagram: boolean, prepared: reado
   }
 }
 
-/** Options whose whole effect happens at bind(): set after it, they would silently do nothing. */
-export const BIND_TIME = new Set(['SO_REUSEADDR', 'SO_REUSEPORT', 'IP_FREEBIND', 'IP_TRANSPARENT', 'IP_BIND_ADDRESS_NO_PORT', 'IPV6_V6ONLY']);

@@ -1,28 +1,24 @@
 // A Policy: the options one kind of socket should carry, checked once, up front, and
 // flattened into prepared socket options with their native arguments built. Who puts
-// it on sockets: birth/tune.ts (one socket), policy/ (every socket of the process).
-import { invalidArgType, invalidArgValue } from '../kernel/errors';
+// it on sockets: birth/ (one socket: arm(), an agent), policy/ (every socket of the
+// process). Fields are read as own properties only: a polluted Object.prototype adds none.
+import { invalidArgType, invalidArgValue, notApplicable } from '../kernel/errors';
+import { registry } from '../kernel/registry';
 import { precompile } from './batch';
 import { deadPeer } from './dead-peer';
+import { PRESETS, presetNames, type PresetName } from './presets';
 import { prepare, type Sockopts } from './presocket';
-import { msToKeepAliveSeconds } from './tuning';
+import { msToKeepAliveSeconds, type KeepAliveOptions } from './tuning';
 
-/** Keepalive timing of a Policy, in milliseconds (the kernel keeps whole seconds: rounded up, at least 1 s). */
-export interface KeepAlivePolicy {
-  /** Idle time before the first probe, ms. */
-  idle?: number;
-  /** Time between probes, ms. */
-  interval?: number;
-  /** Unanswered probes before ETIMEDOUT (1–127). */
-  count?: number;
-}
+/** Keepalive in a Policy: the same shape as setKeepAlive()'s and arm()'s (ms; `true` = on with the system's timing). */
+export type KeepAlivePolicy = KeepAliveOptions;
 
 /** The options a socket gets. Every field is optional; an empty Policy changes nothing. */
 export interface Policy {
   /** Any writable option by name, e.g. `{ TCP_SYNCNT: 2, TCP_NODELAY: true }`; units as in `setsockopt`. */
   sockopts?: Sockopts;
-  /** Keepalive on, with this timing in ms (as `setKeepAlive()`). */
-  keepAlive?: KeepAlivePolicy;
+  /** Keepalive: `true` on with the system's timing, `false` off, or on with this timing in ms (as `setKeepAlive()`). */
+  keepAlive?: boolean | KeepAlivePolicy;
   /** TCP_USER_TIMEOUT in ms: unacknowledged data fails the connection after this long (null = system default). */
   userTimeout?: number | null;
   /**
@@ -31,7 +27,16 @@ export interface Policy {
    * TCP_USER_TIMEOUT (see `deadPeer()`); excludes `keepAlive` and `userTimeout`.
    */
   deadPeerTimeout?: number;
+  /**
+   * Start from a named preset (docs/policy.md has each one's arithmetic): 'aws-nlb',
+   * 'azure-lb', 'gcp-lb', 'strict'. The policy's own fields replace the preset's; its
+   * `sockopts` merge with the preset's option by option.
+   */
+  preset?: PresetName;
 }
+
+/** Where a compiled policy will be put: the checks that depend on it (see compilePolicy). */
+export type PolicyPlace = 'socket' | 'client' | 'server';
 
 /** A Policy after checking: the options to set, in order, and their native values. */
 export interface CompiledPolicy {
@@ -53,8 +58,9 @@ const DERIVED: Record<string, 'keepAlive' | 'userTimeout'> = {
 };
 
 const KEEPALIVE_OPTIONS = new Set(['SO_KEEPALIVE', 'TCP_KEEPIDLE', 'TCP_KEEPINTVL', 'TCP_KEEPCNT']);
-const FIELDS = new Set(['sockopts', 'keepAlive', 'userTimeout', 'deadPeerTimeout']);
-const KEEPALIVE_FIELDS = new Set(['idle', 'interval', 'count']);
+const FIELDS = new Set(['sockopts', 'keepAlive', 'userTimeout', 'deadPeerTimeout', 'preset']);
+const KEEPALIVE_FIELDS = new Set(['enable', 'idle', 'interval', 'count']);
+const own = (o: object, k: string): unknown => (Object.prototype.hasOwnProperty.call(o, k) ? (o as Record<string, unknown>)[k] : undefined);
 
 /** Prefixes an error's message with where in the caller's argument it came from; keeps its code. */
 function at(path: string, fn: () => void): void {
@@ -75,10 +81,10 @@ export function unknownField(path: string, field: string, known: Set<string>): n
  * (ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_OUT_OF_RANGE, ERR_SOCKOPT_UNKNOWN_OPTION,
  * ERR_SOCKOPT_UNSUPPORTED, ERR_SOCKOPT_READ_ONLY) whose message starts with `path`.
  */
-export function compilePolicy(policy: unknown, path: string): CompiledPolicy {
+export function compilePolicy(policy: unknown, path: string, place: PolicyPlace = 'socket'): CompiledPolicy {
   if (policy === null || typeof policy !== 'object' || Array.isArray(policy)) throw invalidArgType(path, 'an object (a Policy)', policy);
-  const p = policy as Policy;
-  for (const field of Object.keys(p)) if (!FIELDS.has(field)) unknownField(path, field, FIELDS);
+  for (const field of Object.keys(policy)) if (!FIELDS.has(field)) unknownField(path, field, FIELDS);
+  const p = withPreset(policy, path);
   // [option, value, where the caller wrote it], checked one by one so an error names its place.
   const entries: [string, unknown, string][] = [];
   if (p.sockopts !== undefined) {
@@ -104,17 +110,7 @@ export function compilePolicy(policy: unknown, path: string): CompiledPolicy {
       throw invalidArgValue(where, `set together with ${p.deadPeerTimeout !== undefined ? 'deadPeerTimeout' : field}, which sets it too`);
     }
   }
-  if (keepAlive !== undefined) {
-    if (keepAlive === null || typeof keepAlive !== 'object' || Array.isArray(keepAlive)) {
-      throw invalidArgType(keepAlivePath, 'an object { idle, interval, count } (ms)', keepAlive);
-    }
-    for (const field of Object.keys(keepAlive)) if (!KEEPALIVE_FIELDS.has(field)) unknownField(keepAlivePath, field, KEEPALIVE_FIELDS);
-    const { idle, interval, count } = keepAlive as KeepAlivePolicy;
-    if (idle !== undefined) entries.push(['TCP_KEEPIDLE', msToKeepAliveSeconds(`${keepAlivePath}.idle`, idle), `${keepAlivePath}.idle`]);
-    if (interval !== undefined) entries.push(['TCP_KEEPINTVL', msToKeepAliveSeconds(`${keepAlivePath}.interval`, interval), `${keepAlivePath}.interval`]);
-    if (count !== undefined) entries.push(['TCP_KEEPCNT', count, `${keepAlivePath}.count`]);
-    entries.push(['SO_KEEPALIVE', true, keepAlivePath]);
-  }
+  if (keepAlive !== undefined) entries.push(...keepAliveEntries(keepAlive, keepAlivePath));
   if (userTimeout !== undefined) {
     if (userTimeout !== null && typeof userTimeout !== 'number') throw invalidArgType(userTimeoutPath, 'of type number (ms) or null', userTimeout);
     // Fractions round up: a timeout never comes out shorter than asked.
@@ -126,9 +122,76 @@ export function compilePolicy(policy: unknown, path: string): CompiledPolicy {
     at(where, () => prepared.push(...prepare({ [name]: value }, 'tuneSockets')));
     sockopts[name] = value;
   }
+  refuseMisplaced(prepared, place, path);
   const keepAliveOnly = prepared.filter((p) => KEEPALIVE_OPTIONS.has(p.name));
   // Set on every connection the policy reaches: their native arguments are built now, once.
   precompile(prepared);
   precompile(keepAliveOnly);
   return Object.freeze({ sockopts: Object.freeze(sockopts) as Sockopts, prepared, keepAlive: keepAliveOnly });
+}
+
+/**
+ * The one reading of a keepAlive value (Policy, arm(), setKeepAlive()): `true`/`false`, or
+ * `{ enable, idle, interval, count }` with times in ms. Returns [option, native value, where].
+ */
+export function keepAliveEntries(keepAlive: unknown, path: string): [string, unknown, string][] {
+  if (typeof keepAlive === 'boolean') return [['SO_KEEPALIVE', keepAlive, path]];
+  if (keepAlive === null || typeof keepAlive !== 'object' || Array.isArray(keepAlive)) {
+    throw invalidArgType(path, 'a boolean or an object { enable, idle, interval, count } (ms)', keepAlive);
+  }
+  for (const field of Object.keys(keepAlive)) if (!KEEPALIVE_FIELDS.has(field)) unknownField(path, field, KEEPALIVE_FIELDS);
+  const enable = own(keepAlive, 'enable') ?? true;
+  const idle = own(keepAlive, 'idle');
+  const interval = own(keepAlive, 'interval');
+  const count = own(keepAlive, 'count');
+  if (typeof enable !== 'boolean') throw invalidArgType(`${path}.enable`, 'of type boolean', enable);
+  const out: [string, unknown, string][] = [];
+  if (idle !== undefined) out.push(['TCP_KEEPIDLE', msToKeepAliveSeconds(`${path}.idle`, idle), `${path}.idle`]);
+  if (interval !== undefined) out.push(['TCP_KEEPINTVL', msToKeepAliveSeconds(`${path}.interval`, interval), `${path}.interval`]);
+  if (count !== undefined) out.push(['TCP_KEEPCNT', count, `${path}.count`]);
+  out.push(['SO_KEEPALIVE', enable, path]);
+  return out;
+}
+
+// A preset's fields under the policy's own: own fields replace the preset's (a
+// deadPeerTimeout of one side replaces keepAlive/userTimeout of the other), and sockopts
+// merge option by option.
+function withPreset(policy: object, path: string): Policy {
+  const fields: Record<string, unknown> = {};
+  for (const k of FIELDS) if (own(policy, k) !== undefined) fields[k] = own(policy, k);
+  const name = fields.preset;
+  delete fields.preset;
+  if (name === undefined) return fields as Policy;
+  if (typeof name !== 'string' || !Object.prototype.hasOwnProperty.call(PRESETS, name)) {
+    throw invalidArgValue(`${path}.preset`, `not a preset (expected ${presetNames.join(', ')}); received ${JSON.stringify(name)}`);
+  }
+  const base: Record<string, unknown> = { ...PRESETS[name as PresetName] };
+  if (fields.deadPeerTimeout !== undefined) {
+    delete base.keepAlive;
+    delete base.userTimeout;
+  }
+  if (fields.keepAlive !== undefined || fields.userTimeout !== undefined) delete base.deadPeerTimeout;
+  const sockopts = base.sockopts || fields.sockopts ? { ...(base.sockopts as object), ...(fields.sockopts as object) } : undefined;
+  return { ...base, ...fields, ...(sockopts ? { sockopts } : {}) } as Policy;
+}
+
+const MAX_LINGER_IN_POLICY = 0;
+
+// What can never apply where the policy is put is refused now, before anything is
+// subscribed: listener options on connections, bind-time options on accepted sockets,
+// and a lingering close (SO_LINGER > 0 makes close() block the event loop until the data
+// is sent or the time runs out: one slow peer would stall every connection of the process).
+function refuseMisplaced(prepared: readonly { name: string; native: unknown }[], place: PolicyPlace, path: string): void {
+  for (const p of prepared) {
+    const scope = (registry as Record<string, { scope?: string }>)[p.name]?.scope;
+    if (scope === 'listener' && place !== 'socket') {
+      throw notApplicable(`${path}: ${p.name} in a ${place} policy`, 'it acts on a listening socket only; set it with sockopt\'s listen() or createServer({ sockopts })');
+    }
+    if (scope === 'bind' && place === 'server') {
+      throw notApplicable(`${path}: ${p.name} in a server policy`, 'an accepted socket is never bound again; set it on the listener with sockopt\'s listen()');
+    }
+    if (p.name === 'SO_LINGER' && place !== 'socket' && typeof p.native === 'number' && p.native > MAX_LINGER_IN_POLICY) {
+      throw notApplicable(`${path}: SO_LINGER ${p.native} s in a process-wide policy`, 'a lingering close() blocks the event loop until the data is sent or the time runs out; use 0 (reset on close) or null, or set it on one socket with setLinger()');
+    }
+  }
 }

@@ -30,8 +30,12 @@ const MAX_KEEPALIVE_S = 32767; // MAX_TCP_KEEPIDLE / MAX_TCP_KEEPINTVL
 /** ms → whole seconds for the kernel: rounded up, never 0. */
 export function msToKeepAliveSeconds(name: string, ms: unknown): number {
   if (typeof ms !== 'number') throw invalidArgType(name, 'of type number (milliseconds)', ms);
-  const s = Math.max(1, Math.ceil(ms / 1000));
-  if (!(ms > 0) || s > MAX_KEEPALIVE_S) throw outOfRange(name, `> 0 and <= ${MAX_KEEPALIVE_S * 1000} ms`, ms);
+  const s = Math.ceil(ms / 1000);
+  // Under a second is almost always seconds written where ms were meant ({ idle: 10 }):
+  // refused, rather than silently becoming 1 s.
+  if (!(ms >= 1000) || s > MAX_KEEPALIVE_S) {
+    throw outOfRange(name, `>= 1000 and <= ${MAX_KEEPALIVE_S * 1000} (milliseconds; the kernel keeps whole seconds${ms > 0 && ms < 1000 ? `: for ${ms} s write ${ms * 1000}` : ''})`, ms);
+  }
   return s;
 }
 

@@ -65,7 +65,16 @@ export interface OptionSpec {
   readonly constant?: Partial<Record<Platform, string>>;
   /** Node caches this flag on net.Socket and skips syscalls it thinks redundant: keep that cache true. */
   readonly nodeState?: NodeStateKey;
+  /**
+   * Where the option has its effect, when not on any connected socket: 'bind' options act
+   * at bind() (set later they do nothing), 'listener' options on a listening socket only.
+   * A policy skips them on sockets where they cannot apply (birth/resolve.ts).
+   */
+  readonly scope?: OptionScope;
 }
+
+/** See {@link OptionSpec.scope}. */
+export type OptionScope = 'bind' | 'listener';
 
 const ALL: readonly Platform[] = ['linux', 'darwin', 'freebsd', 'win32'];
 const UNIX: readonly Platform[] = ['linux', 'darwin', 'freebsd'];
@@ -74,8 +83,8 @@ const I32 = 2 ** 31 - 1;
 
 export const registry = {
   // ── SOL_SOCKET (socket(7)) ───────────────────────────────────────────────
-  SO_REUSEADDR: { level: 'SOL_SOCKET', kind: 'bool', access: 'rw', unit: 'flag', platforms: ALL, doc: 'Allow bind() to an address still in TIME_WAIT.' },
-  SO_REUSEPORT: { level: 'SOL_SOCKET', kind: 'bool', access: 'rw', unit: 'flag', platforms: UNIX, doc: 'Let several sockets bind one address and port; Linux spreads connections across them. Set before bind().' },
+  SO_REUSEADDR: { scope: 'bind', level: 'SOL_SOCKET', kind: 'bool', access: 'rw', unit: 'flag', platforms: ALL, doc: 'Allow bind() to an address still in TIME_WAIT.' },
+  SO_REUSEPORT: { scope: 'bind', level: 'SOL_SOCKET', kind: 'bool', access: 'rw', unit: 'flag', platforms: UNIX, doc: 'Let several sockets bind one address and port; Linux spreads connections across them. Set before bind().' },
   SO_KEEPALIVE: { level: 'SOL_SOCKET', kind: 'bool', access: 'rw', unit: 'flag', platforms: ALL, nodeState: 'kSetKeepAlive', doc: 'Send keepalive probes on an idle connection (timing: TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT).' },
   SO_RCVBUF: { level: 'SOL_SOCKET', kind: 'int', access: 'rw', unit: 'bytes', platforms: ALL, min: 0, doc: 'Receive buffer size. Linux doubles the value set (bookkeeping overhead) and reads back the doubled value.' },
   SO_SNDBUF: { level: 'SOL_SOCKET', kind: 'int', access: 'rw', unit: 'bytes', platforms: ALL, min: 0, doc: 'Send buffer size. Linux doubles the value set and reads back the doubled value.' },
@@ -113,29 +122,29 @@ export const registry = {
   TCP_KEEPCNT: { level: 'IPPROTO_TCP', kind: 'int', access: 'rw', unit: 'count', platforms: ALL, min: 1, max: 127, nodeState: 'kSetKeepAliveCount', doc: 'Unanswered keepalive probes before the connection is dropped with ETIMEDOUT.' },
   TCP_SYNCNT: { level: 'IPPROTO_TCP', kind: 'int', access: 'rw', unit: 'count', platforms: LINUX, min: 1, max: 127, doc: 'SYN retransmissions before connect() gives up (default 6, about 127 s).' },
   TCP_LINGER2: { level: 'IPPROTO_TCP', kind: 'int', access: 'rw', unit: 's', platforms: LINUX, doc: 'Lifetime of orphaned FIN_WAIT2 sockets (0 = system default, -1 = skip FIN_WAIT2).' },
-  TCP_DEFER_ACCEPT: { level: 'IPPROTO_TCP', kind: 'int', access: 'rw', unit: 's', platforms: LINUX, min: 0, doc: 'Listener: wake accept() only when data arrives, waiting up to this long (kernel rounds to its SYN-ACK retransmit schedule).' },
+  TCP_DEFER_ACCEPT: { scope: 'listener', level: 'IPPROTO_TCP', kind: 'int', access: 'rw', unit: 's', platforms: LINUX, min: 0, doc: 'Listener: wake accept() only when data arrives, waiting up to this long (kernel rounds to its SYN-ACK retransmit schedule).' },
   TCP_WINDOW_CLAMP: { level: 'IPPROTO_TCP', kind: 'int', access: 'rw', unit: 'bytes', platforms: LINUX, min: 0, doc: 'Upper bound on the advertised receive window.' },
   TCP_QUICKACK: { level: 'IPPROTO_TCP', kind: 'bool', access: 'rw', unit: 'flag', platforms: LINUX, doc: 'Send ACKs at once rather than delayed (not permanent: the kernel may leave quickack mode).' },
   TCP_INFO: { level: 'IPPROTO_TCP', kind: 'tcp_info', access: 'r', unit: 'struct', platforms: ['linux', 'darwin'], constant: { darwin: 'TCP_CONNECTION_INFO' }, doc: 'Live connection state: rtt, cwnd, retransmits, bytes acked… (see getTcpInfo and TcpInfo for each field’s unit; macOS: TCP_CONNECTION_INFO, fewer fields, units converted).' },
   TCP_CONGESTION: { level: 'IPPROTO_TCP', kind: 'string', access: 'rw', unit: 'name', platforms: ['linux', 'freebsd'], max: 15, doc: "Congestion control algorithm, e.g. 'cubic' or 'bbr' (see net.ipv4.tcp_available_congestion_control)." },
   TCP_USER_TIMEOUT: { level: 'IPPROTO_TCP', kind: 'uint', access: 'rw', unit: 'ms', platforms: LINUX, max: I32, doc: 'How long sent data may stay unacknowledged before the connection fails with ETIMEDOUT (0 = system default).' },
   TCP_NOTSENT_LOWAT: { level: 'IPPROTO_TCP', kind: 'uint', access: 'rw', unit: 'bytes', platforms: ['linux', 'darwin'], doc: 'Signal writability only while less than this much unsent data is queued.' },
-  TCP_FASTOPEN: { level: 'IPPROTO_TCP', kind: 'int', access: 'rw', unit: 'count', platforms: ['linux', 'darwin', 'freebsd'], min: 0, doc: 'Listener: enable TCP Fast Open with this queue length of pending TFO requests. Set before listen().' },
+  TCP_FASTOPEN: { scope: 'listener', level: 'IPPROTO_TCP', kind: 'int', access: 'rw', unit: 'count', platforms: ['linux', 'darwin', 'freebsd'], min: 0, doc: 'Listener: enable TCP Fast Open with this queue length of pending TFO requests. Set before listen().' },
 
   // ── IPPROTO_IP (ip(7)) ───────────────────────────────────────────────────
   IP_TOS: { level: 'IPPROTO_IP', kind: 'int', access: 'rw', unit: 'enum', platforms: ALL, min: 0, max: 255, doc: 'Type-of-service byte (DSCP << 2 | ECN) of outgoing IPv4 packets.' },
   IP_TTL: { level: 'IPPROTO_IP', kind: 'int', access: 'rw', unit: 'hops', platforms: ALL, min: -1, max: 255, doc: 'Time-to-live of outgoing IPv4 packets (-1 = system default).' },
   IP_MTU_DISCOVER: { level: 'IPPROTO_IP', kind: 'int', access: 'rw', unit: 'enum', platforms: LINUX, min: 0, doc: 'Path MTU discovery mode: constants.IP_PMTUDISC_DONT, _WANT, _DO or _PROBE.' },
   IP_MTU: { level: 'IPPROTO_IP', kind: 'int', access: 'r', unit: 'bytes', platforms: LINUX, doc: 'Current path MTU of a connected socket.' },
-  IP_FREEBIND: { level: 'IPPROTO_IP', kind: 'bool', access: 'rw', unit: 'flag', platforms: LINUX, doc: 'Allow bind() to an address not (yet) configured on this host.' },
-  IP_TRANSPARENT: { level: 'IPPROTO_IP', kind: 'bool', access: 'rw', unit: 'flag', platforms: LINUX, doc: 'Transparent proxying: bind to foreign addresses; needs CAP_NET_ADMIN or CAP_NET_RAW.' },
-  IP_BIND_ADDRESS_NO_PORT: { level: 'IPPROTO_IP', kind: 'bool', access: 'rw', unit: 'flag', platforms: LINUX, doc: 'bind() to an address without reserving a port until connect() (more outgoing connections per source IP).' },
+  IP_FREEBIND: { scope: 'bind', level: 'IPPROTO_IP', kind: 'bool', access: 'rw', unit: 'flag', platforms: LINUX, doc: 'Allow bind() to an address not (yet) configured on this host.' },
+  IP_TRANSPARENT: { scope: 'bind', level: 'IPPROTO_IP', kind: 'bool', access: 'rw', unit: 'flag', platforms: LINUX, doc: 'Transparent proxying: bind to foreign addresses; needs CAP_NET_ADMIN or CAP_NET_RAW.' },
+  IP_BIND_ADDRESS_NO_PORT: { scope: 'bind', level: 'IPPROTO_IP', kind: 'bool', access: 'rw', unit: 'flag', platforms: LINUX, doc: 'bind() to an address without reserving a port until connect() (more outgoing connections per source IP).' },
   IP_RECVERR: { level: 'IPPROTO_IP', kind: 'bool', access: 'rw', unit: 'flag', platforms: LINUX, doc: 'Queue extended ICMP errors on the socket’s error queue.' },
   IP_MULTICAST_TTL: { level: 'IPPROTO_IP', kind: 'int', access: 'rw', unit: 'hops', platforms: ALL, min: -1, max: 255, doc: 'TTL of outgoing multicast packets (-1 = default 1).' },
   IP_MULTICAST_LOOP: { level: 'IPPROTO_IP', kind: 'bool', access: 'rw', unit: 'flag', platforms: ALL, doc: 'Loop outgoing multicast packets back to local listeners.' },
 
   // ── IPPROTO_IPV6 (ipv6(7)) ───────────────────────────────────────────────
-  IPV6_V6ONLY: { level: 'IPPROTO_IPV6', kind: 'bool', access: 'rw', unit: 'flag', platforms: ALL, doc: 'IPv6 only: do not accept IPv4-mapped connections. Set before bind().' },
+  IPV6_V6ONLY: { scope: 'bind', level: 'IPPROTO_IPV6', kind: 'bool', access: 'rw', unit: 'flag', platforms: ALL, doc: 'IPv6 only: do not accept IPv4-mapped connections. Set before bind().' },
   IPV6_TCLASS: { level: 'IPPROTO_IPV6', kind: 'int', access: 'rw', unit: 'enum', platforms: ALL, min: -1, max: 255, doc: 'Traffic class (DSCP << 2 | ECN) of outgoing IPv6 packets (-1 = default).' },
   IPV6_UNICAST_HOPS: { level: 'IPPROTO_IPV6', kind: 'int', access: 'rw', unit: 'hops', platforms: ALL, min: -1, max: 255, doc: 'Hop limit of outgoing unicast IPv6 packets (-1 = route default).' },
   IPV6_MTU: { level: 'IPPROTO_IPV6', kind: 'int', access: 'rw', unit: 'bytes', platforms: LINUX, min: 0, doc: 'Path MTU of a connected socket; setting caps the MTU used.' },

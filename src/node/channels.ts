@@ -123,3 +123,36 @@ export function onSocket(consumer: SocketConsumer, directions: Directions = {}):
 export function isSubscribed(direction: Direction): boolean {
   return routes[direction].consumers.length > 0;
 }
+
+// ---------------------------------------------------------------- servers at listen()
+
+// Node publishes `tracing:net.server.listen:asyncStart` with the server at the top of each
+// listen() call (Node 20.x from the version that added the tracing channel; the policy
+// falls back to net.server.socket where it is absent). A policy hooks each server there,
+// so its options go on accepted sockets before the app's own 'connection' handlers run.
+const LISTEN_START = 'tracing:net.server.listen:asyncStart';
+const listenConsumers: ((server: net.Server) => void)[] = [];
+const onListen = (message: unknown): void => {
+  const server = (message as { server?: unknown } | null)?.server;
+  if (!(server instanceof net.Server)) return;
+  for (const consumer of listenConsumers.slice()) {
+    try {
+      consumer(server);
+    } catch {
+      // never inside Node's listen()
+    }
+  }
+};
+
+/** Calls `consumer` with each server that starts listening from now on; returns the remover. */
+export function onServerListen(consumer: (server: net.Server) => void): () => void {
+  if (listenConsumers.push(consumer) === 1) diagnostics.subscribe(LISTEN_START, onListen);
+  let active = true;
+  return () => {
+    if (!active) return;
+    active = false;
+    const i = listenConsumers.indexOf(consumer);
+    if (i >= 0) listenConsumers.splice(i, 1);
+    if (listenConsumers.length === 0) diagnostics.unsubscribe(LISTEN_START, onListen);
+  };
+}

@@ -67,3 +67,9 @@ export function markConfigured(handle: StreamHandle): void {
 export function isConfigured(handle: StreamHandle | null): boolean {
   return handle !== null && (handle as { [kConfigured]?: true })[kConfigured] === true;
 }
+
+/** The host name the socket was asked to connect to (Node keeps it for TLS servername and errors), or undefined. */
+export function connectHost(socket: net.Socket): string | undefined {
+  const host = (socket as unknown as { _host?: unknown })._host;
+  return typeof host === 'string' ? host : undefined;
+}

@@ -8,9 +8,10 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type * as net from 'node:net';
-import { invalidArgType } from '../kernel/errors';
+import { invalidArgType, invalidArgValue } from '../kernel/errors';
 import { compilePolicy, type Policy } from '../core/policy';
-import { tuneClient, type Tuning } from '../birth/tune';
+import { armClient, layerOf } from '../birth/client';
+import type { Layer } from '../birth/layers';
 
 /** Node's http.Agent options plus the Policy every socket of the agent gets. */
 export interface AgentOptions extends http.AgentOptions {
@@ -28,40 +29,71 @@ type CreateConnection = (options: object, callback?: (err: Error | null, socket:
 
 const kPolicy = Symbol('sockopt.policy');
 
-function split<O extends { policy?: Policy }>(options: O | undefined): [Omit<O, 'policy'> | undefined, ReturnType<typeof compilePolicy>] {
+// A Policy's fields belong in `policy`: at the agent's top level Node would ignore them
+// (connect() and createServer() take `sockopts` there, so users write it), and the sockets
+// would keep the 15-minute hang. Refused, as is a key one or two edits from `policy`.
+// (keepAlive is http.Agent's own option, so it is not among them.)
+const POLICY_FIELDS = ['sockopts', 'userTimeout', 'deadPeerTimeout', 'preset'];
+
+function nearPolicy(key: string): boolean {
+  if (key === 'policy' || Math.abs(key.length - 6) > 2) return false;
+  const a = key.toLowerCase();
+  const b = 'policy';
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]! <= 2;
+}
+
+function split<O extends { policy?: Policy }>(options: O | undefined): [Omit<O, 'policy'> | undefined, Layer] {
   // Like http.Agent: no options, or null, is the defaults.
   if (options !== undefined && options !== null && typeof options !== 'object') throw invalidArgType('options', 'an object', options);
+  for (const key of Object.keys(options ?? {})) {
+    if (POLICY_FIELDS.includes(key)) {
+      throw invalidArgValue(`options.${key}`, `a Policy field, which an agent takes inside \`policy\`: agent({ policy: { ${key}: … } })`);
+    }
+    if (nearPolicy(key) && key !== 'proxy') throw invalidArgValue(`options.${key}`, 'not an agent option; did you mean `policy`?');
+  }
   const { policy, ...rest } = options ?? ({} as O);
-  return [options ? rest : undefined, compilePolicy(policy === undefined ? {} : policy, 'options.policy')];
+  return [options ? rest : undefined, layerOf(compilePolicy(policy === undefined ? {} : policy, 'options.policy', 'client'), true)];
 }
 
 /** http.Agent whose sockets carry a Policy; everything else is Node's http.Agent. */
 export class SockoptAgent extends http.Agent {
-  private readonly [kPolicy]: Tuning;
+  private readonly [kPolicy]: Layer;
 
   constructor(options?: AgentOptions) {
     const [agentOptions, policy] = split(options);
     super(agentOptions);
-    this[kPolicy] = { direction: 'client', compiled: policy };
+    this[kPolicy] = policy;
   }
 
   override createConnection(options: object, callback?: (err: Error | null, socket: net.Socket) => void): net.Socket {
-    return tuneClient((super.createConnection as CreateConnection).call(this, options, callback), this[kPolicy]);
+    const socket = (super.createConnection as CreateConnection).call(this, options, callback);
+    // The agent's policy outranks process policies and yields to the app's own arm().
+    if (this[kPolicy].prepared.length) armClient(socket, this[kPolicy], 'agent');
+    return socket;
   }
 }
 
 /** https.Agent whose sockets carry a Policy; TLS session reuse and everything else is Node's https.Agent. */
 export class SockoptHttpsAgent extends https.Agent {
-  private readonly [kPolicy]: Tuning;
+  private readonly [kPolicy]: Layer;
 
   constructor(options?: HttpsAgentOptions) {
     const [agentOptions, policy] = split(options);
     super(agentOptions);
-    this[kPolicy] = { direction: 'client', compiled: policy };
+    this[kPolicy] = policy;
   }
 
   override createConnection(options: object, callback?: (err: Error | null, socket: net.Socket) => void): net.Socket {
-    return tuneClient((super.createConnection as CreateConnection).call(this, options, callback), this[kPolicy]);
+    const socket = (super.createConnection as CreateConnection).call(this, options, callback);
+    // The agent's policy outranks process policies and yields to the app's own arm().
+    if (this[kPolicy].prepared.length) armClient(socket, this[kPolicy], 'agent');
+    return socket;
   }
 }
 

@@ -1,10 +1,11 @@
-// The process-wide policy: every socket this process connects or accepts gets a
-// Policy's options, through Node's socket channels (node/channels.ts), so sockets made
-// inside fetch, http.Agent, database and RPC clients are reached without their code.
-import { invalidArgType, invalidArgValue } from '../kernel/errors';
-import { compilePolicy, unknownField, type CompiledPolicy, type Policy } from '../core/policy';
-import { onSocket } from '../node/channels';
-import { tuneAccepted, tuneClient, type SocketFilter, type Tuning } from '../birth/tune';
+// tuneSockets() and SOCKOPT: checking a process policy's options and installing them
+// (process.ts). Every error is thrown here, before anything is subscribed.
+import { invalidArgType, invalidArgValue, notApplicable } from '../kernel/errors';
+import { compilePolicy, unknownField, type Policy } from '../core/policy';
+import { HAS_CONNECTION_ATTEMPT } from '../node/versions';
+import type { SocketFilter } from './filter';
+import { install, makeInstalled, type Installed } from './process';
+import { compileRules, type Rule } from './rules';
 
 /** The argument of `tuneSockets` (and, without `filter`, the JSON in the SOCKOPT environment variable). */
 export interface TuneSocketsOptions {
@@ -12,55 +13,51 @@ export interface TuneSocketsOptions {
   client?: Policy;
   /** For sockets this process accepts. */
   server?: Policy;
-  /** Return false to leave a socket untouched. A filter that throws destroys that socket with its error. */
+  /** Per-destination policies: the first rule whose `match` fits a socket overrides `client`/`server` for it, option by option. */
+  rules?: Rule[];
+  /**
+   * Asked synchronously per socket; false leaves it untouched. A filter that throws,
+   * returns a promise or destroys the socket leaves that socket without any process policy,
+   * and is reported once as a process warning (code SOCKOPT_FILTER_*).
+   */
   filter?: SocketFilter;
 }
 
-const TUNE_FIELDS = new Set(['client', 'server', 'filter']);
+const TUNE_FIELDS = new Set(['client', 'server', 'rules', 'filter']);
+const own = (o: object, k: string): unknown => (Object.prototype.hasOwnProperty.call(o, k) ? (o as Record<string, unknown>)[k] : undefined);
 
-/** Checks a `tuneSockets` argument; `path` prefixes error messages (e.g. 'SOCKOPT'). */
-export function compileTuneOptions(options: unknown, path: string): { client?: CompiledPolicy; server?: CompiledPolicy; filter?: TuneSocketsOptions['filter'] } {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalidArgType(path, 'an object { client, server, filter }', options);
+/** Checks a `tuneSockets` argument; `path` prefixes error messages (e.g. 'SOCKOPT'). `json`: it came from JSON text. */
+export function compileTuneOptions(options: unknown, path: string, json = false): Installed {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalidArgType(path, 'an object { client, server, rules, filter }', options);
   for (const field of Object.keys(options)) if (!TUNE_FIELDS.has(field)) unknownField(path, field, TUNE_FIELDS);
-  const { client, server, filter } = options as TuneSocketsOptions;
+  const filter = own(options, 'filter');
+  if (filter !== undefined && json) throw invalidArgValue(`${path}.filter`, 'a filter is a function, which JSON cannot carry; call tuneSockets({ filter }) in code (e.g. a file loaded with --import)');
   if (filter !== undefined && typeof filter !== 'function') throw invalidArgType(`${path}.filter`, 'of type function', filter);
-  return {
-    ...(client !== undefined ? { client: compilePolicy(client, `${path}.client`) } : {}),
-    ...(server !== undefined ? { server: compilePolicy(server, `${path}.server`) } : {}),
-    ...(filter ? { filter } : {}),
-  };
+  const client = own(options, 'client') !== undefined ? compilePolicy(own(options, 'client'), `${path}.client`, 'client') : undefined;
+  const server = own(options, 'server') !== undefined ? compilePolicy(own(options, 'server'), `${path}.server`, 'server') : undefined;
+  const rules = own(options, 'rules') !== undefined ? compileRules(own(options, 'rules'), `${path}.rules`) : [];
+  const entry = makeInstalled(client, server, filter as SocketFilter | undefined, rules);
+  if (!HAS_CONNECTION_ATTEMPT && (entry.client || entry.rules.some((r) => r.client))) {
+    throw notApplicable(`${path}.client on Node ${process.version}`, "client options go on before the SYN at Node's 'connectionAttempt', which Node emits from 20.12 and 21.6 on; upgrade Node");
+  }
+  return entry;
 }
 
 /**
  * Process-wide policy: every socket this process connects (`client`) or accepts
- * (`server`) from now on gets the policy's options, through Node's
- * `net.client.socket` / `net.server.socket` diagnostics channels, so sockets created
- * inside fetch, http.Agent, database and RPC clients are reached without their
- * cooperation. Returns `off()`, which stops it for later sockets.
+ * (`server`) from now on gets the policy's options, through Node's socket channels, so
+ * sockets created inside fetch, http.Agent, database and RPC clients are reached without
+ * their cooperation. Returns `off()`, which removes exactly this policy for later sockets.
  *
- * A bad policy throws here, before anything is subscribed. A kernel refusal on one
- * socket (say `SO_MARK` without CAP_NET_ADMIN) destroys that socket with the error.
- * Costs nothing until called: no subscription exists without a policy.
+ * Stacked policies (a library's and the app's) merge option by option, a later one
+ * overriding an earlier one; each filter is asked for its own policy. What a socket's
+ * app sets itself (arm(), connect({ sockopts }), its own 'connection' handler) and an
+ * agent's policy outrank process policies. An option that cannot apply to a socket is
+ * skipped and counted (policyStats()), never a reason to kill the connection. A bad
+ * policy throws here, before anything is subscribed. Costs nothing until called.
  */
 export function tuneSockets(options: TuneSocketsOptions): () => void {
   return install(compileTuneOptions(options, 'options'));
-}
-
-function install(options: ReturnType<typeof compileTuneOptions>): () => void {
-  // A direction whose policy sets nothing is not subscribed at all: it would only cost.
-  const client = options.client?.prepared.length ? options.client : undefined;
-  const server = options.server?.prepared.length ? options.server : undefined;
-  const filter = options.filter;
-  if (!client && !server) return () => {};
-  const clientTuning: Tuning | undefined = client && { direction: 'client', compiled: client, filter };
-  const serverTuning: Tuning | undefined = server && { direction: 'server', compiled: server, filter };
-  return onSocket(
-    (socket, direction) => {
-      if (direction === 'server') tuneAccepted(socket, serverTuning!);
-      else tuneClient(socket, clientTuning!);
-    },
-    { client: !!client, server: !!server },
-  );
 }
 
 /**
@@ -75,5 +72,5 @@ export function tuneSocketsFromJson(json: string, name: string): () => void {
   } catch (err) {
     throw invalidArgValue(name, `not valid JSON (${(err as Error).message}); received ${JSON.stringify(json.slice(0, 200))}`);
   }
-  return install(compileTuneOptions(config, name));
+  return install(compileTuneOptions(config, name, true));
 }

@@ -23,9 +23,10 @@ const code = (fn: () => unknown) => {
 };
 
 describe('setKeepAlive (milliseconds in, whole seconds in the kernel)', () => {
-  it('rounds up to whole seconds, never to 0, and returns what the kernel holds', async () => {
+  it('rounds up to whole seconds, refuses under 1 s (seconds written as ms), and returns what the kernel holds', async () => {
     pair = await tcpPair();
-    const held = setKeepAlive(pair.client, { idle: 1500, interval: 1, count: 4 });
+    expect(() => setKeepAlive(pair!.client, { idle: 10 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE', message: expect.stringContaining('for 10 s write 10000') }));
+    const held = setKeepAlive(pair.client, { idle: 1500, interval: 1000, count: 4 });
     expect(held).toEqual({ enable: true, idle: 2000, interval: 1000, count: 4 });
     expect(await oracle(fdOf(pair.client), [
       ['get', C.SOL_SOCKET!, C.SO_KEEPALIVE!, 0],

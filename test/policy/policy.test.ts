@@ -10,7 +10,7 @@ import * as net from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { agent, arm, constants as C, deadPeer, getsockopt, httpsAgent, tuneSockets } from '../../src/index';
+import { agent, arm, constants as C, deadPeer, getsockopt, httpsAgent, policyStats, tuneSockets } from '../../src/index';
 import { isSubscribed } from '../../src/node/channels';
 import { fdOf, figure, fixtures, listeningServer, oracle, root, tlsCredentials } from '../helpers';
 
@@ -142,12 +142,16 @@ describe('tuneSockets on real sockets (read back by Python on the same fd)', () 
     expect(getsockopt(afterAccepted, 'TCP_USER_TIMEOUT')).toBe(0);
   });
 
-  it('the filter sees direction, host and port; false leaves the socket untouched; a throwing filter destroys that socket with its error', async () => {
+  it('the filter sees direction, host and port; false leaves the socket untouched; a throwing filter leaves that socket without the policy, reported once', async () => {
     const server = await listeningServer();
     cleanup.push(() => new Promise((r) => server.close(r)));
     const port = (server.address() as net.AddressInfo).port;
     const seen: unknown[] = [];
     let mode: 'accept-client' | 'throw' = 'accept-client';
+    const warnings: { code?: string }[] = [];
+    const onWarning = (w: Error & { code?: string }) => warnings.push(w);
+    process.on('warning', onWarning);
+    cleanup.push(() => process.off('warning', onWarning));
     const off = tuneSockets({
       client: { userTimeout: 4_000 },
       server: { userTimeout: 5_000 },
@@ -164,26 +168,34 @@ describe('tuneSockets on real sockets (read back by Python on the same fd)', () 
       { direction: 'server', host: '127.0.0.1', port, isSocket: true },
       { direction: 'client', host: '127.0.0.1', port, isSocket: true },
     ]));
-    expect(getsockopt(client, 'TCP_USER_TIMEOUT')).toBe(4_000);
+    expect(await oracle(fdOf(client), [['get', T, C.TCP_USER_TIMEOUT!, 0]])).toEqual([4_000]);
     expect(getsockopt(accepted, 'TCP_USER_TIMEOUT')).toBe(0);
 
     mode = 'throw';
-    const accepting = once(server, 'connection') as Promise<[net.Socket]>;
-    const doomed = net.connect(port, '127.0.0.1');
-    const [err] = (await once(doomed, 'error')) as [Error];
-    expect(err.message).toBe('filter bug');
-    const [acc] = await accepting;
-    acc.destroy();
+    for (let i = 0; i < 2; i++) {
+      const [spared] = await connected(server);
+      expect(await oracle(fdOf(spared), [['get', T, C.TCP_USER_TIMEOUT!, 0]])).toEqual([0]); // Node's own socket: no policy, connected
+    }
+    await new Promise((r) => setImmediate(r));
+    expect(warnings.filter((w) => w.code === 'SOCKOPT_FILTER_THREW')).toHaveLength(1);
   });
 
-  it('a kernel refusal on one socket destroys it with the coded system error', async () => {
+  it('an option the kernel refuses on a socket is skipped (warned once, counted); the rest is set and the connection lives', async () => {
     const server = await listeningServer();
     cleanup.push(() => new Promise((r) => server.close(r)));
-    cleanup.push(tuneSockets({ client: { sockopts: { TCP_CONGESTION: 'nope' } } }));
-    const socket = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-    const [err] = (await once(socket, 'error')) as [Error & { code: string; option: string }];
-    expect(err.code).toBe('ENOENT');
-    expect(err.option).toBe('TCP_CONGESTION');
+    const warnings: { code?: string; message: string }[] = [];
+    const onWarning = (w: Error & { code?: string }) => warnings.push(w);
+    process.on('warning', onWarning);
+    cleanup.push(() => process.off('warning', onWarning));
+    const before = policyStats().skipped.TCP_CONGESTION?.refused ?? 0;
+    cleanup.push(tuneSockets({ client: { sockopts: { TCP_NODELAY: true, TCP_CONGESTION: 'nope', TCP_USER_TIMEOUT: 6_000 } } }));
+    for (let i = 0; i < 2; i++) {
+      const [client] = await connected(server);
+      expect(await oracle(fdOf(client), [['get', T, C.TCP_NODELAY!, 0], ['get', T, C.TCP_USER_TIMEOUT!, 0]])).toEqual([1, 6_000]);
+    }
+    await new Promise((r) => setImmediate(r));
+    expect(warnings.filter((w) => w.code === 'SOCKOPT_POLICY_SKIPPED')).toHaveLength(1);
+    expect(policyStats().skipped.TCP_CONGESTION?.refused).toBe(before + 2);
   });
 });
 
