@@ -157,7 +157,8 @@ export function keepAliveEntries(keepAlive: unknown, path: string): [string, unk
 // deadPeerTimeout of one side replaces keepAlive/userTimeout of the other), and sockopts
 // merge option by option.
 function withPreset(policy: object, path: string): Policy {
-  const fields: Record<string, unknown> = {};
+  // Null-prototype objects throughout: a field the policy lacks is absent, whatever Object.prototype holds.
+  const fields: Record<string, unknown> = Object.create(null);
   for (const k of FIELDS) if (own(policy, k) !== undefined) fields[k] = own(policy, k);
   const name = fields.preset;
   delete fields.preset;
@@ -165,14 +166,14 @@ function withPreset(policy: object, path: string): Policy {
   if (typeof name !== 'string' || !Object.prototype.hasOwnProperty.call(PRESETS, name)) {
     throw invalidArgValue(`${path}.preset`, `not a preset (expected ${presetNames.join(', ')}); received ${JSON.stringify(name)}`);
   }
-  const base: Record<string, unknown> = { ...PRESETS[name as PresetName] };
+  const base: Record<string, unknown> = Object.assign(Object.create(null), PRESETS[name as PresetName]);
   if (fields.deadPeerTimeout !== undefined) {
     delete base.keepAlive;
     delete base.userTimeout;
   }
   if (fields.keepAlive !== undefined || fields.userTimeout !== undefined) delete base.deadPeerTimeout;
   const sockopts = base.sockopts || fields.sockopts ? { ...(base.sockopts as object), ...(fields.sockopts as object) } : undefined;
-  return { ...base, ...fields, ...(sockopts ? { sockopts } : {}) } as Policy;
+  return Object.assign(Object.create(null), base, fields, sockopts ? { sockopts } : {}) as Policy;
 }
 
 const MAX_LINGER_IN_POLICY = 0;
