@@ -47,6 +47,7 @@ export function parseHostPort(text: string | undefined): { host: string; port: n
   if (!m) throw usageError(`expected HOST:PORT, got '${text}'`);
   const host = m[1]!;
   const port = Number(m[2]);
+  if (/[[\]\s]/.test(host)) throw usageError(`expected HOST:PORT or [IPv6]:PORT, got '${text}'`);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw usageError(`port must be 1-65535, got '${m[2]}'`);
   if (host.includes(':') && isIP(host) !== 6) throw usageError(`'${host}' is not an IPv6 address (write [addr]:port)`);
   return { host, port };

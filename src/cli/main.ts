@@ -2,8 +2,10 @@
 // open a tuned connection, look up an option. Errors are one line on stderr, never
 // a stack trace; the exit code says what kind of failure it was.
 import * as connectCmd from './connect';
+import * as doctorCmd from './doctor';
 import * as inspectCmd from './inspect';
 import * as optionsCmd from './options';
+import * as runCmd from './run';
 import { stdio, toJson, type Output } from './output';
 import { usageError } from '../kernel/errors';
 
@@ -25,12 +27,16 @@ const USAGE = `usage: sockopt <command> [arguments] [--json]
   sockopt connect HOST:PORT [--set NAME=VALUE …] [--tls] [--all]
                                                  connect with options set before the SYN; show the result
   sockopt options [NAME]                         the options sockopt knows
+  sockopt doctor HOST:PORT [--preset NAME | --policy JSON]
+                                                 which bound fires first for a dead peer; checks the kernel holds the policy
+  sockopt run [--preset NAME | --policy JSON] -- COMMAND [ARGS…]
+                                                 runs a program with a process policy (no code change)
 
   --json on every command prints JSON (schemas in the README); sockopt <command> --help for more.
   Exit codes: 0 done, 1 failed (refused, timed out, no such process), 2 usage, 3 permission denied.`;
 
 type Command = (args: string[], io: Output) => number | Promise<number>;
-const COMMANDS: Record<string, Command> = { inspect: inspectCmd.run, connect: connectCmd.run, options: optionsCmd.run };
+const COMMANDS: Record<string, Command> = { inspect: inspectCmd.run, connect: connectCmd.run, options: optionsCmd.run, doctor: doctorCmd.run, run: runCmd.run };
 
 // Codes of errors that are the caller's mistake (exit 2), and of refusals (exit 3).
 const USAGE_CODES = new Set(['ERR_SOCKOPT_USAGE', 'ERR_SOCKOPT_UNKNOWN_OPTION', 'ERR_SOCKOPT_READ_ONLY', 'ERR_SOCKOPT_WRITE_ONLY', 'ERR_SOCKOPT_NOT_APPLICABLE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE']);
@@ -46,7 +52,7 @@ export async function main(args: string[], io: Output = stdio): Promise<number> 
       return name === undefined ? EXIT.usage : EXIT.ok;
     }
     const command = COMMANDS[name];
-    if (!command) throw usageError(`unknown command '${name}' (inspect, connect or options)`);
+    if (!command) throw usageError(`unknown command '${name}' (inspect, connect, options, doctor or run)`);
     return await command(rest, io);
   } catch (err) {
     const e = err as { code?: unknown; message?: unknown };
