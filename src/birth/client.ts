@@ -6,8 +6,8 @@
 import type * as net from 'node:net';
 import { notApplicable } from '../kernel/errors';
 import { registry } from '../kernel/registry';
-import { syncAdopted, type Prepared } from '../core/presocket';
-import { settleKeepAlive, takeSettled, onKeepAliveEnabled } from '../node/keepalive';
+import { syncAdopted as syncNodeState, type Prepared } from '../core/presocket';
+import { appKeepAlive, onKeepAliveEnabled, restoreAppKeepAlive, settleKeepAlive, takeSettled, whileResolving } from '../node/keepalive';
 import { cachedKeepAliveOn } from '../node/socket-state';
 import { blockConnect, canAdopt, fdNow, handleFd, handleOf, isConfigured, markConfigured, openInto as openIntoHandle, type StreamHandle } from '../node/stream-handle';
 import { HAS_CONNECTION_ATTEMPT } from '../node/versions';
@@ -161,6 +161,11 @@ function configureAttempt(socket: net.Socket, handle: StreamHandle, family: numb
   return undefined;
 }
 
+// Node's cached flags follow what birth set; not noted as the app's own keepalive writes.
+function syncAdopted(socket: net.Socket, set: readonly Prepared[]): void {
+  whileResolving(() => syncNodeState(socket, set));
+}
+
 const BIND_SCOPE = new Set(Object.entries(registry).filter(([, s]) => (s as { scope?: string }).scope === 'bind').map(([n]) => n));
 
 function done(socket: net.Socket, set: readonly Prepared[]): void {
@@ -219,8 +224,12 @@ function putBack(socket: Client): void {
   if (r === undefined || r.keepAlive.length === 0 || socket.destroyed) return;
   const fd = fdNow(socket);
   if (fd < 0) return;
+  // What the app set on this socket itself through sockopt since stays.
+  const mine = appKeepAlive(socket);
+  const list = mine === undefined ? r.keepAlive : r.keepAlive.filter((p) => !mine.has(p.name));
   try {
-    syncAdopted(socket, setResolved(fd, r.keepAlive, r));
+    syncAdopted(socket, setResolved(fd, list, r));
+    if (mine !== undefined) restoreAppKeepAlive(socket, fd);
   } catch (err) {
     socket.destroy(err as Error); // the app's own option, refused: as setsockopt would throw
   }

@@ -160,3 +160,57 @@ function setKeepAliveThenHook(this: Hooked, ...args: unknown[]): unknown {
   if (enable) (this[kAfterOn] as unknown as (socket: object) => void)(this);
   return this;
 }
+
+// ---------------------------------------------------------------- the app's own keepalive writes
+
+// A socket's resolved keepalive timing (birth/client.ts) is put back whenever Node or a
+// library turns keepalive on. A keepalive option the app set on that socket through
+// sockopt afterwards is the app's choice and outranks it: noted here (by the cache writer
+// every sockopt set of a keepalive option runs), and left out of what is put back.
+let resolving = 0;
+const kAppKeepAlive = Symbol('sockopt.appKeepAlive');
+type AppKept = { [kAppKeepAlive]?: Map<string, number> };
+
+/** Runs `fn` (birth setting a socket's resolved options): its writes are not the app's. */
+export function whileResolving(fn: () => void): void {
+  resolving++;
+  try {
+    fn();
+  } finally {
+    resolving--;
+  }
+}
+
+/** sockopt set keepalive option `name` to `native` (0/1, seconds, count) on this socket for the app. */
+export function noteAppKeepAlive(socket: object, name: string, native: number): void {
+  if (resolving > 0) return;
+  const s = socket as AppKept;
+  (s[kAppKeepAlive] ??= new Map()).set(name, native);
+}
+
+/** The keepalive options the app set on this socket through sockopt, if any. */
+export function appKeepAlive(socket: object): ReadonlyMap<string, number> | undefined {
+  return (socket as AppKept)[kAppKeepAlive];
+}
+
+const APP_OPTION: Record<string, [level: number | undefined, optname: number | undefined]> = {
+  SO_KEEPALIVE: [binding.constants.SOL_SOCKET, binding.constants.SO_KEEPALIVE],
+  TCP_KEEPIDLE: [TCP_LEVEL, binding.constants.TCP_KEEPIDLE ?? binding.constants.TCP_KEEPALIVE],
+  TCP_KEEPINTVL: [TCP_LEVEL, binding.constants.TCP_KEEPINTVL],
+  TCP_KEEPCNT: [TCP_LEVEL, binding.constants.TCP_KEEPCNT],
+};
+
+/** Writes the app's own keepalive values back on `fd` (after Node's setKeepAlive rewrote them). */
+export function restoreAppKeepAlive(socket: object, fd: number): void {
+  const mine = appKeepAlive(socket);
+  if (mine === undefined) return;
+  for (const [name, native] of mine) {
+    const [level, optname] = APP_OPTION[name] ?? [];
+    if (level === undefined || optname === undefined) continue;
+    try {
+      binding.setInt(fd, level, optname, native);
+    } catch {
+      // The same option was just set on this fd; nothing to report inside Node's call.
+    }
+  }
+}

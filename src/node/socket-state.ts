@@ -6,7 +6,7 @@
 // sockopt are also kept across Node's own keepalive calls (keepalive.ts).
 import * as net from 'node:net';
 import { nodeSocketOf } from './fd';
-import { keepTiming, unsettle } from './keepalive';
+import { keepTiming, noteAppKeepAlive, unsettle } from './keepalive';
 import type { NodeStateKey as StateKey } from '../kernel/registry';
 // The symbols are module-level in Node's net.js and set in the Socket constructor,
 // so one look at a fresh socket, at load time, finds them all; a key this Node
@@ -17,7 +17,8 @@ const symbols: Partial<Record<StateKey, symbol>> = Object.fromEntries(
 
 const { Socket } = net;
 const KEPT = { kSetKeepAliveInterval: 'interval', kSetKeepAliveCount: 'count' } as const;
-const KEEPALIVE_KEYS = new Set<StateKey>(['kSetKeepAlive', 'kSetKeepAliveInitialDelay', 'kSetKeepAliveInterval', 'kSetKeepAliveCount']);
+// The keepalive keys, by the option each caches.
+const KEEPALIVE_OPTION: Partial<Record<StateKey, string>> = { kSetKeepAlive: 'SO_KEEPALIVE', kSetKeepAliveInitialDelay: 'TCP_KEEPIDLE', kSetKeepAliveInterval: 'TCP_KEEPINTVL', kSetKeepAliveCount: 'TCP_KEEPCNT' };
 
 /** Writes one cached flag after sockopt set it: `native` as the kernel took it (0/1 for flags, seconds). */
 export type StateWriter = (target: unknown, native: unknown) => void;
@@ -31,11 +32,14 @@ export type StateWriter = (target: unknown, native: unknown) => void;
 export function nodeStateWriter(key: StateKey, bool: boolean): StateWriter {
   const s = symbols[key];
   const kept = KEPT[key as keyof typeof KEPT];
-  const keepAlive = KEEPALIVE_KEYS.has(key);
+  const keepAlive = KEEPALIVE_OPTION[key];
   return (target, native) => {
     const socket = target instanceof Socket ? target : nodeSocketOf(target);
     if (socket === undefined) return;
-    if (keepAlive) unsettle(socket);
+    if (keepAlive !== undefined) {
+      unsettle(socket);
+      noteAppKeepAlive(socket, keepAlive, bool ? Number(native !== 0) : (native as number) | 0);
+    }
     // `| 0`: Node keeps these as small integers; a double from the batch's Float64Array
     // stored there would change the field's representation and deoptimize code using sockets.
     const value = bool ? native !== 0 : (native as number) | 0;

@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { agent, getsockopt, tuneSockets } from '../../src/index';
-import { figure, fixtures, listeningServer } from '../helpers';
+import { figure, fixtures, listeningServer, python } from '../helpers';
 
 const fds = () => readdirSync('/proc/self/fd').length;
 async function settled(): Promise<number> {
@@ -40,7 +40,7 @@ describe('client policy under abuse', () => {
     const closed = await listeningServer();
     const refusedPort = (closed.address() as net.AddressInfo).port;
     await new Promise((r) => closed.close(r));
-    const peer = spawn('python3', [join(fixtures, 'silent-listener.py'), '30'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const peer = spawn(python, [join(fixtures, 'silent-listener.py'), '30'], { stdio: ['ignore', 'pipe', 'inherit'] });
     cleanup.push(() => peer.kill('SIGKILL'));
     const [line] = (await once(peer.stdout!, 'data')) as [Buffer];
     const silent = Number(String(line).trim());

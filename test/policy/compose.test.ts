@@ -7,7 +7,7 @@ import { readdirSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { agent, arm, constants as C, policyStats, setsockopt, tuneSockets } from '../../src/index';
+import { agent, arm, constants as C, policyStats, setKeepAlive, setsockopt, tuneSockets } from '../../src/index';
 import { isSubscribed } from '../../src/node/channels';
 import { tuneSocketsFromJson } from '../../src/policy/tune-sockets';
 import { fdOf, figure, listeningServer, oracle } from '../helpers';
@@ -227,6 +227,15 @@ describe('precedence: the app, then an agent, then process policies', () => {
     setsockopt(c, 'TCP_USER_TIMEOUT', 8_000); // after 'connect': the app's, nothing puts the policy back
     c.setKeepAlive(true, 60_000);
     expect(await oracle(fdOf(c), [UT, ...KA()])).toEqual([8_000, 1, 9, 2, 2]);
+  });
+
+  it("keepalive the app sets through sockopt after 'connect' stays when a library turns keepalive on again", async () => {
+    const s = await server();
+    cleanup.push(tuneSockets({ client: { keepAlive: { idle: 9_000, interval: 2_000, count: 2 } } }));
+    const c = await connect(s);
+    setKeepAlive(c, { idle: 20_000, count: 6 }); // the app's choice for this one socket
+    c.setKeepAlive(true, 1_000); // a library (http.Agent parking): the policy's interval comes back, not its idle/count
+    expect(await oracle(fdOf(c), KA())).toEqual([1, 20, 2, 6]);
   });
 
   it('register-style deadPeerTimeout plus agent({ policy }): parking keeps the timing (idle 15 s, not 1 s)', async () => {

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { agent, arm, constants as C, deadPeer, getsockopt, httpsAgent, policyStats, tuneSockets } from '../../src/index';
 import { isSubscribed } from '../../src/node/channels';
-import { fdOf, figure, fixtures, listeningServer, oracle, root, tlsCredentials } from '../helpers';
+import { fdOf, figure, fixtures, listeningServer, oracle, python, root, tlsCredentials } from '../helpers';
 
 const T = C.IPPROTO_TCP!;
 // [SO_KEEPALIVE, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT] as Python reads them.
@@ -201,7 +201,7 @@ describe('tuneSockets on real sockets (read back by Python on the same fd)', () 
 
 describe('before the SYN, and sockets the policy must leave alone', () => {
   it('TCP_SYNCNT: 1 reaches net.connect (tuneSockets), agent() and httpsAgent() before the SYN: ETIMEDOUT from a silent peer in about 3 s', async () => {
-    const peer = spawn('python3', [join(fixtures, 'silent-listener.py'), '30'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const peer = spawn(python, [join(fixtures, 'silent-listener.py'), '30'], { stdio: ['ignore', 'pipe', 'inherit'] });
     cleanup.push(() => peer.kill('SIGKILL'));
     const [line] = (await once(peer.stdout!, 'data')) as [Buffer];
     const port = Number(String(line).trim());
@@ -341,7 +341,7 @@ describe('sockopt/register (SOCKOPT environment variable)', () => {
         expect(err.stderr).toMatch(/ERR_(OUT_OF_RANGE|INVALID_ARG_TYPE|INVALID_ARG_VALUE)/);
       }
     }
-  });
+  }, 60_000); // eight Node processes one after another: slow on a loaded 2-core machine
 });
 
 describe('agent() / httpsAgent(): Node Agents whose sockets carry a policy', () => {
