@@ -7,10 +7,10 @@ import * as tls from 'node:tls';
 import { adoptNow, armClient, layerOf } from './client';
 import type { Layer } from './layers';
 import { isDuplexStream, normalizeArgs } from '../node/net-entry';
-import { invalidArgType, invalidArgValue, notApplicable } from '../kernel/errors';
+import { invalidArgType, invalidArgValue, notApplicable, refuseUnknownKeys } from '../kernel/errors';
 import { compilePolicy, type Policy } from '../core/policy';
 import { prepare, type Prepared, type Sockopts } from '../core/presocket';
-import { msToKeepAliveSeconds, type KeepAliveOptions } from '../core/tuning';
+import { keepAliveEntries, type KeepAliveOptions } from '../core/tuning';
 
 /** net.connect options plus `sockopts`. */
 export type ConnectOptions = net.NetConnectOpts & {
@@ -40,13 +40,7 @@ export interface ArmOptions {
 
 // Every field arm() knows: a misspelt one (`deadPeerTimout`, `{ idel }`) is refused, never ignored.
 const ARM_FIELDS = ['sockopts', 'keepAlive', 'userTimeout', 'deadPeerTimeout'];
-const KEEPALIVE_FIELDS = ['enable', 'idle', 'interval', 'count'];
 
-function onlyKnown(value: object, known: readonly string[], path: string): void {
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key)) throw invalidArgValue(`${path}.${key}`, `not an option here (expected ${known.join(', ')})`);
-  }
-}
 
 
 /**
@@ -67,9 +61,7 @@ function onlyKnown(value: object, known: readonly string[], path: string): void 
 export function arm<S extends net.Socket>(socket: S, options: ArmOptions): S {
   if (!(socket instanceof net.Socket)) throw invalidArgType('socket', 'an instance of net.Socket', socket);
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
-  onlyKnown(options, ARM_FIELDS, 'options');
-  const { keepAlive } = options;
-  if (keepAlive !== null && typeof keepAlive === 'object') onlyKnown(keepAlive, KEEPALIVE_FIELDS, 'options.keepAlive');
+  refuseUnknownKeys(options, ARM_FIELDS, 'options');
   // One dead-peer bound (a Policy field): core/policy.ts derives keepalive and
   // TCP_USER_TIMEOUT from it, and the keepalive timing is put back over later
   // setKeepAlive calls (mysql2's, pg's).
@@ -87,15 +79,7 @@ function prepareArm(options: ArmOptions): Prepared[] {
   const extra: Record<string, unknown> = {};
   const { keepAlive, userTimeout } = options;
   if (keepAlive !== undefined) {
-    if (typeof keepAlive === 'boolean') extra.SO_KEEPALIVE = keepAlive;
-    else if (keepAlive !== null && typeof keepAlive === 'object') {
-      const { enable = true, idle, interval, count } = keepAlive;
-      if (typeof enable !== 'boolean') throw invalidArgType('options.keepAlive.enable', 'of type boolean', enable);
-      extra.SO_KEEPALIVE = enable;
-      if (idle !== undefined) extra.TCP_KEEPIDLE = msToKeepAliveSeconds('options.keepAlive.idle', idle);
-      if (interval !== undefined) extra.TCP_KEEPINTVL = msToKeepAliveSeconds('options.keepAlive.interval', interval);
-      if (count !== undefined) extra.TCP_KEEPCNT = count;
-    } else throw invalidArgType('options.keepAlive', 'a boolean or an object { enable, idle, interval, count }', keepAlive);
+    for (const [name, value] of keepAliveEntries(keepAlive, 'options.keepAlive')) extra[name] = value;
   }
   if (userTimeout !== undefined) {
     // A timeout never comes out shorter than asked: fractions of a ms round up.

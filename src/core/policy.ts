@@ -2,13 +2,13 @@
 // flattened into prepared socket options with their native arguments built. Who puts
 // it on sockets: birth/ (one socket: arm(), an agent), policy/ (every socket of the
 // process). Fields are read as own properties only: a polluted Object.prototype adds none.
-import { invalidArgType, invalidArgValue, notApplicable } from '../kernel/errors';
+import { invalidArgType, invalidArgValue, notApplicable, refuseUnknownKeys } from '../kernel/errors';
 import { registry } from '../kernel/registry';
 import { precompile } from './batch';
 import { deadPeer } from './dead-peer';
 import { PRESETS, presetNames, type PresetName } from './presets';
 import { prepare, type Sockopts } from './presocket';
-import { msToKeepAliveSeconds, type KeepAliveOptions } from './tuning';
+import { keepAliveEntries, type KeepAliveOptions } from './tuning';
 
 /** Keepalive in a Policy: the same shape as setKeepAlive()'s and arm()'s (ms; `true` = on with the system's timing). */
 export type KeepAlivePolicy = KeepAliveOptions;
@@ -59,7 +59,6 @@ const DERIVED: Record<string, 'keepAlive' | 'userTimeout'> = {
 
 const KEEPALIVE_OPTIONS = new Set(['SO_KEEPALIVE', 'TCP_KEEPIDLE', 'TCP_KEEPINTVL', 'TCP_KEEPCNT']);
 const FIELDS = new Set(['sockopts', 'keepAlive', 'userTimeout', 'deadPeerTimeout', 'preset']);
-const KEEPALIVE_FIELDS = new Set(['enable', 'idle', 'interval', 'count']);
 const own = (o: object, k: string): unknown => (Object.prototype.hasOwnProperty.call(o, k) ? (o as Record<string, unknown>)[k] : undefined);
 
 /** Prefixes an error's message with where in the caller's argument it came from; keeps its code. */
@@ -72,9 +71,6 @@ function at(path: string, fn: () => void): void {
   }
 }
 
-export function unknownField(path: string, field: string, known: Set<string>): never {
-  throw invalidArgValue(`${path}.${field}`, `not a field of this object (expected ${[...known].join(', ')})`);
-}
 
 /**
  * Checks a Policy and flattens it into socket options. Throws a coded error
@@ -83,7 +79,7 @@ export function unknownField(path: string, field: string, known: Set<string>): n
  */
 export function compilePolicy(policy: unknown, path: string, place: PolicyPlace = 'socket'): CompiledPolicy {
   if (policy === null || typeof policy !== 'object' || Array.isArray(policy)) throw invalidArgType(path, 'an object (a Policy)', policy);
-  for (const field of Object.keys(policy)) if (!FIELDS.has(field)) unknownField(path, field, FIELDS);
+  refuseUnknownKeys(policy, FIELDS, path);
   const p = withPreset(policy, path);
   // [option, value, where the caller wrote it], checked one by one so an error names its place.
   const entries: [string, unknown, string][] = [];
@@ -128,29 +124,6 @@ export function compilePolicy(policy: unknown, path: string, place: PolicyPlace 
   precompile(prepared);
   precompile(keepAliveOnly);
   return Object.freeze({ sockopts: Object.freeze(sockopts) as Sockopts, prepared, keepAlive: keepAliveOnly });
-}
-
-/**
- * The one reading of a keepAlive value (Policy, arm(), setKeepAlive()): `true`/`false`, or
- * `{ enable, idle, interval, count }` with times in ms. Returns [option, native value, where].
- */
-export function keepAliveEntries(keepAlive: unknown, path: string): [string, unknown, string][] {
-  if (typeof keepAlive === 'boolean') return [['SO_KEEPALIVE', keepAlive, path]];
-  if (keepAlive === null || typeof keepAlive !== 'object' || Array.isArray(keepAlive)) {
-    throw invalidArgType(path, 'a boolean or an object { enable, idle, interval, count } (ms)', keepAlive);
-  }
-  for (const field of Object.keys(keepAlive)) if (!KEEPALIVE_FIELDS.has(field)) unknownField(path, field, KEEPALIVE_FIELDS);
-  const enable = own(keepAlive, 'enable') ?? true;
-  const idle = own(keepAlive, 'idle');
-  const interval = own(keepAlive, 'interval');
-  const count = own(keepAlive, 'count');
-  if (typeof enable !== 'boolean') throw invalidArgType(`${path}.enable`, 'of type boolean', enable);
-  const out: [string, unknown, string][] = [];
-  if (idle !== undefined) out.push(['TCP_KEEPIDLE', msToKeepAliveSeconds(`${path}.idle`, idle), `${path}.idle`]);
-  if (interval !== undefined) out.push(['TCP_KEEPINTVL', msToKeepAliveSeconds(`${path}.interval`, interval), `${path}.interval`]);
-  if (count !== undefined) out.push(['TCP_KEEPCNT', count, `${path}.count`]);
-  out.push(['SO_KEEPALIVE', enable, path]);
-  return out;
 }
 
 // A preset's fields under the policy's own: own fields replace the preset's (a

@@ -1,7 +1,7 @@
 // One call per common tuning job, with the unit in the name or the docs; each
 // returns what the kernel holds afterwards (read back, not assumed).
 import { getsockopt, setsockopt } from './api';
-import { invalidArgType, outOfRange, unknownProperty } from '../kernel/errors';
+import { invalidArgType, outOfRange, refuseUnknownKeys } from '../kernel/errors';
 import type { SocketLike } from '../node/fd';
 import { table } from './options';
 
@@ -43,13 +43,36 @@ export function msToKeepAliveSeconds(name: string, ms: unknown): number {
 // as { idel: 1000 } must not silently leave the default in place).
 function checkOptions<T extends object>(name: string, options: unknown, known: readonly (keyof T & string)[], shape: string): T {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalidArgType(name, shape, options);
-  for (const key of Object.keys(options)) {
-    if (!(known as readonly string[]).includes(key)) throw unknownProperty(name, key, (options as Record<string, unknown>)[key], known);
-  }
+  refuseUnknownKeys(options, known, name);
   return options as T;
 }
 
 const KEEPALIVE_KEYS = ['enable', 'idle', 'interval', 'count'] as const;
+const own = (o: object, k: string): unknown => (Object.prototype.hasOwnProperty.call(o, k) ? (o as Record<string, unknown>)[k] : undefined);
+
+/**
+ * The one reading of a keepAlive value (Policy, arm(), setKeepAlive()): `true`/`false`, or
+ * `{ enable, idle, interval, count }` with times in ms. Returns [option, native value, where].
+ */
+export function keepAliveEntries(keepAlive: unknown, path: string): [string, unknown, string][] {
+  if (typeof keepAlive === 'boolean') return [['SO_KEEPALIVE', keepAlive, path]];
+  if (keepAlive === null || typeof keepAlive !== 'object' || Array.isArray(keepAlive)) {
+    throw invalidArgType(path, 'a boolean or an object { enable, idle, interval, count } (ms)', keepAlive);
+  }
+  refuseUnknownKeys(keepAlive, KEEPALIVE_KEYS, path);
+  const enable = own(keepAlive, 'enable') ?? true;
+  const idle = own(keepAlive, 'idle');
+  const interval = own(keepAlive, 'interval');
+  const count = own(keepAlive, 'count');
+  if (typeof enable !== 'boolean') throw invalidArgType(`${path}.enable`, 'of type boolean', enable);
+  const out: [string, unknown, string][] = [];
+  if (idle !== undefined) out.push(['TCP_KEEPIDLE', msToKeepAliveSeconds(`${path}.idle`, idle), `${path}.idle`]);
+  if (interval !== undefined) out.push(['TCP_KEEPINTVL', msToKeepAliveSeconds(`${path}.interval`, interval), `${path}.interval`]);
+  if (count !== undefined) out.push(['TCP_KEEPCNT', count, `${path}.count`]);
+  out.push(['SO_KEEPALIVE', enable, path]);
+  return out;
+}
+
 
 /**
  * Keepalive that detects a dead peer: after `idle` ms without traffic, probe every
@@ -63,16 +86,12 @@ const KEEPALIVE_KEYS = ['enable', 'idle', 'interval', 'count'] as const;
 export function setKeepAlive(socket: SocketLike, options: KeepAliveOptions = {}, ...extra: unknown[]): KeepAliveState {
   const shape = "an object { enable, idle, interval, count } in ms (Node's (enable, initialDelay) form is socket.setKeepAlive's, not this one's)";
   if (extra.length > 0) throw invalidArgType('options', shape, options);
-  const { enable = true, idle, interval, count } = checkOptions<KeepAliveOptions>('options', options, KEEPALIVE_KEYS, shape);
-  if (typeof enable !== 'boolean') throw invalidArgType('options.enable', 'of type boolean', enable);
-  // Convert and check everything before the first syscall.
-  const idleS = idle === undefined ? undefined : msToKeepAliveSeconds('options.idle', idle);
-  const intervalS = interval === undefined ? undefined : msToKeepAliveSeconds('options.interval', interval);
-  if (count !== undefined) table.TCP_KEEPCNT!.check!(count);
-  if (idleS !== undefined) setsockopt(socket, 'TCP_KEEPIDLE', idleS);
-  if (intervalS !== undefined) setsockopt(socket, 'TCP_KEEPINTVL', intervalS);
-  if (count !== undefined) setsockopt(socket, 'TCP_KEEPCNT', count);
-  setsockopt(socket, 'SO_KEEPALIVE', enable);
+  checkOptions<KeepAliveOptions>('options', options, KEEPALIVE_KEYS, shape);
+  // The one reading of a keepalive value (also a Policy's and arm()'s), every value
+  // converted and checked before the first syscall; then set in that order.
+  const entries = keepAliveEntries(options, 'options');
+  for (const [name, value] of entries) table[name]!.check!(value);
+  for (const [name, value] of entries) setsockopt(socket, name as 'SO_KEEPALIVE', value as boolean);
   const held: KeepAliveState = {
     enable: getsockopt(socket, 'SO_KEEPALIVE'),
     idle: getsockopt(socket, 'TCP_KEEPIDLE') * 1000,

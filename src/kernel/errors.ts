@@ -82,6 +82,18 @@ export function invalidValueType(option: string, expected: string, actual: unkno
 }
 
 /** A property an options object does not have (a typo such as `{ idel: 1000 }`): refused, never ignored. */
+/**
+ * The one check for keys a call does not take (a typo such as `deadPeerTimout` or
+ * `{ idel }` must not silently leave a default in place): the first unknown own key
+ * throws {@link unknownProperty}, with a "did you mean".
+ */
+export function refuseUnknownKeys(value: object, known: readonly string[] | ReadonlySet<string>, path: string): void {
+  const list = Array.isArray(known) ? (known as readonly string[]) : [...known];
+  for (const key of Object.keys(value)) {
+    if (!list.includes(key)) throw unknownProperty(path, key, (value as Record<string, unknown>)[key], list);
+  }
+}
+
 export function unknownProperty(name: string, key: string, value: unknown, known: readonly string[]): TypeError & CodedError {
   const hint = suggest(key, known);
   return coded(

@@ -4,8 +4,8 @@
 // the connection arrived on, the peer address). The first matching rule wins, and its
 // policy overrides the default policy of the same tuneSockets() call option by option.
 import { BlockList, isIP } from 'node:net';
-import { invalidArgType, invalidArgValue } from '../kernel/errors';
-import { compilePolicy, unknownField, type CompiledPolicy, type Policy } from '../core/policy';
+import { invalidArgType, invalidArgValue, refuseUnknownKeys } from '../kernel/errors';
+import { compilePolicy, type CompiledPolicy, type Policy } from '../core/policy';
 
 /** What a rule matches; exactly one key. */
 export type RuleMatch = { port: number } | { host: string } | { cidr: string };
@@ -36,7 +36,7 @@ export function compileRules(rules: unknown, path: string): CompiledRule[] {
 
 function compileRule(rule: unknown, path: string): CompiledRule {
   if (rule === null || typeof rule !== 'object' || Array.isArray(rule)) throw invalidArgType(path, 'an object { match, client, server }', rule);
-  for (const k of Object.keys(rule)) if (!RULE_FIELDS.has(k)) unknownField(path, k, RULE_FIELDS);
+  refuseUnknownKeys(rule, RULE_FIELDS, path);
   const r = rule as Rule;
   const own = (k: string): unknown => (Object.prototype.hasOwnProperty.call(r, k) ? (r as unknown as Record<string, unknown>)[k] : undefined);
   const client = own('client') !== undefined ? compilePolicy(own('client'), `${path}.client`, 'client') : undefined;
@@ -45,7 +45,7 @@ function compileRule(rule: unknown, path: string): CompiledRule {
   const match = own('match');
   if (match === null || typeof match !== 'object' || Array.isArray(match)) throw invalidArgType(`${path}.match`, 'an object { port } | { host } | { cidr }', match);
   const keys = Object.keys(match);
-  for (const k of keys) if (!MATCH_FIELDS.has(k)) unknownField(`${path}.match`, k, MATCH_FIELDS);
+  refuseUnknownKeys(match, MATCH_FIELDS, `${path}.match`);
   if (keys.length !== 1) throw invalidArgValue(`${path}.match`, `exactly one of port, host, cidr (received ${keys.length})`);
   const [key] = keys as ['port' | 'host' | 'cidr'];
   const value = (match as Record<string, unknown>)[key];

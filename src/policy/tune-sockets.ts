@@ -1,7 +1,7 @@
 // tuneSockets() and SOCKOPT: checking a process policy's options and installing them
 // (process.ts). Every error is thrown here, before anything is subscribed.
-import { invalidArgType, invalidArgValue, notApplicable } from '../kernel/errors';
-import { compilePolicy, unknownField, type Policy } from '../core/policy';
+import { invalidArgType, invalidArgValue, notApplicable, refuseUnknownKeys } from '../kernel/errors';
+import { compilePolicy, type Policy } from '../core/policy';
 import { HAS_CONNECTION_ATTEMPT } from '../node/versions';
 import type { SocketFilter } from './filter';
 import { install, makeInstalled, type Installed } from './process';
@@ -29,7 +29,7 @@ const own = (o: object, k: string): unknown => (Object.prototype.hasOwnProperty.
 /** Checks a `tuneSockets` argument; `path` prefixes error messages (e.g. 'SOCKOPT'). `json`: it came from JSON text. */
 export function compileTuneOptions(options: unknown, path: string, json = false): Installed {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalidArgType(path, 'an object { client, server, rules, filter }', options);
-  for (const field of Object.keys(options)) if (!TUNE_FIELDS.has(field)) unknownField(path, field, TUNE_FIELDS);
+  refuseUnknownKeys(options, TUNE_FIELDS, path);
   const filter = own(options, 'filter');
   if (filter !== undefined && json) throw invalidArgValue(`${path}.filter`, 'a filter is a function, which JSON cannot carry; call tuneSockets({ filter }) in code (e.g. a file loaded with --import)');
   if (filter !== undefined && typeof filter !== 'function') throw invalidArgType(`${path}.filter`, 'of type function', filter);
