@@ -60,7 +60,7 @@ napi_value SetOne(napi_env env, napi_value fdArg, napi_value valueArg, const Bou
 // Every int-sized option behind one get(fd, id) and one set(fd, id, value): a caller that
 // reads many options calls the same native function each time, which V8 calls directly
 // from optimized code; calling one bound function per option from one place is a
-// megamorphic call, which goes through V8's slow generic path for API functions (~40 ns).
+// megamorphic call, which goes through V8's slow generic path for API functions.
 struct Table {
   std::vector<Bound> entries;
 };

@@ -2,7 +2,7 @@
 // Each returns 0 on success or a positive errno; never touches JS. SysGet/SysSet are
 // inline because every call frame between JavaScript and the syscall costs a
 // mispredicted return afterwards (the kernel refills the return-stack buffer on each
-// exit: about 6 ns per frame measured on the bench machine, bench/RESULTS.md).
+// exit; bench/rsb-depth.c measures it, docs/performance.md has the figure).
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -22,7 +22,7 @@ export const usage = `sockopt connect HOST:PORT [--set NAME=VALUE …] [--tls [-
   TCP_SYNCNT=1 --set TCP_USER_TIMEOUT=5000 --set SO_KEEPALIVE=true --set SO_LINGER=none.
     --tls         TLS over the connection (certificates verified unless --insecure)
     --all         every option and TCP_INFO field instead of the compact view
-    --json        the ConnectReport as JSON (schema in the README)`;
+    --json        the ConnectReport as JSON (schema in docs/cli.md)`;
 
 /** What `sockopt connect --json` prints. */
 export interface ConnectReport {

@@ -12,7 +12,7 @@ export const usage = `sockopt inspect PID [--fd N] [--all] [--json]
   closed at once. Without them, what /proc gives, and a note saying what is missing.
     --fd N   only fd N of the process
     --all    every option and TCP_INFO field instead of the compact view
-    --json   the PidReport as JSON (schema in the README)`;
+    --json   the PidReport as JSON (schema in docs/cli.md)`;
 
 /** The human text of a PidReport: a title line, then each socket in the compact (or full) view. */
 export function formatPidReport(report: PidReport, all: boolean): string {

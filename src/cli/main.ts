@@ -32,7 +32,7 @@ const USAGE = `usage: sockopt <command> [arguments] [--json]
   sockopt run [--preset NAME | --policy JSON] -- COMMAND [ARGS…]
                                                  runs a program with a process policy (no code change)
 
-  --json on every command prints JSON (schemas in the README); sockopt <command> --help for more.
+  --json on every command prints JSON (schemas in docs/cli.md); sockopt <command> --help for more.
   Exit codes: 0 done, 1 failed (refused, timed out, no such process), 2 usage, 3 permission denied.`;
 
 type Command = (args: string[], io: Output) => number | Promise<number>;

@@ -137,7 +137,7 @@ const nums = new Float64Array(batched.length);
 const errs = new Int32Array(batched.length);
 const wide = new BigUint64Array(batched.length);
 // Per slot, looked up once here rather than by name on every call (keyed lookups into
-// the registry, three per option, cost ≈ 3 µs per snapshot when measured).
+// the registry, three per option, were a large part of a snapshot: docs/performance.md).
 const batchedKind = Uint8Array.from(batched, (n) => CONVERT[options[n].kind]!);
 // Slot → index of its value among the strings readOptions returns (-1: not a string).
 let strings = 0;
@@ -147,8 +147,8 @@ const DOMAIN_SLOT = batched.indexOf('SO_DOMAIN'); // -1 where the platform lacks
 
 // The per-level objects are built from templates: an object that gets its 20-odd
 // properties one keyed store at a time turns into a slow dictionary (V8), and building
-// those was most of a snapshot's own cost (callgrind: ~20,000 instructions of dictionary
-// inserts and megamorphic stores per call). A template per level and per set of options
+// those was most of a snapshot's own cost (dictionary inserts and megamorphic stores;
+// docs/performance.md). A template per level and per set of options
 // the kernel answered is made once (JSON.parse gives a fast object with all the keys, in
 // slot order), each snapshot copies it with a spread and stores into existing fields.
 interface LevelPlan {

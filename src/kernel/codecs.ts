@@ -107,7 +107,7 @@ const IFNAME_READ = 64;
 // ones read as strings, any other as a Buffer of exactly those bytes, so nothing is lost.
 function readIfname(fd: number, level: number, optname: number): string | Buffer {
   // Read into a slice of Node's Buffer pool (getInto), not a new native backing store per
-  // call: 10⁵ snapshots grew RSS by 13 MB that way (test/leaks.test.ts).
+  // call, which grew RSS under many snapshots (test/abuse/leaks.test.ts guards it).
   const buf = Buffer.allocUnsafe(IFNAME_READ);
   const raw = buf.subarray(0, binding.getInto(fd, level, optname, buf));
   const end = raw.indexOf(0);

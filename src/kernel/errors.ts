@@ -201,7 +201,7 @@ function hint(code: string | undefined, syscall: string): string {
 }
 
 // Names longer than this get no suggestion: far longer than any option name, so none is
-// "close", and the edit distance costs length × length (a 1 MB name took 2.5 s).
+// "close", and the edit distance costs length × length (a huge name would stall the call).
 const MAX_SUGGEST_LENGTH = 64;
 
 // Closest known name by edit distance, for typos such as 'TCP_NODELEY' (or 'idel').

@@ -56,7 +56,7 @@ export interface OptionSpec {
   readonly unit: Unit;
   /** Platforms whose headers define it (documentation; the addon decides at run time). */
   readonly platforms: readonly Platform[];
-  /** One line for docs and the README table. */
+  /** One line for the option table in docs/options.md. */
   readonly doc: string;
   /** Inclusive bounds checked before the syscall (int/uint/string length). */
   readonly min?: number;

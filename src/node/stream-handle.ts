@@ -55,7 +55,7 @@ export function blockConnect(handle: StreamHandle): void {
 }
 
 // sockopt's mark on a handle that already holds a socket it configured. A symbol-keyed
-// property, not a WeakSet: a weak entry per connection costs GC work (bench/RESULTS.md).
+// property, not a WeakSet: a weak entry per connection costs GC work (docs/performance.md).
 const kConfigured = Symbol('sockopt.configured');
 
 /** Marks the handle as holding a socket sockopt configured at its attempt. */
