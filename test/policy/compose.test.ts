@@ -364,6 +364,22 @@ describe('misplaced and mistaken options', () => {
   });
 });
 
+describe('zero cost when off', () => {
+  it('register with SOCKOPT unset or empty loads no policy code and subscribes nothing', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const { join } = await import('node:path');
+    const { root } = await import('../helpers');
+    const probe = "const dc = require('node:diagnostics_channel'); console.log(JSON.stringify([Object.keys(require.cache).filter((k) => /[\\/]lib[\\/](policy|birth)[\\/]/.test(k)).length, dc.hasSubscribers('net.client.socket'), dc.hasSubscribers('net.server.socket')]))";
+    for (const value of [undefined, '', '  ']) {
+      const env = { ...process.env, NODE_OPTIONS: '' };
+      if (value === undefined) delete env.SOCKOPT;
+      else env.SOCKOPT = value;
+      const out = execFileSync(process.execPath, ['-r', join(root, 'lib', 'register.js'), '-e', probe], { env, encoding: 'utf8' });
+      expect(JSON.parse(out)).toEqual([0, false, false]);
+    }
+  });
+});
+
 describe('SOCKOPT rules and presets', () => {
   it('a rule per destination (port, host, cidr), first match wins, overriding the default option by option', async () => {
     const a = await server();
