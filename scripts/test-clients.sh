@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # `npm run test:clients`: sockopt's policy against the real npm clients (pg, ioredis,
-# node-redis, undici, global fetch, http.Agent, ws, grpc-js) and real servers on
-# loopback. PostgreSQL and Redis come from Debian's apt (installed here when missing;
-# needs root, as in CI), each started as a private instance on a free port and
-# stopped by its pid at the end. The clients live in test/clients/package.json, so
+# node-redis, undici, global fetch, http.Agent, ws, grpc-js, mysql2, amqplib, memjs,
+# node:http2) and real servers. PostgreSQL, Redis, MariaDB, RabbitMQ and memcached come
+# from Debian's apt (installed here when missing; needs root, as in CI). PostgreSQL and
+# Redis are started here as private instances on free loopback ports and stopped by
+# their pid at the end; the tests that need a vanishing host start their own servers
+# in network namespaces of their own (fixtures/dead-peer.js, fixtures/register-peer.js). The clients live in test/clients/package.json, so
 # the main package's `npm ci` stays lean. Ends with one line "N passed, N failed".
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,6 +35,20 @@ if [ ! -x "$pg_bin/initdb" ] || ! command -v redis-server >/dev/null; then
   echo "figure: apt-get install postgresql redis-server: $(($(date +%s) - start)) s"
   pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 fi
+# register.test.ts's servers (rabbitmq-server pulls in Erlang: 52 s here on 2026-12-06).
+# The tests never use the services apt may start (none where policy-rc.d forbids it, as
+# in this CI image): they run their own instances inside their own network namespaces.
+missing=''
+[ -x /usr/sbin/mariadbd ] || missing="$missing mariadb-server"
+[ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing="$missing rabbitmq-server"
+command -v memcached >/dev/null || missing="$missing memcached"
+if [ -n "$missing" ]; then
+  [ "$(id -u)" -eq 0 ] || fail "$missing missing and installing needs root"
+  start=$(date +%s)
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null) || fail "apt-get install$missing failed"
+  echo "figure: apt-get install$missing: $(($(date +%s) - start)) s"
+fi
+[ -f lib/register.js ] || npm run --silent build:ts || fail "npm run build:ts failed (register.test.ts runs lib/register.js)"
 
 start=$(date +%s)
 (cd test/clients && npm ci --no-audit --no-fund --silent) || fail "npm ci in test/clients failed"
