@@ -68,6 +68,8 @@ interface Result {
 }
 
 const s = (ms: number | null): string => (ms === null ? 'open' : `${(ms / 1000).toFixed(2)} s`);
+const opts = (o: Options): string => `keepalive ${o.keepalive}, idle/interval/count ${o.idle}/${o.interval}/${o.count} s, TCP_USER_TIMEOUT ${o.userTimeout} ms, TCP_SYNCNT ${o.synCount}`;
+const closed = (r: Record): string => (r.ms === null ? 'open' : `${s(r.ms)} \`${r.socketCode}\``);
 
 describe('register (SOCKOPT, no code change): mysql2, amqplib, memjs, http2 against a test host that vanishes', () => {
   it(`each connection holds its policy (Python on its fd, ss -tie) and closes within its bound of the link going down, idle or in flight; without SOCKOPT all stay open ${WINDOW} ms`, async () => {
@@ -102,6 +104,8 @@ describe('register (SOCKOPT, no code change): mysql2, amqplib, memjs, http2 agai
         controlIdle: cIdle.ms === null ? `open at ${s(result.controlAfter)}` : `${s(cIdle.ms)} ${cIdle.socketCode}`,
         controlInFlight: cInFlight.ms === null ? `open at ${s(result.controlAfter)}` : `${s(cInFlight.ms)} ${cInFlight.socketCode}`,
       });
+      // The row of docs/clients.md's table: client, options and dead-peer times with SOCKOPT, then without.
+      figure('register table', `| ${client} (${SERVER[client]}) | ${opts(o)} | ${closed(idle)} | ${closed(inFlight)} | ${opts(cIdle.options)} | ${closed(cIdle)} | ${closed(cInFlight)} |`);
 
       for (const r of [idle, inFlight]) {
         const label = `${client} ${r.mode}`;
