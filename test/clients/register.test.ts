@@ -3,7 +3,7 @@
 // from apt) and node:http2 against an h2c server, on a test host that vanishes (a
 // second network namespace behind a veth pair whose link goes down;
 // fixtures/register-peer.js). Two client processes run the same code under register,
-// one with the policy and one without (the control). Per connection: Python's reading
+// one with SOCKOPT (a rule per server) and one without (the control). Per connection: Python's reading
 // of its options on the client's own fd, `ss -tie`'s keepalive timer for it, and the ms
 // from the link going down to the socket closing, idle and with a request in flight.
 // Needs root (CI runs as root) for the namespaces.
@@ -18,23 +18,19 @@ type Client = 'mysql2' | 'amqplib' | 'memjs' | 'http2';
 const CLIENTS: Client[] = ['mysql2', 'amqplib', 'memjs', 'http2'];
 const SERVER: Record<Client, string> = { mysql2: 'MariaDB', amqplib: 'RabbitMQ', memjs: 'memcached', http2: 'node:http2 h2c' };
 
-// Per-destination rules (the lead's change to SOCKOPT) are not on main yet: until they
-// are, one default client policy for every connection. With rules, each server gets its
-// own bound (a port rule each; the h2c server by CIDR on its own address) and the
-// default's TCP_SYNCNT stays under every rule (a rule overrides option by option).
-const RULES = false;
-const SOCKOPT = RULES
-  ? {
-      client: { deadPeerTimeout: 10_000, sockopts: { TCP_SYNCNT: 2 } },
-      rules: [
-        { match: { port: 3306 }, client: { deadPeerTimeout: 5_000 } },
-        { match: { port: 5672 }, client: { deadPeerTimeout: 8_000 } },
-        { match: { port: 11211 }, client: { deadPeerTimeout: 4_000 } },
-        { match: { cidr: '192.0.2.3/32' }, client: { deadPeerTimeout: 6_000 } },
-      ],
-    }
-  : { client: { deadPeerTimeout: 5_000, sockopts: { TCP_SYNCNT: 2 } } };
-const BOUND: Record<Client, number> = RULES ? { mysql2: 5_000, amqplib: 8_000, memjs: 4_000, http2: 6_000 } : { mysql2: 5_000, amqplib: 5_000, memjs: 5_000, http2: 5_000 };
+// One rule per server (SOCKOPT's per-destination rules): three by port, the h2c server
+// by CIDR on its own address, each with its own bound. The default policy matches none
+// of them; its TCP_SYNCNT stays under every rule (a rule overrides option by option).
+const SOCKOPT = {
+  client: { deadPeerTimeout: 10_000, sockopts: { TCP_SYNCNT: 2 } },
+  rules: [
+    { match: { port: 3306 }, client: { deadPeerTimeout: 5_000 } },
+    { match: { port: 5672 }, client: { deadPeerTimeout: 8_000 } },
+    { match: { port: 11211 }, client: { deadPeerTimeout: 4_000 } },
+    { match: { cidr: '192.0.2.3/32' }, client: { deadPeerTimeout: 6_000 } },
+  ],
+};
+const BOUND: Record<Client, number> = { mysql2: 5_000, amqplib: 8_000, memjs: 4_000, http2: 6_000 };
 const WINDOW = 2 * Math.max(...Object.values(BOUND)); // the control is watched this long after the link goes down
 
 interface Options {
@@ -111,7 +107,7 @@ describe('register (SOCKOPT, no code change): mysql2, amqplib, memjs, http2 agai
 
       for (const r of [idle, inFlight]) {
         const label = `${client} ${r.mode}`;
-        // Its own rule's values (or the single policy's), read by Python on the client's fd.
+        // Its own rule's values (never the default's 10 s), read by Python on the client's fd.
         expect(r.options, label).toMatchObject({
           keepalive: 1,
           idle: derived.keepAlive.idle / 1000,
@@ -145,11 +141,9 @@ describe('register (SOCKOPT, no code change): mysql2, amqplib, memjs, http2 agai
         expect(r.ms, label).toBeNull();
       }
     }
-    if (RULES) {
-      // Each rule reached only its own server: every connection's peer port/address is the rule's.
-      const peers = Object.fromEntries(result.policy.map((r) => [r.client, r.options.peer]));
-      expect(peers).toEqual({ mysql2: '192.0.2.2:3306', amqplib: '192.0.2.2:5672', memjs: '192.0.2.2:11211', http2: '192.0.2.3:8090' });
-    }
+    // The peers the rules matched on, as the kernel has them (Python's getpeername).
+    const peers = Object.fromEntries(result.policy.map((r) => [r.client, r.options.peer]));
+    expect(peers).toEqual({ mysql2: '192.0.2.2:3306', amqplib: '192.0.2.2:5672', memjs: '192.0.2.2:11211', http2: '192.0.2.3:8090' });
     expect(result.controlAfter).toBeGreaterThanOrEqual(WINDOW);
     expect(result.killedAfter5s).toBe(0); // every server stopped on its polite signal
   }, 170_000);
