@@ -71,7 +71,7 @@ const closed = (r: Record): string => (r.ms === null ? 'open' : `${s(r.ms)} \`${
 
 describe('register (SOCKOPT, no code change): mysql2, amqplib, memjs, http2 against a test host that vanishes', () => {
   it(`each connection holds its own rule (Python on its fd, ss -tie) and closes by its bound (+1 s slack) after the link goes down, idle or in flight; without SOCKOPT all stay open ${WINDOW} ms`, async () => {
-    const { stdout } = await promisify(execFile)('unshare', ['-n', process.execPath, join(__dirname, 'fixtures', 'register-peer.js'), JSON.stringify(SOCKOPT), String(WINDOW)], {
+    const { stdout } = await promisify(execFile)('unshare', ['-n', '-p', '-f', '--mount-proc', '--kill-child', process.execPath, join(__dirname, 'fixtures', 'register-peer.js'), JSON.stringify(SOCKOPT), String(WINDOW)], {
       cwd: __dirname,
       timeout: 160_000,
       env: { ...process.env },
