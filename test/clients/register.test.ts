@@ -8,6 +8,8 @@
 // from the link going down to the socket closing, idle and with a request in flight.
 // Needs root (CI runs as root) for the namespaces.
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -71,11 +73,14 @@ const closed = (r: Record): string => (r.ms === null ? 'open' : `${s(r.ms)} \`${
 
 describe('register (SOCKOPT, no code change): mysql2, amqplib, memjs, http2 against a test host that vanishes', () => {
   it(`each connection holds its own rule (Python on its fd, ss -tie) and closes by its bound (+1 s slack) after the link goes down, idle or in flight; without SOCKOPT all stay open ${WINDOW} ms`, async () => {
+    // The fixture's scratch files (data directories, logs) go in a folder this test removes,
+    // so they go even when the fixture is killed before it can clean up.
+    const scratch = mkdtempSync(join(tmpdir(), 'sockopt-register-'));
     const { stdout } = await promisify(execFile)('unshare', ['-n', '-p', '-f', '--mount-proc', '--kill-child', process.execPath, join(__dirname, 'fixtures', 'register-peer.js'), JSON.stringify(SOCKOPT), String(WINDOW)], {
       cwd: __dirname,
       timeout: 160_000,
-      env: { ...process.env },
-    });
+      env: { ...process.env, TMPDIR: scratch },
+    }).finally(() => rmSync(scratch, { recursive: true, force: true }));
     const result = JSON.parse(stdout.trim().split('\n').pop()!) as Result;
     expect(result.error).toBeUndefined();
     figure('register SOCKOPT', SOCKOPT);
