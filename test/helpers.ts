@@ -4,12 +4,27 @@ import * as dgram from 'node:dgram';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
 
 /** The package's root (the checkout), whatever folder of test/ a test file sits in. */
 export const root = join(__dirname, '..');
 export const fixtures = join(__dirname, 'fixtures');
+/**
+ * python3 as PATH finds it, resolved once per run by vitest.config.mts to the interpreter
+ * itself: a version manager's shim (pyenv's took 0.2-1.3 s per start on this machine) is
+ * not run again for each of the suite's Python oracles and peers.
+ */
+export const python = process.env.SOCKOPT_TEST_PYTHON || 'python3';
+
+/**
+ * The errno Node puts on a system error for `code` (negative), from os.constants.errno:
+ * the platform's number, never a hard-coded Linux one.
+ */
+export function errno(code: keyof typeof osConstants.errno): number {
+  return -osConstants.errno[code];
+}
 
 /** Prints one measured result as a plain `figure:` line, so every run's log (CI's too) carries the numbers. */
 export function figure(what: string, value: unknown): void {
@@ -100,7 +115,7 @@ export type OracleOp = ['get', number, number, number] | ['set', number, number,
  * Pass the fd number, not the socket object, so Node keeps reading it.
  */
 export async function oracle(fd: number, ops: OracleOp[]): Promise<(number | string | null)[]> {
-  const child = spawn('python3', [join(fixtures, 'oracle.py'), JSON.stringify(ops)], {
+  const child = spawn(python, [join(fixtures, 'oracle.py'), JSON.stringify(ops)], {
     stdio: ['ignore', 'pipe', 'pipe', fd],
   });
   let out = '';

@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bindDgram, connect, connectTLS, constants as C, createServer, getsockopt, listen } from '../../src/index';
-import { fdOf, figure, fixtures, listeningServer, oracle, tlsCredentials } from '../helpers';
+import { fdOf, figure, fixtures, listeningServer, oracle, python, tlsCredentials } from '../helpers';
 import { join } from 'node:path';
 
 const openFds = () => readdirSync('/proc/self/fd').length;
@@ -28,7 +28,7 @@ async function echoServer(host = '127.0.0.1'): Promise<number> {
 // A port whose SYNs go unanswered: a listener that never accepts, its accept queue
 // filled (how many fit depends on the kernel: open connections until one hangs).
 async function silentPeer(): Promise<{ port: number; proc: ChildProcess }> {
-  const proc = spawn('python3', [join(fixtures, 'silent-listener.py'), '30'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(python, [join(fixtures, 'silent-listener.py'), '30'], { stdio: ['ignore', 'pipe', 'inherit'] });
   cleanup.push(() => proc.kill('SIGKILL'));
   const [line] = (await once(proc.stdout!, 'data')) as [Buffer];
   const port = Number(String(line).trim());

@@ -6,7 +6,7 @@ import { readdirSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { figure, fixtures } from '../helpers';
+import { figure, fixtures, python } from '../helpers';
 
 export const openFds = (): number => readdirSync('/proc/self/fd').length;
 export const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -60,7 +60,7 @@ export async function outcome(call: () => Emitter, events: string[] = ['connect'
 
 /** A port whose SYNs go unanswered: a Python listener that never accepts, its backlog filled. */
 export async function silentPeer(cleanup: (() => void)[]): Promise<number> {
-  const proc: ChildProcess = spawn('python3', [join(fixtures, 'silent-listener.py'), '60'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc: ChildProcess = spawn(python, [join(fixtures, 'silent-listener.py'), '60'], { stdio: ['ignore', 'pipe', 'inherit'] });
   cleanup.push(() => proc.kill('SIGKILL'));
   const [line] = (await once(proc.stdout!, 'data')) as [Buffer];
   const port = Number(String(line).trim());

@@ -5,7 +5,7 @@
 // and the targets' fd tables are unchanged afterwards.
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { endianness, tmpdir } from 'node:os';
@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getsockopt, listSockets, options, setsockopt, snapshotPid } from '../../src/index';
 import { procAddress } from '../../src/inspect/pid-proc';
-import { fdOf, figure, fixtures, root, tcpPair, tlsCredentials } from '../helpers';
+import { fdOf, figure, fixtures, python, root, tcpPair, tlsCredentials } from '../helpers';
+import { canSwitchUser, readableCopy } from '../privileges';
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> };
 const bin = join(root, pkg.bin.sockopt!);
@@ -24,9 +25,9 @@ interface Run {
   stderr: string;
 }
 
-/** Runs the bin; `as` wraps it in setpriv (e.g. as nobody). */
-function cli(args: string[], as: string[] = []): Promise<Run> {
-  const [file, argv] = as.length ? ['setpriv', [...as, process.execPath, bin, ...args]] : [process.execPath, [bin, ...args]];
+/** Runs the bin; `as` wraps it in setpriv (e.g. as nobody, then with a bin nobody can read). */
+function cli(args: string[], as: string[] = [], binPath = bin): Promise<Run> {
+  const [file, argv] = as.length ? ['setpriv', [...as, process.execPath, binPath, ...args]] : [process.execPath, [binPath, ...args]];
   return new Promise((resolve) => {
     const child = execFile(file, argv, { encoding: 'utf8', timeout: 30_000 }, (_err, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }));
   });
@@ -37,9 +38,9 @@ function cli(args: string[], as: string[] = []): Promise<Run> {
  * becomes nobody, set after exec: an exec with real ≠ effective uid would be a
  * secure-execution one, and its loader would drop LD_PRELOAD (the ASan run needs it).
  */
-function cliAsEuidNobody(args: string[]): Promise<Run> {
+function cliAsEuidNobody(args: string[], binPath = bin): Promise<Run> {
   const script = `process.setgroups([]); process.setegid('nogroup'); process.seteuid('nobody');
-    require(${JSON.stringify(bin)}).main(${JSON.stringify(args)}).then((c) => { process.exitCode = c; });`;
+    require(${JSON.stringify(binPath)}).main(${JSON.stringify(args)}).then((c) => { process.exitCode = c; });`;
   return new Promise((resolve) => {
     const child = execFile(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 }, (_err, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }));
   });
@@ -93,7 +94,7 @@ let nodeFds: number;
 let pyFds: number;
 
 beforeAll(async () => {
-  [node, py] = await Promise.all([start(process.execPath, [join(fixtures, 'cli-target.js'), join(dir, 'u.sock')]), start('python3', [join(fixtures, 'cli-target.py')])]);
+  [node, py] = await Promise.all([start(process.execPath, [join(fixtures, 'cli-target.js'), join(dir, 'u.sock')]), start(python, [join(fixtures, 'cli-target.py')])]);
   [nodeFds, pyFds] = await Promise.all([settledFdCount(node.info.pid), settledFdCount(py.info.pid)]);
 });
 
@@ -204,34 +205,52 @@ describe('sockopt inspect PID', () => {
 
   it('as nobody: another user\'s process is refused in one line (exit 3); one of its own without ptrace-attach rights is listed from /proc, saying what is missing', async () => {
     const nobody = ['--reuid=nobody', '--regid=nogroup', '--clear-groups'];
-    const r = await cli(['inspect', String(node.info.pid)], nobody);
-    expectOneLineError(r, 3, new RegExp(`cannot read the fd table \\(/proc/${node.info.pid}/fd\\) of pid ${node.info.pid} \\(scandir EACCES\\): this needs ptrace-read rights`));
-    figure('inspect as nobody (root-owned target)', r.stderr.trim());
-    // A target owned by nobody; the inspector's real uid differs (pidfd_getfd checks it), its fs uid does not (/proc/PID/fd checks that).
-    const own = await start(process.execPath, [join(fixtures, 'cli-target.js'), `@sockopt-cli-${process.pid}`], 'nobody'); // abstract: nobody cannot write in the test's directory
+    if (!canSwitchUser()) {
+      // Not root: becoming nobody takes CAP_SETUID/CAP_SETGID, and the kernel refuses it.
+      const r = spawnSync('setpriv', [...nobody, process.execPath, '-e', '0'], { encoding: 'utf8' });
+      expect(r.status, r.stderr).not.toBe(0);
+      expect(r.stderr).toMatch(/Operation not permitted/);
+      // This user is the unprivileged one: another user's process (pid 1, unless it is ours) is refused the same way.
+      const other = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).find((p) => { try { return statSync(`/proc/${p}`).uid !== process.getuid!(); } catch { return false; } });
+      figure('inspect as nobody', `not run: ${r.stderr.trim()}; this user against pid ${other ?? '(none of another user visible)'}`);
+      if (other) expectOneLineError(await cli(['inspect', other]), 3, new RegExp(`cannot read the fd table \\(/proc/${other}/fd\\) of pid ${other} \\(scandir EACCES\\): this needs ptrace-read rights`));
+      return;
+    }
+    // nobody runs the bin and the target from a copy it can read: the checkout may sit in a 0700 directory.
+    const copy = readableCopy(['cli-target.js']);
+    const copyBin = join(copy.root, pkg.bin.sockopt!);
     try {
-      const before = await settledFdCount(own.info.pid);
-      const partial = await cliAsEuidNobody(['inspect', String(own.info.pid)]);
-      expect(partial.code, partial.stderr).toBe(0);
-      figure('inspect without ptrace-attach rights', `\n${partial.stdout}`);
-      expect(partial.stdout).toMatch(/\nnote: cannot read the options and TCP_INFO of pid \d+ \(pidfd_getfd EPERM\): this needs ptrace-attach rights \(root or CAP_SYS_PTRACE\); showing what \/proc gives\n/);
-      const port = (own.info.sockets.server!.local as { port: number }).port;
-      expect(partial.stdout).toMatch(new RegExp(`tcp IPv4 127\\.0\\.0\\.1:${port} LISTEN · accept queue 0\\n`));
-      expect(partial.stdout).toMatch(new RegExp(`tcp IPv4 127\\.0\\.0\\.1:\\d+ → 127\\.0\\.0\\.1:${port} ESTABLISHED · sendq 0 B · recvq 0 B`));
-      expect(partial.stdout).not.toContain('timeouts'); // no options without the rights
-      // An abstract name from /proc/net/unix (NULs printed as '@', libuv's padding trimmed), as Node shows it.
-      expect(partial.stdout).toMatch(new RegExp(`unix stream @sockopt-cli-${process.pid} LISTEN\\n`));
-      expect(partial.stdout).toMatch(new RegExp(`unix stream @sockopt-cli-${process.pid} → \\? CONNECTED\\n`)); // the peer: not in /proc
-      const json = JSON.parse((await cliAsEuidNobody(['inspect', String(own.info.pid), '--json'])).stdout) as Report;
-      expect(json).toMatchObject({ optionsRead: false, denied: { code: 'EPERM' } });
-      expect(json.sockets.every((s) => s.options === undefined)).toBe(true);
-      expect(json.sockets.find((s) => s.kind === 'unix' && s.state === 'LISTEN')!.local).toEqual({ family: 'unix', path: `\0sockopt-cli-${process.pid}` });
-      // The same user with the rights (here: the same real uid too) reads everything.
-      const full = JSON.parse((await cli(['inspect', String(own.info.pid), '--json'], nobody)).stdout) as Report;
-      expect(full.optionsRead).toBe(true);
-      expect(await settledFdCount(own.info.pid)).toBe(before);
+      const r = await cli(['inspect', String(node.info.pid)], nobody, copyBin);
+      expectOneLineError(r, 3, new RegExp(`cannot read the fd table \\(/proc/${node.info.pid}/fd\\) of pid ${node.info.pid} \\(scandir EACCES\\): this needs ptrace-read rights`));
+      figure('inspect as nobody (root-owned target)', r.stderr.trim());
+      // A target owned by nobody; the inspector's real uid differs (pidfd_getfd checks it), its fs uid does not (/proc/PID/fd checks that).
+      const own = await start(process.execPath, [join(copy.fixtures, 'cli-target.js'), `@sockopt-cli-${process.pid}`], 'nobody'); // abstract: nobody cannot write in the test's directory
+      try {
+        const before = await settledFdCount(own.info.pid);
+        const partial = await cliAsEuidNobody(['inspect', String(own.info.pid)], copyBin);
+        expect(partial.code, partial.stderr).toBe(0);
+        figure('inspect without ptrace-attach rights', `\n${partial.stdout}`);
+        expect(partial.stdout).toMatch(/\nnote: cannot read the options and TCP_INFO of pid \d+ \(pidfd_getfd EPERM\): this needs ptrace-attach rights \(root or CAP_SYS_PTRACE\); showing what \/proc gives\n/);
+        const port = (own.info.sockets.server!.local as { port: number }).port;
+        expect(partial.stdout).toMatch(new RegExp(`tcp IPv4 127\\.0\\.0\\.1:${port} LISTEN · accept queue 0\\n`));
+        expect(partial.stdout).toMatch(new RegExp(`tcp IPv4 127\\.0\\.0\\.1:\\d+ → 127\\.0\\.0\\.1:${port} ESTABLISHED · sendq 0 B · recvq 0 B`));
+        expect(partial.stdout).not.toContain('timeouts'); // no options without the rights
+        // An abstract name from /proc/net/unix (NULs printed as '@', libuv's padding trimmed), as Node shows it.
+        expect(partial.stdout).toMatch(new RegExp(`unix stream @sockopt-cli-${process.pid} LISTEN\\n`));
+        expect(partial.stdout).toMatch(new RegExp(`unix stream @sockopt-cli-${process.pid} → \\? CONNECTED\\n`)); // the peer: not in /proc
+        const json = JSON.parse((await cliAsEuidNobody(['inspect', String(own.info.pid), '--json'], copyBin)).stdout) as Report;
+        expect(json).toMatchObject({ optionsRead: false, denied: { code: 'EPERM' } });
+        expect(json.sockets.every((s) => s.options === undefined)).toBe(true);
+        expect(json.sockets.find((s) => s.kind === 'unix' && s.state === 'LISTEN')!.local).toEqual({ family: 'unix', path: `\0sockopt-cli-${process.pid}` });
+        // The same user with the rights (here: the same real uid too) reads everything.
+        const full = JSON.parse((await cli(['inspect', String(own.info.pid), '--json'], nobody, copyBin)).stdout) as Report;
+        expect(full.optionsRead).toBe(true);
+        expect(await settledFdCount(own.info.pid)).toBe(before);
+      } finally {
+        own.proc.stdin!.end();
+      }
     } finally {
-      own.proc.stdin!.end();
+      copy.remove();
     }
   });
 });
@@ -263,7 +282,7 @@ describe('sockopt connect HOST:PORT', () => {
   });
 
   it('against a silent peer with --set TCP_SYNCNT=1: ETIMEDOUT printed with its time (about 3 s instead of about 127 s)', { timeout: 40_000 }, async () => {
-    const proc = spawn('python3', [join(fixtures, 'silent-listener.py'), '30'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(python, [join(fixtures, 'silent-listener.py'), '30'], { stdio: ['ignore', 'pipe', 'inherit'] });
     const fillers: net.Socket[] = [];
     try {
       const port = Number(String(((await once(proc.stdout!, 'data')) as [Buffer])[0]).trim());

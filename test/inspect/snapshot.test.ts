@@ -5,7 +5,7 @@ import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getsockopt, snapshot, type SnapshotJSON } from '../../src/index';
-import { boundUdp, figure, fixtures, root, type TcpPair, tcpPair } from '../helpers';
+import { boundUdp, errno, figure, fixtures, python, root, tcpPair, type TcpPair } from '../helpers';
 
 let pair: TcpPair;
 beforeAll(async () => {
@@ -48,9 +48,9 @@ describe('snapshot of an fd that is not a socket', () => {
   it('a file: ENOTSOCK; a number with nothing open: EBADF (not an object with every option skipped)', () => {
     const file = openSync(__filename, 'r');
     try {
-      for (const [fd, code, errno] of [
-        [file, 'ENOTSOCK', -88],
-        [99999, 'EBADF', -9],
+      for (const [fd, code, number] of [
+        [file, 'ENOTSOCK', errno('ENOTSOCK')],
+        [99999, 'EBADF', errno('EBADF')],
       ] as const) {
         let err: (Error & Record<string, unknown>) | undefined;
         try {
@@ -59,7 +59,7 @@ describe('snapshot of an fd that is not a socket', () => {
           err = e as typeof err;
         }
         expect(err, `fd ${fd}`).toBeInstanceOf(Error);
-        expect(err).toMatchObject({ code, errno, syscall: 'getsockopt', option: 'SO_TYPE', level: 'SOL_SOCKET' });
+        expect(err).toMatchObject({ code, errno: number, syscall: 'getsockopt', option: 'SO_TYPE', level: 'SOL_SOCKET' });
         expect(err!.message).toContain('not an open socket');
       }
     } finally {
@@ -92,7 +92,7 @@ describe('MPTCP', () => {
   it('an MPTCP connection snapshots with its protocol and tcpInfo', () => {
     const script = `const s = require('sockopt'); const x = s.snapshot(+process.argv[1]);
       console.log(JSON.stringify({ protocol: x.protocol, type: x.type, family: x.family, state: x.tcpInfo && x.tcpInfo.state, rtt: x.tcpInfo && x.tcpInfo.rtt }));`;
-    const out = execFileSync('python3', [join(fixtures, 'mptcp.py'), process.execPath, script], { cwd: root, encoding: 'utf8', timeout: 15_000 });
+    const out = execFileSync(python, [join(fixtures, 'mptcp.py'), process.execPath, script], { cwd: root, encoding: 'utf8', timeout: 15_000 });
     const r = JSON.parse(out) as { protocol: string; state: string; rtt: number };
     figure('MPTCP snapshot', r);
     expect(r).toMatchObject({ protocol: 'mptcp', type: 'stream', family: 'IPv4', state: 'ESTABLISHED' });

@@ -6,7 +6,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { constants as C, getsockopt, isSupported, setsockopt } from '../../src/index';
-import { fdOf, listeningServer, tcpPair, type TcpPair } from '../helpers';
+import { errno, fdOf, listeningServer, tcpPair, type TcpPair } from '../helpers';
 
 let pair: TcpPair | undefined;
 afterEach(async () => {
@@ -176,21 +176,21 @@ describe('kernel refusals', () => {
     expect(r.code).toBe('ENOPROTOOPT');
     expect(r.name).toBe('Error');
     expect(r.err).toMatchObject({ syscall: 'setsockopt', option: 'SO_SNDLOWAT', level: 'SOL_SOCKET' });
-    expect(r.err.errno).toBe(-92); // Linux ENOPROTOOPT
+    expect(r.err.errno).toBe(errno('ENOPROTOOPT'));
     expect(r.message).toMatch(/setsockopt ENOPROTOOPT.*SOL_SOCKET SO_SNDLOWAT = 10/);
 
     const bad = codeOf(() => setsockopt(pair!.client, 'TCP_CONGESTION', 'no-such-cc'));
     expect(bad).toMatchObject({ code: 'ENOENT', err: { syscall: 'setsockopt', option: 'TCP_CONGESTION', level: 'IPPROTO_TCP' } });
 
     const raw = codeOf(() => getsockopt(pair!.client, C.SOL_SOCKET!, 9999));
-    expect(raw).toMatchObject({ code: 'ENOPROTOOPT', err: { errno: -92, syscall: 'getsockopt', option: '9999', level: 'SOL_SOCKET' } });
+    expect(raw).toMatchObject({ code: 'ENOPROTOOPT', err: { errno: errno('ENOPROTOOPT'), syscall: 'getsockopt', option: '9999', level: 'SOL_SOCKET' } });
   });
 
   it('EBADF / ENOTSOCK on a raw fd that is not an open socket', () => {
     expect(codeOf(() => getsockopt(2 ** 30, 'SO_TYPE')).code).toBe('EBADF');
     const file = openSync(__filename, 'r');
     try {
-      expect(codeOf(() => getsockopt(file, 'SO_TYPE'))).toMatchObject({ code: 'ENOTSOCK', err: { errno: -88 } });
+      expect(codeOf(() => getsockopt(file, 'SO_TYPE'))).toMatchObject({ code: 'ENOTSOCK', err: { errno: errno('ENOTSOCK') } });
     } finally {
       closeSync(file);
     }

@@ -3,7 +3,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binding, type Binding } from '../../src/kernel/binding';
-import { fdOf, oracle, tcpPair, type TcpPair } from '../helpers';
+import { errno, fdOf, oracle, tcpPair, type TcpPair } from '../helpers';
 
 const C = binding.constants as Record<string, number>;
 const raw = binding as unknown as Record<keyof Binding, (...a: unknown[]) => unknown>;
@@ -48,11 +48,11 @@ describe('native binding', () => {
   it('kernel errors carry code, negative errno and syscall', () => {
     const file = openSync(__filename, 'r');
     try {
-      expect(thrown(() => raw.getInt(file, C.SOL_SOCKET, C.SO_TYPE))).toMatchObject({ code: 'ENOTSOCK', errno: -88, syscall: 'getsockopt' });
+      expect(thrown(() => raw.getInt(file, C.SOL_SOCKET, C.SO_TYPE))).toMatchObject({ code: 'ENOTSOCK', errno: errno('ENOTSOCK'), syscall: 'getsockopt' });
     } finally {
       closeSync(file);
     }
-    expect(thrown(() => raw.setInt(fd, C.SOL_SOCKET, 9999, 1))).toMatchObject({ code: 'ENOPROTOOPT', errno: -92, syscall: 'setsockopt' });
+    expect(thrown(() => raw.setInt(fd, C.SOL_SOCKET, 9999, 1))).toMatchObject({ code: 'ENOPROTOOPT', errno: errno('ENOPROTOOPT'), syscall: 'setsockopt' });
   });
 
   it('raw reads return only what the kernel wrote; short and empty buffers are safe', () => {

@@ -28,7 +28,11 @@ describe('getTcpInfo on live sockets', () => {
     expect(info.stateCode).toBe(1);
     expect(info.caState).toBe('open');
     expect(info.rtt).toBeGreaterThan(0);
-    expect(info.length).toBe(280); // this kernel (6.18)
+    // The kernel's length, whatever its version: at least the fields read here (state,
+    // caState, options and rtt are in the 2.6 struct, 104 bytes), and every field that
+    // length covers is decoded. Python reading the same fd agrees on the length (below).
+    expect(info.length).toBeGreaterThanOrEqual(104);
+    for (const [name, , , end] of tcpInfoFields) if (end <= info.length) expect(info, name).toHaveProperty(name);
     expect(info.options?.sack).toBe(true);
     expect(getsockopt(pair.client, 'TCP_INFO').state).toBe('ESTABLISHED');
   });

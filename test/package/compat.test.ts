@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sockopt, { constants as C, getsockopt, setsockopt, sockopt as named } from '../../src/index';
-import { root, tcpPair, type TcpPair } from '../helpers';
+import { errno, root, tcpPair, type TcpPair } from '../helpers';
 
 let pair: TcpPair;
 beforeAll(async () => {
@@ -46,7 +46,7 @@ describe('coming from the other sockopt', () => {
     try {
       const err = thrown(() => getsockopt(file, C.SOL_SOCKET!, C.SO_RCVBUF!));
       expect(err.constructor).toBe(Error);
-      expect(err).toMatchObject({ code: 'ENOTSOCK', errno: -88, syscall: 'getsockopt' });
+      expect(err).toMatchObject({ code: 'ENOTSOCK', errno: errno('ENOTSOCK'), syscall: 'getsockopt' });
     } finally {
       closeSync(file);
     }
