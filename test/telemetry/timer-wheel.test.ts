@@ -64,14 +64,18 @@ describe('TimerWheel', () => {
       fired++;
       ticks.add(e.due);
     }, 10, 64);
+    const start = performance.now();
     for (let id = 0; id < 200; id++) {
       const e: E = { id, wheelDue: -1, at: 0, due: 0 };
       wheel.schedule(e, 50 + Math.random() * 200, 100);
       e.due = e.wheelDue;
       expect(e.wheelDue % 10).toBe(0); // 100 ms slack = 10 ticks
     }
+    // Deadlines spread over 200 ms, plus however long the loop itself took (a loaded
+    // machine can stall it past a grid line), land on that span's grid points only.
+    const spread = 200 + (performance.now() - start);
     await until(() => fired === 200);
-    expect(ticks.size).toBeLessThanOrEqual(4); // 200 deadlines over 50–250 ms land on ≤ 4 grid points
+    expect(ticks.size).toBeLessThanOrEqual(Math.ceil(spread / 100) + 1); // ≤ 4 when the loop takes under 100 ms
   });
 
   it('keeps deadlines beyond one turn of the wheel for their round', async () => {
