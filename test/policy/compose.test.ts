@@ -75,7 +75,7 @@ async function server(host = '127.0.0.1'): Promise<net.Server> {
 }
 
 /** A connected client (after the policy's own 'connect' work) and, if asked, its accepted end. */
-async function connect(s: net.Server, options: net.NetConnectOpts = {}): Promise<net.Socket> {
+async function connect(s: net.Server, options: Partial<net.TcpNetConnectOpts> = {}): Promise<net.Socket> {
   const address = s.address() as net.AddressInfo;
   const client = net.connect({ port: address.port, host: address.address, ...options } as net.NetConnectOpts);
   cleanup.push(() => client.destroy());
@@ -84,7 +84,7 @@ async function connect(s: net.Server, options: net.NetConnectOpts = {}): Promise
   return client;
 }
 
-async function accepted(s: net.Server, options: net.NetConnectOpts = {}): Promise<[net.Socket, net.Socket]> {
+async function accepted(s: net.Server, options: Partial<net.TcpNetConnectOpts> = {}): Promise<[net.Socket, net.Socket]> {
   const acc = once(s, 'connection') as Promise<[net.Socket]>;
   const client = await connect(s, options);
   const [sock] = await acc;
@@ -371,7 +371,7 @@ describe('zero cost when off', () => {
     const { root } = await import('../helpers');
     const probe = "const dc = require('node:diagnostics_channel'); console.log(JSON.stringify([Object.keys(require.cache).filter((k) => /[\\/]lib[\\/](policy|birth)[\\/]/.test(k)).length, dc.hasSubscribers('net.client.socket'), dc.hasSubscribers('net.server.socket')]))";
     for (const value of [undefined, '', '  ']) {
-      const env = { ...process.env, NODE_OPTIONS: '' };
+      const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
       if (value === undefined) delete env.SOCKOPT;
       else env.SOCKOPT = value;
       const out = execFileSync(process.execPath, ['-r', join(root, 'lib', 'register.js'), '-e', probe], { env, encoding: 'utf8' });
