@@ -24,7 +24,7 @@ const layering = ROOMS.map((room, i) => ({
 }));
 
 // Node internals, outside src/node/: underscore members of Node objects, their symbols, prototype writes.
-const INTERNAL = '/^(_handle|_listen2|_destroy|_parent|_parentWrap|_normalizeArgs|_readableState|_writableState|_connectionKey|_listeningId|_events)$/';
+const INTERNAL = '/^(_handle|_listen2|_destroy|_final|_parent|_parentWrap|_normalizeArgs|_readableState|_writableState|_connectionKey|_listeningId|_events)$/';
 const internals = {
   files: ['src/**/*.ts'],
   ignores: ['src/node/**'],

@@ -74,8 +74,13 @@ const routes: Record<Direction, Route> = { client: route('client'), server: rout
 
 // Node 20: Socket#connect delivers what Node did not publish itself (see the header).
 // Inert (a plain pass-through) once the last client consumer is gone.
+// The mark is consumed here, so a later connect() of the same socket object (reconnecting
+// clients reuse their net.Socket) is delivered again, as Node 22+ publishes it again.
 const connectDelivering: Connect = function (this: net.Socket, ...args: unknown[]) {
-  if (period !== 0 && (this as Delivered)[kDelivered] !== period) routes.client.handler({ socket: this });
+  if (period !== 0) {
+    if ((this as Delivered)[kDelivered] !== period) routes.client.handler({ socket: this });
+    (this as Delivered)[kDelivered] = 0;
+  }
   return inner!.apply(this, args);
 };
 

@@ -1,8 +1,11 @@
-// A per-instance wrapper around a socket's _destroy (stream.destroy() → _destroy(err, cb)):
-// Node 20–26 close the handle only inside the original _destroy, so a wrapper runs while
-// the fd is still open. Node's prototype is never touched.
+// Per-instance wrappers around a socket's _destroy and _final (stream.destroy() →
+// _destroy(err, cb); socket.end() → _final(cb), which sends our FIN). Node 20–26 close
+// the handle only inside the original _destroy, so a wrapper runs while the fd is still
+// open; _final runs when this side starts its close, which tells a local close from a
+// peer's FIN. Node's prototype is never touched.
 export type DestroyFn = (this: unknown, err: Error | null, cb: (err?: Error | null) => void) => void;
-type Destroyable = { _destroy: DestroyFn };
+export type FinalFn = (this: unknown, cb: (err?: Error | null) => void) => void;
+type Destroyable = { _destroy: DestroyFn; _final: FinalFn };
 
 /** Installs `wrapper` as this one socket's _destroy; returns the function it replaced. */
 export function wrapDestroy(socket: object, wrapper: DestroyFn): DestroyFn {
@@ -20,4 +23,18 @@ export function wrapDestroy(socket: object, wrapper: DestroyFn): DestroyFn {
 export function unwrapDestroy(socket: object, wrapper: DestroyFn, original: DestroyFn): void {
   const target = socket as Destroyable;
   if (target._destroy === wrapper) target._destroy = original;
+}
+
+/** Installs `wrapper` as this one socket's _final; returns the function it replaced. */
+export function wrapFinal(socket: object, wrapper: FinalFn): FinalFn {
+  const target = socket as Destroyable;
+  const original = target._final;
+  target._final = wrapper;
+  return original;
+}
+
+/** Puts `original` back if `wrapper` is still the socket's _final (as unwrapDestroy). */
+export function unwrapFinal(socket: object, wrapper: FinalFn, original: FinalFn): void {
+  const target = socket as Destroyable;
+  if (target._final === wrapper) target._final = original;
 }

@@ -4,10 +4,9 @@
 // dependency: only its types are used, and it is loaded at run time only when no
 // `meter` is given (to ask the global MeterProvider for one).
 import * as diagnostics from 'node:diagnostics_channel';
-import type * as net from 'node:net';
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
 import { invalidArgType } from '../kernel/errors';
-import { tcpChannels, trackConnections, type TcpClose, type TcpCounter, type TcpDelta, type TcpSample, type TrackOptions } from './telemetry';
+import { checkTrackOptions, tcpChannels, trackConnections, type TcpClose, type TcpCounter, type TcpDelta, type TcpSample, type TrackOptions } from './telemetry';
 
 /** Options of registerTcpMetrics(): trackConnections' options plus where and how to record. */
 export interface TcpMetricsOptions extends TrackOptions {
@@ -57,7 +56,7 @@ const HISTOGRAMS = {
 
 const AT_CLOSE: Spec[] = [
   { name: 'recurring_retransmits', unit: '{packet}', description: 'RTO retransmissions of the oldest unacknowledged segment when the connection closed (tcpi_retransmits).' },
-  { name: 'connections_closed', unit: '{connection}', description: 'Tracked connections closed; error.type names the error when one ended it.' },
+  { name: 'connections_closed', unit: '{connection}', description: 'Tracked connections closed; sockopt.close.reason says why, error.type names the socket error when one ended it.' },
 ];
 
 /** The instruments registerTcpMetrics creates (names after the prefix), for documentation and tests. */
@@ -67,29 +66,52 @@ export const tcpInstruments: readonly Readonly<Spec & { kind: 'counter' | 'histo
   ...AT_CLOSE.map((spec) => ({ kind: 'counter' as const, ...spec })),
 ];
 
+const OTEL_FIELDS: ReadonlySet<string> = new Set(['meter', 'peerAttributes', 'prefix']);
+
+interface Registration {
+  refs: number;
+  stop: () => void;
+}
+/**
+ * The registrations per meter and prefix, shared by every copy of sockopt in the process
+ * (Symbol.for on globalThis), so that two copies, or two calls, never feed one meter twice.
+ */
+const REGISTRY = Symbol.for('sockopt.otel.registrations.v1');
+type Registry = WeakMap<object, Map<string, Registration>>;
+function registry(): Registry {
+  const g = globalThis as { [REGISTRY]?: Registry };
+  return (g[REGISTRY] ??= new WeakMap());
+}
+
 /**
  * Records TCP metrics of this process's connections on an OpenTelemetry Meter: starts
  * trackConnections(options) and feeds counters from every sample's and close record's
  * deltas, histograms from each close record. Attributes: `network.transport` ('tcp'),
  * `network.type` ('ipv4'/'ipv6'), `sockopt.direction` ('client'/'server'); at close also
- * `error.type` (e.g. 'ECONNRESET'); peer address and port only with `peerAttributes`.
+ * `sockopt.close.reason` and, when the socket failed, `error.type` (e.g. 'ECONNRESET');
+ * addresses and ports only with `peerAttributes`.
+ *
+ * Safe to call on any meter: it is idempotent per meter and prefix (a second call, from
+ * this or another copy of sockopt, returns a stop() for the same registration, which ends
+ * when every returned stop() has been called); if the meter throws while the instruments
+ * are created, the error is thrown and nothing is left running; a throw from an instrument
+ * later is reported once as a warning ('SockoptWarning') and never reaches the application.
  * Returns `stop()` (idempotent).
  */
 export function registerTcpMetrics(options: TcpMetricsOptions = {}): () => void {
-  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
+  checkTrackOptions(options, 'options', OTEL_FIELDS); // refuses unknown keys before anything is read
   const { meter = defaultMeter(), peerAttributes = false, prefix = 'tcp.', ...track } = options;
   if (meter === null || typeof meter !== 'object' || typeof meter.createCounter !== 'function' || typeof meter.createHistogram !== 'function') {
     throw invalidArgType('options.meter', 'an OpenTelemetry Meter', meter);
   }
   if (typeof peerAttributes !== 'boolean') throw invalidArgType('options.peerAttributes', 'of type boolean', peerAttributes);
   if (typeof prefix !== 'string') throw invalidArgType('options.prefix', 'of type string', prefix);
-  // With peer attributes the peer is read when tracking begins (Node caches it), so that
-  // records of connections that ended in a reset still name it.
-  const { filter } = track;
-  if (filter !== undefined && typeof filter !== 'function') throw invalidArgType('options.filter', 'of type function', filter);
-  if (peerAttributes) track.filter = (socket, direction) => (void socket.remoteAddress, filter ? filter(socket, direction) : true);
-  const stopTracking = trackConnections(track); // validates the tracking options before anything is created
 
+  const byPrefix = registry().get(meter) ?? new Map<string, Registration>();
+  const existing = byPrefix.get(prefix);
+  if (existing) return release(existing);
+
+  // Every instrument first: a meter that throws here leaves nothing subscribed or tracking.
   const counters = COUNTERS.map(([spec, field]) => [meter.createCounter(prefix + spec.name, { unit: spec.unit, description: spec.description }), field] as const);
   const histogram = (h: (typeof HISTOGRAMS)[keyof typeof HISTOGRAMS]): Histogram =>
     meter.createHistogram(prefix + h.name, { unit: h.unit, description: h.description, advice: { explicitBucketBoundaries: [...h.buckets] } });
@@ -98,15 +120,17 @@ export function registerTcpMetrics(options: TcpMetricsOptions = {}): () => void 
   const deliveryRate = histogram(HISTOGRAMS.deliveryRate);
   const duration = histogram(HISTOGRAMS.duration);
   const [recurring, closedCount] = AT_CLOSE.map((s) => meter.createCounter(prefix + s.name, { unit: s.unit, description: s.description })) as [Counter, Counter];
+  for (const i of [...counters.map(([c]) => c), minRtt, rtt, deliveryRate, duration, recurring, closedCount]) {
+    if (i === null || typeof i !== 'object') throw invalidArgType('options.meter', 'a Meter whose instruments are objects', i);
+  }
 
-  // One attribute object per connection, built on its first record.
-  const attributesOf = new WeakMap<net.Socket, Attributes>();
-  const attributes = (socket: net.Socket, direction: string): Attributes => {
-    let a = attributesOf.get(socket);
-    if (!a) {
-      a = { 'network.transport': 'tcp', 'network.type': socket.remoteFamily === 'IPv6' ? 'ipv6' : 'ipv4', 'sockopt.direction': direction };
-      if (peerAttributes) Object.assign(a, { 'network.peer.address': socket.remoteAddress, 'network.peer.port': socket.remotePort });
-      attributesOf.set(socket, a);
+  const attributes = (m: TcpSample | TcpClose): Attributes => {
+    const a: Attributes = { 'network.transport': 'tcp', 'network.type': m.socket.remoteFamily === 'IPv6' ? 'ipv6' : 'ipv4', 'sockopt.direction': m.direction };
+    if (peerAttributes) {
+      a['network.peer.address'] = m.remoteAddress;
+      a['network.peer.port'] = m.remotePort;
+      a['network.local.address'] = m.localAddress;
+      a['network.local.port'] = m.localPort;
     }
     return a;
   };
@@ -117,16 +141,31 @@ export function registerTcpMetrics(options: TcpMetricsOptions = {}): () => void 
     }
   };
 
-  const onSample = (message: unknown): void => {
-    const m = message as TcpSample;
-    count(m.delta, attributes(m.socket, m.direction));
+  let warned = false;
+  // Every call into OpenTelemetry runs inside one of these: a throw is reported once and dropped.
+  const isolated = (fn: (message: unknown) => void) => (message: unknown) => {
+    try {
+      fn(message);
+    } catch (err) {
+      if (warned) return;
+      warned = true;
+      try {
+        process.emitWarning(`registerTcpMetrics: an OpenTelemetry instrument threw (${String(err)}); further throws are not reported`, 'SockoptWarning');
+      } catch {
+        // a hostile toString: nothing more to say
+      }
+    }
   };
-  const onClose = (message: unknown): void => {
+  const onSample = isolated((message) => {
+    const m = message as TcpSample;
+    count(m.delta, attributes(m));
+  });
+  const onClose = isolated((message) => {
     const m = message as TcpClose;
-    const base = attributes(m.socket, m.direction);
+    const base = attributes(m);
     count(m.delta, base);
     const code = (m.error as NodeJS.ErrnoException | undefined)?.code ?? m.error?.name;
-    const attrs = code === undefined ? base : { ...base, 'error.type': code };
+    const attrs = { ...base, 'sockopt.close.reason': m.reason, ...(code !== undefined && { 'error.type': code }) };
     closedCount.add(1, attrs);
     duration.record(m.duration / 1000, attrs);
     const info = m.info;
@@ -135,16 +174,32 @@ export function registerTcpMetrics(options: TcpMetricsOptions = {}): () => void 
     if (info.rtt !== undefined) rtt.record(info.rtt / 1e6, attrs);
     if (info.deliveryRate !== undefined && info.deliveryRateAppLimited === false) deliveryRate.record(info.deliveryRate, attrs);
     if (info.retransmits !== undefined) recurring.add(info.retransmits, attrs);
-  };
+  });
+  const stopTracking = trackConnections(track);
   diagnostics.subscribe(tcpChannels.sample, onSample);
   diagnostics.subscribe(tcpChannels.close, onClose);
+  const registration: Registration = {
+    refs: 0,
+    stop: () => {
+      stopTracking();
+      diagnostics.unsubscribe(tcpChannels.sample, onSample);
+      diagnostics.unsubscribe(tcpChannels.close, onClose);
+      byPrefix.delete(prefix);
+    },
+  };
+  byPrefix.set(prefix, registration);
+  registry().set(meter, byPrefix);
+  return release(registration);
+}
+
+// One more holder of a registration; its stop() ends the registration with the last holder.
+function release(registration: Registration): () => void {
+  registration.refs++;
   let active = true;
   return () => {
     if (!active) return;
     active = false;
-    stopTracking();
-    diagnostics.unsubscribe(tcpChannels.sample, onSample);
-    diagnostics.unsubscribe(tcpChannels.close, onClose);
+    if (--registration.refs === 0) registration.stop();
   };
 }
 

@@ -9,8 +9,28 @@ export type { TcpCounter, TcpDelta } from './deltas';
 /** The channel names (node:diagnostics_channel) trackConnections publishes on. */
 export const tcpChannels = Object.freeze({ sample: 'sockopt:tcp:sample', close: 'sockopt:tcp:close' } as const);
 
+/**
+ * Why a connection ended:
+ * - `'local'`: this process closed it (destroy(), end(), a library's own timeout or
+ *   shutdown such as undici's pool.close(); also a reset that came after this side had
+ *   sent its FIN, as amqplib's close() gets);
+ * - `'peer'`: the peer's FIN came first (then this side closed);
+ * - `'reset'`: ECONNRESET or EPIPE from the kernel;
+ * - `'timeout'`: ETIMEDOUT from the kernel (user timeout, keepalive probes, retransmissions);
+ * - `'error'`: any other socket error (e.g. EHOSTUNREACH).
+ */
+export type CloseReason = 'local' | 'peer' | 'reset' | 'timeout' | 'error';
+
+/** The connection's addresses, read once when tracking began ('connect' / accept). */
+export interface TcpEndpoints {
+  remoteAddress: string | undefined;
+  remotePort: number | undefined;
+  localAddress: string | undefined;
+  localPort: number | undefined;
+}
+
 /** Published on 'sockopt:tcp:sample' at each jittered interval. */
-export interface TcpSample {
+export interface TcpSample extends TcpEndpoints {
   socket: net.Socket;
   direction: Direction;
   /** TCP_INFO as getTcpInfo() decodes it (µs for RTTs, bytes, segments; see TcpInfo). */
@@ -19,14 +39,13 @@ export interface TcpSample {
 }
 
 /** Published on 'sockopt:tcp:close' once per tracked connection, just before its fd is closed. */
-export interface TcpClose {
-  /**
-   * The socket, being destroyed. After a reset or a timeout the kernel no longer knows the
-   * peer, so `remoteAddress` is undefined then unless it was read earlier (Node caches it):
-   * read it in `filter`, which runs at 'connect' / accept, when the peer matters.
-   */
+export interface TcpClose extends TcpEndpoints {
+  /** The socket, being destroyed. A reconnected socket object gets one record per connection. */
   socket: net.Socket;
   direction: Direction;
+  reason: CloseReason;
+  /** 'IPv4' or 'IPv6'. */
+  family: string | undefined;
   /**
    * TCP_INFO read while the fd was still open. Absent only when the kernel socket was
    * already gone (e.g. its handle had been sent to a child process).
@@ -34,7 +53,11 @@ export interface TcpClose {
   info?: TcpInfo;
   /** Growth since the last sample (or from zero when there was none). */
   delta: TcpDelta;
-  /** The error the socket was destroyed with (e.g. code 'ECONNRESET', 'ETIMEDOUT'); absent on a clean close. */
+  /**
+   * The error the socket failed with (reason 'reset', 'timeout' or 'error': a system error
+   * with Node's code, e.g. 'ECONNRESET', 'ETIMEDOUT'); absent on a local or peer close,
+   * even when a library destroyed the socket with an error of its own.
+   */
   error?: Error;
   /** ms from the start of tracking ('connect' for clients, accept for servers) to the close. */
   duration: number;

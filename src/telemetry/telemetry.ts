@@ -6,24 +6,30 @@
 // The close record is read inside the socket's own destroy step, hooked on that one
 // instance (node/destroy-hook.ts): every way a net.Socket ends (destroy(), the end of
 // both directions, a read or write error such as ECONNRESET or ETIMEDOUT,
-// resetAndDestroy()) goes through it while the fd is still open.
+// resetAndDestroy()) goes through it while the fd is still open. Addresses are read
+// once, when tracking begins ('connect' / accept), while the kernel still knows the peer.
 import * as diagnostics from 'node:diagnostics_channel';
 import type * as net from 'node:net';
 import { onSocket, type Direction } from '../node/channels';
 import { invalidArgType, outOfRange, unsupported } from '../kernel/errors';
+import { unknownField } from '../core/policy';
 import { isTcpSocket, resolveFd } from '../node/fd';
 import { hasTcpInfo, readTcpInfo, type TcpInfo } from '../kernel/tcp-info';
+import type { SocketFilter } from '../birth/tune';
 import { TimerWheel, type WheelEntry } from './timer-wheel';
-import { unwrapDestroy, wrapDestroy, type DestroyFn } from '../node/destroy-hook';
+import { unwrapDestroy, unwrapFinal, wrapDestroy, wrapFinal, type DestroyFn, type FinalFn } from '../node/destroy-hook';
+import { explain, isExplainable } from './explain';
 
 export type { Direction } from '../node/channels';
+export type { SocketFilter, SocketInfo } from '../birth/tune';
 
 export { delta, deltaWalk } from './deltas';
-export { tcpChannels, type TcpClose, type TcpCounter, type TcpDelta, type TcpSample } from './records';
+export { tcpChannels, type CloseReason, type TcpClose, type TcpCounter, type TcpDelta, type TcpSample } from './records';
+export type { TcpExplained } from './explain';
 import { delta } from './deltas';
-import { tcpChannels, type TcpClose, type TcpSample } from './records';
+import { tcpChannels, type CloseReason, type TcpClose, type TcpSample } from './records';
 
-/** Options of trackConnections(). */
+/** Options of trackConnections(). Unknown keys are refused (ERR_INVALID_ARG_VALUE). */
 export interface TrackOptions {
   /**
    * ms between samples of one connection (default 60_000). Like gRFC A80 the first sample
@@ -37,49 +43,82 @@ export interface TrackOptions {
   /** Track the connections this process's servers accept (default true). */
   server?: boolean;
   /**
-   * Which connections to track; called once per connection at 'connect' / accept. A throw
-   * skips it (with a warning). Reading `socket.remoteAddress` here keeps the peer's address
-   * readable in a close record after a reset (a getpeername call per connection, not made otherwise).
+   * Which connections to track: called once per connection at 'connect' / accept with the
+   * same object `tuneSockets` gives its filter, `{ direction, socket, host, port }` (client:
+   * the address and port connected to; server: the peer's address and the local port).
+   * A throw skips that connection (with one warning). Breaking change from 0.1: it was
+   * `(socket, direction)`.
    */
-  filter?: (socket: net.Socket, direction: Direction) => boolean;
+  filter?: SocketFilter;
+  /**
+   * Errors that explain themselves (default false; process-wide while this tracker runs):
+   * when a tracked socket ends in ETIMEDOUT, ECONNRESET, EHOSTUNREACH or EPIPE, the error
+   * Node emits gets `err.tcp` (TCP_INFO read before the fd closed, and which bound fired)
+   * and one short clause in its message; its code stays Node's. Client sockets are watched
+   * from connect() on, so a SYN that is never answered is explained too. Off, it costs nothing.
+   */
+  explainErrors?: boolean;
 }
+
+const TRACK_FIELDS = new Set(['interval', 'client', 'server', 'filter', 'explainErrors']);
 
 interface Tracker {
   readonly interval: number;
   /** ms a deadline may be rounded up by (wake-ups shared); at most 5 % of the interval. */
   readonly slack: number;
-  readonly filter: ((socket: net.Socket, direction: Direction) => boolean) | undefined;
+  readonly filter: SocketFilter | undefined;
+  readonly explain: boolean;
   active: boolean;
   warned: boolean;
 }
 
-interface Entry extends WheelEntry {
+/**
+ * What a socket carries under SOCKET_STATE while some copy of sockopt tracks it: the
+ * contract between copies (two installed versions in one process) is only these two
+ * fields. A copy finding `live` true leaves the socket alone; `version` says whose layout
+ * the rest of the object has.
+ */
+interface SharedState {
+  readonly version: number;
+  live: boolean;
+}
+
+interface Entry extends WheelEntry, SharedState {
   readonly socket: net.Socket;
   readonly direction: Direction;
   readonly tracker: Tracker;
-  readonly start: number;
+  start: number;
+  /** false while a client socket is watched before 'connect' (explainErrors only). */
+  connected: boolean;
   /**
    * The counters as last published, in COUNTERS order (fixed size: memory per connection
    * is bounded); null until the first sample, so a connection that only closes allocates none.
    */
   last: Float64Array | null;
   readonly wrapper: DestroyFn;
-  /** Until the close record or stop(). */
-  live: boolean;
   original: DestroyFn;
+  readonly finalWrapper: FinalFn;
+  originalFinal: FinalFn;
+  /** Set when this side sent its FIN (socket.end()): whether the peer's FIN had come first. */
+  finOrder: 0 | 1 | 2; // 0: we never ended; 1: we ended first; 2: the peer had ended first
+  remoteAddress: string | undefined;
+  remotePort: number | undefined;
+  localAddress: string | undefined;
+  localPort: number | undefined;
+  family: string | undefined;
 }
 
+/**
+ * The per-socket key, shared by every copy of sockopt in the process (Symbol.for), with
+ * the layout's version in the name of the contract (SharedState): a socket is tracked once.
+ */
+const SOCKET_STATE = Symbol.for('sockopt.tcp.tracking');
+const VERSION = 1;
+type Marked = { [SOCKET_STATE]?: SharedState };
+const taken = (socket: net.Socket): boolean => (socket as Marked)[SOCKET_STATE]?.live === true;
 
 const sampleChannel = diagnostics.channel(tcpChannels.sample);
 const closeChannel = diagnostics.channel(tcpChannels.close);
-/**
- * Marks a socket some tracker has taken (a socket is tracked by at most one, so no consumer
- * counts a delta twice). A property rather than a WeakMap: weak keys are ephemerons, which
- * cost the garbage collector work for every short-lived connection.
- */
-const kTracked = Symbol('sockopt.tracked');
-type Marked = { [kTracked]?: true };
-const taken = (socket: net.Socket): boolean => (socket as Marked)[kTracked] === true;
 const wheel = new TimerWheel<Entry>(sample);
 const MAX_INTERVAL = 2 ** 31 - 1;
 
@@ -88,32 +127,44 @@ export const wheelSize = (): number => wheel.size;
 
 const listening = (): boolean => sampleChannel.hasSubscribers || closeChannel.hasSubscribers;
 
+/** Checks trackConnections' options (also registerTcpMetrics' tracking part); throws a coded error. */
+export function checkTrackOptions(options: unknown, path = 'options', extra?: ReadonlySet<string>): Required<Pick<TrackOptions, 'interval'>> & TrackOptions {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalidArgType(path, 'an object', options);
+  for (const field of Object.keys(options)) {
+    if (!TRACK_FIELDS.has(field) && !extra?.has(field)) unknownField(path, field, new Set([...TRACK_FIELDS, ...(extra ?? [])]));
+  }
+  const { interval = 60_000, client, server, filter, explainErrors } = options as TrackOptions;
+  if (typeof interval !== 'number') throw invalidArgType(`${path}.interval`, 'of type number (ms)', interval);
+  if (!(interval >= 0 && interval <= MAX_INTERVAL)) throw outOfRange(`${path}.interval`, `>= 0 and <= ${MAX_INTERVAL} (ms)`, interval);
+  for (const [name, value] of [['client', client], ['server', server], ['explainErrors', explainErrors]] as const) {
+    if (value !== undefined && typeof value !== 'boolean') throw invalidArgType(`${path}.${name}`, 'of type boolean', value);
+  }
+  if (filter !== undefined && typeof filter !== 'function') throw invalidArgType(`${path}.filter`, 'of type function', filter);
+  return { interval, client, server, filter, explainErrors };
+}
+
 /**
  * Publishes TCP_INFO of each TCP connection this process opens or accepts from now on:
  * samples on 'sockopt:tcp:sample' every `interval` ms (jittered) and one close record on
  * 'sockopt:tcp:close' read before the fd closes (destroy, end, ECONNRESET, ETIMEDOUT…).
- * Nothing is read while neither channel has subscribers. Returns `stop()`, which ends
- * all publishing by this call at once (idempotent). Linux only.
- * @throws ERR_SOCKOPT_UNSUPPORTED where TCP_INFO is not available; ERR_INVALID_ARG_TYPE / ERR_OUT_OF_RANGE for bad options.
+ * Nothing is read while neither channel has subscribers (unless `explainErrors`). Returns
+ * `stop()`, which ends all publishing by this call at once (idempotent). Linux only.
+ * @throws ERR_SOCKOPT_UNSUPPORTED where TCP_INFO is not available; ERR_INVALID_ARG_TYPE /
+ *   ERR_INVALID_ARG_VALUE / ERR_OUT_OF_RANGE for bad or unknown options.
  */
 export function trackConnections(options: TrackOptions = {}): () => void {
-  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
-  const { interval = 60_000, client, server, filter } = options;
-  if (typeof interval !== 'number') throw invalidArgType('options.interval', 'of type number (ms)', interval);
-  if (!(interval >= 0 && interval <= MAX_INTERVAL)) throw outOfRange('options.interval', `>= 0 and <= ${MAX_INTERVAL} (ms)`, interval);
-  for (const [name, value] of [['client', client], ['server', server]] as const) {
-    if (value !== undefined && typeof value !== 'boolean') throw invalidArgType(`options.${name}`, 'of type boolean', value);
-  }
-  if (filter !== undefined && typeof filter !== 'function') throw invalidArgType('options.filter', 'of type function', filter);
+  const { interval, client, server, filter, explainErrors = false } = checkTrackOptions(options);
   if (!hasTcpInfo) throw unsupported('TCP_INFO', ['linux']);
 
-  const tracker: Tracker = { interval, slack: interval / 20, filter, active: true, warned: false };
+  const tracker: Tracker = { interval, slack: interval / 20, filter, explain: explainErrors, active: true, warned: false };
   const off = onSocket(
     (socket, direction) => {
-      if (!listening() || taken(socket)) return;
-      // Client sockets are published before they have an fd: start at 'connect'.
-      if (direction === 'client') socket.once('connect', () => begin(tracker, socket, direction));
-      else begin(tracker, socket, direction);
+      if (!(tracker.explain || listening()) || taken(socket)) return;
+      if (direction === 'server') return begin(tracker, socket, direction);
+      // Client sockets are published before they have an fd: start at 'connect'. With
+      // explainErrors they are watched from now on, so a failed connect is explained too.
+      if (tracker.explain) watch(tracker, socket);
+      socket.once('connect', () => begin(tracker, socket, direction));
     },
     { client: client !== false, server: server !== false },
   );
@@ -124,68 +175,105 @@ export function trackConnections(options: TrackOptions = {}): () => void {
     // Sampled connections are found on the wheel and given their own destroy back; a
     // close-only one (interval 0) is in no list, and its wrapper, seeing the tracker
     // stopped, just calls through.
-    for (const entry of wheel.remove((e) => e.tracker === tracker)) {
-      entry.live = false;
-      unhook(entry);
-    }
+    for (const entry of wheel.remove((e) => e.tracker === tracker)) release(entry);
   };
 }
 
-function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void {
-  if (!tracker.active || !listening() || taken(socket) || socket.destroyed) return;
-  // Unix-domain sockets (Node's Pipe handle) have no TCP_INFO; told apart without a syscall.
-  if (!isTcpSocket(socket)) return;
-  try {
-    resolveFd(socket);
-  } catch {
-    return; // no kernel socket (a JS stream, or already handed elsewhere): nothing to read
-  }
-  if (tracker.filter) {
-    let wanted: boolean;
-    try {
-      wanted = tracker.filter(socket, direction);
-    } catch (err) {
-      if (!tracker.warned) process.emitWarning(`trackConnections: the filter threw (${String(err)}); connections it throws for are not tracked`, 'SockoptWarning');
-      tracker.warned = true;
-      return;
-    }
-    if (!wanted) return;
-  }
-  const wrapper: DestroyFn = function (this: unknown, err, cb) {
-    if (entry.live && entry.tracker.active) closed(entry, err);
-    return entry.original.call(this, err, cb);
-  };
+function newEntry(tracker: Tracker, socket: net.Socket, direction: Direction): Entry {
   const entry: Entry = {
+    version: VERSION,
+    live: true,
     socket,
     direction,
     tracker,
-    start: performance.now(),
+    start: 0,
+    connected: false,
     last: null,
-    wrapper,
-    original: wrapper,
-    live: true,
+    wrapper: function (this: unknown, err, cb) {
+      if (entry.live && entry.tracker.active) closed(entry, err);
+      return entry.original.call(this, err, cb);
+    },
+    original: undefined as unknown as DestroyFn,
+    finalWrapper: function (this: unknown, cb) {
+      if (entry.finOrder === 0) entry.finOrder = socket.readableEnded ? 2 : 1;
+      return entry.originalFinal.call(this, cb);
+    },
+    originalFinal: undefined as unknown as FinalFn,
+    finOrder: 0,
+    remoteAddress: undefined,
+    remotePort: undefined,
+    localAddress: undefined,
+    localPort: undefined,
+    family: undefined,
     wheelDue: -1,
   };
-  (socket as Marked)[kTracked] = true;
-  entry.original = wrapDestroy(socket, wrapper); // read inside the socket's own destroy, before Node closes the fd
+  (socket as Marked)[SOCKET_STATE] = entry;
+  entry.original = wrapDestroy(socket, entry.wrapper); // read inside the socket's own destroy, before Node closes the fd
+  entry.originalFinal = wrapFinal(socket, entry.finalWrapper);
+  return entry;
+}
+
+// explainErrors: a client socket watched from connect() on, before it has an fd.
+function watch(tracker: Tracker, socket: net.Socket): void {
+  if (!tracker.active || socket.destroyed) return;
+  newEntry(tracker, socket, 'client');
+}
+
+function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void {
+  const state = (socket as Marked)[SOCKET_STATE];
+  const mine = state !== undefined && state.live && (state as Entry).tracker === tracker && !(state as Entry).connected ? (state as Entry) : undefined;
+  if (!tracker.active || socket.destroyed || (!mine && taken(socket)) || (!tracker.explain && !listening())) return void (mine && release(mine));
+  // Unix-domain sockets (Node's Pipe handle) have no TCP_INFO; told apart without a syscall.
+  if (!isTcpSocket(socket)) return void (mine && release(mine));
+  try {
+    resolveFd(socket);
+  } catch {
+    return void (mine && release(mine)); // no kernel socket (a JS stream, or already handed elsewhere): nothing to read
+  }
+  // The addresses, once, while the kernel still knows the peer (after a reset it does not).
+  // Node caches what it read, so socket.remoteAddress keeps working after the close too.
+  const remoteAddress = socket.remoteAddress;
+  const remotePort = socket.remotePort;
+  if (tracker.filter) {
+    let wanted: boolean;
+    try {
+      // The same object tuneSockets' filter gets (birth/tune.ts).
+      wanted = Boolean(tracker.filter({ direction, socket, host: remoteAddress, port: direction === 'client' ? remotePort : socket.localPort }));
+    } catch (err) {
+      warn(tracker, `trackConnections: the filter threw (${String(err)}); connections it throws for are not tracked`);
+      wanted = false;
+    }
+    if (!wanted) return void (mine && release(mine));
+  }
+  const entry = mine ?? newEntry(tracker, socket, direction);
+  entry.connected = true;
+  entry.start = performance.now();
+  entry.remoteAddress = remoteAddress;
+  entry.remotePort = remotePort;
+  entry.localAddress = socket.localAddress;
+  entry.localPort = socket.localPort;
+  entry.family = socket.remoteFamily;
   if (tracker.interval > 0) schedule(entry, 0.1);
 }
 
-/**
- * Ends tracking of one connection. There is deliberately no per-tracker list of
- * connections: a long-lived Set or array holding each new connection's entry made V8
- * promote whole in-flight connections to the old generation (measured on an HTTP server,
- * a new connection per request: 1.6–2.0 vs 0.7–0.9 MB promoted per scavenge, about 3 µs
- * more GC per request). Only sampled connections sit on the wheel.
- */
-function release(entry: Entry): void {
-  wheel.cancel(entry);
-  entry.live = false;
+function warn(tracker: Tracker, message: string): void {
+  if (!tracker.warned) process.emitWarning(message, 'SockoptWarning');
+  tracker.warned = true;
 }
 
-/** For stop(): gives the socket its own destroy back. */
-function unhook(entry: Entry): void {
+/**
+ * Ends tracking of one connection and gives the socket its own _destroy and _final back
+ * (a reconnected socket object is tracked afresh). There is deliberately no per-tracker
+ * list of connections: a long-lived Set or array holding each new connection's entry made
+ * V8 promote whole in-flight connections to the old generation (measured on an HTTP
+ * server, a new connection per request: 1.6–2.0 vs 0.7–0.9 MB promoted per scavenge,
+ * about 3 µs more GC per request). Only sampled connections sit on the wheel.
+ */
+function release(entry: Entry): void {
+  if (entry.wheelDue >= 0) wheel.cancel(entry);
+  entry.live = false;
   unwrapDestroy(entry.socket, entry.wrapper, entry.original);
+  unwrapFinal(entry.socket, entry.finalWrapper, entry.originalFinal);
 }
 
 function read(socket: net.Socket): TcpInfo | undefined {
@@ -216,24 +304,63 @@ function sample(entry: Entry): void {
       release(entry);
       return;
     }
-    const record: TcpSample = { socket, direction: entry.direction, info, delta: delta(entry, info, true) };
+    const record: TcpSample = {
+      socket,
+      direction: entry.direction,
+      remoteAddress: entry.remoteAddress,
+      remotePort: entry.remotePort,
+      localAddress: entry.localAddress,
+      localPort: entry.localPort,
+      info,
+      delta: delta(entry, info, true),
+    };
     sampleChannel.publish(record);
   }
   // A subscriber may have destroyed the socket (which released it) or stopped the tracker.
   if (entry.live && tracker.active) schedule(entry, 0.9);
 }
 
+// Errors the kernel or libuv raised on the socket (a code and a numeric errno), as
+// opposed to one a library destroyed it with (undici's UND_ERR_DESTROYED on pool.close()).
+const isSystemError = (err: Error | null): err is NodeJS.ErrnoException =>
+  err !== null && typeof (err as NodeJS.ErrnoException).errno === 'number' && typeof (err as NodeJS.ErrnoException).code === 'string';
+
+/** Why a connection ended; `error` is kept only when the socket itself failed. */
+export function closeReason(err: Error | null, state: string | undefined, finOrder: 0 | 1 | 2): CloseReason {
+  if (isSystemError(err)) {
+    const code = err.code;
+    if (code === 'ETIMEDOUT') return 'timeout';
+    // A reset after this side had already sent its FIN (amqplib's close(): the broker
+    // resets once it has its close-ok) ends a close the application asked for.
+    if (code === 'ECONNRESET' || code === 'EPIPE') return finOrder === 1 ? 'local' : 'reset';
+    return 'error';
+  }
+  if (finOrder === 2 || state === 'CLOSE_WAIT' || state === 'LAST_ACK') return 'peer';
+  return 'local';
+}
+
 // Runs inside the socket's destroy step, before Node closes the handle.
 function closed(entry: Entry, err: Error | null): void {
   release(entry);
-  if (!closeChannel.hasSubscribers) return;
+  const explainable = entry.tracker.explain && err !== null && isExplainable(err);
+  const publishing = entry.connected && closeChannel.hasSubscribers;
+  if (!publishing && !explainable) return;
   const info = read(entry.socket);
+  if (explainable) explain(entry.socket, err as NodeJS.ErrnoException, info, entry.connected);
+  if (!publishing) return;
+  const reason = closeReason(err, info?.state, entry.finOrder);
   const record: TcpClose = {
     socket: entry.socket,
     direction: entry.direction,
+    reason,
+    remoteAddress: entry.remoteAddress,
+    remotePort: entry.remotePort,
+    localAddress: entry.localAddress,
+    localPort: entry.localPort,
+    family: entry.family,
     ...(info && { info }),
     delta: info ? delta(entry, info, false) : {},
-    ...(err && { error: err }),
+    ...(err && reason !== 'local' && reason !== 'peer' && { error: err }),
     duration: performance.now() - entry.start,
   };
   closeChannel.publish(record);
