@@ -92,18 +92,20 @@ export function explain(socket: net.Socket, err: NodeJS.ErrnoException, info: Tc
       tcp.bound = 'syn-retries';
       const syn = option(socket, 'TCP_SYNCNT', settings);
       clause = `SYN not answered: ${plural(info?.retransmits ?? 0, 'retransmit')}${rto}${syn !== undefined ? `; TCP_SYNCNT ${syn}` : ''}`;
-    } else if (info && (info.unacked ?? 0) > 0) {
-      const ut = option(socket, 'TCP_USER_TIMEOUT', settings);
-      tcp.bound = ut ? 'user-timeout' : 'retransmissions';
-      const since = info.lastAckRecv !== undefined ? `no ACK for ${seconds(info.lastAckRecv)}: ` : '';
-      clause = `${since}${plural(info.retransmits ?? 0, 'retransmit')}${rto}${ut ? `; TCP_USER_TIMEOUT ${ut}` : '; the system retransmission limit'}`;
-    } else if (info && (info.probes ?? 0) > 0) {
+    } else if (info && (info.probes ?? 0) > 0 && !info.retransmits) {
       tcp.bound = 'keepalive';
       const idle = option(socket, 'TCP_KEEPIDLE', settings);
       const intvl = option(socket, 'TCP_KEEPINTVL', settings);
       const cnt = option(socket, 'TCP_KEEPCNT', settings);
       const since = info.lastDataRecv !== undefined ? `, idle ${seconds(info.lastDataRecv)}` : '';
       clause = `${plural(info.probes!, 'keepalive probe')} unanswered${since}; TCP_KEEPIDLE ${idle}, TCP_KEEPINTVL ${intvl}, TCP_KEEPCNT ${cnt}`;
+    } else if (info && ((info.retransmits ?? 0) > 0 || (info.unacked ?? 0) > 0)) {
+      // Data went unacknowledged. (The kernel empties its send queue when it gives up, so
+      // `unacked` is 0 by now; the RTO retransmissions of the oldest segment remain.)
+      const ut = option(socket, 'TCP_USER_TIMEOUT', settings);
+      tcp.bound = ut ? 'user-timeout' : 'retransmissions';
+      const since = info.lastAckRecv !== undefined ? `no ACK for ${seconds(info.lastAckRecv)}: ` : '';
+      clause = `${since}${plural(info.retransmits ?? 0, 'retransmit')}${rto}${ut ? `; TCP_USER_TIMEOUT ${ut}` : '; the system retransmission limit (tcp_retries2)'}`;
     } else {
       clause = info ? `state ${info.state}, ${plural(info.retransmits ?? 0, 'retransmit')}${rto}` : 'no TCP state readable';
     }
