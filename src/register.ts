@@ -5,11 +5,34 @@
 // A bad value stops the process at start: this module throws while being loaded, and
 // Node exits with the error, whose message names SOCKOPT and the bad option.
 // Without SOCKOPT (or with it empty) nothing is loaded and nothing is subscribed.
+// `"explainErrors": true` beside the policy turns on errors that explain themselves
+// (err.tcp and a clause in the message of ETIMEDOUT, ECONNRESET, EHOSTUNREACH, EPIPE):
+//   SOCKOPT='{"explainErrors":true,"client":{"deadPeerTimeout":30000}}' node -r sockopt/register app.js
 import type * as policy from './policy/tune-sockets';
+import type * as explain from './telemetry/explain';
+import type * as errors from './kernel/errors';
 
 const raw = process.env.SOCKOPT;
 if (raw !== undefined && raw.trim() !== '') {
   // Loaded only when a policy is asked for, so an unset SOCKOPT costs nothing.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  (require('./policy/tune-sockets') as typeof policy).tuneSocketsFromJson(raw, 'SOCKOPT');
+  (require('./policy/tune-sockets') as typeof policy).tuneSocketsFromJson(withoutExplain(raw), 'SOCKOPT');
+}
+
+// Takes the explainErrors key out (turning it on); the rest is the policy. Text that is
+// not a JSON object goes to tuneSocketsFromJson as it is, which says what is wrong with it.
+function withoutExplain(text: string): string {
+  let config: unknown;
+  try {
+    config = JSON.parse(text);
+  } catch {
+    return text;
+  }
+  if (config === null || typeof config !== 'object' || Array.isArray(config) || !('explainErrors' in config)) return text;
+  const { explainErrors, ...policyConfig } = config as { explainErrors: unknown };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (typeof explainErrors !== 'boolean') throw (require('./kernel/errors') as typeof errors).invalidArgType('SOCKOPT.explainErrors', 'of type boolean', explainErrors);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (explainErrors) (require('./telemetry/explain') as typeof explain).explainErrors();
+  return JSON.stringify(policyConfig);
 }

@@ -6,7 +6,9 @@
 // errors: nothing is read or allocated otherwise.
 import type * as net from 'node:net';
 import { getsockopt } from '../core/api';
-import type { TcpInfo, TcpState } from '../kernel/tcp-info';
+import { hasTcpInfo, readTcpInfo, type TcpInfo, type TcpState } from '../kernel/tcp-info';
+import { onSocketError } from '../node/destroy-hook';
+import { isTcpSocket, resolveFd } from '../node/fd';
 
 const CODES = new Set(['ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'EPIPE']);
 
@@ -50,6 +52,39 @@ export interface TcpExplained {
 
 type Explainable = NodeJS.ErrnoException & { tcp?: TcpExplained };
 
+let holders = 0;
+
+/** True while explainErrors is on somewhere in the process. */
+export const explaining = (): boolean => holders > 0;
+
+/**
+ * Turns explainErrors on, process-wide, until the returned function is called (counted:
+ * it stays on while any holder has it). It hooks net.Socket.prototype._destroy, so a
+ * socket costs nothing until it is destroyed with an error; off, nothing is hooked.
+ */
+export function explainErrors(): () => void {
+  if (!hasTcpInfo) return () => {};
+  if (holders++ === 0) onSocketError(onError);
+  let held = true;
+  return () => {
+    if (!held) return;
+    held = false;
+    if (--holders === 0) onSocketError(undefined);
+  };
+}
+
+// Sockets not tracked by trackConnections (or tracked before it was turned on) come here.
+function onError(socket: net.Socket, err: Error): void {
+  if (!isExplainable(err) || !isTcpSocket(socket)) return;
+  let info: TcpInfo | undefined;
+  try {
+    info = readTcpInfo(resolveFd(socket), false) as TcpInfo;
+  } catch {
+    info = undefined;
+  }
+  explain(socket, err as NodeJS.ErrnoException, info);
+}
+
 /** An error explainErrors annotates: a system error with one of the codes, not already annotated. */
 export function isExplainable(err: Error): boolean {
   const e = err as Explainable;
@@ -73,7 +108,7 @@ const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 
  * Builds err.tcp and the clause from TCP_INFO (`info`, read by the caller while the fd was
  * open) and the options behind each bound. Never throws: a frozen error is left as it is.
  */
-export function explain(socket: net.Socket, err: NodeJS.ErrnoException, info: TcpInfo | undefined, connected: boolean): void {
+export function explain(socket: net.Socket, err: NodeJS.ErrnoException, info: TcpInfo | undefined): void {
   try {
     const settings: TcpExplained['settings'] = {};
     const tcp: TcpExplained = { bound: 'unknown', settings };
@@ -88,7 +123,7 @@ export function explain(socket: net.Socket, err: NodeJS.ErrnoException, info: Tc
       tcp.bound = 'reset';
       const unacked = info?.unacked ? `, ${plural(info.unacked, 'segment')} unacknowledged` : '';
       clause = info ? `reset by peer: last data received ${seconds(info.lastDataRecv ?? 0)} ago${unacked}` : 'reset by peer';
-    } else if (!connected) {
+    } else if (err.syscall === 'connect') {
       tcp.bound = 'syn-retries';
       const syn = option(socket, 'TCP_SYNCNT', settings);
       clause = `SYN not answered: ${plural(info?.retransmits ?? 0, 'retransmit')}${rto}${syn !== undefined ? `; TCP_SYNCNT ${syn}` : ''}`;

@@ -18,14 +18,14 @@ import { hasTcpInfo, readTcpInfo, type TcpInfo } from '../kernel/tcp-info';
 import type { SocketFilter } from '../birth/tune';
 import { TimerWheel, type WheelEntry } from './timer-wheel';
 import { unwrapDestroy, unwrapFinal, wrapDestroy, wrapFinal, type DestroyFn, type FinalFn } from '../node/destroy-hook';
-import { explain, isExplainable } from './explain';
+import { explain, explainErrors as holdExplain, explaining, isExplainable } from './explain';
 
 export type { Direction } from '../node/channels';
 export type { SocketFilter, SocketInfo } from '../birth/tune';
 
 export { delta, deltaWalk } from './deltas';
 export { tcpChannels, type CloseReason, type TcpClose, type TcpCounter, type TcpDelta, type TcpSample } from './records';
-export type { TcpExplained } from './explain';
+export { explainErrors, type TcpBound, type TcpExplained } from './explain';
 import { delta } from './deltas';
 import { tcpChannels, type CloseReason, type TcpClose, type TcpSample } from './records';
 
@@ -54,8 +54,9 @@ export interface TrackOptions {
    * Errors that explain themselves (default false; process-wide while this tracker runs):
    * when a tracked socket ends in ETIMEDOUT, ECONNRESET, EHOSTUNREACH or EPIPE, the error
    * Node emits gets `err.tcp` (TCP_INFO read before the fd closed, and which bound fired)
-   * and one short clause in its message; its code stays Node's. Client sockets are watched
-   * from connect() on, so a SYN that is never answered is explained too. Off, it costs nothing.
+   * and one short clause in its message; its code stays Node's. It covers every TCP socket
+   * of the process while on (a failed connect too: a SYN never answered), through one hook on
+   * net.Socket's destroy that costs nothing until a socket ends in error; off, nothing is hooked.
    */
   explainErrors?: boolean;
 }
@@ -67,7 +68,6 @@ interface Tracker {
   /** ms a deadline may be rounded up by (wake-ups shared); at most 5 % of the interval. */
   readonly slack: number;
   readonly filter: SocketFilter | undefined;
-  readonly explain: boolean;
   active: boolean;
   warned: boolean;
 }
@@ -87,9 +87,7 @@ interface Entry extends WheelEntry, SharedState {
   readonly socket: net.Socket;
   readonly direction: Direction;
   readonly tracker: Tracker;
-  start: number;
-  /** false while a client socket is watched before 'connect' (explainErrors only). */
-  connected: boolean;
+  readonly start: number;
   /**
    * The counters as last published, in COUNTERS order (fixed size: memory per connection
    * is bounded); null until the first sample, so a connection that only closes allocates none.
@@ -147,7 +145,7 @@ export function checkTrackOptions(options: unknown, path = 'options', extra?: Re
  * Publishes TCP_INFO of each TCP connection this process opens or accepts from now on:
  * samples on 'sockopt:tcp:sample' every `interval` ms (jittered) and one close record on
  * 'sockopt:tcp:close' read before the fd closes (destroy, end, ECONNRESET, ETIMEDOUT…).
- * Nothing is read while neither channel has subscribers (unless `explainErrors`). Returns
+ * Nothing is read while neither channel has subscribers. Returns
  * `stop()`, which ends all publishing by this call at once (idempotent). Linux only.
  * @throws ERR_SOCKOPT_UNSUPPORTED where TCP_INFO is not available; ERR_INVALID_ARG_TYPE /
  *   ERR_INVALID_ARG_VALUE / ERR_OUT_OF_RANGE for bad or unknown options.
@@ -156,22 +154,22 @@ export function trackConnections(options: TrackOptions = {}): () => void {
   const { interval, client, server, filter, explainErrors = false } = checkTrackOptions(options);
   if (!hasTcpInfo) throw unsupported('TCP_INFO', ['linux']);
 
-  const tracker: Tracker = { interval, slack: interval / 20, filter, explain: explainErrors, active: true, warned: false };
+  const tracker: Tracker = { interval, slack: interval / 20, filter, active: true, warned: false };
   const off = onSocket(
     (socket, direction) => {
-      if (!(tracker.explain || listening()) || taken(socket)) return;
-      if (direction === 'server') return begin(tracker, socket, direction);
-      // Client sockets are published before they have an fd: start at 'connect'. With
-      // explainErrors they are watched from now on, so a failed connect is explained too.
-      if (tracker.explain) watch(tracker, socket);
-      socket.once('connect', () => begin(tracker, socket, direction));
+      if (!listening() || taken(socket)) return;
+      // Client sockets are published before they have an fd: start at 'connect'.
+      if (direction === 'client') socket.once('connect', () => begin(tracker, socket, direction));
+      else begin(tracker, socket, direction);
     },
     { client: client !== false, server: server !== false },
   );
+  const unexplain = explainErrors ? holdExplain() : undefined;
   return () => {
     if (!tracker.active) return;
     tracker.active = false;
     off();
+    unexplain?.();
     // Sampled connections are found on the wheel and given their own destroy back; a
     // close-only one (interval 0) is in no list, and its wrapper, seeing the tracker
     // stopped, just calls through.
@@ -179,56 +177,14 @@ export function trackConnections(options: TrackOptions = {}): () => void {
   };
 }
 
-function newEntry(tracker: Tracker, socket: net.Socket, direction: Direction): Entry {
-  const entry: Entry = {
-    version: VERSION,
-    live: true,
-    socket,
-    direction,
-    tracker,
-    start: 0,
-    connected: false,
-    last: null,
-    wrapper: function (this: unknown, err, cb) {
-      if (entry.live && entry.tracker.active) closed(entry, err);
-      return entry.original.call(this, err, cb);
-    },
-    original: undefined as unknown as DestroyFn,
-    finalWrapper: function (this: unknown, cb) {
-      if (entry.finOrder === 0) entry.finOrder = socket.readableEnded ? 2 : 1;
-      return entry.originalFinal.call(this, cb);
-    },
-    originalFinal: undefined as unknown as FinalFn,
-    finOrder: 0,
-    remoteAddress: undefined,
-    remotePort: undefined,
-    localAddress: undefined,
-    localPort: undefined,
-    family: undefined,
-    wheelDue: -1,
-  };
-  (socket as Marked)[SOCKET_STATE] = entry;
-  entry.original = wrapDestroy(socket, entry.wrapper); // read inside the socket's own destroy, before Node closes the fd
-  entry.originalFinal = wrapFinal(socket, entry.finalWrapper);
-  return entry;
-}
-
-// explainErrors: a client socket watched from connect() on, before it has an fd.
-function watch(tracker: Tracker, socket: net.Socket): void {
-  if (!tracker.active || socket.destroyed) return;
-  newEntry(tracker, socket, 'client');
-}
-
 function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void {
-  const state = (socket as Marked)[SOCKET_STATE];
-  const mine = state !== undefined && state.live && (state as Entry).tracker === tracker && !(state as Entry).connected ? (state as Entry) : undefined;
-  if (!tracker.active || socket.destroyed || (!mine && taken(socket)) || (!tracker.explain && !listening())) return void (mine && release(mine));
+  if (!tracker.active || !listening() || taken(socket) || socket.destroyed) return;
   // Unix-domain sockets (Node's Pipe handle) have no TCP_INFO; told apart without a syscall.
-  if (!isTcpSocket(socket)) return void (mine && release(mine));
+  if (!isTcpSocket(socket)) return;
   try {
     resolveFd(socket);
   } catch {
-    return void (mine && release(mine)); // no kernel socket (a JS stream, or already handed elsewhere): nothing to read
+    return; // no kernel socket (a JS stream, or already handed elsewhere): nothing to read
   }
   // The addresses, once, while the kernel still knows the peer (after a reset it does not).
   // Node caches what it read, so socket.remoteAddress keeps working after the close too.
@@ -241,18 +197,39 @@ function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void
       wanted = Boolean(tracker.filter({ direction, socket, host: remoteAddress, port: direction === 'client' ? remotePort : socket.localPort }));
     } catch (err) {
       warn(tracker, `trackConnections: the filter threw (${String(err)}); connections it throws for are not tracked`);
-      wanted = false;
+      return;
     }
-    if (!wanted) return void (mine && release(mine));
+    if (!wanted) return;
   }
-  const entry = mine ?? newEntry(tracker, socket, direction);
-  entry.connected = true;
-  entry.start = performance.now();
-  entry.remoteAddress = remoteAddress;
-  entry.remotePort = remotePort;
-  entry.localAddress = socket.localAddress;
-  entry.localPort = socket.localPort;
-  entry.family = socket.remoteFamily;
+  const entry: Entry = {
+    version: VERSION,
+    live: true,
+    socket,
+    direction,
+    tracker,
+    start: performance.now(),
+    last: null,
+    wrapper: function (this: unknown, err, cb) {
+      if (entry.live && entry.tracker.active) closed(entry, err);
+      return entry.original.call(this, err, cb);
+    },
+    original: undefined as unknown as DestroyFn,
+    finalWrapper: function (this: unknown, cb) {
+      if (entry.finOrder === 0) entry.finOrder = socket.readableEnded ? 2 : 1;
+      return entry.originalFinal.call(this, cb);
+    },
+    originalFinal: undefined as unknown as FinalFn,
+    finOrder: 0,
+    remoteAddress,
+    remotePort,
+    localAddress: socket.localAddress,
+    localPort: socket.localPort,
+    family: socket.remoteFamily,
+    wheelDue: -1,
+  };
+  (socket as Marked)[SOCKET_STATE] = entry;
+  entry.original = wrapDestroy(socket, entry.wrapper); // read inside the socket's own destroy, before Node closes the fd
+  entry.originalFinal = wrapFinal(socket, entry.finalWrapper);
   if (tracker.interval > 0) schedule(entry, 0.1);
 }
 
@@ -342,11 +319,11 @@ export function closeReason(err: Error | null, state: string | undefined, finOrd
 // Runs inside the socket's destroy step, before Node closes the handle.
 function closed(entry: Entry, err: Error | null): void {
   release(entry);
-  const explainable = entry.tracker.explain && err !== null && isExplainable(err);
-  const publishing = entry.connected && closeChannel.hasSubscribers;
+  const explainable = err !== null && explaining() && isExplainable(err);
+  const publishing = closeChannel.hasSubscribers;
   if (!publishing && !explainable) return;
   const info = read(entry.socket);
-  if (explainable) explain(entry.socket, err as NodeJS.ErrnoException, info, entry.connected);
+  if (explainable) explain(entry.socket, err as NodeJS.ErrnoException, info); // (the prototype hook would read TCP_INFO again)
   if (!publishing) return;
   const reason = closeReason(err, info?.state, entry.finOrder);
   const record: TcpClose = {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tuneSockets } from '../../src/policy/tune-sockets';
-import { trackConnections } from '../../src/telemetry/telemetry';
+import { explainErrors, trackConnections } from '../../src/telemetry/telemetry';
 import type { TcpExplained } from '../../src/telemetry/explain';
 import { silentPeer } from '../birth-helpers';
 import { figure, fixtures, tcpPair } from '../helpers';
@@ -33,6 +33,41 @@ describe('explainErrors', () => {
     const e = await err;
     expect(e.message).toBe('read ECONNRESET');
     expect(e.tcp).toBeUndefined();
+  });
+
+  it('hooks nothing while off; one prototype hook while on (counted holders), Node’s own back after', () => {
+    const node = net.Socket.prototype._destroy;
+    const stopTracking = trackConnections({ interval: 0 });
+    expect(net.Socket.prototype._destroy).toBe(node); // explainErrors off: no hook, no per-socket work
+    const a = trackConnections({ interval: 0, explainErrors: true });
+    const b = explainErrors();
+    expect(net.Socket.prototype._destroy).not.toBe(node);
+    a();
+    a();
+    expect(net.Socket.prototype._destroy).not.toBe(node); // b still holds it
+    b();
+    stopTracking();
+    expect(net.Socket.prototype._destroy).toBe(node);
+  });
+
+  it('SOCKOPT={"explainErrors":true} under sockopt/register explains errors of every socket, with no tracker', async () => {
+    const script = `const net = require('net');
+      const s = net.createServer((c) => c.once('data', () => c.resetAndDestroy())).listen(0, '127.0.0.1', () => {
+        const c = net.connect(s.address().port, '127.0.0.1', () => c.write('x'));
+        c.on('error', (e) => { console.log(JSON.stringify({ message: e.message, code: e.code, bound: e.tcp && e.tcp.bound })); s.close(); });
+      });`;
+    const register = join(__dirname, '..', '..', 'lib', 'register.js');
+    const run = async (env: string | undefined) => {
+      const { stdout } = await promisify(execFile)(process.execPath, ['-r', register, '-e', script], { env: { ...process.env, SOCKOPT: env } });
+      return JSON.parse(stdout) as { message: string; code: string; bound?: string };
+    };
+    const [on, withPolicy, off] = await Promise.all([run('{"explainErrors":true}'), run('{"explainErrors":true,"client":{"sockopts":{"TCP_NODELAY":true}}}'), run('{"explainErrors":false}')]);
+    figure('explainErrors through SOCKOPT', { on: on.message, off: off.message });
+    expect(on).toMatchObject({ code: 'ECONNRESET', bound: 'reset' });
+    expect(on.message).toMatch(/^read ECONNRESET \(reset by peer/);
+    expect(withPolicy.bound).toBe('reset');
+    expect(off.message).toBe('read ECONNRESET');
+    await expect(run('{"explainErrors":"yes"}')).rejects.toThrow(/SOCKOPT\.explainErrors" argument must be of type boolean/);
   });
 
   it('a peer reset: ECONNRESET with err.tcp and a clause; code, errno and syscall unchanged', async () => {
