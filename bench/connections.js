@@ -47,6 +47,15 @@ const VARIANTS = {
     byHand = true;
     return () => (byHand = false);
   },
+  // explainErrors on (no tracker): one hook on net.Socket's destroy, nothing per socket until an error.
+  'both + explainErrors': () => {
+    const off = sockopt.tuneSockets({ client: POLICY, server: POLICY });
+    const unexplain = sockopt.explainErrors();
+    return () => {
+      unexplain();
+      off();
+    };
+  },
   'both + trackConnections': () => {
     const off = sockopt.tuneSockets({ client: POLICY, server: POLICY });
     const stop = sockopt.trackConnections({ interval: 1000 });
