@@ -31,7 +31,7 @@ export { decodeTcpConnectionInfo } from './kernel/tcp-info-darwin';
 export { setKeepAlive, setLinger, setTimeouts, setUserTimeout, type KeepAliveOptions, type KeepAliveState, type Timeouts } from './core/tuning';
 export type { SocketAddress } from './kernel/binding';
 export { httpChannel, trackRequests, type HttpRequestRecord, type RequestDelta, type TrackRequestsOptions } from './telemetry/requests';
-export { explainErrors, tcpChannels, trackConnections, type CloseReason, type Direction, type SocketFilter, type TcpBound, type TcpClose, type TcpExplained, type TcpCounter, type TcpDelta, type TcpSample, type TrackOptions } from './telemetry/telemetry';
+export { explainErrors, tcpChannels, trackConnections, type CloseReason, type Direction, type TcpBound, type TcpClose, type TcpExplained, type TcpCounter, type TcpDelta, type TcpSample, type TrackOptions } from './telemetry/telemetry';
 export { arm, connect, connectTLS, type ArmOptions, type ConnectOptions } from './birth/connect';
 export { bindDgram, createServer, listen, type BindOptions, type ConfiguredServer, type ListenOptions } from './birth/listen';
 export type { Sockopts } from './core/presocket';

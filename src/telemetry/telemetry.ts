@@ -15,13 +15,13 @@ import { invalidArgType, outOfRange, unsupported } from '../kernel/errors';
 import { unknownField } from '../core/policy';
 import { isTcpSocket, resolveFd } from '../node/fd';
 import { hasTcpInfo, readTcpInfo, type TcpInfo } from '../kernel/tcp-info';
-import type { SocketFilter } from '../birth/tune';
+import { ask, type SocketFilter } from '../policy/filter';
 import { TimerWheel, type WheelEntry } from './timer-wheel';
 import { unwrapDestroy, unwrapFinal, wrapDestroy, wrapFinal, type DestroyFn, type FinalFn } from '../node/destroy-hook';
 import { explain, explainErrors as holdExplain, explaining, isExplainable } from './explain';
 
 export type { Direction } from '../node/channels';
-export type { SocketFilter, SocketInfo } from '../birth/tune';
+export type { SocketFilter, SocketInfo } from '../policy/filter';
 
 export { delta, deltaWalk } from './deltas';
 export { tcpChannels, type CloseReason, type TcpClose, type TcpCounter, type TcpDelta, type TcpSample } from './records';
@@ -46,8 +46,8 @@ export interface TrackOptions {
    * Which connections to track: called once per connection at 'connect' / accept with the
    * same object `tuneSockets` gives its filter, `{ direction, socket, host, port }` (client:
    * the address and port connected to; server: the peer's address and the local port).
-   * A throw skips that connection (with one warning). Breaking change from 0.1: it was
-   * `(socket, direction)`.
+   * A throw, a promise or a destroy inside it skips that connection (one SockoptWarning per
+   * filter, as for tuneSockets). Breaking change from 0.1: it was `(socket, direction)`.
    */
   filter?: SocketFilter;
   /**
@@ -69,7 +69,6 @@ interface Tracker {
   readonly slack: number;
   readonly filter: SocketFilter | undefined;
   active: boolean;
-  warned: boolean;
 }
 
 /**
@@ -154,7 +153,7 @@ export function trackConnections(options: TrackOptions = {}): () => void {
   const { interval, client, server, filter, explainErrors = false } = checkTrackOptions(options);
   if (!hasTcpInfo) throw unsupported('TCP_INFO', ['linux']);
 
-  const tracker: Tracker = { interval, slack: interval / 20, filter, active: true, warned: false };
+  const tracker: Tracker = { interval, slack: interval / 20, filter, active: true };
   const off = onSocket(
     (socket, direction) => {
       if (!listening() || taken(socket)) return;
@@ -190,17 +189,9 @@ function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void
   // Node caches what it read, so socket.remoteAddress keeps working after the close too.
   const remoteAddress = socket.remoteAddress;
   const remotePort = socket.remotePort;
-  if (tracker.filter) {
-    let wanted: boolean;
-    try {
-      // The same object tuneSockets' filter gets (birth/tune.ts).
-      wanted = Boolean(tracker.filter({ direction, socket, host: remoteAddress, port: direction === 'client' ? remotePort : socket.localPort }));
-    } catch (err) {
-      warn(tracker, `trackConnections: the filter threw (${String(err)}); connections it throws for are not tracked`);
-      return;
-    }
-    if (!wanted) return;
-  }
+  // The same object, and the same guard, as tuneSockets' filter (policy/filter.ts): a throw,
+  // a promise or a destroy inside it leaves the socket untracked, reported once per filter.
+  if (tracker.filter && ask(tracker.filter, { direction, socket, host: remoteAddress, port: direction === 'client' ? remotePort : socket.localPort }) !== true) return;
   const entry: Entry = {
     version: VERSION,
     live: true,
@@ -231,11 +222,6 @@ function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void
   entry.original = wrapDestroy(socket, entry.wrapper); // read inside the socket's own destroy, before Node closes the fd
   entry.originalFinal = wrapFinal(socket, entry.finalWrapper);
   if (tracker.interval > 0) schedule(entry, 0.1);
-}
-
-function warn(tracker: Tracker, message: string): void {
-  if (!tracker.warned) process.emitWarning(message, 'SockoptWarning');
-  tracker.warned = true;
 }
 
 /**

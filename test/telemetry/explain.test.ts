@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { tuneSockets } from '../../src/policy/tune-sockets';
 import { explainErrors, trackConnections } from '../../src/telemetry/telemetry';
 import type { TcpExplained } from '../../src/telemetry/explain';
-import { silentPeer } from '../birth-helpers';
+import { silentPeer } from '../birth/helpers';
 import { figure, fixtures, tcpPair } from '../helpers';
 
 type Explained = NodeJS.ErrnoException & { tcp?: TcpExplained };
