@@ -112,7 +112,12 @@ interface Entry extends WheelEntry, SharedState {
 const SOCKET_STATE = Symbol.for('sockopt.tcp.tracking');
 const VERSION = 1;
 type Marked = { [SOCKET_STATE]?: SharedState };
-const taken = (socket: net.Socket): boolean => (socket as Marked)[SOCKET_STATE]?.live === true;
+// Live, and (for this copy's own entries) its tracker not stopped: a close-only connection
+// of a stopped tracker keeps an inert wrapper and is free for another tracker.
+const taken = (socket: net.Socket): boolean => {
+  const s = (socket as Marked)[SOCKET_STATE];
+  return s !== undefined && s.live === true && (s.version !== VERSION || !('tracker' in s) || (s as Entry).tracker.active);
+};
 
 const sampleChannel = diagnostics.channel(tcpChannels.sample);
 const closeChannel = diagnostics.channel(tcpChannels.close);

@@ -149,6 +149,29 @@ describe('close records', () => {
     expect((socket as unknown as { _destroy: unknown })._destroy).toBe(net.Socket.prototype._destroy); // given back each time
   });
 
+  it('a socket a stopped tracker had is tracked again by a live one when it reconnects', async () => {
+    const c = closes();
+    const server = net.createServer((s) => s.resume()).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanups.push(() => new Promise((r) => server.close(r)));
+    const { port } = server.address() as net.AddressInfo;
+    const stopA = trackConnections({ interval: 0, server: false });
+    const socket = new net.Socket();
+    socket.connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    stopA(); // close-only: the socket keeps an inert wrapper
+    tracked({ interval: 0, server: false });
+    socket.destroy();
+    await once(socket, 'close');
+    socket.connect(port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.destroy();
+    await once(socket, 'close');
+    await until('one record, from the live tracker', () => c.of(socket).length === 1);
+    await sleep(20);
+    expect(c.of(socket)).toHaveLength(1);
+  });
+
   it('refuse misspelt and unknown keys (strict as tuneSockets)', () => {
     for (const options of [{ intervl: 1000 }, { clients: false }, { filter: () => true, explain: true }, [], { interval: 0, explainErrors: 'yes' }]) {
       expect(() => trackConnections(options as never), JSON.stringify(options)).toThrow(
