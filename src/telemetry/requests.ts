@@ -10,8 +10,7 @@
 import * as diagnostics from 'node:diagnostics_channel';
 import type * as http from 'node:http';
 import type * as net from 'node:net';
-import { invalidArgType, unsupported } from '../kernel/errors';
-import { unknownField } from '../core/policy';
+import { invalidArgType, refuseUnknownKeys, unsupported } from '../kernel/errors';
 import { hasTcpInfo, readTcpInfo, type TcpInfo } from '../kernel/tcp-info';
 import { fdNow } from '../node/stream-handle';
 
@@ -201,7 +200,7 @@ const subscribed = new Map<string, { fn: (message: unknown) => void; holders: nu
  */
 export function trackRequests(options: TrackRequestsOptions = {}): () => void {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalidArgType('options', 'an object', options);
-  for (const field of Object.keys(options)) if (!FIELDS.has(field)) unknownField('options', field, FIELDS);
+  refuseUnknownKeys(options, FIELDS, 'options');
   for (const name of ['undici', 'http'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'boolean') throw invalidArgType(`options.${name}`, 'of type boolean', options[name]);
   }

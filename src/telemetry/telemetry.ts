@@ -11,8 +11,7 @@
 import * as diagnostics from 'node:diagnostics_channel';
 import type * as net from 'node:net';
 import { onSocket, type Direction } from '../node/channels';
-import { invalidArgType, outOfRange, unsupported } from '../kernel/errors';
-import { unknownField } from '../core/policy';
+import { invalidArgType, outOfRange, refuseUnknownKeys, unsupported } from '../kernel/errors';
 import { isTcpSocket, resolveFd } from '../node/fd';
 import { hasTcpInfo, readTcpInfo, type TcpInfo } from '../kernel/tcp-info';
 import { ask, type SocketFilter } from '../policy/filter';
@@ -132,9 +131,7 @@ const listening = (): boolean => sampleChannel.hasSubscribers || closeChannel.ha
 /** Checks trackConnections' options (also registerTcpMetrics' tracking part); throws a coded error. */
 export function checkTrackOptions(options: unknown, path = 'options', extra?: ReadonlySet<string>): Required<Pick<TrackOptions, 'interval'>> & TrackOptions {
   if (options === null || typeof options !== 'object' || Array.isArray(options)) throw invalidArgType(path, 'an object', options);
-  for (const field of Object.keys(options)) {
-    if (!TRACK_FIELDS.has(field) && !extra?.has(field)) unknownField(path, field, new Set([...TRACK_FIELDS, ...(extra ?? [])]));
-  }
+  refuseUnknownKeys(options, extra ? [...TRACK_FIELDS, ...extra] : TRACK_FIELDS, path); // the one check tuneSockets uses
   const { interval = 60_000, client, server, filter, explainErrors } = options as TrackOptions;
   if (typeof interval !== 'number') throw invalidArgType(`${path}.interval`, 'of type number (ms)', interval);
   if (!(interval >= 0 && interval <= MAX_INTERVAL)) throw outOfRange(`${path}.interval`, `>= 0 and <= ${MAX_INTERVAL} (ms)`, interval);

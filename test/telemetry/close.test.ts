@@ -178,6 +178,6 @@ describe('close records', () => {
         expect.objectContaining({ code: Array.isArray(options) || 'explainErrors' in options ? 'ERR_INVALID_ARG_TYPE' : 'ERR_INVALID_ARG_VALUE' }),
       );
     }
-    expect(() => trackConnections({ intervl: 1 } as never)).toThrow(/options\.intervl' is not a field of this object \(expected interval, client, server, filter, explainErrors\)/);
+    expect(() => trackConnections({ intervl: 1 } as never)).toThrow(/options\.intervl' is not one this call knows \(did you mean 'interval'\?\); it takes interval, client, server, filter, explainErrors/);
   });
 });
