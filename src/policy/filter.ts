@@ -26,7 +26,7 @@ const warned = new WeakSet<object>();
 function report(filter: SocketFilter, what: string, code: string): void {
   if (warned.has(filter)) return;
   warned.add(filter);
-  process.emitWarning(`a sockopt policy filter ${what}; the socket got no policy (reported once per filter)`, { type: 'SockoptWarning', code });
+  process.emitWarning(`a sockopt filter ${what}; that socket was left alone (reported once per filter)`, { type: 'SockoptWarning', code });
 }
 
 /** Asks `filter` about one socket, guarding Node's connect path against anything it does. */
