@@ -6,6 +6,7 @@
 // And a copy of the built package that another user can read: a test that runs code
 // as `nobody` must not run it from the checkout, which may sit in a directory other
 // users cannot enter (a 0700 home such as /root, a `mktemp -d` folder).
+import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -120,4 +121,20 @@ export function settableCongestionControls(): string[] {
 export function otherCongestionControl(): string {
   const current = readFileSync('/proc/sys/net/ipv4/tcp_congestion_control', 'utf8').trim();
   return settableCongestionControls().filter((cc) => cc !== current).at(-1) ?? current;
+}
+
+let netns: string | null | undefined;
+/**
+ * Whether this process may make a network namespace of its own the way the tests do
+ * (`unshare -rn`: a user namespace with it, which the kernel lets an unprivileged user
+ * make unless it is configured not to, and a container may forbid even to root).
+ * Undefined when it may; otherwise unshare's message, the kernel's refusal, for the
+ * test to assert instead of its case.
+ */
+export function netnsRefusal(): string | undefined {
+  if (netns === undefined) {
+    const r = spawnSync('unshare', ['-rn', 'true'], { encoding: 'utf8' });
+    netns = r.status === 0 ? null : `${r.stderr}`.trim() || `unshare exited ${String(r.status)}`;
+  }
+  return netns ?? undefined;
 }
