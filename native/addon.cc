@@ -38,6 +38,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterSocket(env, exports);
   RegisterPidfd(env, exports);
   RegisterQueues(env, exports);
+  RegisterSockDiag(env, exports);
   exports.Set("constants", Constants(env));
   exports.Set("sizes", Sizes(env));
   exports.Set("kinds", Kinds(env));

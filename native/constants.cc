@@ -39,6 +39,26 @@ Napi::Object Constants(Napi::Env env) {
   DEFINE_CONSTANT(c, AF_INET6);
   DEFINE_CONSTANT(c, SOCK_STREAM);
   DEFINE_CONSTANT(c, SOCK_DGRAM);
+  DEFINE_CONSTANT(c, SOCK_RAW);
+  DEFINE_CONSTANT(c, SOCK_SEQPACKET);
+#ifdef SOCK_RDM
+  DEFINE_CONSTANT(c, SOCK_RDM);
+#endif
+#ifdef IPPROTO_ICMP
+  DEFINE_CONSTANT(c, IPPROTO_ICMP);
+#endif
+#ifdef IPPROTO_ICMPV6
+  DEFINE_CONSTANT(c, IPPROTO_ICMPV6);
+#endif
+#ifdef IPPROTO_RAW
+  DEFINE_CONSTANT(c, IPPROTO_RAW);
+#endif
+#ifdef AF_NETLINK
+  DEFINE_CONSTANT(c, AF_NETLINK);  // Linux: routing, sock_diag, audit… sockets
+#endif
+#ifdef AF_PACKET
+  DEFINE_CONSTANT(c, AF_PACKET);  // Linux: link-layer (packet) sockets
+#endif
 
   // SOL_SOCKET
   DEFINE_CONSTANT(c, SO_REUSEADDR);

@@ -2,8 +2,9 @@
 
 namespace sockopt {
 
-// Not Linux: no pidfd_getfd, no SIOCOUTQ. The functions stay absent from the binding.
+// Not Linux: no pidfd_getfd, no SIOCOUTQ, no sock_diag. The functions stay absent from the binding.
 void RegisterPidfd(Napi::Env, Napi::Object) {}
 void RegisterQueues(Napi::Env, Napi::Object) {}
+void RegisterSockDiag(Napi::Env, Napi::Object) {}
 
 }  // namespace sockopt

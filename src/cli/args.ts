@@ -17,13 +17,21 @@ export const common = {
 /** The parsed flag values: strings, booleans, or string arrays for `multiple`. */
 export type ParsedValues<O> = { [K in keyof O]?: O[K] extends { multiple: true } ? string[] : O[K] extends { type: 'boolean' } ? boolean : string };
 
-/** parseArgs in strict mode; its own errors (unknown flag, missing value) become usage errors. */
-export function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], opts: O): { values: ParsedValues<O>; positionals: string[] } {
+/**
+ * parseArgs in strict mode; its own errors (unknown flag, missing value) become usage
+ * errors, and so does any positional beyond the `maxPositionals` the command takes.
+ */
+export function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], opts: O, maxPositionals = 1): { values: ParsedValues<O>; positionals: string[] } {
+  let parsed: { values: ParsedValues<O>; positionals: string[] };
   try {
-    return parseArgs({ args, options: opts, allowPositionals: true, strict: true }) as { values: ParsedValues<O>; positionals: string[] };
+    parsed = parseArgs({ args, options: opts, allowPositionals: true, strict: true }) as { values: ParsedValues<O>; positionals: string[] };
   } catch (err) {
     throw usageError((err as Error).message.split('\n')[0]!);
   }
+  if (parsed.positionals.length > maxPositionals) {
+    throw usageError(`unexpected argument '${parsed.positionals[maxPositionals]}' (takes ${maxPositionals === 1 ? 'one' : maxPositionals})`);
+  }
+  return parsed;
 }
 
 /** A process id: a positive decimal integer. */
@@ -40,16 +48,24 @@ export function parseFd(text: string | undefined): number | undefined {
   return Number(text);
 }
 
-/** HOST:PORT, [IPv6]:PORT or IPv6-literal:PORT. */
+// A DNS name as resolvers take it: dot-separated labels of letters, digits, '-' and '_'
+// (not at a label's ends), at most 63 bytes each and 253 in all, an optional final dot.
+const LABEL = '[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?';
+const HOSTNAME = new RegExp(`^(?=.{1,253}\\.?$)${LABEL}(?:\\.${LABEL})*\\.?$`);
+
+/** HOST:PORT, [IPv6]:PORT or IPv6-literal:PORT; HOST an IP literal or a DNS name, PORT 1-65535. */
 export function parseHostPort(text: string | undefined): { host: string; port: number } {
   if (text === undefined) throw usageError('missing HOST:PORT (e.g. `sockopt connect 127.0.0.1:5432`)');
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(text) ?? /^(.+):(\d+)$/.exec(text);
+  const bracketed = text.startsWith('[');
+  const m = bracketed ? /^\[([^\]]*)\]:(\d{1,5})$/.exec(text) : /^(.*):(\d{1,5})$/.exec(text);
   if (!m) throw usageError(`expected HOST:PORT, got '${text}'`);
   const host = m[1]!;
   const port = Number(m[2]);
   if (/[[\]\s]/.test(host)) throw usageError(`expected HOST:PORT or [IPv6]:PORT, got '${text}'`);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw usageError(`port must be 1-65535, got '${m[2]}'`);
+  if (bracketed && isIP(host) !== 6) throw usageError(`'[${host}]' is not an IPv6 address`);
   if (host.includes(':') && isIP(host) !== 6) throw usageError(`'${host}' is not an IPv6 address (write [addr]:port)`);
+  if (!isIP(host) && !HOSTNAME.test(host)) throw usageError(`'${host}' is not a host name or IP address`);
   return { host, port };
 }
 

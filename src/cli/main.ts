@@ -8,6 +8,7 @@ import * as optionsCmd from './options';
 import * as runCmd from './run';
 import { stdio, toJson, type Output } from './output';
 import { usageError } from '../kernel/errors';
+import { escapeText } from '../kernel/text';
 
 /** Exit codes of the `sockopt` command. */
 export const EXIT = {
@@ -37,6 +38,7 @@ const USAGE = `usage: sockopt <command> [arguments] [--json]
 
 type Command = (args: string[], io: Output) => number | Promise<number>;
 const COMMANDS: Record<string, Command> = { inspect: inspectCmd.run, connect: connectCmd.run, options: optionsCmd.run, doctor: doctorCmd.run, run: runCmd.run };
+const USAGES: Record<string, string> = { inspect: inspectCmd.usage, connect: connectCmd.usage, options: optionsCmd.usage, doctor: doctorCmd.usage, run: runCmd.usage };
 
 // Codes of errors that are the caller's mistake (exit 2), and of refusals (exit 3).
 const USAGE_CODES = new Set(['ERR_SOCKOPT_USAGE', 'ERR_SOCKOPT_UNKNOWN_OPTION', 'ERR_SOCKOPT_READ_ONLY', 'ERR_SOCKOPT_WRITE_ONLY', 'ERR_SOCKOPT_NOT_APPLICABLE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE']);
@@ -57,10 +59,15 @@ export async function main(args: string[], io: Output = stdio): Promise<number> 
   } catch (err) {
     const e = err as { code?: unknown; message?: unknown };
     const code = typeof e?.code === 'string' ? e.code : 'ERR';
-    const message = String(e?.message ?? err).split('\n')[0];
+    // One line: a message that quotes something from elsewhere keeps its newlines escaped.
+    const message = escapeText(String(e?.message ?? err));
     io.err(`sockopt: ${message}`);
     if (json) io.out(toJson({ error: { code, message } }));
-    if (USAGE_CODES.has(code)) return EXIT.usage;
+    if (USAGE_CODES.has(code)) {
+      // A mistake in the command line: the command's usage after the one line that says what.
+      if (code === 'ERR_SOCKOPT_USAGE') io.err(USAGES[args[0] ?? ''] ?? USAGE);
+      return EXIT.usage;
+    }
     return DENIED_CODES.has(code) ? EXIT.denied : EXIT.failed;
   }
 }

@@ -2,18 +2,24 @@
 // bigints as decimal strings. Commands take an Output so tests and other tools can
 // capture it.
 import { bigintReplacer } from '../kernel/json';
+import { jsonTerminalSafe, terminalSafe } from '../kernel/text';
 
 export interface Output {
   out(text: string): void;
   err(text: string): void;
 }
 
+// Every field from elsewhere is escaped where it is formatted; terminalSafe is the last
+// line of defence: no control character but the newline reaches the terminal.
 export const stdio: Output = {
-  out: (text) => process.stdout.write(`${text}\n`),
-  err: (text) => process.stderr.write(`${text}\n`),
+  out: (text) => process.stdout.write(`${terminalSafe(text)}\n`),
+  err: (text) => process.stderr.write(`${terminalSafe(text)}\n`),
 };
 
-/** JSON.stringify with 64-bit values as decimal strings and two-space indentation. */
-export function toJson(value: unknown): string {
-  return JSON.stringify(value, bigintReplacer, 2);
+/**
+ * JSON.stringify with 64-bit values as decimal strings and two-space indentation; C1
+ * controls, DEL and bidi characters as \uXXXX escapes (the same JSON value, safe on a terminal).
+ */
+export function toJson(value: unknown, indent = 2): string {
+  return jsonTerminalSafe(JSON.stringify(value, bigintReplacer, indent));
 }

@@ -3,14 +3,16 @@
 // then whatever differs from a fresh socket's defaults) and the full view
 // (every option by level, every TCP_INFO field). The REPL view and the CLI both
 // print through formatSocket, so they always look the same.
-import type { SocketAddress } from '../kernel/binding';
+import { binding } from '../kernel/binding';
 import { invalidArgType, invalidArgValue } from '../kernel/errors';
+import { escapeText, exactText, type ExactText } from '../kernel/text';
 import { changedOptions, defaultsFor, flatten } from './defaults';
-import { formatBytes, formatOption, formatTcpInfoField } from './format';
+import { formatBytes, formatDuration, formatOption, formatTcpInfoField } from './format';
 import type { Snapshot } from './snapshot';
 import { options } from '../core/options';
 import type { OptionName, PeerCred } from '../kernel/registry';
 import { tcpInfoFields, type TcpInfo } from '../kernel/tcp-info';
+import { TYPE_NAMES, type KernelView, type ReportAddress, type SocketKind } from './table-types';
 
 /** A value as JSON carries it: 64-bit option values (SO_COOKIE) become decimal strings. */
 export type JsonValue = string | number | boolean | null | { [key: string]: JsonValue };
@@ -24,20 +26,32 @@ export interface SocketReport {
   fd: number;
   /** The socket's inode (as in `/proc/PID/fd/N -> socket:[inode]`), when known. */
   inode?: number;
-  /** 'tcp', 'udp', 'unix', 'raw', or null when neither /proc nor the socket says. */
-  kind: string | null;
-  /** 'IPv4', 'IPv6', 'unix', or null. */
+  /**
+   * 'tcp', 'mptcp', 'udp', 'raw' (SOCK_RAW over IP), 'icmp' (ping sockets), 'unix', 'netlink',
+   * 'packet', or 'unknown' (another family: `protocolName` then says which, as the kernel names it).
+   */
+  kind: SocketKind;
+  /** 'IPv4', 'IPv6', 'unix', 'netlink', 'packet', or null for another family. */
   family: string | null;
-  /** 'stream', 'dgram', 'seqpacket', 'raw', or null. */
+  /** 'stream', 'dgram', 'seqpacket', 'raw', 'rdm', or null. */
   type: string | null;
+  /** raw: the IP protocol; netlink: the NETLINK_* protocol; packet: the ethertype. */
+  protocol?: number;
+  /** The kernel's protocol name for the socket ('TCP', 'UNIX-STREAM', 'NETLINK', 'ALG'…), when the kind had to be found by it. */
+  protocolName?: string;
   /**
    * TCP: the kernel's state name ('ESTABLISHED', 'LISTEN', 'SYN_SENT', …). Others:
    * 'LISTEN', 'CONNECTED', 'UNCONNECTED', 'CONNECTING' or 'DISCONNECTING'.
    */
   state: string | null;
-  local: SocketAddress | null;
+  /**
+   * The socket's own address. Unix names carry their exact bytes: `path` is a string when
+   * they are UTF-8 (abstract names start with '\0'), else `{ hex }`; netlink: `{ portid }`;
+   * packet: `{ ifindex, protocol }`.
+   */
+  local: ReportAddress | null;
   /** The peer's address; null when not connected. A unix peer without a name has path ''. */
-  remote: SocketAddress | null;
+  remote: ReportAddress | null;
   /** Bytes queued for reading (ss Recv-Q; UDP: the next datagram, or memory in /proc), null when unknown. */
   recvQueue: number | null;
   /** Bytes queued for sending (ss Send-Q; TCP: unacknowledged + unsent), null when unknown. */
@@ -54,18 +68,50 @@ export interface SocketReport {
   tcpInfo?: TcpInfo;
   /** Options the kernel refused for this socket, with its code. */
   skipped?: { option: string; code: string }[];
+  /**
+   * What the kernel's socket table says beyond that, as `ss -tiepm` shows it: owner uid,
+   * cookie, cgroup, timer, skmem, congestion control, … (snapshotPid/listSockets).
+   */
+  kernel?: KernelView;
   /** Why this socket's options could not be read when those of the others could (it was closed meanwhile, …). */
   error?: { code: string; message: string };
 }
 
-const json = (v: unknown): JsonValue => JSON.parse(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x))) as JsonValue;
+// JSON-safe data: bigints as decimal strings, bytes (an interface name that is not
+// UTF-8) as the exact text rule gives them (a string, or { hex }).
+const json = (v: unknown): JsonValue =>
+  JSON.parse(
+    JSON.stringify(v, function (this: Record<string, unknown>, k: string, x: unknown) {
+      const original = this[k];
+      if (original instanceof Uint8Array) return exactText(original);
+      return typeof x === 'bigint' ? x.toString() : x;
+    }),
+  ) as JsonValue;
+
+const C = binding.constants;
+const FAMILY_KINDS: Record<number, 'netlink' | 'packet'> = {};
+if (C.AF_NETLINK !== undefined) FAMILY_KINDS[C.AF_NETLINK] = 'netlink';
+if (C.AF_PACKET !== undefined) FAMILY_KINDS[C.AF_PACKET] = 'packet';
+const PROTOCOL_KINDS: Record<string, SocketKind> = { tcp: 'tcp', udp: 'udp', mptcp: 'mptcp' };
+
+// The kind of a socket from what it answers itself: family, type, protocol.
+function kindOf(family: string | number | null, type: string | null, protocol: string | number | null): SocketKind {
+  if (family === 'unix') return 'unix';
+  if (typeof family === 'number') return FAMILY_KINDS[family] ?? 'unknown';
+  if (family === 'IPv4' || family === 'IPv6') {
+    if (type === 'raw') return 'raw';
+    if (typeof protocol === 'string') return PROTOCOL_KINDS[protocol] ?? 'unknown';
+    if (protocol === C.IPPROTO_ICMP || protocol === C.IPPROTO_ICMPV6) return 'icmp';
+  }
+  return 'unknown';
+}
 
 /** Builds the report of a socket from its snapshot and, when known, its queues and inode. */
 export function reportFromSnapshot(snap: Snapshot, queues: { recv: number | null; send: number | null } | null, inode?: number): SocketReport {
   const sol = snap.options.SOL_SOCKET ?? {};
-  const family = typeof snap.family === 'string' ? snap.family : snap.family === null ? null : `AF_${snap.family}`;
-  const kind = family === 'unix' ? 'unix' : typeof snap.protocol === 'string' ? snap.protocol : snap.protocol === null ? null : `proto ${snap.protocol}`;
-  const type = typeof snap.type === 'string' ? snap.type : snap.type === null ? null : String(snap.type);
+  const type = typeof snap.type === 'string' ? snap.type : snap.type === null ? null : (TYPE_NAMES[snap.type] ?? null);
+  const kind = kindOf(snap.family, type, snap.protocol);
+  const family = typeof snap.family === 'string' ? snap.family : kind === 'netlink' || kind === 'packet' ? kind : null;
   const listening = sol.SO_ACCEPTCONN === true;
   const ti = snap.tcpInfo;
   const state = ti?.state ?? (listening ? 'LISTEN' : snap.remote ? 'CONNECTED' : 'UNCONNECTED');
@@ -76,11 +122,12 @@ export function reportFromSnapshot(snap: Snapshot, queues: { recv: number | null
     family,
     type,
     state,
-    local: snap.local,
-    remote: snap.remote,
+    local: snap.local as ReportAddress | null,
+    remote: snap.remote as ReportAddress | null,
     recvQueue: queues?.recv ?? null,
     sendQueue: queues?.send ?? null,
   };
+  if ((kind === 'raw' || kind === 'icmp' || kind === 'unknown') && typeof snap.protocol === 'number') report.protocol = snap.protocol;
   if (ti && state === 'LISTEN') {
     if (ti.unacked !== undefined) report.acceptQueue = ti.unacked;
     if (ti.sacked !== undefined) report.backlog = ti.sacked;
@@ -92,16 +139,23 @@ export function reportFromSnapshot(snap: Snapshot, queues: { recv: number | null
   return report;
 }
 
-/** 127.0.0.1:80, [::1]:80, /run/x.sock, @abstract, (unnamed). */
-export function formatAddress(a: SocketAddress | null): string {
+// A unix name for a terminal: @ for an abstract name's leading NUL, every other control,
+// bidi character or non-UTF-8 byte escaped.
+function unixName(path: ExactText): string {
+  const bytes = typeof path === 'string' ? Buffer.from(path, 'utf8') : Buffer.from(String(path?.hex ?? ''), 'hex');
+  if (bytes.length === 0) return '(unnamed)';
+  return bytes[0] === 0 ? `@${escapeText(bytes.subarray(1))}` : escapeText(bytes);
+}
+
+/** 127.0.0.1:80, [::1]:80, /run/x.sock, @abstract, (unnamed), netlink portid 12, packet ifindex 1 0x0800; names escaped for a terminal. */
+export function formatAddress(a: ReportAddress | null): string {
   if (!a) return '*';
   if (typeof a !== 'object') throw invalidArgType('address', 'a SocketAddress object or null', a);
-  if ('path' in a) {
-    if (a.path === '') return '(unnamed)';
-    return a.path.startsWith('\0') ? `@${a.path.slice(1)}` : a.path;
-  }
-  if ('address' in a) return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
-  return `family ${a.family}`;
+  if ('path' in a) return unixName(a.path);
+  if ('address' in a) return a.family === 'IPv6' ? `[${escapeText(String(a.address))}]:${a.port}` : `${escapeText(String(a.address))}:${a.port}`;
+  if ('portid' in a) return `portid ${a.portid}${a.group ? ` group ${a.group}` : ''}`;
+  if ('ifindex' in a) return `ifindex ${a.ifindex} protocol 0x${a.protocol.toString(16).padStart(4, '0')}`;
+  return `family ${escapeText(String(a.family))}`;
 }
 
 // States in which a socket has no peer by nature: no '→ *' in the header.
@@ -113,7 +167,9 @@ const STREAM_OR_DGRAM_KINDS = new Set(['tcp', 'mptcp', 'udp']);
 
 /** The header line: kind, family, local → remote, state, then rtt/cwnd/retrans/unacked or the accept queue, and the queues. */
 export function formatHeader(r: SocketReport): string {
-  const who = [r.kind ?? 'socket', r.family !== r.kind ? r.family : null, r.type && !STREAM_OR_DGRAM_KINDS.has(r.kind ?? '') ? r.type : null].filter(Boolean).join(' ');
+  const kind = r.kind === 'unknown' && r.protocolName ? `unknown (${escapeText(r.protocolName)})` : (r.kind ?? 'socket');
+  const proto = r.protocol !== undefined && r.kind !== 'packet' ? `protocol ${r.protocol}` : null;
+  const who = [kind, r.family !== r.kind ? r.family : null, r.type && !STREAM_OR_DGRAM_KINDS.has(r.kind ?? '') ? r.type : null, proto].filter(Boolean).join(' ');
   // Connected with no peer address known: /proc/net/unix does not name the peer (snapshot() does).
   const peer = !r.remote && CONNECTED.has(r.state ?? '') && !r.options ? '?' : formatAddress(r.remote);
   const where = r.remote || !UNPAIRED.has(r.state ?? '') ? `${formatAddress(r.local)} → ${peer}` : formatAddress(r.local);
@@ -134,6 +190,9 @@ export function formatHeader(r: SocketReport): string {
     if (r.recvQueue !== null) facts.push(`recvq ${formatBytes(r.recvQueue)}`);
     if (r.peer) facts.push(`peer pid ${r.peer.pid} uid ${r.peer.uid}`);
   }
+  const k = r.kernel;
+  if (k?.timer) facts.push(`timer ${k.timer.name} ${formatDuration(k.timer.expiresMs, 'ms')}/${k.timer.retransmits}`);
+  if (k?.congestion) facts.push(escapeText(k.congestion));
   return [`${who} ${where} ${r.state ?? ''}`.trimEnd(), ...facts].join(' · ');
 }
 
@@ -214,9 +273,27 @@ function fullBody(r: SocketReport, indent: string): string[] {
     if (items.length) lines.push(...group(level, items, indent)); // a level with nothing readable is left out
   }
   if (r.tcpInfo) lines.push(formatTcpInfo(r, indent));
+  if (r.kernel) lines.push(...group('kernel', kernelItems(r.kernel), indent));
   const refused = (r.skipped ?? []).filter((s) => !foreignLevel(r, s.option));
   if (refused.length) lines.push(...group('refused', refused.map((s) => `${s.option} ${s.code}`), indent));
   return lines;
+}
+
+// The socket table's view (ss -e -m -o), each value escaped where it is text.
+function kernelItems(k: KernelView): string[] {
+  const items = [`source ${k.source}`];
+  if (k.uid !== undefined) items.push(`uid ${k.uid}`);
+  if (k.cookie !== undefined) items.push(`cookie ${k.cookie}`);
+  if (k.cgroupId !== undefined) items.push(`cgroup ${k.cgroup !== undefined ? escapeText(k.cgroup) : `id ${k.cgroupId}`}`);
+  if (k.timer) items.push(`timer ${k.timer.name} ${formatDuration(k.timer.expiresMs, 'ms')} retransmits ${k.timer.retransmits}`);
+  if (k.skmem) items.push(`skmem ${Object.entries(k.skmem).map(([n, v]) => `${n} ${v}`).join(' ')}`);
+  if (k.congestion !== undefined) items.push(`congestion ${escapeText(k.congestion)}`);
+  if (k.bbr) items.push(`bbr bw ${k.bbr.bw} B/s minRtt ${k.bbr.minRtt} µs pacingGain ${k.bbr.pacingGain} cwndGain ${k.bbr.cwndGain}`);
+  if (k.sendRate !== undefined) items.push(`send ${k.sendRate} B/s`);
+  for (const n of ['shutdown', 'tos', 'tclass', 'classId', 'mark', 'ifindex', 'peerInode', 'pendingConnections'] as const) if (k[n] !== undefined) items.push(`${n} ${k[n]}`);
+  if (k.v6only !== undefined) items.push(`v6only ${k.v6only ? 'on' : 'off'}`);
+  if (k.vfs) items.push(`vfs dev ${k.vfs.dev} inode ${k.vfs.inode}`);
+  return items;
 }
 
 // A refusal that only says the option belongs to another protocol (TCP options on

@@ -5,6 +5,7 @@
 import { binding } from '../kernel/binding';
 import { invalidArgType } from '../kernel/errors';
 import type { OptionName, Unit } from '../kernel/registry';
+import { escapeText } from '../kernel/text';
 
 /** Up to 3 significant digits, without trailing zeros: 3.76, 128, 0.05. */
 function short(n: number): string {
@@ -100,11 +101,14 @@ export function formatOption(name: OptionName, unit: Unit, value: unknown): stri
   if (special !== undefined) return special;
   if (value === null || value === undefined) return 'none';
   if (typeof value === 'boolean') return value ? 'on' : 'off';
-  if (typeof value === 'string') return value === '' ? "''" : value;
+  // Strings (interface names, the congestion-control name) and bytes come from elsewhere: escaped.
+  if (typeof value === 'string') return value === '' ? "''" : escapeText(value);
+  if (value instanceof Uint8Array) return escapeText(value);
   if (typeof value === 'bigint') return value.toString();
   if (typeof value === 'object') {
+    if ('hex' in value && Object.keys(value).length === 1) return escapeText(value as { hex: string });
     return Object.entries(value as Record<string, unknown>)
-      .map(([k, v]) => `${k} ${String(v)}`)
+      .map(([k, v]) => `${escapeText(k)} ${escapeText(String(v))}`)
       .join(' ');
   }
   if (typeof value !== 'number') return String(value);
@@ -127,7 +131,7 @@ export function formatOption(name: OptionName, unit: Unit, value: unknown): stri
 export function formatTcpInfoField(unit: string | undefined, value: unknown): string {
   if (value === null) return 'unlimited';
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
-  if (typeof value === 'string') return value;
+  if (typeof value === 'string') return escapeText(value);
   if (typeof value === 'object' && value !== null) {
     const set = Object.entries(value as Record<string, unknown>).filter(([, v]) => v === true);
     return set.length > 0 ? set.map(([k]) => k).join(',') : 'none';

@@ -1,34 +1,21 @@
-// What /proc tells about another process's sockets without touching them:
-// /proc/PID/fd maps fd numbers to socket inodes, and /proc/PID/net/{tcp,tcp6,
-// udp,udp6,raw,raw6,unix} (the tables of the process's own network namespace)
-// map inodes to addresses, states and queues. Reading /proc/PID/fd needs
-// ptrace-read rights on the process (the same user, or CAP_SYS_PTRACE).
+// What /proc tells about another process without touching its sockets: /proc/PID/fd
+// maps fd numbers to socket inodes, /proc/PID/comm names it, and the kernel's
+// `system.sockprotoname` xattr of each /proc/PID/fd/N link names the socket's protocol.
+//
+// The socket tables themselves come from sock_diag netlink (tables.ts). Only where that
+// is unavailable does procSockets() below read the /proc/PID/net/* text, and then by
+// fixed fields with every ambiguous row refused: a unix socket's path is printed raw
+// at the end of its row, so a path holding a newline can plant a whole fake row for
+// any inode. A row counts only when its inode appears in exactly one row of all the
+// tables; the caller also checks each row's kind against the fd's sockprotoname.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { endianness } from 'node:os';
-import type { SocketAddress } from '../kernel/binding';
+import { binding } from '../kernel/binding';
+import { exactText, type ExactText } from '../kernel/text';
+import { TCP_STATES, TYPE_NAMES, type SocketKind, type TableSocket } from './table-types';
 
-/** One socket as the /proc tables describe it. */
-export interface ProcSocket {
-  inode: number;
-  kind: 'tcp' | 'udp' | 'raw' | 'unix' | 'netlink' | 'packet';
-  family: 'IPv4' | 'IPv6' | 'unix' | 'netlink' | 'packet';
-  type: 'stream' | 'dgram' | 'seqpacket' | 'raw' | null;
-  state: string;
-  local: SocketAddress | null;
-  remote: SocketAddress | null;
-  /** Bytes (tcp: unread; udp/raw: receive memory), null for kinds whose table has no queue. */
-  recvQueue: number | null;
-  /** Bytes (tcp: unacknowledged + unsent; udp/raw: send memory). */
-  sendQueue: number | null;
-  /** TCP listeners: connections in the accept queue (the table's rx_queue on a listener). */
-  acceptQueue?: number;
-}
-
-// include/net/tcp_states.h, in the order of its enum (1-based).
-const TCP_STATES = ['', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING', 'NEW_SYN_RECV', 'BOUND_INACTIVE'];
 // socket_state (include/uapi/linux/net.h) as /proc/net/unix prints it.
 const UNIX_STATES = ['FREE', 'UNCONNECTED', 'CONNECTING', 'CONNECTED', 'DISCONNECTING'];
-const UNIX_TYPES: Record<number, ProcSocket['type']> = { 1: 'stream', 2: 'dgram', 5: 'seqpacket' };
 const SO_ACCEPTCON = 0x10000; // __SO_ACCEPTCON in the Flags column: a listening socket
 
 const LE = endianness() === 'LE';
@@ -70,118 +57,146 @@ function ipv6Text(b: number[]): string {
   return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
 }
 
-function inetAddress(field: string, family: 'IPv4' | 'IPv6'): { family: 'IPv4' | 'IPv6'; address: string; port: number } {
-  const [hex, port] = field.split(':') as [string, string];
-  return { family, address: procAddress(hex), port: parseInt(port, 16) };
-}
+// tcp, udp, raw, icmp (v4 and v6) share one format, with no text a socket's owner chooses:
+// "%4d: %08X:%04X %08X:%04X %02X %08X:%08X %02X:%08lX %08X %5u %8d %lu …"
+const INET_ROW = /^\s*\d+: ([0-9A-F]{8}|[0-9A-F]{32}):([0-9A-F]{4}) ([0-9A-F]{8}|[0-9A-F]{32}):([0-9A-F]{4}) ([0-9A-F]{2}) ([0-9A-F]{8}):([0-9A-F]{8}) [0-9A-F]{2}:[0-9A-F]{8} [0-9A-F]{8} +(\d+) +-?\d+ (\d+) /;
 
-// tcp, udp, raw (v4 and v6) share one format:
-// sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode …
-function parseInet(text: string, kind: 'tcp' | 'udp' | 'raw', family: 'IPv4' | 'IPv6', out: Map<number, ProcSocket>): void {
-  for (const line of text.split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10) continue;
-    const inode = Number(f[9]);
+type Rows = Map<number, TableSocket[]>;
+const add = (rows: Rows, s: TableSocket) => (rows.get(s.inode) ?? rows.set(s.inode, []).get(s.inode)!).push(s);
+
+function parseInet(text: string, kind: 'tcp' | 'udp' | 'raw' | 'icmp', family: 'IPv4' | 'IPv6', rows: Rows): void {
+  for (const line of text.split('\n')) {
+    const m = INET_ROW.exec(line);
+    if (!m) continue;
+    const inode = Number(m[9]);
     if (!inode) continue; // TIME_WAIT and request sockets have no inode, and no fd
-    const st = parseInt(f[3]!, 16);
-    const [tx, rx] = f[4]!.split(':').map((x) => parseInt(x, 16)) as [number, number];
-    const remote = inetAddress(f[2]!, family);
-    const unconnected = remote.port === 0 && /^0+$/.test(f[2]!.split(':')[0]!);
+    const st = parseInt(m[5]!, 16);
+    const tx = parseInt(m[6]!, 16);
+    const rx = parseInt(m[7]!, 16);
+    const remote = { family, address: procAddress(m[3]!), port: parseInt(m[4]!, 16) };
+    const unconnected = remote.port === 0 && /^0+$/.test(m[3]!);
     const state = kind === 'tcp' ? (TCP_STATES[st] ?? `state ${st}`) : st === 1 ? 'CONNECTED' : 'UNCONNECTED';
-    const s: ProcSocket = {
+    const listening = state === 'LISTEN';
+    const s: TableSocket = {
       inode,
       kind,
       family,
-      type: kind === 'tcp' ? 'stream' : kind === 'udp' ? 'dgram' : 'raw',
+      type: kind === 'tcp' ? 'stream' : kind === 'raw' ? 'raw' : 'dgram',
       state,
-      local: inetAddress(f[1]!, family),
+      local: { family, address: procAddress(m[1]!), port: parseInt(m[2]!, 16) },
       remote: unconnected ? null : remote,
-      recvQueue: state === 'LISTEN' ? null : rx,
-      sendQueue: state === 'LISTEN' ? null : tx,
+      recvQueue: listening ? null : rx,
+      sendQueue: listening ? null : tx,
+      kernel: { source: 'proc', uid: Number(m[8]) },
     };
-    if (state === 'LISTEN') s.acceptQueue = rx;
-    out.set(inode, s);
+    if (listening) s.acceptQueue = rx;
+    if (kind === 'raw') s.protocol = parseInt(m[2]!, 16);
+    add(rows, s);
   }
 }
 
-// Num RefCount Protocol Flags Type St Inode Path
-function parseUnix(text: string, out: Map<number, ProcSocket>): void {
-  for (const line of text.split('\n').slice(1)) {
-    const m = /^\s*\S+:\s+\S+\s+\S+\s+([0-9A-Fa-f]+)\s+([0-9A-Fa-f]+)\s+([0-9A-Fa-f]+)\s+(\d+)(?: (.*))?$/.exec(line);
-    if (!m) continue;
+// "%pK: %08X %08X %08X %04X %02X %5lu" then, when bound, ' ' and the path's raw bytes.
+const UNIX_ROW = /^[0-9a-f]{8,16}: [0-9A-F]{8} [0-9A-F]{8} ([0-9A-F]{8}) ([0-9A-F]{4}) ([0-9A-F]{2}) +(\d+)(?: |$)/;
+
+function parseUnix(bytes: Buffer, rows: Rows): void {
+  let start = bytes.indexOf(0x0a) + 1; // after the header
+  while (start > 0 && start < bytes.length) {
+    let end = bytes.indexOf(0x0a, start);
+    if (end < 0) end = bytes.length;
+    const line = bytes.subarray(start, end);
+    start = end + 1;
+    const m = UNIX_ROW.exec(line.subarray(0, 64).toString('latin1'));
+    if (!m) continue; // the rest of a path that held a newline, or not a row at all
     const flags = parseInt(m[1]!, 16);
     const st = parseInt(m[3]!, 16);
     const inode = Number(m[4]);
-    // Abstract names print with '@' for every NUL, the leading one and the padding libuv
-    // binds with; Node and snapshot() show '\0name' with the padding trimmed.
-    const raw = m[5] ?? '';
-    const path = raw.startsWith('@') ? `\0${raw.slice(1).replace(/@+$/, '')}` : raw;
-    out.set(inode, {
+    // The path is the rest of the row, up to the newline (a path holding one is cut there:
+    // this fallback cannot know). Abstract names print '@' for each NUL.
+    let raw = line.subarray(m[0].length);
+    if (raw[0] === 0x40) {
+      let n = raw.length;
+      while (n > 1 && raw[n - 1] === 0x40) n--;
+      raw = Buffer.concat([Buffer.from([0]), raw.subarray(1, n)]);
+    }
+    const path: ExactText = m[0].endsWith(' ') ? exactText(raw) : '';
+    add(rows, {
       inode,
       kind: 'unix',
       family: 'unix',
-      type: UNIX_TYPES[parseInt(m[2]!, 16)] ?? null,
+      type: TYPE_NAMES[parseInt(m[2]!, 16)] ?? null,
       state: flags & SO_ACCEPTCON ? 'LISTEN' : (UNIX_STATES[st] ?? `state ${st}`),
       local: { family: 'unix', path },
       remote: null, // /proc/net/unix does not name the peer
       recvQueue: null,
       sendQueue: null,
+      kernel: { source: 'proc' },
     });
   }
 }
 
-// Kinds that only need naming: the inode is the last column but one or so; find it by header.
-function parseByHeader(text: string, kind: 'netlink' | 'packet', out: Map<number, ProcSocket>): void {
+// netlink and packet: fixed columns, no text of the owner's; the inode is the column named so.
+function parseByHeader(text: string, kind: 'netlink' | 'packet', rows: Rows): void {
   const [head, ...lines] = text.split('\n');
   const col = (head ?? '').trim().split(/\s+/).indexOf('Inode');
   if (col < 0) return;
   for (const line of lines) {
-    const inode = Number(line.trim().split(/\s+/)[col]);
-    if (inode) out.set(inode, { inode, kind, family: kind, type: null, state: 'UNCONNECTED', local: null, remote: null, recvQueue: null, sendQueue: null });
+    const f = line.trim().split(/\s+/);
+    const inode = Number(f[col]);
+    if (!Number.isInteger(inode) || inode <= 0) continue;
+    add(rows, { inode, kind, family: kind, type: null, state: 'UNCONNECTED', local: null, remote: null, recvQueue: null, sendQueue: null, kernel: { source: 'proc' } });
   }
 }
 
-function read(path: string): string | null {
+function read(path: string): Buffer | null {
   try {
-    return readFileSync(path, 'utf8');
+    return readFileSync(path);
   } catch {
     return null; // a table the kernel does not have (no IPv6, no raw): nothing of that kind
   }
 }
 
-/** Every socket in the network namespace of process `pid`, by inode. */
-export function procSockets(pid: number): Map<number, ProcSocket> {
+/**
+ * The fallback socket table of `pid`'s network namespace, from /proc/PID/net text, by
+ * inode. An inode that more than one row claims (a forged row and the real one) is
+ * left out altogether: its socket is then listed by its fd's protocol name only.
+ */
+export function procSockets(pid: number): Map<number, TableSocket> {
   const base = `/proc/${pid}/net`;
-  const out = new Map<number, ProcSocket>();
-  const inet: [string, 'tcp' | 'udp' | 'raw', 'IPv4' | 'IPv6'][] = [
-    ['tcp', 'tcp', 'IPv4'], ['tcp6', 'tcp', 'IPv6'], ['udp', 'udp', 'IPv4'], ['udp6', 'udp', 'IPv6'], ['raw', 'raw', 'IPv4'], ['raw6', 'raw', 'IPv6'],
+  const rows: Rows = new Map();
+  const inet: [string, 'tcp' | 'udp' | 'raw' | 'icmp', 'IPv4' | 'IPv6'][] = [
+    ['tcp', 'tcp', 'IPv4'], ['tcp6', 'tcp', 'IPv6'], ['udp', 'udp', 'IPv4'], ['udp6', 'udp', 'IPv6'],
+    ['raw', 'raw', 'IPv4'], ['raw6', 'raw', 'IPv6'], ['icmp', 'icmp', 'IPv4'], ['icmp6', 'icmp', 'IPv6'],
   ];
   for (const [file, kind, family] of inet) {
     const text = read(`${base}/${file}`);
-    if (text) parseInet(text, kind, family, out);
+    if (text) parseInet(text.toString('latin1'), kind, family, rows);
   }
   const unix = read(`${base}/unix`);
-  if (unix) parseUnix(unix, out);
+  if (unix) parseUnix(unix, rows);
   for (const kind of ['netlink', 'packet'] as const) {
     const text = read(`${base}/${kind}`);
-    if (text) parseByHeader(text, kind, out);
+    if (text) parseByHeader(text.toString('latin1'), kind, rows);
   }
+  const out = new Map<number, TableSocket>();
+  for (const [inode, claims] of rows) if (claims.length === 1) out.set(inode, claims[0]!);
   return out;
 }
 
 /**
- * fd → socket inode for every socket fd of process `pid`, in fd order.
- * @throws the fs error (ENOENT: no such process; EACCES: no ptrace-read rights).
+ * fd → socket inode for every socket fd of process `pid` (or fd `only`), in fd order.
+ * @throws the fs error (ENOENT: no such process or fd; EACCES: no ptrace-read rights).
  */
-export function socketFds(pid: number): { fd: number; inode: number }[] {
+export function socketFds(pid: number, only?: number): { fd: number; inode: number }[] {
   const dir = `/proc/${pid}/fd`;
   const out: { fd: number; inode: number }[] = [];
-  for (const name of readdirSync(dir)) {
+  const names = only !== undefined ? [String(only)] : readdirSync(dir);
+  for (const name of names) {
     let link: string;
     try {
       link = readlinkSync(`${dir}/${name}`);
-    } catch {
-      continue; // closed between readdir and readlink
+    } catch (err) {
+      if (only !== undefined && (err as { code?: string }).code !== 'ENOENT') throw err;
+      continue; // closed between readdir and readlink (or, with `only`, no such fd)
     }
     const m = /^socket:\[(\d+)\]$/.exec(link);
     if (m) out.push({ fd: Number(name), inode: Number(m[1]) });
@@ -189,7 +204,27 @@ export function socketFds(pid: number): { fd: number; inode: number }[] {
   return out.sort((a, b) => a.fd - b.fd);
 }
 
-/** The process's command name (/proc/PID/comm), or null. */
-export function commandOf(pid: number): string | null {
-  return read(`/proc/${pid}/comm`)?.trim() ?? null;
+// The kernel's protocol names (sock->sk_prot->name, the system.sockprotoname xattr) by kind.
+const PROTO_KINDS: Record<string, SocketKind> = {
+  TCP: 'tcp', TCPv6: 'tcp', UDP: 'udp', UDPv6: 'udp', UDPLITE: 'udp', UDPLITEv6: 'udp', RAW: 'raw', RAWv6: 'raw',
+  PING: 'icmp', PINGv6: 'icmp', MPTCP: 'mptcp', MPTCPv6: 'mptcp', NETLINK: 'netlink', PACKET: 'packet',
+  UNIX: 'unix', 'UNIX-STREAM': 'unix',
+};
+
+/** The kind of the socket at /proc/PID/fd/N by its kernel protocol name; null when it cannot be read. */
+export function kindOfFd(pid: number, fd: number): { kind: SocketKind; protocolName: string } | null {
+  if (!binding.sockProtoName) return null;
+  try {
+    const name = binding.sockProtoName(`/proc/${pid}/fd/${fd}`);
+    return { kind: PROTO_KINDS[name] ?? 'unknown', protocolName: name };
+  } catch {
+    return null;
+  }
+}
+
+/** The process's command name (/proc/PID/comm) as its exact bytes, or null. */
+export function commandOf(pid: number): ExactText | null {
+  const b = read(`/proc/${pid}/comm`);
+  if (!b) return null;
+  return exactText(b[b.length - 1] === 0x0a ? b.subarray(0, b.length - 1) : b);
 }

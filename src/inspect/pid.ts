@@ -6,20 +6,24 @@
 // as it is read; the target process is neither stopped nor signalled, and its own
 // fd table and sockets are left as they were (the duplicate shares the socket, so
 // reading it is reading the target's socket, and closing it closes only the copy).
-import { existsSync, fstatSync } from 'node:fs';
+import { existsSync, fstatSync, readFileSync } from 'node:fs';
 import { binding } from '../kernel/binding';
 import { featureUnsupported, invalidArgType, noSocketAt, outOfRange, processError } from '../kernel/errors';
+import type { ExactText } from '../kernel/text';
 import { reportFromSnapshot, type SocketReport } from './format-socket';
 import { snapshot } from './snapshot';
-import { commandOf, procSockets, socketFds, type ProcSocket } from './pid-proc';
+import { commandOf, kindOfFd, socketFds } from './pid-proc';
+import { socketTables, type SocketTable, type TableSocket } from './tables';
 import { readQueues } from './view';
 
 /** What snapshotPid() returns, and `sockopt inspect PID --json` prints. */
 export interface PidReport {
   /** The process id asked for. */
   pid: number;
-  /** Its command name (/proc/PID/comm), or null if unreadable. */
-  command: string | null;
+  /** Its command name (/proc/PID/comm) as its exact bytes (a string, or { hex } when not UTF-8), or null if unreadable. */
+  command: ExactText | null;
+  /** Where the socket tables came from: 'sock_diag' (netlink), or 'proc' (the /proc/PID/net text, where netlink is unavailable). */
+  tables: 'sock_diag' | 'proc';
   /** True when the options and TCP_INFO of its sockets were read (pidfd_getfd was allowed). */
   optionsRead: boolean;
   /** Why they were not (`code` 'EPERM' without ptrace-attach rights, 'ENOSYS' before Linux 5.6, …). */
@@ -47,10 +51,32 @@ function checkPid(pid: unknown): number {
   return pid;
 }
 
-function fromProc(fd: number, inode: number, p: ProcSocket | undefined): SocketReport {
-  if (!p) return { fd, inode, kind: null, family: null, type: null, state: null, local: null, remote: null, recvQueue: null, sendQueue: null };
-  const { inode: _i, acceptQueue, ...rest } = p;
-  return { fd, inode, ...rest, ...(acceptQueue !== undefined ? { acceptQueue } : {}) };
+function fromTable(pid: number, fd: number, inode: number, table: SocketTable): SocketReport {
+  let row: TableSocket | undefined = table.get(inode);
+  // The /proc fallback's rows are checked against the kernel's own name for the fd's
+  // protocol: a row that claims another kind (a forged one) is not believed.
+  const named = row === undefined || table.source === 'proc' ? kindOfFd(pid, fd) : null;
+  if (row && named && named.kind !== row.kind) row = undefined;
+  if (!row) {
+    return {
+      fd, inode, kind: named?.kind ?? 'unknown', family: null, type: null, state: null, local: null, remote: null, recvQueue: null, sendQueue: null,
+      ...(named ? { protocolName: named.protocolName } : {}),
+    };
+  }
+  const { inode: _i, ...rest } = row;
+  return { fd, inode, ...rest };
+}
+
+// The fd table and the socket tables, for listSockets and snapshotPid.
+function listWithTables(pid: number, fd: number | undefined): { sockets: SocketReport[]; table: SocketTable } {
+  let fds: { fd: number; inode: number }[];
+  try {
+    fds = socketFds(pid, fd);
+  } catch (err) {
+    throw processError(err, pid, `the fd table (/proc/${pid}/fd)`);
+  }
+  const table = socketTables(pid, fd !== undefined ? fds.map((f) => f.inode) : undefined);
+  return { sockets: fds.map((f) => fromTable(pid, f.fd, f.inode, table)), table };
 }
 
 /**
@@ -66,15 +92,7 @@ export function listSockets(pid: number, options: { fd?: number } = {}): SocketR
   if (options.fd !== undefined && (typeof options.fd !== 'number' || !Number.isInteger(options.fd) || options.fd < 0 || options.fd > 2 ** 31 - 1)) {
     throw outOfRange('options.fd', 'an integer >= 0 and < 2^31', options.fd);
   }
-  let fds: { fd: number; inode: number }[];
-  try {
-    fds = socketFds(pid);
-  } catch (err) {
-    throw processError(err, pid, `the fd table (/proc/${pid}/fd)`);
-  }
-  if (options.fd !== undefined) fds = fds.filter((f) => f.fd === options.fd);
-  const table = procSockets(pid);
-  return fds.map(({ fd, inode }) => fromProc(fd, inode, table.get(inode)));
+  return listWithTables(pid, options.fd).sockets;
 }
 
 /**
@@ -86,16 +104,64 @@ export function listSockets(pid: number, options: { fd?: number } = {}): SocketR
  *   ENOENT (code) when `fd` is given and is not a socket of the process.
  */
 export function snapshotPid(pid: number, options: SnapshotPidOptions = {}): PidReport {
+  return readPid(pid, options);
+}
+
+/** What streamPid() hands over as it goes. */
+export interface PidSink {
+  /** Once, before the first socket: the report so far (`sockets` holds the count only as `total`). */
+  head(report: Omit<PidReport, 'sockets'>, total: number): void;
+  /** Each socket in fd order, as soon as it is read; nothing of it is kept afterwards. */
+  socket(report: SocketReport): void;
+}
+
+/**
+ * snapshotPid() one socket at a time, for large processes: memory stays flat whatever
+ * the number of sockets. Returns the report without its sockets (`optionsRead` and
+ * `denied` final).
+ */
+export function streamPid(pid: number, options: SnapshotPidOptions, sink: PidSink): Omit<PidReport, 'sockets'> {
+  const { sockets: _s, ...rest } = readPid(pid, options, sink);
+  return rest;
+}
+
+function readPid(pid: number, options: SnapshotPidOptions, sink?: PidSink): PidReport {
   checkPid(pid);
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
-  const sockets = listSockets(pid, { fd: options.fd });
+  if (options.fd !== undefined && (typeof options.fd !== 'number' || !Number.isInteger(options.fd) || options.fd < 0 || options.fd > 2 ** 31 - 1)) {
+    throw outOfRange('options.fd', 'an integer >= 0 and < 2^31', options.fd);
+  }
+  if (!hasProc) throw featureUnsupported("Reading another process's sockets (/proc/PID/fd)", ['linux']);
+  const { sockets, table } = listWithTables(pid, options.fd);
   if (options.fd !== undefined && sockets.length === 0) {
     throw noSocketAt(pid, options.fd);
   }
-  const report: PidReport = { pid, command: commandOf(pid), optionsRead: false, sockets };
-  if (options.options === false) return report;
+  const report: PidReport = { pid, command: commandOf(pid), tables: table.source, optionsRead: false, sockets };
+  let started = false;
+  const head = () => {
+    if (!sink || started) return;
+    started = true;
+    const { sockets: _s, ...rest } = report;
+    sink.head(rest, sockets.length);
+  };
+  // Hands socket i to the sink (the first time: the head too) and lets it go.
+  const emit = (i: number) => {
+    if (!sink) return;
+    head();
+    sink.socket(sockets[i]!);
+    sockets[i] = undefined as unknown as SocketReport;
+  };
+  const emitFrom = (start: number) => {
+    head();
+    for (let i = start; i < sockets.length; i++) emit(i);
+  };
+  if (options.options === false) {
+    emitFrom(0);
+    return report;
+  }
   if (!binding.pidfdOpen || !binding.pidfdGetfd || !binding.close) {
     report.denied = { code: 'ERR_SOCKOPT_UNSUPPORTED', message: `reading another process's sockets needs pidfd_getfd (Linux >= 5.6); this is ${process.platform}` };
+    emitFrom(0);
     return report;
   }
   let pidfd: number;
@@ -105,23 +171,42 @@ export function snapshotPid(pid: number, options: SnapshotPidOptions = {}): PidR
     const coded = processError(err, pid, 'the options and TCP_INFO') as { code?: string; message: string };
     if (coded.code === 'ESRCH') throw coded; // it exited: nothing is left to list either
     report.denied = { code: coded.code ?? 'ERR', message: coded.message }; // ENOSYS before Linux 5.3, …
+    emitFrom(0);
     return report;
   }
+  let next = 0;
   try {
     report.optionsRead = true;
-    for (let i = 0; i < sockets.length; i++) {
-      const denied = readThrough(pidfd, pid, sockets, i);
+    for (; next < sockets.length; next++) {
+      const denied = readThrough(pidfd, pid, sockets, next);
       if (denied) {
         // Every fd would be refused for the same reason: stop asking.
         report.optionsRead = false;
         report.denied = denied;
         break;
       }
+      emit(next);
     }
   } finally {
     binding.close(pidfd);
   }
+  emitFrom(next);
   return report;
+}
+
+// Whether the process has exited (or is a zombie whose files are gone).
+function exited(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X';
+  } catch {
+    return true;
+  }
+}
+
+function exitedError(pid: number): Error {
+  return Object.assign(new Error(`pid ${pid} exited while its sockets were being read`), { code: 'ESRCH', errno: -3 });
 }
 
 // Reads one socket through a duplicate of its fd; returns why not when the kernel
@@ -135,9 +220,11 @@ function readThrough(pidfd: number, pid: number, sockets: SocketReport[], i: num
   } catch (err) {
     const e = err as { code?: string; message: string };
     if (e.code === 'EBADF') {
+      if (exited(pid)) throw exitedError(pid);
       s.error = { code: 'EBADF', message: `fd ${s.fd} was closed while being read` };
       return undefined;
     }
+    if (e.code === 'ESRCH') throw exitedError(pid);
     const coded = processError(err, pid, 'the options and TCP_INFO') as { code?: string; message: string };
     return { code: coded.code ?? 'ERR', message: coded.message };
   }
@@ -148,8 +235,17 @@ function readThrough(pidfd: number, pid: number, sockets: SocketReport[], i: num
     }
     const merged = reportFromSnapshot(snapshot(dup), readQueues(dup), s.inode);
     merged.fd = s.fd;
-    // /proc's state words for unix sockets say more than a snapshot can (CONNECTING, …).
-    if (merged.kind === 'unix' && s.state) merged.state = s.state;
+    if (s.kernel) {
+      // The table knows more than the socket tells about itself: unix states (CONNECTING…),
+      // the exact bytes of unix names and the unix peer's name, netlink and packet addresses.
+      if (merged.kind === 'unix' || merged.kind === 'netlink' || merged.kind === 'packet') {
+        merged.state = s.state;
+        merged.local = s.local;
+        merged.remote = s.remote;
+      }
+      if (s.protocol !== undefined) merged.protocol = s.protocol;
+      merged.kernel = s.kernel;
+    }
     sockets[i] = merged;
   } catch (err) {
     const e = err as { code?: string; message: string };

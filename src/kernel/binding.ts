@@ -71,6 +71,12 @@ export interface Binding {
   pidfdOpen?(pid: number): number;
   /** pidfd_getfd(2) (Linux >= 5.6): this process's own copy of fd `targetfd` of the pidfd's process; needs ptrace-attach rights. Close it. */
   pidfdGetfd?(pidfd: number, targetfd: number): number;
+  /** A NETLINK_SOCK_DIAG socket (Linux), in this network namespace (nsfd -1) or in the one of an open /proc/PID/ns/net (needs CAP_SYS_ADMIN there). Close it. */
+  diagSocket?(nsfd: number): number;
+  /** One sock_diag dump (Linux): what 0 inet (family, protocol), 1 unix, 2 netlink, 3 packet; inode > 0 keeps that socket only. Records as native/sockdiag_linux.cc builds them. */
+  diagDump?(nlfd: number, what: number, family: number, protocol: number, inode: number): object[];
+  /** The kernel's protocol name of a socket inode ('TCP', 'UNIX-STREAM', 'NETLINK'…) through the system.sockprotoname xattr of a path such as /proc/PID/fd/N (Linux). */
+  sockProtoName?(path: string): string;
   /** SIOCINQ and SIOCOUTQ (Linux): writes [inq bytes, errno, outq bytes, errno] into `out` (4 slots). */
   socketQueues?(fd: number, out: Int32Array): void;
   /** Levels and option numbers compiled from this platform's headers. */

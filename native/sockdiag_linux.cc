@@ -1,0 +1,401 @@
+// Socket tables from the kernel's sock_diag netlink interface (NETLINK_SOCK_DIAG),
+// as ss reads them: inet_diag for TCP/UDP/raw over IPv4/IPv6, unix_diag, netlink_diag
+// and packet_diag. Binary records keyed by inode, bounds-checked attribute by attribute:
+// nothing a socket's owner chooses (a unix path with a newline) can shift a field, as it
+// can in the /proc/net/* text. References: the kernel's include/uapi/linux/inet_diag.h,
+// unix_diag.h, netlink_diag.h, packet_diag.h and iproute2's misc/ss.c.
+#include <arpa/inet.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/netlink_diag.h>
+#include <linux/packet_diag.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "args.h"
+#include "diag.h"
+
+namespace sockopt {
+
+namespace {
+
+// What diagDump asks for (the `what` argument).
+enum What { kInet = 0, kUnix = 1, kNetlink = 2, kPacket = 3 };
+
+int OpenDiag() { return socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG); }
+
+// diagSocket(nsfd) → a NETLINK_SOCK_DIAG socket. nsfd -1: this process's network
+// namespace; otherwise an open /proc/PID/ns/net: a helper thread enters that namespace
+// (setns changes only the calling thread) and creates the socket there; a socket keeps
+// the namespace it was made in. setns needs CAP_SYS_ADMIN over that namespace.
+Napi::Value DiagSocket(const Napi::CallbackInfo& info) {
+  int32_t nsfd;
+  if (!ReadInt32(info, 0, "nsfd", &nsfd)) return Napi::Value();
+  int fd = -1, err = 0;
+  const char* call = "socket";
+  if (nsfd < 0) {
+    fd = OpenDiag();
+    if (fd < 0) err = errno;
+  } else {
+    std::thread([&] {
+      if (setns(nsfd, CLONE_NEWNET) != 0) {
+        err = errno;
+        call = "setns";
+        return;
+      }
+      fd = OpenDiag();
+      if (fd < 0) err = errno;
+    }).join();
+  }
+  if (fd < 0) {
+    ThrowSystemError(info.Env(), err, call);
+    return Napi::Value();
+  }
+  return Napi::Number::New(info.Env(), fd);
+}
+
+void SetU(Napi::Object o, const char* k, double v) { o.Set(k, Napi::Number::New(o.Env(), v)); }
+
+Napi::Value Cookie(Napi::Env env, const uint32_t c[2]) {
+  return Napi::BigInt::New(env, (static_cast<uint64_t>(c[1]) << 32) | c[0]);
+}
+
+Napi::Value Bytes(Napi::Env env, const void* p, size_t n) {
+  return Napi::Buffer<uint8_t>::Copy(env, static_cast<const uint8_t*>(p), n);
+}
+
+// sk_meminfo as ss -m shows it: skmem:(r,rb,t,tb,f,w,o,bl,d).
+Napi::Object Skmem(Napi::Env env, const uint8_t* p, size_t n) {
+  static const char* const kNames[] = {"rmemAlloc", "rcvbuf", "wmemAlloc", "sndbuf", "fwdAlloc", "wmemQueued", "optmem", "backlog", "drops"};
+  Napi::Object o = Napi::Object::New(env);
+  for (size_t i = 0; i < SK_MEMINFO_VARS && (i + 1) * 4 <= n; i++) {
+    uint32_t v;
+    std::memcpy(&v, p + 4 * i, 4);
+    SetU(o, kNames[i], v);
+  }
+  return o;
+}
+
+std::string AddrText(int family, const uint32_t* a) {
+  char text[INET6_ADDRSTRLEN] = {0};
+  inet_ntop(family, a, text, sizeof text);
+  return text;
+}
+
+// Every attribute of a message after its fixed header: calls f(type, data, len).
+template <typename F>
+void EachAttr(const nlmsghdr* h, size_t fixed, F f) {
+  size_t total = h->nlmsg_len;
+  size_t off = NLMSG_LENGTH(fixed);
+  off = NLMSG_ALIGN(off);
+  const uint8_t* base = reinterpret_cast<const uint8_t*>(h);
+  while (off + sizeof(rtattr) <= total) {
+    rtattr a;
+    std::memcpy(&a, base + off, sizeof a);
+    if (a.rta_len < sizeof(rtattr) || off + a.rta_len > total) break;  // malformed: stop, never read past
+    f(a.rta_type, base + off + RTA_LENGTH(0), static_cast<size_t>(a.rta_len - RTA_LENGTH(0)));
+    off += RTA_ALIGN(a.rta_len);
+  }
+}
+
+uint32_t U32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+Napi::Object InetRecord(Napi::Env env, const nlmsghdr* h, const inet_diag_msg& m) {
+  Napi::Object o = Napi::Object::New(env);
+  SetU(o, "family", m.idiag_family);
+  SetU(o, "state", m.idiag_state);
+  SetU(o, "timer", m.idiag_timer);
+  SetU(o, "retrans", m.idiag_retrans);
+  SetU(o, "expires", m.idiag_expires);
+  SetU(o, "rqueue", m.idiag_rqueue);
+  SetU(o, "wqueue", m.idiag_wqueue);
+  SetU(o, "uid", m.idiag_uid);
+  SetU(o, "inode", m.idiag_inode);
+  SetU(o, "ifindex", m.id.idiag_if);
+  o.Set("cookie", Cookie(env, m.id.idiag_cookie));
+  o.Set("src", AddrText(m.idiag_family, m.id.idiag_src));
+  SetU(o, "sport", ntohs(m.id.idiag_sport));
+  o.Set("dst", AddrText(m.idiag_family, m.id.idiag_dst));
+  SetU(o, "dport", ntohs(m.id.idiag_dport));
+  EachAttr(h, sizeof m, [&](int type, const uint8_t* p, size_t n) {
+    switch (type) {
+      case INET_DIAG_INFO: o.Set("info", Bytes(env, p, n)); break;
+      case INET_DIAG_SKMEMINFO: o.Set("skmem", Skmem(env, p, n)); break;
+      case INET_DIAG_CONG: o.Set("cong", std::string(reinterpret_cast<const char*>(p), strnlen(reinterpret_cast<const char*>(p), n))); break;
+      case INET_DIAG_SHUTDOWN: if (n >= 1) SetU(o, "shutdown", p[0]); break;
+      case INET_DIAG_TOS: if (n >= 1) SetU(o, "tos", p[0]); break;
+      case INET_DIAG_TCLASS: if (n >= 1) SetU(o, "tclass", p[0]); break;
+      case INET_DIAG_SKV6ONLY: if (n >= 1) o.Set("v6only", Napi::Boolean::New(env, p[0] != 0)); break;
+      case INET_DIAG_MARK: if (n >= 4) SetU(o, "mark", U32(p)); break;
+      case INET_DIAG_CLASS_ID: if (n >= 4) SetU(o, "classId", U32(p)); break;
+      case INET_DIAG_PROTOCOL: if (n >= 1) SetU(o, "protocol", p[0]); break;
+      case INET_DIAG_CGROUP_ID:
+        if (n >= 8) {
+          uint64_t v;
+          std::memcpy(&v, p, 8);
+          o.Set("cgroupId", Napi::BigInt::New(env, v));
+        }
+        break;
+      case INET_DIAG_BBRINFO:
+        if (n >= sizeof(tcp_bbr_info)) {
+          tcp_bbr_info b;
+          std::memcpy(&b, p, sizeof b);
+          Napi::Object bbr = Napi::Object::New(env);
+          SetU(bbr, "bw", static_cast<double>((static_cast<uint64_t>(b.bbr_bw_hi) << 32) | b.bbr_bw_lo));
+          SetU(bbr, "minRtt", b.bbr_min_rtt);
+          SetU(bbr, "pacingGain", b.bbr_pacing_gain);
+          SetU(bbr, "cwndGain", b.bbr_cwnd_gain);
+          o.Set("bbr", bbr);
+        }
+        break;
+      default: break;
+    }
+  });
+  return o;
+}
+
+Napi::Object UnixRecord(Napi::Env env, const nlmsghdr* h, const unix_diag_msg& m) {
+  Napi::Object o = Napi::Object::New(env);
+  SetU(o, "type", m.udiag_type);
+  SetU(o, "state", m.udiag_state);
+  SetU(o, "inode", m.udiag_ino);
+  o.Set("cookie", Cookie(env, m.udiag_cookie));
+  EachAttr(h, sizeof m, [&](int type, const uint8_t* p, size_t n) {
+    switch (type) {
+      case UNIX_DIAG_NAME: o.Set("name", Bytes(env, p, n)); break;  // the exact bytes; abstract names start with NUL
+      case UNIX_DIAG_PEER: if (n >= 4) SetU(o, "peer", U32(p)); break;
+      case UNIX_DIAG_VFS:
+        if (n >= sizeof(unix_diag_vfs)) {
+          unix_diag_vfs v;
+          std::memcpy(&v, p, sizeof v);
+          SetU(o, "vfsInode", v.udiag_vfs_ino);
+          SetU(o, "vfsDev", v.udiag_vfs_dev);
+        }
+        break;
+      case UNIX_DIAG_RQLEN:
+        if (n >= sizeof(unix_diag_rqlen)) {
+          unix_diag_rqlen q;
+          std::memcpy(&q, p, sizeof q);
+          SetU(o, "rqueue", q.udiag_rqueue);
+          SetU(o, "wqueue", q.udiag_wqueue);
+        }
+        break;
+      case UNIX_DIAG_ICONS: SetU(o, "pending", static_cast<double>(n / 4)); break;
+      case UNIX_DIAG_MEMINFO: o.Set("skmem", Skmem(env, p, n)); break;
+      case UNIX_DIAG_SHUTDOWN: if (n >= 1) SetU(o, "shutdown", p[0]); break;
+      case UNIX_DIAG_UID: if (n >= 4) SetU(o, "uid", U32(p)); break;
+      default: break;
+    }
+  });
+  return o;
+}
+
+Napi::Object NetlinkRecord(Napi::Env env, const nlmsghdr* h, const netlink_diag_msg& m) {
+  Napi::Object o = Napi::Object::New(env);
+  SetU(o, "type", m.ndiag_type);
+  SetU(o, "protocol", m.ndiag_protocol);
+  SetU(o, "state", m.ndiag_state);
+  SetU(o, "portid", m.ndiag_portid);
+  SetU(o, "dstPortid", m.ndiag_dst_portid);
+  SetU(o, "dstGroup", m.ndiag_dst_group);
+  SetU(o, "inode", m.ndiag_ino);
+  o.Set("cookie", Cookie(env, m.ndiag_cookie));
+  EachAttr(h, sizeof m, [&](int type, const uint8_t* p, size_t n) {
+    if (type == NETLINK_DIAG_MEMINFO) o.Set("skmem", Skmem(env, p, n));
+  });
+  return o;
+}
+
+Napi::Object PacketRecord(Napi::Env env, const nlmsghdr* h, const packet_diag_msg& m) {
+  Napi::Object o = Napi::Object::New(env);
+  SetU(o, "type", m.pdiag_type);
+  SetU(o, "protocol", ntohs(m.pdiag_num));
+  SetU(o, "inode", m.pdiag_ino);
+  o.Set("cookie", Cookie(env, m.pdiag_cookie));
+  EachAttr(h, sizeof m, [&](int type, const uint8_t* p, size_t n) {
+    if (type == PACKET_DIAG_INFO && n >= sizeof(packet_diag_info)) {
+      packet_diag_info pi;
+      std::memcpy(&pi, p, sizeof pi);
+      SetU(o, "ifindex", pi.pdi_index);
+    } else if (type == PACKET_DIAG_UID && n >= 4) {
+      SetU(o, "uid", U32(p));
+    } else if (type == PACKET_DIAG_MEMINFO) {
+      o.Set("skmem", Skmem(env, p, n));
+    }
+  });
+  return o;
+}
+
+// The fixed part of each kind's answer.
+size_t FixedSize(int what) {
+  switch (what) {
+    case kInet: return sizeof(inet_diag_msg);
+    case kUnix: return sizeof(unix_diag_msg);
+    case kNetlink: return sizeof(netlink_diag_msg);
+    default: return sizeof(packet_diag_msg);
+  }
+}
+
+// Inode of a record (the same offset in no two structs: read it per kind).
+uint32_t InodeOf(int what, const uint8_t* p) {
+  switch (what) {
+    case kInet: return reinterpret_cast<const inet_diag_msg*>(p)->idiag_inode;
+    case kUnix: return reinterpret_cast<const unix_diag_msg*>(p)->udiag_ino;
+    case kNetlink: return reinterpret_cast<const netlink_diag_msg*>(p)->ndiag_ino;
+    default: return reinterpret_cast<const packet_diag_msg*>(p)->pdiag_ino;
+  }
+}
+
+// Builds the request for `what`; inode > 0 on unix asks for that one socket only.
+size_t Request(int what, int family, int protocol, uint32_t inode, uint8_t* buf) {
+  auto* h = reinterpret_cast<nlmsghdr*>(buf);
+  h->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  h->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  h->nlmsg_seq = 1;
+  void* body = NLMSG_DATA(h);
+  size_t size;
+  if (what == kInet) {
+    auto* r = static_cast<inet_diag_req_raw*>(body);
+    r->sdiag_family = static_cast<uint8_t>(family);
+    r->sdiag_protocol = static_cast<uint8_t>(protocol);
+    // ss -tiepm's extensions: TCP_INFO, congestion control, skmem, tos/tclass (+class id), cc info (bbr).
+    r->idiag_ext = (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_CONG - 1)) | (1 << (INET_DIAG_SKMEMINFO - 1)) |
+                   (1 << (INET_DIAG_TOS - 1)) | (1 << (INET_DIAG_TCLASS - 1)) | (1 << (INET_DIAG_VEGASINFO - 1));
+    if (protocol == IPPROTO_RAW) r->sdiag_raw_protocol = IPPROTO_RAW;  // every raw socket, whatever its protocol
+    r->idiag_states = ~0u;
+    size = sizeof *r;
+  } else if (what == kUnix) {
+    auto* r = static_cast<unix_diag_req*>(body);
+    r->sdiag_family = AF_UNIX;
+    r->udiag_states = ~0u;
+    r->udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_VFS | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN | UDIAG_SHOW_MEMINFO | UDIAG_SHOW_UID;
+    if (inode > 0) {
+      h->nlmsg_flags = NLM_F_REQUEST;  // one socket by inode (any cookie)
+      r->udiag_ino = inode;
+      r->udiag_cookie[0] = r->udiag_cookie[1] = INET_DIAG_NOCOOKIE;
+    }
+    size = sizeof *r;
+  } else if (what == kNetlink) {
+    auto* r = static_cast<netlink_diag_req*>(body);
+    r->sdiag_family = AF_NETLINK;
+    r->sdiag_protocol = NDIAG_PROTO_ALL;
+    r->ndiag_show = NDIAG_SHOW_MEMINFO;
+    size = sizeof *r;
+  } else {
+    auto* r = static_cast<packet_diag_req*>(body);
+    r->sdiag_family = AF_PACKET;
+    r->pdiag_show = PACKET_SHOW_INFO | PACKET_SHOW_MEMINFO;
+    size = sizeof *r;
+  }
+  h->nlmsg_len = NLMSG_LENGTH(size);
+  return h->nlmsg_len;
+}
+
+// diagDump(nlfd, what, family, protocol, inode) → records. what: 0 inet (family
+// AF_INET/AF_INET6, protocol IPPROTO_TCP/UDP/RAW), 1 unix, 2 netlink, 3 packet.
+// inode > 0 keeps only that socket's record. The kernel's refusal (ENOENT when its
+// diag module for that kind is absent) throws with its errno.
+Napi::Value DiagDump(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int32_t fd, what, family, protocol;
+  double inodeArg;
+  if (!ReadFd(info, 0, &fd) || !ReadInt32(info, 1, "what", &what) || !ReadInt32(info, 2, "family", &family) ||
+      !ReadInt32(info, 3, "protocol", &protocol)) {
+    return Napi::Value();
+  }
+  if (what < kInet || what > kPacket) {
+    ThrowRangeError(env, "The \"what\" argument must be 0 (inet), 1 (unix), 2 (netlink) or 3 (packet)");
+    return Napi::Value();
+  }
+  if (!info[4].IsNumber() || (inodeArg = info[4].As<Napi::Number>().DoubleValue()) < 0 || inodeArg > 4294967295.0 ||
+      inodeArg != static_cast<double>(static_cast<uint32_t>(inodeArg))) {
+    ThrowRangeError(env, "The \"inode\" argument must be an integer in 0..2^32-1");
+    return Napi::Value();
+  }
+  uint32_t inode = static_cast<uint32_t>(inodeArg);
+  alignas(nlmsghdr) uint8_t req[256] = {0};
+  size_t len = Request(what, family, protocol, what == kUnix ? inode : 0, req);
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  if (sendto(fd, req, len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0) {
+    ThrowSystemError(env, errno, "sendto");
+    return Napi::Value();
+  }
+  Napi::Array out = Napi::Array::New(env);
+  uint32_t count = 0;
+  std::vector<uint8_t> buf(64 * 1024);
+  size_t fixed = FixedSize(what);
+  for (;;) {
+    ssize_t n = recv(fd, buf.data(), buf.size(), 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ThrowSystemError(env, errno, "recv");
+      return Napi::Value();
+    }
+    if (n == 0) return out;
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, static_cast<size_t>(n)); h = NLMSG_NEXT(h, n)) {
+      if (h->nlmsg_type == NLMSG_DONE) return out;
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        int err = 0;
+        if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(nlmsgerr))) err = -static_cast<nlmsgerr*>(NLMSG_DATA(h))->error;
+        if (err == 0) return out;  // an ACK
+        ThrowSystemError(env, err, "sock_diag");
+        return Napi::Value();
+      }
+      if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(fixed)) continue;
+      const uint8_t* p = static_cast<const uint8_t*>(NLMSG_DATA(h));
+      if (inode > 0 && InodeOf(what, p) != inode) continue;
+      Napi::Object rec;
+      if (what == kInet) rec = InetRecord(env, h, *reinterpret_cast<const inet_diag_msg*>(p));
+      else if (what == kUnix) rec = UnixRecord(env, h, *reinterpret_cast<const unix_diag_msg*>(p));
+      else if (what == kNetlink) rec = NetlinkRecord(env, h, *reinterpret_cast<const netlink_diag_msg*>(p));
+      else rec = PacketRecord(env, h, *reinterpret_cast<const packet_diag_msg*>(p));
+      out.Set(count++, rec);
+      if (what == kUnix && inode > 0) return out;  // an exact request has no NLMSG_DONE
+    }
+  }
+}
+
+// sockProtoName(path) → the protocol name the kernel gives a socket inode through the
+// `system.sockprotoname` xattr ('TCP', 'TCPv6', 'UDP', 'UNIX-STREAM', 'NETLINK', 'PACKET',
+// 'RAW', 'PING'…), read through a /proc/PID/fd/N link: the socket's kind without touching
+// the socket and without any table a socket's owner can write into.
+Napi::Value SockProtoName(const Napi::CallbackInfo& info) {
+  if (!info[0].IsString()) {
+    ThrowTypeError(info.Env(), "The \"path\" argument must be of type string");
+    return Napi::Value();
+  }
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  char name[64] = {0};
+  ssize_t n = getxattr(path.c_str(), "system.sockprotoname", name, sizeof name - 1);
+  if (n < 0) {
+    ThrowSystemError(info.Env(), errno, "getxattr");
+    return Napi::Value();
+  }
+  return Napi::String::New(info.Env(), name, strnlen(name, static_cast<size_t>(n)));
+}
+
+}  // namespace
+
+void RegisterSockDiag(Napi::Env env, Napi::Object exports) {
+  exports.Set("diagSocket", Napi::Function::New(env, DiagSocket, "diagSocket"));
+  exports.Set("diagDump", Napi::Function::New(env, DiagDump, "diagDump"));
+  exports.Set("sockProtoName", Napi::Function::New(env, SockProtoName, "sockProtoName"));
+}
+
+}  // namespace sockopt

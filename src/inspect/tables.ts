@@ -1,0 +1,262 @@
+// The socket tables of a process's network namespace, by inode: what `ss -tiepm`
+// reads. From the kernel's sock_diag netlink interface (native/sockdiag_linux.cc:
+// binary records, so nothing a socket's owner writes into a name can forge a row),
+// and only where netlink is unavailable (no NETLINK_SOCK_DIAG, or the target lives in
+// another network namespace this process may not enter) from /proc/PID/net text,
+// parsed by fixed fields with every ambiguous row refused (pid-proc.ts).
+import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
+import { binding } from '../kernel/binding';
+import { exactText, type ExactText } from '../kernel/text';
+import { decodeTcpInfo } from '../kernel/tcp-info';
+import { procSockets } from './pid-proc';
+import { TCP_STATES, TYPE_NAMES, type KernelView, type Skmem, type TableSocket } from './table-types';
+
+export type { KernelView, ReportAddress, Skmem, SocketKind, TableSocket } from './table-types';
+
+const TIMERS = ['unknown', 'on', 'keepalive', 'timewait', 'persist'] as const;
+const C = binding.constants;
+
+interface InetRecord {
+  family: number; state: number; timer: number; retrans: number; expires: number; rqueue: number; wqueue: number;
+  uid: number; inode: number; ifindex: number; cookie: bigint; src: string; sport: number; dst: string; dport: number;
+  info?: Buffer; skmem?: Skmem; cong?: string; shutdown?: number; tos?: number; tclass?: number; v6only?: boolean;
+  mark?: number; classId?: number; protocol?: number; cgroupId?: bigint; bbr?: KernelView['bbr'];
+}
+interface UnixRecord {
+  type: number; state: number; inode: number; cookie: bigint; name?: Buffer; peer?: number; vfsInode?: number; vfsDev?: number;
+  rqueue?: number; wqueue?: number; pending?: number; skmem?: Skmem; shutdown?: number; uid?: number;
+}
+interface NetlinkRecord { type: number; protocol: number; state: number; portid: number; dstPortid: number; dstGroup: number; inode: number; cookie: bigint; skmem?: Skmem }
+interface PacketRecord { type: number; protocol: number; inode: number; cookie: bigint; ifindex?: number; uid?: number; skmem?: Skmem }
+
+const KIND = { inet: 0, unix: 1, netlink: 2, packet: 3 } as const;
+
+/** A unix name's exact bytes as a path: '' unnamed, '\0name' abstract (trailing NUL padding trimmed), else up to the first NUL. */
+export function unixPath(name: Buffer | undefined): ExactText {
+  if (!name || name.length === 0) return '';
+  let bytes: Buffer;
+  if (name[0] === 0) {
+    let n = name.length;
+    while (n > 1 && name[n - 1] === 0) n--;
+    bytes = name.subarray(0, n);
+  } else {
+    const nul = name.indexOf(0);
+    bytes = nul < 0 ? name : name.subarray(0, nul);
+  }
+  return exactText(bytes);
+}
+
+function cgroupPath(pid: number, id: bigint, cache: Map<bigint, string | null>): string | undefined {
+  if (!cache.has(id)) {
+    // The socket's cgroup is the one its creator ran in: usually the process's own (cgroup v2: '0::/path').
+    let found: string | null = null;
+    try {
+      const line = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'));
+      const path = line?.slice(3);
+      if (path !== undefined && BigInt(statSync(`/sys/fs/cgroup${path}`).ino) === id) found = path;
+    } catch {
+      // no cgroup v2, or not ours to read: the id stays, the path is left out
+    }
+    cache.set(id, found);
+  }
+  return cache.get(id) ?? undefined;
+}
+
+function inetSocket(r: InetRecord, protocol: 'tcp' | 'mptcp' | 'udp' | 'raw', pid: number, cgroups: Map<bigint, string | null>): TableSocket {
+  const family = r.family === C.AF_INET6 ? 'IPv6' : 'IPv4';
+  const tcp = protocol === 'tcp' || protocol === 'mptcp';
+  const stateName = TCP_STATES[r.state] ?? `state ${r.state}`;
+  const state = tcp ? stateName : stateName === 'ESTABLISHED' ? 'CONNECTED' : 'UNCONNECTED';
+  const listening = tcp && state === 'LISTEN';
+  const unconnected = r.dport === 0 && /^(0\.0\.0\.0|::)$/.test(r.dst);
+  const kernel: KernelView = { source: 'sock_diag', uid: r.uid, cookie: r.cookie.toString() };
+  if (r.cgroupId !== undefined) {
+    kernel.cgroupId = r.cgroupId.toString();
+    const path = cgroupPath(pid, r.cgroupId, cgroups);
+    if (path !== undefined) kernel.cgroup = path;
+  }
+  if (r.timer > 0) kernel.timer = { name: TIMERS[r.timer] ?? 'unknown', expiresMs: r.expires, retransmits: r.retrans };
+  if (r.skmem) kernel.skmem = r.skmem;
+  if (r.cong) kernel.congestion = r.cong;
+  if (r.bbr) kernel.bbr = r.bbr;
+  for (const k of ['shutdown', 'tos', 'tclass', 'classId', 'mark', 'v6only'] as const) if (r[k] !== undefined) (kernel as unknown as Record<string, unknown>)[k] = r[k];
+  kernel.ifindex = r.ifindex;
+  const s: TableSocket = {
+    inode: r.inode,
+    kind: protocol,
+    family,
+    type: tcp ? 'stream' : protocol === 'udp' ? 'dgram' : 'raw',
+    state,
+    local: { family, address: r.src, port: r.sport },
+    remote: unconnected ? null : { family, address: r.dst, port: r.dport },
+    recvQueue: listening ? null : r.rqueue,
+    sendQueue: listening ? null : r.wqueue,
+    kernel,
+  };
+  if (listening) {
+    s.acceptQueue = r.rqueue;
+    s.backlog = r.wqueue;
+  }
+  if (protocol === 'raw') s.protocol = r.sport; // a raw socket's "port" is its IP protocol
+  if (protocol === 'tcp' && r.info && r.info.length > 0) { // MPTCP's INET_DIAG_INFO is an mptcp_info, not a tcp_info
+    s.tcpInfo = decodeTcpInfo(r.info);
+    const ti = s.tcpInfo;
+    if (ti.rtt && ti.sndCwnd !== undefined && ti.sndMss !== undefined) kernel.sendRate = Math.round((ti.sndCwnd * ti.sndMss * 1e6) / ti.rtt);
+  }
+  return s;
+}
+
+const UNIX_STATES: Record<string, string> = { LISTEN: 'LISTEN', ESTABLISHED: 'CONNECTED', SYN_SENT: 'CONNECTING', CLOSE: 'UNCONNECTED' };
+
+function unixSockets(records: UnixRecord[], out: Map<number, TableSocket | (() => TableSocket)>, names?: Map<number, ExactText>): void {
+  const byInode = names ?? new Map(records.map((r) => [r.inode, unixPath(r.name)]));
+  for (const r of records) {
+    const tcpState = TCP_STATES[r.state] ?? `state ${r.state}`;
+    const state = UNIX_STATES[tcpState] ?? tcpState;
+    const listening = state === 'LISTEN';
+    const kernel: KernelView = { source: 'sock_diag', cookie: r.cookie.toString() };
+    if (r.uid !== undefined) kernel.uid = r.uid;
+    if (r.skmem) kernel.skmem = r.skmem;
+    if (r.shutdown !== undefined) kernel.shutdown = r.shutdown;
+    if (r.peer) kernel.peerInode = r.peer;
+    if (r.vfsInode !== undefined) kernel.vfs = { dev: r.vfsDev!, inode: r.vfsInode };
+    if (r.pending !== undefined && listening) kernel.pendingConnections = r.pending;
+    // The peer's name, from its own record (a socket of another namespace or already gone: unnamed).
+    const peerName = r.peer ? (byInode.get(r.peer) ?? '') : null;
+    const s: TableSocket = {
+      inode: r.inode,
+      kind: 'unix',
+      family: 'unix',
+      type: TYPE_NAMES[r.type] ?? null,
+      state,
+      local: { family: 'unix', path: unixPath(r.name) },
+      remote: peerName === null ? null : { family: 'unix', path: peerName },
+      recvQueue: listening ? null : (r.rqueue ?? null),
+      sendQueue: listening ? null : (r.wqueue ?? null),
+      kernel,
+    };
+    if (listening && r.rqueue !== undefined) {
+      s.acceptQueue = r.rqueue;
+      s.backlog = r.wqueue;
+    }
+    out.set(r.inode, s);
+  }
+}
+
+function netlinkSocket(r: NetlinkRecord): TableSocket {
+  const connected = r.dstPortid !== 0 || r.dstGroup !== 0;
+  return {
+    inode: r.inode,
+    kind: 'netlink',
+    family: 'netlink',
+    type: TYPE_NAMES[r.type] ?? null,
+    state: r.state === 1 ? 'CONNECTED' : 'UNCONNECTED',
+    local: { family: 'netlink', portid: r.portid },
+    remote: connected ? { family: 'netlink', portid: r.dstPortid, ...(r.dstGroup ? { group: r.dstGroup } : {}) } : null,
+    recvQueue: r.skmem?.rmemAlloc ?? null,
+    sendQueue: r.skmem?.wmemAlloc ?? null,
+    protocol: r.protocol,
+    kernel: { source: 'sock_diag', cookie: r.cookie.toString(), ...(r.skmem ? { skmem: r.skmem } : {}) },
+  };
+}
+
+function packetSocket(r: PacketRecord): TableSocket {
+  return {
+    inode: r.inode,
+    kind: 'packet',
+    family: 'packet',
+    type: TYPE_NAMES[r.type] ?? null,
+    state: 'UNCONNECTED',
+    local: { family: 'packet', ifindex: r.ifindex ?? 0, protocol: r.protocol },
+    remote: null,
+    recvQueue: r.skmem?.rmemAlloc ?? null,
+    sendQueue: r.skmem?.wmemAlloc ?? null,
+    protocol: r.protocol,
+    kernel: { source: 'sock_diag', cookie: r.cookie.toString(), ...(r.uid !== undefined ? { uid: r.uid } : {}), ...(r.skmem ? { skmem: r.skmem } : {}) },
+  };
+}
+
+// A kind whose diag module the kernel lacks (raw_diag, packet_diag, netlink_diag not
+// loaded and not loadable) answers ENOENT: no sockets of that kind can be listed this way.
+function dump<T>(nl: number, what: number, family: number, protocol: number, inode: number): T[] {
+  try {
+    return binding.diagDump!(nl, what, family, protocol, inode) as T[];
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
+// Opens a sock_diag socket in the network namespace of `pid`: our own socket when it is
+// ours, else one made inside theirs (needs CAP_SYS_ADMIN). null: use the /proc fallback.
+function openDiag(pid: number): number | null {
+  if (!binding.diagSocket || !binding.diagDump) return null;
+  try {
+    if (statSync('/proc/self/ns/net').ino === statSync(`/proc/${pid}/ns/net`).ino) return binding.diagSocket(-1);
+    const ns = openSync(`/proc/${pid}/ns/net`, 'r');
+    try {
+      return binding.diagSocket(ns);
+    } finally {
+      closeSync(ns);
+    }
+  } catch {
+    return null; // no NETLINK_SOCK_DIAG, or another namespace this process may not enter
+  }
+}
+
+/**
+ * The sockets of `pid`'s network namespace by inode; with `inodes`, only those (each
+ * is asked for alone where the kernel allows it, else the dump is filtered natively).
+ */
+export function socketTables(pid: number, inodes?: readonly number[]): SocketTable {
+  const nl = openDiag(pid);
+  if (nl === null) {
+    const rows = procSockets(pid);
+    return { source: 'proc', get: (inode) => rows.get(inode) };
+  }
+  const out = new Map<number, TableSocket | (() => TableSocket)>();
+  const cgroups = new Map<bigint, string | null>();
+  try {
+    const wanted = inodes && inodes.length === 1 ? inodes[0]! : 0;
+    const left = () => wanted === 0 || !out.has(wanted);
+    // unix first: one exact request when a single inode is wanted. Peer names need the
+    // whole table (the peer's record), so a single socket with a peer asks for that one too.
+    if (wanted) {
+      const one = dump<UnixRecord>(nl, KIND.unix, 0, 0, wanted);
+      const peer = one[0]?.peer ? dump<UnixRecord>(nl, KIND.unix, 0, 0, one[0].peer) : [];
+      unixSockets(one, out, new Map([...one, ...peer].map((r) => [r.inode, unixPath(r.name)])));
+    } else {
+      unixSockets(dump<UnixRecord>(nl, KIND.unix, 0, 0, 0), out);
+    }
+    const inet: [number, 'tcp' | 'mptcp' | 'udp' | 'raw', number][] = [];
+    for (const af of [C.AF_INET!, C.AF_INET6!]) {
+      inet.push([af, 'tcp', C.IPPROTO_TCP!], [af, 'udp', C.IPPROTO_UDP!]);
+      if (C.IPPROTO_MPTCP !== undefined) inet.push([af, 'mptcp', C.IPPROTO_MPTCP]);
+      inet.push([af, 'raw', C.IPPROTO_RAW!]);
+    }
+    for (const [af, kind, proto] of inet) {
+      if (!left()) break;
+      for (const r of dump<InetRecord>(nl, KIND.inet, af, proto, wanted)) {
+        if (r.inode === 0) continue; // TIME_WAIT and request sockets: no inode, no fd
+        out.set(r.inode, () => inetSocket(r, kind, pid, cgroups)); // built when asked for: 20k decoded rows at once would cost memory
+      }
+    }
+    if (left()) for (const r of dump<NetlinkRecord>(nl, KIND.netlink, 0, 0, wanted)) out.set(r.inode, netlinkSocket(r));
+    if (left()) for (const r of dump<PacketRecord>(nl, KIND.packet, 0, 0, wanted)) out.set(r.inode, packetSocket(r));
+  } finally {
+    binding.close!(nl);
+  }
+  return {
+    source: 'sock_diag',
+    get(inode) {
+      const row = out.get(inode);
+      return typeof row === 'function' ? row() : row;
+    },
+  };
+}
+
+/** A socket table: one row per inode, built when asked for. */
+export interface SocketTable {
+  source: 'sock_diag' | 'proc';
+  get(inode: number): TableSocket | undefined;
+}
