@@ -13,6 +13,7 @@ import type { Sockopts } from '../core/presocket';
 import type { OptionName } from '../kernel/registry';
 import { describeSocket } from '../inspect/view';
 import { common, parse, parseHostPort, parseSets } from './args';
+import { escapeText } from '../kernel/text';
 import { toJson, type Output } from './output';
 
 export const usage = `sockopt connect HOST:PORT [--set NAME=VALUE …] [--tls [--insecure] [--servername NAME]] [--all] [--json]
@@ -96,7 +97,9 @@ function human(r: ConnectReport, all: boolean, io: Output): void {
   if (r.connectMs !== undefined) io.out(`* TCP connected in ${formatDuration(r.connectMs, 'ms')}`);
   if (r.tlsInfo) {
     const verified = r.tlsInfo.authorized ? 'certificate verified' : `certificate NOT verified (${r.tlsInfo.authorizationError ?? 'insecure'})`;
-    io.out(`* TLS ${r.tlsInfo.protocol} ${r.tlsInfo.cipher} in ${formatDuration(r.tlsMs!, 'ms')}; ${verified}${r.tlsInfo.subject ? `; subject ${r.tlsInfo.subject}` : ''}`);
+    // The subject is the server's to choose: escaped, like every string from elsewhere.
+    const subject = r.tlsInfo.subject ? `; subject ${escapeText(r.tlsInfo.subject)}` : '';
+    io.out(`* TLS ${escapeText(String(r.tlsInfo.protocol))} ${escapeText(r.tlsInfo.cipher)} in ${formatDuration(r.tlsMs!, 'ms')}; ${escapeText(verified)}${subject}`);
   }
   if (r.held && Object.keys(r.held).length) {
     io.out(`* the kernel holds: ${Object.entries(r.held).map(([n, v]) => `${n} ${v === '(write-only)' ? v : formatOption(n as OptionName, options[n as OptionName].unit, v)}`).join(' · ')}`);
@@ -138,6 +141,6 @@ export async function run(args: string[], io: Output): Promise<number> {
   // The failure is the result here, not a crash: one line, and exit code 1.
   // After the TCP handshake, with --tls and no errno-style code, the failure is the certificate check.
   const certificate = report.tls && report.connectMs !== undefined && !/^E[A-Z]+$/.test(report.error.code) && !values.insecure;
-  io.err(`sockopt: connect ${host}:${port}: ${report.error.code} after ${formatDuration(report.elapsedMs, 'ms')} (${report.error.message})${certificate ? '; --insecure connects without verifying the certificate' : ''}`);
+  io.err(`sockopt: connect ${host}:${port}: ${escapeText(report.error.code)} after ${formatDuration(report.elapsedMs, 'ms')} (${escapeText(report.error.message)})${certificate ? '; --insecure connects without verifying the certificate' : ''}`);
   return 1;
 }

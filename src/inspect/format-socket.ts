@@ -192,7 +192,6 @@ export function formatHeader(r: SocketReport): string {
   }
   const k = r.kernel;
   if (k?.timer) facts.push(`timer ${k.timer.name} ${formatDuration(k.timer.expiresMs, 'ms')}/${k.timer.retransmits}`);
-  if (k?.congestion) facts.push(escapeText(k.congestion));
   return [`${who} ${where} ${r.state ?? ''}`.trimEnd(), ...facts].join(' · ');
 }
 

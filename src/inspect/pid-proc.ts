@@ -4,10 +4,10 @@
 //
 // The socket tables themselves come from sock_diag netlink (tables.ts). Only where that
 // is unavailable does procSockets() below read the /proc/PID/net/* text, and then by
-// fixed fields with every ambiguous row refused: a unix socket's path is printed raw
+// fixed fields with every unconfirmed row refused: a unix socket's path is printed raw
 // at the end of its row, so a path holding a newline can plant a whole fake row for
-// any inode. A row counts only when its inode appears in exactly one row of all the
-// tables; the caller also checks each row's kind against the fd's sockprotoname.
+// any inode. A row counts only when it is the one row of its kind for its inode in all the
+// tables, and that the fd's sockprotoname confirms.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { binding } from '../kernel/binding';
@@ -156,11 +156,11 @@ function read(path: string): Buffer | null {
 }
 
 /**
- * The fallback socket table of `pid`'s network namespace, from /proc/PID/net text, by
- * inode. An inode that more than one row claims (a forged row and the real one) is
- * left out altogether: its socket is then listed by its fd's protocol name only.
+ * The fallback socket table of `pid`'s network namespace, from /proc/PID/net text: every
+ * row that claims each inode. More than one claim means a forged row; the caller keeps
+ * only the claim whose kind the fd's kernel protocol name confirms (see tables.ts).
  */
-export function procSockets(pid: number): Map<number, TableSocket> {
+export function procSockets(pid: number): Map<number, TableSocket[]> {
   const base = `/proc/${pid}/net`;
   const rows: Rows = new Map();
   const inet: [string, 'tcp' | 'udp' | 'raw' | 'icmp', 'IPv4' | 'IPv6'][] = [
@@ -177,9 +177,7 @@ export function procSockets(pid: number): Map<number, TableSocket> {
     const text = read(`${base}/${kind}`);
     if (text) parseByHeader(text.toString('latin1'), kind, rows);
   }
-  const out = new Map<number, TableSocket>();
-  for (const [inode, claims] of rows) if (claims.length === 1) out.set(inode, claims[0]!);
-  return out;
+  return rows;
 }
 
 /**

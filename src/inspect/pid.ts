@@ -52,11 +52,14 @@ function checkPid(pid: unknown): number {
 }
 
 function fromTable(pid: number, fd: number, inode: number, table: SocketTable): SocketReport {
-  let row: TableSocket | undefined = table.get(inode);
-  // The /proc fallback's rows are checked against the kernel's own name for the fd's
-  // protocol: a row that claims another kind (a forged one) is not believed.
-  const named = row === undefined || table.source === 'proc' ? kindOfFd(pid, fd) : null;
-  if (row && named && named.kind !== row.kind) row = undefined;
+  // The /proc fallback's rows need the kernel's own name for the fd's protocol: a row
+  // that claims another kind (a forged one) is not believed. sock_diag's are binary records.
+  const named = table.source === 'proc' ? kindOfFd(pid, fd) : null;
+  let row: TableSocket | undefined = table.source === 'proc' ? (named ? table.get(inode, named.kind) : undefined) : table.get(inode);
+  if (!row && table.source !== 'proc') {
+    const again = kindOfFd(pid, fd); // not in any table (another family): named by the kernel
+    if (again) return unlisted(fd, inode, again);
+  }
   if (!row) {
     return {
       fd, inode, kind: named?.kind ?? 'unknown', family: null, type: null, state: null, local: null, remote: null, recvQueue: null, sendQueue: null,
@@ -65,6 +68,10 @@ function fromTable(pid: number, fd: number, inode: number, table: SocketTable): 
   }
   const { inode: _i, ...rest } = row;
   return { fd, inode, ...rest };
+}
+
+function unlisted(fd: number, inode: number, named: { kind: SocketReport['kind']; protocolName: string }): SocketReport {
+  return { fd, inode, kind: named.kind, family: null, type: null, state: null, local: null, remote: null, recvQueue: null, sendQueue: null, protocolName: named.protocolName };
 }
 
 // The fd table and the socket tables, for listSockets and snapshotPid.
@@ -246,6 +253,7 @@ function readThrough(pidfd: number, pid: number, sockets: SocketReport[], i: num
       if (s.protocol !== undefined) merged.protocol = s.protocol;
       merged.kernel = s.kernel;
     }
+    if (merged.kind === 'unknown' && s.protocolName) merged.protocolName = s.protocolName;
     sockets[i] = merged;
   } catch (err) {
     const e = err as { code?: string; message: string };

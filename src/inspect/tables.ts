@@ -3,13 +3,14 @@
 // binary records, so nothing a socket's owner writes into a name can forge a row),
 // and only where netlink is unavailable (no NETLINK_SOCK_DIAG, or the target lives in
 // another network namespace this process may not enter) from /proc/PID/net text,
-// parsed by fixed fields with every ambiguous row refused (pid-proc.ts).
+// parsed by fixed fields, a row believed only when the fd's kernel protocol name
+// (system.sockprotoname) confirms its kind and no other row claims it (pid-proc.ts).
 import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { binding } from '../kernel/binding';
 import { exactText, type ExactText } from '../kernel/text';
 import { decodeTcpInfo } from '../kernel/tcp-info';
 import { procSockets } from './pid-proc';
-import { TCP_STATES, TYPE_NAMES, type KernelView, type Skmem, type TableSocket } from './table-types';
+import { TCP_STATES, TYPE_NAMES, type KernelView, type Skmem, type SocketKind, type TableSocket } from './table-types';
 
 export type { KernelView, ReportAddress, Skmem, SocketKind, TableSocket } from './table-types';
 
@@ -212,7 +213,15 @@ export function socketTables(pid: number, inodes?: readonly number[]): SocketTab
   const nl = openDiag(pid);
   if (nl === null) {
     const rows = procSockets(pid);
-    return { source: 'proc', get: (inode) => rows.get(inode) };
+    return {
+      source: 'proc',
+      // Believed only when the kernel's own name for the fd's protocol confirms the row's
+      // kind and no other row of that kind claims the inode: a forged row is never taken.
+      get(inode, kind) {
+        const claims = (rows.get(inode) ?? []).filter((r) => r.kind === kind);
+        return claims.length === 1 ? claims[0] : undefined;
+      },
+    };
   }
   const out = new Map<number, TableSocket | (() => TableSocket)>();
   const cgroups = new Map<bigint, string | null>();
@@ -231,7 +240,6 @@ export function socketTables(pid: number, inodes?: readonly number[]): SocketTab
     const inet: [number, 'tcp' | 'mptcp' | 'udp' | 'raw', number][] = [];
     for (const af of [C.AF_INET!, C.AF_INET6!]) {
       inet.push([af, 'tcp', C.IPPROTO_TCP!], [af, 'udp', C.IPPROTO_UDP!]);
-      if (C.IPPROTO_MPTCP !== undefined) inet.push([af, 'mptcp', C.IPPROTO_MPTCP]);
       inet.push([af, 'raw', C.IPPROTO_RAW!]);
     }
     for (const [af, kind, proto] of inet) {
@@ -258,5 +266,6 @@ export function socketTables(pid: number, inodes?: readonly number[]): SocketTab
 /** A socket table: one row per inode, built when asked for. */
 export interface SocketTable {
   source: 'sock_diag' | 'proc';
-  get(inode: number): TableSocket | undefined;
+  /** The row of `inode`; `kind` (from the fd's kernel protocol name) is required by the /proc fallback, which believes no row without it. */
+  get(inode: number, kind?: SocketKind): TableSocket | undefined;
 }
