@@ -224,7 +224,7 @@ Napi::Object NetlinkRecord(Napi::Env env, const nlmsghdr* h, const netlink_diag_
 Napi::Object PacketRecord(Napi::Env env, const nlmsghdr* h, const packet_diag_msg& m) {
   Napi::Object o = Napi::Object::New(env);
   SetU(o, "type", m.pdiag_type);
-  SetU(o, "protocol", ntohs(m.pdiag_num));
+  SetU(o, "protocol", m.pdiag_num);  // the kernel already wrote it in host order (ntohs(po->num))
   SetU(o, "inode", m.pdiag_ino);
   o.Set("cookie", Cookie(env, m.pdiag_cookie));
   EachAttr(h, sizeof m, [&](int type, const uint8_t* p, size_t n) {

@@ -10,12 +10,13 @@ export const usage = `sockopt inspect PID [--fd N] [--all] [--json]
   Every socket of process PID (any program): kind, family, local → remote, state,
   queues; with ptrace-attach rights (root or CAP_SYS_PTRACE) also every readable
   option and TCP_INFO, read through a duplicate of the fd (pidfd_getfd) that is
-  closed at once. Without them, what /proc gives, and a note saying what is missing.
+  closed at once. Without them, what the kernel's socket tables (sock_diag) give,
+  and a note saying what is missing.
     --fd N   only fd N of the process
     --all    every option and TCP_INFO field instead of the compact view
     --json   the PidReport as JSON, streamed socket by socket (schema in docs/inspect.md)
   Names from the process (its command, unix paths, interface names) are shown escaped
-  (\x1b, \n, \u202e); --json carries their exact bytes.`;
+  (\\x1b, \\n, \\u202e); --json carries their exact bytes.`;
 
 /** The title line of a report: pid, command (escaped), socket count; then the note when options were not read. */
 function title(report: Omit<PidReport, 'sockets'>, n: number): string[] {

@@ -38,6 +38,8 @@ export interface SnapshotPidOptions {
   fd?: number;
   /** Read options and TCP_INFO through pidfd_getfd (default true); false gives listSockets()'s answer. */
   options?: boolean;
+  /** Where the socket tables come from: 'auto' (default: sock_diag netlink, /proc text where that is unavailable) or 'proc' (the fallback, forced). */
+  tables?: 'auto' | 'proc';
 }
 
 // Linux's /proc; without it there is no fd table to read (macOS, the BSDs, Windows).
@@ -57,32 +59,44 @@ function fromTable(pid: number, fd: number, inode: number, table: SocketTable): 
   const named = table.source === 'proc' ? kindOfFd(pid, fd) : null;
   let row: TableSocket | undefined = table.source === 'proc' ? (named ? table.get(inode, named.kind) : undefined) : table.get(inode);
   if (!row && table.source !== 'proc') {
-    const again = kindOfFd(pid, fd); // not in any table (another family): named by the kernel
-    if (again) return unlisted(fd, inode, again);
+    // Not in sock_diag's answer: a kind whose diag module this kernel lacks (raw_diag; ping
+    // sockets have none), or a family with no table at all. Named by the kernel, and for
+    // raw and ping sockets completed from the /proc fallback when the name confirms the row.
+    const again = kindOfFd(pid, fd);
+    if (!again) return unlisted(fd, inode, null);
+    row = again.kind === 'raw' || again.kind === 'icmp' ? table.fallback?.(inode, again.kind) : undefined;
+    if (!row) return unlisted(fd, inode, again);
   }
-  if (!row) {
-    return {
-      fd, inode, kind: named?.kind ?? 'unknown', family: null, type: null, state: null, local: null, remote: null, recvQueue: null, sendQueue: null,
-      ...(named ? { protocolName: named.protocolName } : {}),
-    };
-  }
+  if (!row) return unlisted(fd, inode, named);
   const { inode: _i, ...rest } = row;
   return { fd, inode, ...rest };
 }
 
-function unlisted(fd: number, inode: number, named: { kind: SocketReport['kind']; protocolName: string }): SocketReport {
-  return { fd, inode, kind: named.kind, family: null, type: null, state: null, local: null, remote: null, recvQueue: null, sendQueue: null, protocolName: named.protocolName };
+// The kernel's protocol names carry the IP version ('UDPv6', 'RAWv6', 'PINGv6').
+const INET_KINDS: Record<string, string> = { tcp: 'stream', mptcp: 'stream', udp: 'dgram', icmp: 'dgram', raw: 'raw' };
+
+// A socket no table lists (an unbound UDP socket is in none): what its protocol name says.
+function unlisted(fd: number, inode: number, named: { kind: SocketReport['kind']; protocolName: string } | null): SocketReport {
+  const inet = named ? INET_KINDS[named.kind] : undefined;
+  return {
+    fd, inode, kind: named?.kind ?? 'unknown',
+    family: inet ? (named!.protocolName.endsWith('v6') ? 'IPv6' : 'IPv4') : null,
+    type: inet ?? null,
+    state: null, local: null, remote: null, recvQueue: null, sendQueue: null,
+    ...(named ? { protocolName: named.protocolName } : {}),
+  };
 }
 
 // The fd table and the socket tables, for listSockets and snapshotPid.
-function listWithTables(pid: number, fd: number | undefined): { sockets: SocketReport[]; table: SocketTable } {
+function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'proc' = 'auto'): { sockets: SocketReport[]; table: SocketTable } {
+  if (source !== 'auto' && source !== 'proc') throw invalidArgType('options.tables', "'auto' or 'proc'", source);
   let fds: { fd: number; inode: number }[];
   try {
     fds = socketFds(pid, fd);
   } catch (err) {
     throw processError(err, pid, `the fd table (/proc/${pid}/fd)`);
   }
-  const table = socketTables(pid, fd !== undefined ? fds.map((f) => f.inode) : undefined);
+  const table = socketTables(pid, fd !== undefined ? fds.map((f) => f.inode) : undefined, source === 'proc');
   return { sockets: fds.map((f) => fromTable(pid, f.fd, f.inode, table)), table };
 }
 
@@ -92,14 +106,14 @@ function listWithTables(pid: number, fd: number | undefined): { sockets: SocketR
  * (your own user's, or any as root); never touches the sockets themselves.
  * @throws ESRCH when there is no such process; EACCES without ptrace-read rights.
  */
-export function listSockets(pid: number, options: { fd?: number } = {}): SocketReport[] {
+export function listSockets(pid: number, options: { fd?: number; tables?: 'auto' | 'proc' } = {}): SocketReport[] {
   checkPid(pid);
   if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
   if (!hasProc) throw featureUnsupported("Reading another process's sockets (/proc/PID/fd)", ['linux']);
   if (options.fd !== undefined && (typeof options.fd !== 'number' || !Number.isInteger(options.fd) || options.fd < 0 || options.fd > 2 ** 31 - 1)) {
     throw outOfRange('options.fd', 'an integer >= 0 and < 2^31', options.fd);
   }
-  return listWithTables(pid, options.fd).sockets;
+  return listWithTables(pid, options.fd, options.tables).sockets;
 }
 
 /**
@@ -139,7 +153,7 @@ function readPid(pid: number, options: SnapshotPidOptions, sink?: PidSink): PidR
     throw outOfRange('options.fd', 'an integer >= 0 and < 2^31', options.fd);
   }
   if (!hasProc) throw featureUnsupported("Reading another process's sockets (/proc/PID/fd)", ['linux']);
-  const { sockets, table } = listWithTables(pid, options.fd);
+  const { sockets, table } = listWithTables(pid, options.fd, options.tables);
   if (options.fd !== undefined && sockets.length === 0) {
     throw noSocketAt(pid, options.fd);
   }

@@ -209,8 +209,8 @@ function openDiag(pid: number): number | null {
  * The sockets of `pid`'s network namespace by inode; with `inodes`, only those (each
  * is asked for alone where the kernel allows it, else the dump is filtered natively).
  */
-export function socketTables(pid: number, inodes?: readonly number[]): SocketTable {
-  const nl = openDiag(pid);
+export function socketTables(pid: number, inodes?: readonly number[], forceProc = false): SocketTable {
+  const nl = forceProc ? null : openDiag(pid);
   if (nl === null) {
     const rows = procSockets(pid);
     return {
@@ -254,11 +254,17 @@ export function socketTables(pid: number, inodes?: readonly number[]): SocketTab
   } finally {
     binding.close!(nl);
   }
+  let proc: Map<number, TableSocket[]> | undefined;
   return {
     source: 'sock_diag',
     get(inode) {
       const row = out.get(inode);
       return typeof row === 'function' ? row() : row;
+    },
+    fallback(inode, kind) {
+      proc ??= procSockets(pid);
+      const claims = (proc.get(inode) ?? []).filter((r) => r.kind === kind);
+      return claims.length === 1 ? claims[0] : undefined;
     },
   };
 }
@@ -268,4 +274,6 @@ export interface SocketTable {
   source: 'sock_diag' | 'proc';
   /** The row of `inode`; `kind` (from the fd's kernel protocol name) is required by the /proc fallback, which believes no row without it. */
   get(inode: number, kind?: SocketKind): TableSocket | undefined;
+  /** sock_diag only: the /proc fallback's row for a kind sock_diag did not answer for (raw without raw_diag, ping), `kind` confirmed by the fd's protocol name. */
+  fallback?(inode: number, kind: SocketKind): TableSocket | undefined;
 }

@@ -1,0 +1,167 @@
+// Where inspect's socket tables come from (src/inspect/tables.ts): sock_diag netlink
+// records, never /proc/net text a socket's owner can write into; the /proc fallback
+// believes a row only when the kernel's protocol name for the fd confirms it; every
+// family gets a named kind.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, fstatSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listSockets, snapshotPid } from '../src/index';
+import { procSockets } from '../src/inspect/pid-proc';
+import { fdOf, figure, fixtures } from './helpers';
+
+const bin = join(__dirname, '..', 'lib', 'cli.js');
+const dir = mkdtempSync(join(tmpdir(), 'sockopt-tables-'));
+chmodSync(dir, 0o777); // nobody binds its forging socket here
+
+interface Held {
+  proc: ChildProcess;
+  info: { pid: number; fds: Record<string, number>; [k: string]: unknown };
+}
+
+async function hold(file: string, args: string[]): Promise<Held> {
+  const proc = spawn(file, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  let text = '';
+  proc.stdout!.on('data', (d: Buffer) => (text += d));
+  const exited = once(proc, 'exit').then(([code]) => {
+    throw new Error(`${file} exited with ${String(code)}`);
+  });
+  while (!text.includes('\n')) await Promise.race([once(proc.stdout!, 'data'), exited]);
+  exited.catch(() => {});
+  return { proc, info: JSON.parse(text) };
+}
+
+const cleanup: ChildProcess[] = [];
+afterAll(() => {
+  for (const p of cleanup) p.stdin?.end();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the forged-row case', () => {
+  let victim: Held;
+  let forger: Held;
+  let inode: number;
+  let fd: number;
+
+  beforeAll(async () => {
+    // root's process with a TCP listener…
+    victim = await hold('python3', ['-c', `
+import json, os, socket, sys
+s = socket.create_server(('127.0.0.1', 0))
+print(json.dumps({'pid': os.getpid(), 'fds': {'listener': s.fileno()}, 'inode': os.fstat(s.fileno()).st_ino, 'port': s.getsockname()[1]}), flush=True)
+sys.stdin.read()`]);
+    cleanup.push(victim.proc);
+    inode = victim.info.inode as number;
+    fd = victim.info.fds.listener!;
+    // …and nobody's unix socket whose path plants a row claiming that inode as a connected unix socket.
+    const forged = `x\n0000000000000000: 00000002 00000000 00000000 0001 03 ${inode} forged-by-nobody`;
+    forger = await hold('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', '/usr/bin/python3', '-c', `
+import json, os, socket, sys
+u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+u.bind(os.path.join(${JSON.stringify(dir)}, ${JSON.stringify(forged)}))
+print(json.dumps({'pid': os.getpid(), 'fds': {}, 'uid': os.getuid()}), flush=True)
+sys.stdin.read()`]);
+    cleanup.push(forger.proc);
+  });
+
+  it('the planted row is really in /proc/net/unix (the precondition)', () => {
+    expect(forger.info.uid).toBe(65534);
+    const rows = readFileSync(`/proc/${victim.info.pid}/net/unix`, 'latin1').split('\n');
+    const planted = rows.filter((l) => l.endsWith(` ${inode} forged-by-nobody`));
+    expect(planted).toHaveLength(1);
+    figure('forged row in /proc/net/unix (planted by nobody)', planted[0]);
+  });
+
+  it('listSockets, snapshotPid({ options: false }) and inspect (sock_diag) report the TCP listener', async () => {
+    for (const s of [listSockets(victim.info.pid, { fd })[0]!, snapshotPid(victim.info.pid, { options: false }).sockets.find((x) => x.fd === fd)!]) {
+      expect(s).toMatchObject({ fd, inode, kind: 'tcp', family: 'IPv4', state: 'LISTEN', local: { address: '127.0.0.1', port: victim.info.port } });
+      expect(s.kernel?.source).toBe('sock_diag');
+    }
+    const text = await new Promise<string>((resolve) => execFile(process.execPath, [bin, 'inspect', String(victim.info.pid), '--fd', String(fd)], (_e, out) => resolve(out)));
+    figure('inspect --fd of the victim with the forged row present', text.trim());
+    expect(text).toMatch(new RegExp(`^fd ${fd} +tcp IPv4 127\\.0\\.0\\.1:${victim.info.port as number} LISTEN`, 'm'));
+    expect(text).not.toContain('forged');
+  });
+
+  it('the /proc fallback sees both claims and believes only the one the kernel names (TCP)', () => {
+    const claims = procSockets(victim.info.pid).get(inode)!;
+    expect(claims.map((c) => `${c.kind} ${c.state}`).sort()).toEqual(['tcp LISTEN', 'unix CONNECTED']);
+    for (const options of [{ fd, tables: 'proc' as const }, { tables: 'proc' as const }]) {
+      const s = listSockets(victim.info.pid, options).find((x) => x.fd === fd)!;
+      expect(s).toMatchObject({ kind: 'tcp', state: 'LISTEN', local: { port: victim.info.port }, kernel: { source: 'proc' } });
+    }
+    const snap = snapshotPid(victim.info.pid, { options: false, tables: 'proc' });
+    expect(snap.tables).toBe('proc');
+    expect(snap.sockets.find((x) => x.fd === fd)).toMatchObject({ kind: 'tcp', state: 'LISTEN' });
+  });
+});
+
+describe('every kind named', () => {
+  it('tcp, udp, unix, netlink, packet, raw (v4, v6), icmp, and families with no table as unknown with the kernel\'s name', async () => {
+    const t = await hold('unshare', ['-n', 'python3', join(fixtures, 'kinds-target.py')]);
+    cleanup.push(t.proc);
+    const want: Record<string, [string, string | null]> = {
+      tcp: ['tcp', 'IPv4'], udp: ['udp', 'IPv4'], unix: ['unix', 'unix'], netlink: ['netlink', 'netlink'], packet: ['packet', 'packet'],
+      raw: ['raw', 'IPv4'], raw6: ['raw', 'IPv6'], ping: ['icmp', 'IPv4'], vsock: ['unknown', null], xdp: ['unknown', null],
+    };
+    const listed = listSockets(t.info.pid);
+    const read = snapshotPid(t.info.pid);
+    expect(read.optionsRead).toBe(true);
+    for (const [name, [kind, family]] of Object.entries(want)) {
+      const fd = t.info.fds[name]!;
+      for (const s of [listed.find((x) => x.fd === fd)!, read.sockets.find((x) => x.fd === fd)!]) {
+        expect(s.kind, name).toBe(kind);
+        expect(s.family, name).toBe(family);
+      }
+    }
+    const by = (name: string) => read.sockets.find((x) => x.fd === t.info.fds[name])!;
+    expect(by('netlink')).toMatchObject({ protocol: 0, local: { family: 'netlink' } }); // NETLINK_ROUTE
+    expect(by('packet')).toMatchObject({ protocol: 3, local: { family: 'packet', ifindex: 0, protocol: 3 } }); // ETH_P_ALL
+    expect(by('raw')).toMatchObject({ protocol: 1, type: 'raw' });
+    expect(by('raw6')).toMatchObject({ protocol: 58 });
+    expect(by('vsock').protocolName).toBe('AF_VSOCK');
+    expect(by('xdp').protocolName).toBe('XDP');
+    const text = await new Promise<string>((resolve) => execFile(process.execPath, [bin, 'inspect', String(t.info.pid)], (_e, out) => resolve(out)));
+    figure('socket kinds', `\n${text.split('\n').filter((l) => l.startsWith('fd ')).join('\n')}`);
+    expect(text).not.toMatch(/AF_\d|proto \d/);
+    expect(text).toMatch(/unknown \(AF_VSOCK\)/);
+  });
+});
+
+describe('exits and single fds', () => {
+  it('a target that exits while being read: one line, exit 1', async () => {
+    // A process with many sockets that exits on its own a moment after it reports.
+    const t = await hold('python3', ['-c', `
+import json, os, resource, socket, sys, threading
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(min(6000, hard - 100))]
+print(json.dumps({'pid': os.getpid(), 'fds': {}}), flush=True)
+threading.Timer(1.2, lambda: os._exit(0)).start()
+sys.stdin.read()`]);
+    const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const c = execFile(process.execPath, [bin, 'inspect', String(t.info.pid)], { maxBuffer: 64 << 20 }, (_e, stdout, stderr) => resolve({ code: c.exitCode, stdout, stderr }));
+    });
+    figure('target exiting mid-read', `exit ${String(r.code)}; stderr: ${r.stderr.trim()}`);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(new RegExp(`^sockopt: (pid ${t.info.pid} exited while its sockets were being read|no process with pid ${t.info.pid})`));
+    expect(r.stdout).not.toContain('closed while being read');
+  });
+
+  it('--fd N reads that socket alone: one readlink, one sock_diag answer', async () => {
+    const server = net.createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const fd = fdOf(server);
+      const [s] = listSockets(process.pid, { fd });
+      expect(s).toMatchObject({ fd, inode: fstatSync(fd).ino, kind: 'tcp', state: 'LISTEN', kernel: { source: 'sock_diag' } });
+      expect(snapshotPid(process.pid, { fd }).sockets).toHaveLength(1);
+    } finally {
+      server.close();
+    }
+  });
+});
