@@ -88,7 +88,9 @@ function unlisted(fd: number, inode: number, named: { kind: SocketReport['kind']
 }
 
 // The fd table and the socket tables, for listSockets and snapshotPid.
-function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'proc' = 'auto'): { sockets: SocketReport[]; table: SocketTable } {
+// The fd table and the socket tables; `row(i)` builds fd i's report when asked (20k of
+// them built at once, each with its TCP_INFO, would hold hundreds of MB).
+function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'proc' = 'auto', lean = false): { count: number; row(i: number): SocketReport; table: SocketTable } {
   if (source !== 'auto' && source !== 'proc') throw invalidArgType('options.tables', "'auto' or 'proc'", source);
   let fds: { fd: number; inode: number }[];
   try {
@@ -96,8 +98,8 @@ function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'p
   } catch (err) {
     throw processError(err, pid, `the fd table (/proc/${pid}/fd)`);
   }
-  const table = socketTables(pid, fd !== undefined ? fds.map((f) => f.inode) : undefined, source === 'proc');
-  return { sockets: fds.map((f) => fromTable(pid, f.fd, f.inode, table)), table };
+  const table = socketTables(pid, fd !== undefined ? fds.map((f) => f.inode) : undefined, source === 'proc', lean);
+  return { count: fds.length, row: (i) => fromTable(pid, fds[i]!.fd, fds[i]!.inode, table), table };
 }
 
 /**
@@ -113,7 +115,8 @@ export function listSockets(pid: number, options: { fd?: number; tables?: 'auto'
   if (options.fd !== undefined && (typeof options.fd !== 'number' || !Number.isInteger(options.fd) || options.fd < 0 || options.fd > 2 ** 31 - 1)) {
     throw outOfRange('options.fd', 'an integer >= 0 and < 2^31', options.fd);
   }
-  return listWithTables(pid, options.fd, options.tables).sockets;
+  const { count, row } = listWithTables(pid, options.fd, options.tables);
+  return Array.from({ length: count }, (_, i) => row(i));
 }
 
 /**
@@ -153,35 +156,39 @@ function readPid(pid: number, options: SnapshotPidOptions, sink?: PidSink): PidR
     throw outOfRange('options.fd', 'an integer >= 0 and < 2^31', options.fd);
   }
   if (!hasProc) throw featureUnsupported("Reading another process's sockets (/proc/PID/fd)", ['linux']);
-  const { sockets, table } = listWithTables(pid, options.fd, options.tables);
-  if (options.fd !== undefined && sockets.length === 0) {
+  const reading = options.options !== false;
+  const { count, row, table } = listWithTables(pid, options.fd, options.tables, reading);
+  if (options.fd !== undefined && count === 0) {
     throw noSocketAt(pid, options.fd);
   }
+  const sockets: SocketReport[] = [];
   const report: PidReport = { pid, command: commandOf(pid), tables: table.source, optionsRead: false, sockets };
   let started = false;
-  const head = () => {
-    if (!sink || started) return;
-    started = true;
-    const { sockets: _s, ...rest } = report;
-    sink.head(rest, sockets.length);
-  };
-  // Hands socket i to the sink (the first time: the head too) and lets it go.
-  const emit = (i: number) => {
-    if (!sink) return;
-    head();
-    sink.socket(sockets[i]!);
-    sockets[i] = undefined as unknown as SocketReport;
+  // Hands a socket to the sink (the first time: the head too) and keeps nothing of it;
+  // without a sink, collects it.
+  const emit = (s: SocketReport | null) => {
+    if (!sink) {
+      if (s) sockets.push(s);
+      return;
+    }
+    if (!started) {
+      started = true;
+      const { sockets: _s, ...head } = report;
+      sink.head(head, count);
+    }
+    if (s) sink.socket(s);
   };
   const emitFrom = (start: number) => {
-    head();
-    for (let i = start; i < sockets.length; i++) emit(i);
+    emit(null);
+    for (let i = start; i < count; i++) emit(row(i));
   };
-  if (options.options === false) {
+  if (!reading) {
     emitFrom(0);
     return report;
   }
   if (!binding.pidfdOpen || !binding.pidfdGetfd || !binding.close) {
     report.denied = { code: 'ERR_SOCKOPT_UNSUPPORTED', message: `reading another process's sockets needs pidfd_getfd (Linux >= 5.6); this is ${process.platform}` };
+    table.lean = false;
     emitFrom(0);
     return report;
   }
@@ -192,26 +199,35 @@ function readPid(pid: number, options: SnapshotPidOptions, sink?: PidSink): PidR
     const coded = processError(err, pid, 'the options and TCP_INFO') as { code?: string; message: string };
     if (coded.code === 'ESRCH') throw coded; // it exited: nothing is left to list either
     report.denied = { code: coded.code ?? 'ERR', message: coded.message }; // ENOSYS before Linux 5.3, …
+    table.lean = false;
     emitFrom(0);
     return report;
   }
   let next = 0;
+  let pending: SocketReport | null = null; // refused: listed from the tables after the loop
   try {
     report.optionsRead = true;
-    for (; next < sockets.length; next++) {
-      const denied = readThrough(pidfd, pid, sockets, next);
-      if (denied) {
+    for (; next < count; next++) {
+      const listed = row(next);
+      const read = readThrough(pidfd, pid, listed);
+      if ('denied' in read) {
         // Every fd would be refused for the same reason: stop asking.
         report.optionsRead = false;
-        report.denied = denied;
+        report.denied = read.denied;
+        table.lean = false; // the rows are all there is: with their TCP_INFO
+        pending = row(next);
         break;
       }
-      emit(next);
+      emit(read.report);
     }
   } finally {
     binding.close(pidfd);
   }
-  emitFrom(next);
+  if (pending) {
+    emit(null);
+    emit(pending);
+    emitFrom(next + 1);
+  } else emitFrom(count);
   return report;
 }
 
@@ -233,8 +249,7 @@ function exitedError(pid: number): Error {
 // Reads one socket through a duplicate of its fd; returns why not when the kernel
 // refuses duplicates altogether. A socket closed (or replaced) since /proc was read is
 // left with its /proc data and an `error`.
-function readThrough(pidfd: number, pid: number, sockets: SocketReport[], i: number): PidReport['denied'] | undefined {
-  const s = sockets[i]!;
+function readThrough(pidfd: number, pid: number, s: SocketReport): { report: SocketReport } | { denied: NonNullable<PidReport['denied']> } {
   let dup: number;
   try {
     dup = binding.pidfdGetfd!(pidfd, s.fd);
@@ -243,18 +258,20 @@ function readThrough(pidfd: number, pid: number, sockets: SocketReport[], i: num
     if (e.code === 'EBADF') {
       if (exited(pid)) throw exitedError(pid);
       s.error = { code: 'EBADF', message: `fd ${s.fd} was closed while being read` };
-      return undefined;
+      return { report: s };
     }
     if (e.code === 'ESRCH') throw exitedError(pid);
     const coded = processError(err, pid, 'the options and TCP_INFO') as { code?: string; message: string };
-    return { code: coded.code ?? 'ERR', message: coded.message };
+    return { denied: { code: coded.code ?? 'ERR', message: coded.message } };
   }
   try {
     if (fstatSync(dup).ino !== s.inode) {
-      s.error = { code: 'ESTALE', message: `fd ${s.fd} now holds another file than the socket /proc listed` };
-      return undefined;
+      s.error = { code: 'ESTALE', message: `fd ${s.fd} now holds another file than the socket the fd table listed` };
+      return { report: s };
     }
-    const merged = reportFromSnapshot(snapshot(dup), readQueues(dup), s.inode);
+    // TCP's queues are in the sock_diag row already (the same numbers SIOCINQ/SIOCOUTQ give).
+    const tcpRow = s.kind === 'tcp' && s.kernel?.source === 'sock_diag' && s.state !== 'LISTEN';
+    const merged = reportFromSnapshot(snapshot(dup), tcpRow ? { recv: s.recvQueue, send: s.sendQueue } : readQueues(dup), s.inode);
     merged.fd = s.fd;
     if (s.kernel) {
       // The table knows more than the socket tells about itself: unix states (CONNECTING…),
@@ -268,12 +285,12 @@ function readThrough(pidfd: number, pid: number, sockets: SocketReport[], i: num
       merged.kernel = s.kernel;
     }
     if (merged.kind === 'unknown' && s.protocolName) merged.protocolName = s.protocolName;
-    sockets[i] = merged;
+    return { report: merged };
   } catch (err) {
     const e = err as { code?: string; message: string };
     s.error = { code: e.code ?? 'ERR', message: e.message };
+    return { report: s };
   } finally {
     binding.close!(dup);
   }
-  return undefined;
 }

@@ -63,7 +63,8 @@ function cgroupPath(pid: number, id: bigint, cache: Map<bigint, string | null>):
   return cache.get(id) ?? undefined;
 }
 
-function inetSocket(r: InetRecord, protocol: 'tcp' | 'mptcp' | 'udp' | 'raw', pid: number, cgroups: Map<bigint, string | null>): TableSocket {
+// lean: TCP_INFO is about to be read from the socket itself; only what the header needs is decoded.
+function inetSocket(r: InetRecord, protocol: 'tcp' | 'mptcp' | 'udp' | 'raw', pid: number, cgroups: Map<bigint, string | null>, lean = false): TableSocket {
   const family = r.family === C.AF_INET6 ? 'IPv6' : 'IPv4';
   const tcp = protocol === 'tcp' || protocol === 'mptcp';
   const stateName = TCP_STATES[r.state] ?? `state ${r.state}`;
@@ -100,8 +101,8 @@ function inetSocket(r: InetRecord, protocol: 'tcp' | 'mptcp' | 'udp' | 'raw', pi
   }
   if (protocol === 'raw') s.protocol = r.sport; // a raw socket's "port" is its IP protocol
   if (protocol === 'tcp' && r.info && r.info.length > 0) { // MPTCP's INET_DIAG_INFO is an mptcp_info, not a tcp_info
-    s.tcpInfo = decodeTcpInfo(r.info);
-    const ti = s.tcpInfo;
+    const ti = decodeTcpInfo(r.info);
+    if (!lean) s.tcpInfo = ti;
     if (ti.rtt && ti.sndCwnd !== undefined && ti.sndMss !== undefined) kernel.sendRate = Math.round((ti.sndCwnd * ti.sndMss * 1e6) / ti.rtt);
   }
   return s;
@@ -209,12 +210,13 @@ function openDiag(pid: number): number | null {
  * The sockets of `pid`'s network namespace by inode; with `inodes`, only those (each
  * is asked for alone where the kernel allows it, else the dump is filtered natively).
  */
-export function socketTables(pid: number, inodes?: readonly number[], forceProc = false): SocketTable {
+export function socketTables(pid: number, inodes?: readonly number[], forceProc = false, lean = false): SocketTable {
   const nl = forceProc ? null : openDiag(pid);
   if (nl === null) {
     const rows = procSockets(pid);
     return {
       source: 'proc',
+      lean,
       // Believed only when the kernel's own name for the fd's protocol confirms the row's
       // kind and no other row of that kind claims the inode: a forged row is never taken.
       get(inode, kind) {
@@ -246,7 +248,7 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
       if (!left()) break;
       for (const r of dump<InetRecord>(nl, KIND.inet, af, proto, wanted)) {
         if (r.inode === 0) continue; // TIME_WAIT and request sockets: no inode, no fd
-        out.set(r.inode, () => inetSocket(r, kind, pid, cgroups)); // built when asked for: 20k decoded rows at once would cost memory
+        out.set(r.inode, () => inetSocket(r, kind, pid, cgroups, table.lean)); // built when asked for: 20k decoded rows at once would cost memory
       }
     }
     if (left()) for (const r of dump<NetlinkRecord>(nl, KIND.netlink, 0, 0, wanted)) out.set(r.inode, netlinkSocket(r));
@@ -255,8 +257,9 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
     binding.close!(nl);
   }
   let proc: Map<number, TableSocket[]> | undefined;
-  return {
+  const table: SocketTable = {
     source: 'sock_diag',
+    lean,
     get(inode) {
       const row = out.get(inode);
       return typeof row === 'function' ? row() : row;
@@ -267,11 +270,14 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
       return claims.length === 1 ? claims[0] : undefined;
     },
   };
+  return table;
 }
 
 /** A socket table: one row per inode, built when asked for. */
 export interface SocketTable {
   source: 'sock_diag' | 'proc';
+  /** Leave TCP_INFO out of the rows (it is about to be read from each socket itself); set it false when that turns out refused. */
+  lean: boolean;
   /** The row of `inode`; `kind` (from the fd's kernel protocol name) is required by the /proc fallback, which believes no row without it. */
   get(inode: number, kind?: SocketKind): TableSocket | undefined;
   /** sock_diag only: the /proc fallback's row for a kind sock_diag did not answer for (raw without raw_diag, ping), `kind` confirmed by the fd's protocol name. */

@@ -7,9 +7,9 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { figure } from './helpers';
+import { figure } from '../helpers';
 
-const bin = join(__dirname, '..', 'lib', 'cli.js');
+const bin = join(__dirname, '..', '..', 'lib', 'cli.js');
 
 interface Sock {
   fd: number;

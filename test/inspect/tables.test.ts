@@ -9,11 +9,11 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listSockets, snapshotPid } from '../src/index';
-import { procSockets } from '../src/inspect/pid-proc';
-import { fdOf, figure, fixtures } from './helpers';
+import { listSockets, snapshotPid } from '../../src/index';
+import { procSockets } from '../../src/inspect/pid-proc';
+import { fdOf, figure, fixtures } from '../helpers';
 
-const bin = join(__dirname, '..', 'lib', 'cli.js');
+const bin = join(__dirname, '..', '..', 'lib', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'sockopt-tables-'));
 chmodSync(dir, 0o777); // nobody binds its forging socket here
 

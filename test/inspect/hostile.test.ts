@@ -15,11 +15,11 @@ import { join } from 'node:path';
 import * as tls from 'node:tls';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import sockopt, { snapshotPid } from '../src/index';
-import { escapeText, exactBytes, type ExactText } from '../src/kernel/text';
-import { figure, fixtures } from './helpers';
+import sockopt, { snapshotPid } from '../../src/index';
+import { escapeText, exactBytes, type ExactText } from '../../src/kernel/text';
+import { figure, fixtures } from '../helpers';
 
-const root = join(__dirname, '..');
+const root = join(__dirname, '..', '..');
 const bin = join(root, 'lib', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'sockopt-abuse-'));
 
