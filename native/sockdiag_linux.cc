@@ -20,7 +20,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <algorithm>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "args.h"
@@ -65,7 +67,27 @@ Napi::Value DiagSocket(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), fd);
 }
 
-void SetU(Napi::Object o, const char* k, double v) { o.Set(k, Napi::Number::New(o.Env(), v)); }
+// Property names made once per dump, not once per record: 20k records × 25 fields of
+// string creation were most of a dump's cost. Keyed by the literal's address.
+struct KeyCache {
+  napi_env env;
+  std::unordered_map<const char*, napi_value> keys;
+  napi_value Get(const char* k) {
+    auto it = keys.find(k);
+    if (it != keys.end()) return it->second;
+    napi_value v;
+    napi_create_string_utf8(env, k, NAPI_AUTO_LENGTH, &v);
+    keys.emplace(k, v);
+    return v;
+  }
+};
+thread_local KeyCache* tKeys = nullptr;
+
+void SetV(Napi::Object o, const char* k, napi_value v) {
+  if (tKeys) napi_set_property(o.Env(), o, tKeys->Get(k), v);
+  else o.Set(k, v);
+}
+void SetU(Napi::Object o, const char* k, double v) { SetV(o, k, Napi::Number::New(o.Env(), v)); }
 
 Napi::Value Cookie(Napi::Env env, const uint32_t c[2]) {
   return Napi::BigInt::New(env, (static_cast<uint64_t>(c[1]) << 32) | c[0]);
@@ -127,20 +149,20 @@ Napi::Object InetRecord(Napi::Env env, const nlmsghdr* h, const inet_diag_msg& m
   SetU(o, "uid", m.idiag_uid);
   SetU(o, "inode", m.idiag_inode);
   SetU(o, "ifindex", m.id.idiag_if);
-  o.Set("cookie", Cookie(env, m.id.idiag_cookie));
-  o.Set("src", AddrText(m.idiag_family, m.id.idiag_src));
+  SetV(o, "cookie", Cookie(env, m.id.idiag_cookie));
+  SetV(o, "src", Napi::String::New(env, AddrText(m.idiag_family, m.id.idiag_src)));
   SetU(o, "sport", ntohs(m.id.idiag_sport));
-  o.Set("dst", AddrText(m.idiag_family, m.id.idiag_dst));
+  SetV(o, "dst", Napi::String::New(env, AddrText(m.idiag_family, m.id.idiag_dst)));
   SetU(o, "dport", ntohs(m.id.idiag_dport));
   EachAttr(h, sizeof m, [&](int type, const uint8_t* p, size_t n) {
     switch (type) {
-      case INET_DIAG_INFO: o.Set("info", Bytes(env, p, n)); break;
-      case INET_DIAG_SKMEMINFO: o.Set("skmem", Skmem(env, p, n)); break;
-      case INET_DIAG_CONG: o.Set("cong", std::string(reinterpret_cast<const char*>(p), strnlen(reinterpret_cast<const char*>(p), n))); break;
+      case INET_DIAG_INFO: SetV(o, "info", Bytes(env, p, n)); break;
+      case INET_DIAG_SKMEMINFO: SetV(o, "skmem", Skmem(env, p, n)); break;
+      case INET_DIAG_CONG: SetV(o, "cong", Napi::String::New(env, reinterpret_cast<const char*>(p), strnlen(reinterpret_cast<const char*>(p), n))); break;
       case INET_DIAG_SHUTDOWN: if (n >= 1) SetU(o, "shutdown", p[0]); break;
       case INET_DIAG_TOS: if (n >= 1) SetU(o, "tos", p[0]); break;
       case INET_DIAG_TCLASS: if (n >= 1) SetU(o, "tclass", p[0]); break;
-      case INET_DIAG_SKV6ONLY: if (n >= 1) o.Set("v6only", Napi::Boolean::New(env, p[0] != 0)); break;
+      case INET_DIAG_SKV6ONLY: if (n >= 1) SetV(o, "v6only", Napi::Boolean::New(env, p[0] != 0)); break;
       case INET_DIAG_MARK: if (n >= 4) SetU(o, "mark", U32(p)); break;
       case INET_DIAG_CLASS_ID: if (n >= 4) SetU(o, "classId", U32(p)); break;
       case INET_DIAG_PROTOCOL: if (n >= 1) SetU(o, "protocol", p[0]); break;
@@ -148,7 +170,7 @@ Napi::Object InetRecord(Napi::Env env, const nlmsghdr* h, const inet_diag_msg& m
         if (n >= 8) {
           uint64_t v;
           std::memcpy(&v, p, 8);
-          o.Set("cgroupId", Napi::BigInt::New(env, v));
+          SetV(o, "cgroupId", Napi::BigInt::New(env, v));
         }
         break;
       case INET_DIAG_BBRINFO:
@@ -160,7 +182,7 @@ Napi::Object InetRecord(Napi::Env env, const nlmsghdr* h, const inet_diag_msg& m
           SetU(bbr, "minRtt", b.bbr_min_rtt);
           SetU(bbr, "pacingGain", b.bbr_pacing_gain);
           SetU(bbr, "cwndGain", b.bbr_cwnd_gain);
-          o.Set("bbr", bbr);
+          SetV(o, "bbr", bbr);
         }
         break;
       default: break;
@@ -174,10 +196,10 @@ Napi::Object UnixRecord(Napi::Env env, const nlmsghdr* h, const unix_diag_msg& m
   SetU(o, "type", m.udiag_type);
   SetU(o, "state", m.udiag_state);
   SetU(o, "inode", m.udiag_ino);
-  o.Set("cookie", Cookie(env, m.udiag_cookie));
+  SetV(o, "cookie", Cookie(env, m.udiag_cookie));
   EachAttr(h, sizeof m, [&](int type, const uint8_t* p, size_t n) {
     switch (type) {
-      case UNIX_DIAG_NAME: o.Set("name", Bytes(env, p, n)); break;  // the exact bytes; abstract names start with NUL
+      case UNIX_DIAG_NAME: SetV(o, "name", Bytes(env, p, n)); break;  // the exact bytes; abstract names start with NUL
       case UNIX_DIAG_PEER: if (n >= 4) SetU(o, "peer", U32(p)); break;
       case UNIX_DIAG_VFS:
         if (n >= sizeof(unix_diag_vfs)) {
@@ -196,7 +218,7 @@ Napi::Object UnixRecord(Napi::Env env, const nlmsghdr* h, const unix_diag_msg& m
         }
         break;
       case UNIX_DIAG_ICONS: SetU(o, "pending", static_cast<double>(n / 4)); break;
-      case UNIX_DIAG_MEMINFO: o.Set("skmem", Skmem(env, p, n)); break;
+      case UNIX_DIAG_MEMINFO: SetV(o, "skmem", Skmem(env, p, n)); break;
       case UNIX_DIAG_SHUTDOWN: if (n >= 1) SetU(o, "shutdown", p[0]); break;
       case UNIX_DIAG_UID: if (n >= 4) SetU(o, "uid", U32(p)); break;
       default: break;
@@ -214,9 +236,9 @@ Napi::Object NetlinkRecord(Napi::Env env, const nlmsghdr* h, const netlink_diag_
   SetU(o, "dstPortid", m.ndiag_dst_portid);
   SetU(o, "dstGroup", m.ndiag_dst_group);
   SetU(o, "inode", m.ndiag_ino);
-  o.Set("cookie", Cookie(env, m.ndiag_cookie));
+  SetV(o, "cookie", Cookie(env, m.ndiag_cookie));
   EachAttr(h, sizeof m, [&](int type, const uint8_t* p, size_t n) {
-    if (type == NETLINK_DIAG_MEMINFO) o.Set("skmem", Skmem(env, p, n));
+    if (type == NETLINK_DIAG_MEMINFO) SetV(o, "skmem", Skmem(env, p, n));
   });
   return o;
 }
@@ -226,7 +248,7 @@ Napi::Object PacketRecord(Napi::Env env, const nlmsghdr* h, const packet_diag_ms
   SetU(o, "type", m.pdiag_type);
   SetU(o, "protocol", m.pdiag_num);  // the kernel already wrote it in host order (ntohs(po->num))
   SetU(o, "inode", m.pdiag_ino);
-  o.Set("cookie", Cookie(env, m.pdiag_cookie));
+  SetV(o, "cookie", Cookie(env, m.pdiag_cookie));
   EachAttr(h, sizeof m, [&](int type, const uint8_t* p, size_t n) {
     if (type == PACKET_DIAG_INFO && n >= sizeof(packet_diag_info)) {
       packet_diag_info pi;
@@ -235,7 +257,7 @@ Napi::Object PacketRecord(Napi::Env env, const nlmsghdr* h, const packet_diag_ms
     } else if (type == PACKET_DIAG_UID && n >= 4) {
       SetU(o, "uid", U32(p));
     } else if (type == PACKET_DIAG_MEMINFO) {
-      o.Set("skmem", Skmem(env, p, n));
+      SetV(o, "skmem", Skmem(env, p, n));
     }
   });
   return o;
@@ -262,7 +284,7 @@ uint32_t InodeOf(int what, const uint8_t* p) {
 }
 
 // Builds the request for `what`; inode > 0 on unix asks for that one socket only.
-size_t Request(int what, int family, int protocol, uint32_t inode, uint8_t* buf) {
+size_t Request(int what, int family, int protocol, uint32_t inode, bool info, uint8_t* buf) {
   auto* h = reinterpret_cast<nlmsghdr*>(buf);
   h->nlmsg_type = SOCK_DIAG_BY_FAMILY;
   h->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
@@ -274,7 +296,7 @@ size_t Request(int what, int family, int protocol, uint32_t inode, uint8_t* buf)
     r->sdiag_family = static_cast<uint8_t>(family);
     r->sdiag_protocol = static_cast<uint8_t>(protocol);
     // ss -tiepm's extensions: TCP_INFO, congestion control, skmem, tos/tclass (+class id), cc info (bbr).
-    r->idiag_ext = (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_CONG - 1)) | (1 << (INET_DIAG_SKMEMINFO - 1)) |
+    r->idiag_ext = (info ? 1 << (INET_DIAG_INFO - 1) : 0) | (1 << (INET_DIAG_CONG - 1)) | (1 << (INET_DIAG_SKMEMINFO - 1)) |
                    (1 << (INET_DIAG_TOS - 1)) | (1 << (INET_DIAG_TCLASS - 1)) | (1 << (INET_DIAG_VEGASINFO - 1));
     if (protocol == IPPROTO_RAW) r->sdiag_raw_protocol = IPPROTO_RAW;  // every raw socket, whatever its protocol
     r->idiag_states = ~0u;
@@ -306,9 +328,9 @@ size_t Request(int what, int family, int protocol, uint32_t inode, uint8_t* buf)
   return h->nlmsg_len;
 }
 
-// diagDump(nlfd, what, family, protocol, inode) → records. what: 0 inet (family
+// diagDump(nlfd, what, family, protocol, inode[, flags]) → records; flags 1: no TCP_INFO. what: 0 inet (family
 // AF_INET/AF_INET6, protocol IPPROTO_TCP/UDP/RAW), 1 unix, 2 netlink, 3 packet.
-// inode > 0 keeps only that socket's record. The kernel's refusal (ENOENT when its
+// inode > 0 keeps only that socket's record; a sorted Uint32Array keeps those inodes'. The kernel's refusal (ENOENT when its
 // diag module for that kind is absent) throws with its errno.
 Napi::Value DiagDump(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -322,14 +344,30 @@ Napi::Value DiagDump(const Napi::CallbackInfo& info) {
     ThrowRangeError(env, "The \"what\" argument must be 0 (inet), 1 (unix), 2 (netlink) or 3 (packet)");
     return Napi::Value();
   }
-  if (!info[4].IsNumber() || (inodeArg = info[4].As<Napi::Number>().DoubleValue()) < 0 || inodeArg > 4294967295.0 ||
-      inodeArg != static_cast<double>(static_cast<uint32_t>(inodeArg))) {
-    ThrowRangeError(env, "The \"inode\" argument must be an integer in 0..2^32-1");
+  // inode: one socket's inode (0: every socket), or a sorted Uint32Array of the inodes
+  // wanted: records of other sockets are skipped before any JS object is made for them.
+  const uint32_t* wanted = nullptr;
+  size_t nWanted = 0;
+  if (info[4].IsTypedArray() && info[4].As<Napi::TypedArray>().TypedArrayType() == napi_uint32_array) {
+    auto a = info[4].As<Napi::Uint32Array>();
+    wanted = a.Data();
+    nWanted = a.ElementLength();
+    inodeArg = 0;
+  } else if (!info[4].IsNumber() || (inodeArg = info[4].As<Napi::Number>().DoubleValue()) < 0 || inodeArg > 4294967295.0 ||
+             inodeArg != static_cast<double>(static_cast<uint32_t>(inodeArg))) {
+    ThrowRangeError(env, "The \"inode\" argument must be an integer in 0..2^32-1 or a sorted Uint32Array");
     return Napi::Value();
   }
   uint32_t inode = static_cast<uint32_t>(inodeArg);
+  int32_t flags = 0;
+  if (info.Length() > 5 && !ReadInt32(info, 5, "flags", &flags)) return Napi::Value();
   alignas(nlmsghdr) uint8_t req[256] = {0};
-  size_t len = Request(what, family, protocol, what == kUnix ? inode : 0, req);
+  size_t len = Request(what, family, protocol, what == kUnix ? inode : 0, (flags & 1) == 0, req);
+  KeyCache keys{env, {}};
+  tKeys = &keys;
+  struct Reset {
+    ~Reset() { tKeys = nullptr; }
+  } reset;
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
   if (sendto(fd, req, len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0) {
@@ -360,6 +398,7 @@ Napi::Value DiagDump(const Napi::CallbackInfo& info) {
       if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(fixed)) continue;
       const uint8_t* p = static_cast<const uint8_t*>(NLMSG_DATA(h));
       if (inode > 0 && InodeOf(what, p) != inode) continue;
+      if (wanted && !std::binary_search(wanted, wanted + nWanted, InodeOf(what, p))) continue;
       Napi::Object rec;
       if (what == kInet) rec = InetRecord(env, h, *reinterpret_cast<const inet_diag_msg*>(p));
       else if (what == kUnix) rec = UnixRecord(env, h, *reinterpret_cast<const unix_diag_msg*>(p));

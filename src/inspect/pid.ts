@@ -13,7 +13,7 @@ import type { ExactText } from '../kernel/text';
 import { reportFromSnapshot, type SocketReport } from './format-socket';
 import { snapshot } from './snapshot';
 import { commandOf, kindOfFd, socketFds } from './pid-proc';
-import { socketTables, type SocketTable, type TableSocket } from './tables';
+import { sendRate, socketTables, type SocketTable, type TableSocket } from './tables';
 import { readQueues } from './view';
 
 /** What snapshotPid() returns, and `sockopt inspect PID --json` prints. */
@@ -90,7 +90,7 @@ function unlisted(fd: number, inode: number, named: { kind: SocketReport['kind']
 // The fd table and the socket tables, for listSockets and snapshotPid.
 // The fd table and the socket tables; `row(i)` builds fd i's report when asked (20k of
 // them built at once, each with its TCP_INFO, would hold hundreds of MB).
-function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'proc' = 'auto', lean = false): { count: number; row(i: number): SocketReport; table: SocketTable } {
+function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'proc' = 'auto', lean: (fds: { fd: number }[]) => boolean = () => false): { count: number; row(i: number): SocketReport; table: SocketTable } {
   if (source !== 'auto' && source !== 'proc') throw invalidArgType('options.tables', "'auto' or 'proc'", source);
   let fds: { fd: number; inode: number }[];
   try {
@@ -98,7 +98,7 @@ function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'p
   } catch (err) {
     throw processError(err, pid, `the fd table (/proc/${pid}/fd)`);
   }
-  const table = socketTables(pid, fd !== undefined ? fds.map((f) => f.inode) : undefined, source === 'proc', lean);
+  const table = socketTables(pid, fds.map((f) => f.inode), source === 'proc', lean(fds));
   return { count: fds.length, row: (i) => fromTable(pid, fds[i]!.fd, fds[i]!.inode, table), table };
 }
 
@@ -157,7 +157,7 @@ function readPid(pid: number, options: SnapshotPidOptions, sink?: PidSink): PidR
   }
   if (!hasProc) throw featureUnsupported("Reading another process's sockets (/proc/PID/fd)", ['linux']);
   const reading = options.options !== false;
-  const { count, row, table } = listWithTables(pid, options.fd, options.tables, reading);
+  const { count, row, table } = listWithTables(pid, options.fd, options.tables, (fds) => reading && mayDuplicate(pid, fds[0]?.fd));
   if (options.fd !== undefined && count === 0) {
     throw noSocketAt(pid, options.fd);
   }
@@ -231,6 +231,22 @@ function readPid(pid: number, options: SnapshotPidOptions, sink?: PidSink): PidR
   return report;
 }
 
+// Whether this process may duplicate the target's fds (one try on its first socket): the
+// tables then leave out what each socket's own read will give.
+function mayDuplicate(pid: number, fd: number | undefined): boolean {
+  if (fd === undefined || !binding.pidfdOpen || !binding.pidfdGetfd || !binding.close) return false;
+  let pidfd = -1;
+  try {
+    pidfd = binding.pidfdOpen(pid);
+    binding.close(binding.pidfdGetfd(pidfd, fd));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    if (pidfd >= 0) binding.close(pidfd);
+  }
+}
+
 // Whether the process has exited (or is a zombie whose files are gone).
 function exited(pid: number): boolean {
   try {
@@ -283,6 +299,8 @@ function readThrough(pidfd: number, pid: number, s: SocketReport): { report: Soc
       }
       if (s.protocol !== undefined) merged.protocol = s.protocol;
       merged.kernel = s.kernel;
+      const rate = merged.tcpInfo ? sendRate(merged.tcpInfo) : undefined;
+      if (rate !== undefined) merged.kernel.sendRate = rate; // from the TCP_INFO shown beside it
     }
     if (merged.kind === 'unknown' && s.protocolName) merged.protocolName = s.protocolName;
     return { report: merged };

@@ -31,6 +31,7 @@ interface NetlinkRecord { type: number; protocol: number; state: number; portid:
 interface PacketRecord { type: number; protocol: number; inode: number; cookie: bigint; ifindex?: number; uid?: number; skmem?: Skmem }
 
 const KIND = { inet: 0, unix: 1, netlink: 2, packet: 3 } as const;
+const NO_INFO = 1; // diagDump flag: leave INET_DIAG_INFO out
 
 /** A unix name's exact bytes as a path: '' unnamed, '\0name' abstract (trailing NUL padding trimmed), else up to the first NUL. */
 export function unixPath(name: Buffer | undefined): ExactText {
@@ -103,9 +104,15 @@ function inetSocket(r: InetRecord, protocol: 'tcp' | 'mptcp' | 'udp' | 'raw', pi
   if (protocol === 'tcp' && r.info && r.info.length > 0) { // MPTCP's INET_DIAG_INFO is an mptcp_info, not a tcp_info
     const ti = decodeTcpInfo(r.info);
     if (!lean) s.tcpInfo = ti;
-    if (ti.rtt && ti.sndCwnd !== undefined && ti.sndMss !== undefined) kernel.sendRate = Math.round((ti.sndCwnd * ti.sndMss * 1e6) / ti.rtt);
+    const rate = sendRate(ti);
+    if (rate !== undefined) kernel.sendRate = rate;
   }
   return s;
+}
+
+/** ss -i's `send`: cwnd × mss per rtt, in bytes/s. */
+export function sendRate(ti: { rtt?: number; sndCwnd?: number; sndMss?: number }): number | undefined {
+  return ti.rtt && ti.sndCwnd !== undefined && ti.sndMss !== undefined ? Math.round((ti.sndCwnd * ti.sndMss * 1e6) / ti.rtt) : undefined;
 }
 
 const UNIX_STATES: Record<string, string> = { LISTEN: 'LISTEN', ESTABLISHED: 'CONNECTED', SYN_SENT: 'CONNECTING', CLOSE: 'UNCONNECTED' };
@@ -180,9 +187,9 @@ function packetSocket(r: PacketRecord): TableSocket {
 
 // A kind whose diag module the kernel lacks (raw_diag, packet_diag, netlink_diag not
 // loaded and not loadable) answers ENOENT: no sockets of that kind can be listed this way.
-function dump<T>(nl: number, what: number, family: number, protocol: number, inode: number): T[] {
+function dump<T>(nl: number, what: number, family: number, protocol: number, inode: number | Uint32Array, flags = 0): T[] {
   try {
-    return binding.diagDump!(nl, what, family, protocol, inode) as T[];
+    return binding.diagDump!(nl, what, family, protocol, inode, flags) as T[];
   } catch (err) {
     if ((err as { code?: string }).code === 'ENOENT') return [];
     throw err;
@@ -207,8 +214,9 @@ function openDiag(pid: number): number | null {
 }
 
 /**
- * The sockets of `pid`'s network namespace by inode; with `inodes`, only those (each
- * is asked for alone where the kernel allows it, else the dump is filtered natively).
+ * The sockets of `pid`'s network namespace by inode; with `inodes` (the process's own),
+ * only those are built (one alone is asked for by inode where the kernel allows it; else
+ * the dump is filtered natively before any object is made).
  */
 export function socketTables(pid: number, inodes?: readonly number[], forceProc = false, lean = false): SocketTable {
   const nl = forceProc ? null : openDiag(pid);
@@ -229,6 +237,8 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
   const cgroups = new Map<bigint, string | null>();
   try {
     const wanted = inodes && inodes.length === 1 ? inodes[0]! : 0;
+    // The process's own sockets only: records of the namespace's other sockets are never built.
+    const only = wanted || (inodes ? Uint32Array.from(inodes).sort() : 0);
     const left = () => wanted === 0 || !out.has(wanted);
     // unix first: one exact request when a single inode is wanted. Peer names need the
     // whole table (the peer's record), so a single socket with a peer asks for that one too.
@@ -237,6 +247,7 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
       const peer = one[0]?.peer ? dump<UnixRecord>(nl, KIND.unix, 0, 0, one[0].peer) : [];
       unixSockets(one, out, new Map([...one, ...peer].map((r) => [r.inode, unixPath(r.name)])));
     } else {
+      // Every unix record: a peer's name is in the peer's record, which may be another process's.
       unixSockets(dump<UnixRecord>(nl, KIND.unix, 0, 0, 0), out);
     }
     const inet: [number, 'tcp' | 'mptcp' | 'udp' | 'raw', number][] = [];
@@ -246,13 +257,14 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
     }
     for (const [af, kind, proto] of inet) {
       if (!left()) break;
-      for (const r of dump<InetRecord>(nl, KIND.inet, af, proto, wanted)) {
+      // lean: no INET_DIAG_INFO (each socket's own TCP_INFO is read): 20k × 280 B less to hold.
+      for (const r of dump<InetRecord>(nl, KIND.inet, af, proto, only, lean ? NO_INFO : 0)) {
         if (r.inode === 0) continue; // TIME_WAIT and request sockets: no inode, no fd
         out.set(r.inode, () => inetSocket(r, kind, pid, cgroups, table.lean)); // built when asked for: 20k decoded rows at once would cost memory
       }
     }
-    if (left()) for (const r of dump<NetlinkRecord>(nl, KIND.netlink, 0, 0, wanted)) out.set(r.inode, netlinkSocket(r));
-    if (left()) for (const r of dump<PacketRecord>(nl, KIND.packet, 0, 0, wanted)) out.set(r.inode, packetSocket(r));
+    if (left()) for (const r of dump<NetlinkRecord>(nl, KIND.netlink, 0, 0, only)) out.set(r.inode, netlinkSocket(r));
+    if (left()) for (const r of dump<PacketRecord>(nl, KIND.packet, 0, 0, only)) out.set(r.inode, packetSocket(r));
   } finally {
     binding.close!(nl);
   }
