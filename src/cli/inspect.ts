@@ -62,7 +62,7 @@ export function run(args: string[], io: Output): number {
     },
     socket: (s) => {
       if (pending !== null) io.out(`${pending},`);
-      pending = toJson(s).replace(/^/gm, '    ');
+      pending = `    ${toJson(s).replace(/\n/g, '\n    ')}`;
     },
   });
   if (pending !== null) io.out(pending);

@@ -274,6 +274,9 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
     lean,
     get(inode) {
       const row = out.get(inode);
+      // While options are read, each row is asked for once, in fd order: let it go then,
+      // so memory shrinks as the sockets are written out.
+      if (table.lean) out.delete(inode);
       return typeof row === 'function' ? row() : row;
     },
     fallback(inode, kind) {

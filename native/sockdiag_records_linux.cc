@@ -1,0 +1,229 @@
+// sock_diag records as JS objects (sockdiag_linux.cc asks, this file reads): each
+// kind's fixed header, then its attributes one by one, every length checked against
+// the message before a byte is read. Unknown attributes are skipped.
+#include <arpa/inet.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/netlink_diag.h>
+#include <linux/packet_diag.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <linux/unix_diag.h>
+
+#include <cstring>
+#include <string>
+#include <unordered_map>
+
+#include "sockdiag.h"
+
+namespace sockopt {
+
+// Property names made once per dump, not once per record: 20k records × 25 fields of
+// string creation were most of a dump's cost. Keyed by the literal's address.
+struct KeyCache {
+  napi_env env;
+  std::unordered_map<const char*, napi_value> keys;
+  napi_value Get(const char* k) {
+    auto it = keys.find(k);
+    if (it != keys.end()) return it->second;
+    napi_value v;
+    napi_create_string_utf8(env, k, NAPI_AUTO_LENGTH, &v);
+    keys.emplace(k, v);
+    return v;
+  }
+};
+namespace {
+thread_local KeyCache* tKeys = nullptr;
+}  // namespace
+
+KeyScope::KeyScope(napi_env env) : cache_(new KeyCache{env, {}}) { tKeys = cache_; }
+KeyScope::~KeyScope() {
+  tKeys = nullptr;
+  delete cache_;
+}
+
+namespace {
+
+void SetV(Napi::Object o, const char* k, napi_value v) {
+  if (tKeys) napi_set_property(o.Env(), o, tKeys->Get(k), v);
+  else o.Set(k, v);
+}
+void SetU(Napi::Object o, const char* k, double v) { SetV(o, k, Napi::Number::New(o.Env(), v)); }
+
+Napi::Value Cookie(Napi::Env env, const uint32_t c[2]) {
+  return Napi::BigInt::New(env, (static_cast<uint64_t>(c[1]) << 32) | c[0]);
+}
+
+Napi::Value Bytes(Napi::Env env, const void* p, size_t n) {
+  return Napi::Buffer<uint8_t>::Copy(env, static_cast<const uint8_t*>(p), n);
+}
+
+// sk_meminfo as ss -m shows it: skmem:(r,rb,t,tb,f,w,o,bl,d).
+Napi::Object Skmem(Napi::Env env, const uint8_t* p, size_t n) {
+  static const char* const kNames[] = {"rmemAlloc", "rcvbuf", "wmemAlloc", "sndbuf", "fwdAlloc", "wmemQueued", "optmem", "backlog", "drops"};
+  Napi::Object o = Napi::Object::New(env);
+  for (size_t i = 0; i < SK_MEMINFO_VARS && (i + 1) * 4 <= n; i++) {
+    uint32_t v;
+    std::memcpy(&v, p + 4 * i, 4);
+    SetU(o, kNames[i], v);
+  }
+  return o;
+}
+
+std::string AddrText(int family, const uint32_t* a) {
+  char text[INET6_ADDRSTRLEN] = {0};
+  inet_ntop(family, a, text, sizeof text);
+  return text;
+}
+
+// Every attribute of a message after its fixed header: calls f(type, data, len).
+template <typename F>
+void EachAttr(const nlmsghdr* h, size_t fixed, F f) {
+  size_t total = h->nlmsg_len;
+  size_t off = NLMSG_LENGTH(fixed);
+  off = NLMSG_ALIGN(off);
+  const uint8_t* base = reinterpret_cast<const uint8_t*>(h);
+  while (off + sizeof(rtattr) <= total) {
+    rtattr a;
+    std::memcpy(&a, base + off, sizeof a);
+    if (a.rta_len < sizeof(rtattr) || off + a.rta_len > total) break;  // malformed: stop, never read past
+    f(a.rta_type, base + off + RTA_LENGTH(0), static_cast<size_t>(a.rta_len - RTA_LENGTH(0)));
+    off += RTA_ALIGN(a.rta_len);
+  }
+}
+
+uint32_t U32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+}  // namespace
+
+Napi::Object InetRecord(Napi::Env env, const nlmsghdr* h, const inet_diag_msg& m) {
+  Napi::Object o = Napi::Object::New(env);
+  SetU(o, "family", m.idiag_family);
+  SetU(o, "state", m.idiag_state);
+  SetU(o, "timer", m.idiag_timer);
+  SetU(o, "retrans", m.idiag_retrans);
+  SetU(o, "expires", m.idiag_expires);
+  SetU(o, "rqueue", m.idiag_rqueue);
+  SetU(o, "wqueue", m.idiag_wqueue);
+  SetU(o, "uid", m.idiag_uid);
+  SetU(o, "inode", m.idiag_inode);
+  SetU(o, "ifindex", m.id.idiag_if);
+  SetV(o, "cookie", Cookie(env, m.id.idiag_cookie));
+  SetV(o, "src", Napi::String::New(env, AddrText(m.idiag_family, m.id.idiag_src)));
+  SetU(o, "sport", ntohs(m.id.idiag_sport));
+  SetV(o, "dst", Napi::String::New(env, AddrText(m.idiag_family, m.id.idiag_dst)));
+  SetU(o, "dport", ntohs(m.id.idiag_dport));
+  EachAttr(h, sizeof m, [&](int type, const uint8_t* p, size_t n) {
+    switch (type) {
+      case INET_DIAG_INFO: SetV(o, "info", Bytes(env, p, n)); break;
+      case INET_DIAG_SKMEMINFO: SetV(o, "skmem", Skmem(env, p, n)); break;
+      case INET_DIAG_CONG: SetV(o, "cong", Napi::String::New(env, reinterpret_cast<const char*>(p), strnlen(reinterpret_cast<const char*>(p), n))); break;
+      case INET_DIAG_SHUTDOWN: if (n >= 1) SetU(o, "shutdown", p[0]); break;
+      case INET_DIAG_TOS: if (n >= 1) SetU(o, "tos", p[0]); break;
+      case INET_DIAG_TCLASS: if (n >= 1) SetU(o, "tclass", p[0]); break;
+      case INET_DIAG_SKV6ONLY: if (n >= 1) SetV(o, "v6only", Napi::Boolean::New(env, p[0] != 0)); break;
+      case INET_DIAG_MARK: if (n >= 4) SetU(o, "mark", U32(p)); break;
+      case INET_DIAG_CLASS_ID: if (n >= 4) SetU(o, "classId", U32(p)); break;
+      case INET_DIAG_PROTOCOL: if (n >= 1) SetU(o, "protocol", p[0]); break;
+      case INET_DIAG_CGROUP_ID:
+        if (n >= 8) {
+          uint64_t v;
+          std::memcpy(&v, p, 8);
+          SetV(o, "cgroupId", Napi::BigInt::New(env, v));
+        }
+        break;
+      case INET_DIAG_BBRINFO:
+        if (n >= sizeof(tcp_bbr_info)) {
+          tcp_bbr_info b;
+          std::memcpy(&b, p, sizeof b);
+          Napi::Object bbr = Napi::Object::New(env);
+          SetU(bbr, "bw", static_cast<double>((static_cast<uint64_t>(b.bbr_bw_hi) << 32) | b.bbr_bw_lo));
+          SetU(bbr, "minRtt", b.bbr_min_rtt);
+          SetU(bbr, "pacingGain", b.bbr_pacing_gain);
+          SetU(bbr, "cwndGain", b.bbr_cwnd_gain);
+          SetV(o, "bbr", bbr);
+        }
+        break;
+      default: break;
+    }
+  });
+  return o;
+}
+
+Napi::Object UnixRecord(Napi::Env env, const nlmsghdr* h, const unix_diag_msg& m) {
+  Napi::Object o = Napi::Object::New(env);
+  SetU(o, "type", m.udiag_type);
+  SetU(o, "state", m.udiag_state);
+  SetU(o, "inode", m.udiag_ino);
+  SetV(o, "cookie", Cookie(env, m.udiag_cookie));
+  EachAttr(h, sizeof m, [&](int type, const uint8_t* p, size_t n) {
+    switch (type) {
+      case UNIX_DIAG_NAME: SetV(o, "name", Bytes(env, p, n)); break;  // the exact bytes; abstract names start with NUL
+      case UNIX_DIAG_PEER: if (n >= 4) SetU(o, "peer", U32(p)); break;
+      case UNIX_DIAG_VFS:
+        if (n >= sizeof(unix_diag_vfs)) {
+          unix_diag_vfs v;
+          std::memcpy(&v, p, sizeof v);
+          SetU(o, "vfsInode", v.udiag_vfs_ino);
+          SetU(o, "vfsDev", v.udiag_vfs_dev);
+        }
+        break;
+      case UNIX_DIAG_RQLEN:
+        if (n >= sizeof(unix_diag_rqlen)) {
+          unix_diag_rqlen q;
+          std::memcpy(&q, p, sizeof q);
+          SetU(o, "rqueue", q.udiag_rqueue);
+          SetU(o, "wqueue", q.udiag_wqueue);
+        }
+        break;
+      case UNIX_DIAG_ICONS: SetU(o, "pending", static_cast<double>(n / 4)); break;
+      case UNIX_DIAG_MEMINFO: SetV(o, "skmem", Skmem(env, p, n)); break;
+      case UNIX_DIAG_SHUTDOWN: if (n >= 1) SetU(o, "shutdown", p[0]); break;
+      case UNIX_DIAG_UID: if (n >= 4) SetU(o, "uid", U32(p)); break;
+      default: break;
+    }
+  });
+  return o;
+}
+
+Napi::Object NetlinkRecord(Napi::Env env, const nlmsghdr* h, const netlink_diag_msg& m) {
+  Napi::Object o = Napi::Object::New(env);
+  SetU(o, "type", m.ndiag_type);
+  SetU(o, "protocol", m.ndiag_protocol);
+  SetU(o, "state", m.ndiag_state);
+  SetU(o, "portid", m.ndiag_portid);
+  SetU(o, "dstPortid", m.ndiag_dst_portid);
+  SetU(o, "dstGroup", m.ndiag_dst_group);
+  SetU(o, "inode", m.ndiag_ino);
+  SetV(o, "cookie", Cookie(env, m.ndiag_cookie));
+  EachAttr(h, sizeof m, [&](int type, const uint8_t* p, size_t n) {
+    if (type == NETLINK_DIAG_MEMINFO) SetV(o, "skmem", Skmem(env, p, n));
+  });
+  return o;
+}
+
+Napi::Object PacketRecord(Napi::Env env, const nlmsghdr* h, const packet_diag_msg& m) {
+  Napi::Object o = Napi::Object::New(env);
+  SetU(o, "type", m.pdiag_type);
+  SetU(o, "protocol", m.pdiag_num);  // the kernel already wrote it in host order (ntohs(po->num))
+  SetU(o, "inode", m.pdiag_ino);
+  SetV(o, "cookie", Cookie(env, m.pdiag_cookie));
+  EachAttr(h, sizeof m, [&](int type, const uint8_t* p, size_t n) {
+    if (type == PACKET_DIAG_INFO && n >= sizeof(packet_diag_info)) {
+      packet_diag_info pi;
+      std::memcpy(&pi, p, sizeof pi);
+      SetU(o, "ifindex", pi.pdi_index);
+    } else if (type == PACKET_DIAG_UID && n >= 4) {
+      SetU(o, "uid", U32(p));
+    } else if (type == PACKET_DIAG_MEMINFO) {
+      SetV(o, "skmem", Skmem(env, p, n));
+    }
+  });
+  return o;
+}
+
+}  // namespace sockopt
