@@ -2,7 +2,7 @@
 // records, never /proc/net text a socket's owner can write into; the /proc fallback
 // believes a row only when the kernel's protocol name for the fd confirms it; every
 // family gets a named kind.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { chmodSync, fstatSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
@@ -163,5 +163,71 @@ sys.stdin.read()`]);
     } finally {
       server.close();
     }
+  });
+});
+
+describe('arguments and the native surface (abuse)', () => {
+  const cli = (args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const c = execFile(process.execPath, [bin, ...args], { encoding: 'utf8' }, (_e, stdout, stderr) => resolve({ code: c.exitCode, stdout, stderr }));
+    });
+
+  it('extra positionals and malformed HOST:PORT: a usage error, exit 2, the usage after one line', async () => {
+    const cases: [string[], RegExp][] = [
+      [['inspect', String(process.pid), '1'], /^sockopt: unexpected argument '1'/],
+      [['connect', '[]:80'], /^sockopt: '\[\]' is not an IPv6 address/],
+      [['connect', '[1.2.3.4]:80'], /is not an IPv6 address/],
+      [['connect', ':80'], /is not a host name or IP address/],
+      [['connect', 'a b:80'], /is not a host name or IP address/],
+      [['connect', 'host\x1b[2J:80'], /is not a host name or IP address/],
+      [['connect', '127.0.0.1:80', 'extra'], /unexpected argument 'extra'/],
+      [['connect', '127.0.0.1:0'], /port must be 1-65535/],
+    ];
+    for (const [args, pattern] of cases) {
+      const r = await cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines[0]).toMatch(pattern);
+      expect(lines[1]).toMatch(/^sockopt (inspect|connect) /); // the command's usage
+      expect(r.stderr).not.toContain('\x1b'); // the echoed argument is escaped too
+    }
+  });
+
+  it('a five-digit fd keeps a space before the kind', async () => {
+    const { formatPidReport } = await import('../../src/cli/inspect');
+    const text = formatPidReport({ pid: 1, command: 'x', tables: 'sock_diag', optionsRead: false, sockets: [{ fd: 19990, kind: 'tcp', family: 'IPv4', type: 'stream', state: 'LISTEN', local: { family: 'IPv4', address: '127.0.0.1', port: 1 }, remote: null, recvQueue: null, sendQueue: null }] }, false);
+    expect(text.split('\n')[1]).toBe('fd 19990 tcp IPv4 127.0.0.1:1 LISTEN');
+  });
+
+  it('diagSocket, diagDump and sockProtoName refuse bad arguments with coded errors, and never hang on a wrong fd', () => {
+    const script = `
+      const { binding: b } = require(${JSON.stringify(join(__dirname, '..', '..', 'lib', 'kernel', 'binding.js'))});
+      const fs = require('node:fs'); const codes = [];
+      const tryIt = (f) => { try { const r = f(); codes.push(Array.isArray(r) ? 'array' : typeof r); } catch (e) { codes.push(e.code); } };
+      tryIt(() => b.diagSocket('x'));
+      tryIt(() => b.diagSocket(999999));
+      const nl = b.diagSocket(-1);
+      for (const args of [[nl, 9, 0, 0, 0], [nl, 0, 2, 6, -1], [nl, 0, 2, 6, 2 ** 32], [nl, 0, 2, 6, 1.5], [nl, 0, 2, 6, 'x'], [nl, 0, 2, 6, new Float64Array(1)], ['x', 0, 2, 6, 0]]) tryIt(() => b.diagDump(...args));
+      const file = fs.openSync('/dev/null', 'r');
+      tryIt(() => b.diagDump(file, 0, 2, 6, 0));
+      fs.closeSync(file);
+      tryIt(() => b.diagDump(nl, 1, 0, 0, 4294967295)); // no such unix inode: the kernel's ENOENT
+      tryIt(() => b.diagDump(nl, 0, 2, 6, new Uint32Array(0))); // nothing wanted: an empty answer
+      const tcp = require('node:net').createServer().listen(0);
+      tryIt(() => b.diagDump(tcp._handle.fd, 0, 2, 6, 0)); // not a netlink socket
+      tcp.close();
+      tryIt(() => b.sockProtoName(1));
+      tryIt(() => b.sockProtoName('/dev/null'));
+      tryIt(() => b.sockProtoName('/nonexistent'));
+      b.close(nl);
+      console.log(JSON.stringify(codes));`;
+    const out = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(out.status, out.stderr).toBe(0);
+    expect(JSON.parse(out.stdout)).toEqual([
+      'ERR_INVALID_ARG_TYPE', 'EBADF',
+      'ERR_OUT_OF_RANGE', 'ERR_OUT_OF_RANGE', 'ERR_OUT_OF_RANGE', 'ERR_OUT_OF_RANGE', 'ERR_OUT_OF_RANGE', 'ERR_OUT_OF_RANGE', 'ERR_INVALID_ARG_TYPE',
+      'ENOTSOCK', 'ENOENT', 'array', expect.stringMatching(/^E[A-Z]+$/),
+      'ERR_INVALID_ARG_TYPE', 'ENOTSUP', 'ENOENT', // /dev/null has no sockprotoname (EOPNOTSUPP)
+    ]);
   });
 });
