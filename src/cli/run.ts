@@ -31,7 +31,7 @@ export async function run(args: string[], io: Output): Promise<number> {
   const dash = args.indexOf('--');
   const own = dash >= 0 ? args.slice(0, dash) : args;
   const command = dash >= 0 ? args.slice(dash + 1) : [];
-  const { values, positionals } = parse(own, { policy: { type: 'string' }, preset: { type: 'string' }, help: { type: 'boolean', short: 'h' } });
+  const { values, positionals } = parse(own, { policy: { type: 'string' }, preset: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, Infinity);
   if (values.help) {
     io.out(usage);
     return 0;
