@@ -89,7 +89,10 @@ describe('sockopt doctor', () => {
     for (const argv of [['doctor', '[]:80'], ['doctor', `127.0.0.1:${port}`, 'extra'], ['doctor', `127.0.0.1:${port}`, '--preset', 'strict', '--policy', '{}'], ['doctor', `127.0.0.1:${port}`, '--preset', 'aws-alb']]) {
       const r = await sh(argv);
       expect(r.code, argv.join(' ')).toBe(2);
-      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      // One line that says what, then the command's usage (issue 23).
+      const lines = r.stderr.trim().split('\n');
+      expect(lines[0]).toMatch(/^sockopt: /);
+      if (lines.length > 1) expect(lines[1]).toMatch(/^sockopt doctor /);
     }
   });
 });
@@ -119,7 +122,9 @@ describe('sockopt run and NODE_OPTIONS, from a directory without sockopt', () =>
       const r = await sh(argv, { cwd: elsewhere, env: env(extra) });
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.stdout).toBe('');
-      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines[0]).toMatch(/^sockopt: /);
+      if (lines.length > 1) expect(lines[1]).toMatch(/^sockopt run /); // a usage error: the usage after the line
     }
   });
 });

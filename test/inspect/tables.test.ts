@@ -178,8 +178,8 @@ describe('arguments and the native surface (abuse)', () => {
       [['connect', '[]:80'], /^sockopt: '\[\]' is not an IPv6 address/],
       [['connect', '[1.2.3.4]:80'], /is not an IPv6 address/],
       [['connect', ':80'], /is not a host name or IP address/],
-      [['connect', 'a b:80'], /is not a host name or IP address/],
-      [['connect', 'host\x1b[2J:80'], /is not a host name or IP address/],
+      [['connect', 'a b:80'], /is not a host name or IP address|expected HOST:PORT or \[IPv6\]:PORT/],
+      [['connect', 'host\x1b[2J:80'], /is not a host name or IP address|expected HOST:PORT or \[IPv6\]:PORT/],
       [['connect', '127.0.0.1:80', 'extra'], /unexpected argument 'extra'/],
       [['connect', '127.0.0.1:0'], /port must be 1-65535/],
     ];
