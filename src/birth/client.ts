@@ -3,11 +3,15 @@
 // autoSelectFamily attempt, when the family is known): the socket's layers (layers.ts)
 // are resolved once for that attempt, and a configured fd goes into the attempt's handle.
 // Node does everything else itself: argument forms, DNS, Happy Eyeballs, errors.
+// Bun and Deno have no such moment (node/runtime.ts): the app's own options before the
+// SYN are refused there, and the process and agent policies go on at 'connect'.
 import type * as net from 'node:net';
 import { notApplicable } from '../kernel/errors';
 import { registry } from '../kernel/registry';
 import { syncAdopted as syncNodeState, type Prepared } from '../core/presocket';
 import { appKeepAlive, onKeepAliveEnabled, restoreAppKeepAlive, settleKeepAlive, takeSettled, whileResolving } from '../node/keepalive';
+import { resolveFd } from '../node/fd';
+import { BIRTH_HOOKS, requireBirthHooks } from '../node/runtime';
 import { cachedKeepAliveOn } from '../node/socket-state';
 import { blockConnect, canAdopt, fdNow, handleFd, handleOf, isConfigured, markConfigured, openInto as openIntoHandle, type StreamHandle } from '../node/stream-handle';
 import { HAS_CONNECTION_ATTEMPT } from '../node/versions';
@@ -51,6 +55,7 @@ export function armClient(socket: net.Socket, layer: Layer, kind: LayerKind = 'a
     if (layer.keepAlive.length) keepPuttingBack(socket as Client, r);
     return;
   }
+  if (!layer.soft && layer.prepared.length) requireBirthHooks('sockopts before the SYN (arm(), connect() with sockopts)');
   if (!HAS_CONNECTION_ATTEMPT && layer.prepared.length && !layer.soft) {
     throw notApplicable(`sockopts before the SYN on Node ${process.version}`, "Node emits 'connectionAttempt' from 20.12 and 21.6 on; upgrade Node, or set the options with setsockopt() after 'connect'");
   }
@@ -70,8 +75,40 @@ export function enroll(socket: net.Socket): void {
   const s = socket as Client;
   if (s[kEnrolled]) return;
   s[kEnrolled] = true;
+  if (!BIRTH_HOOKS) {
+    socket.on('connect', onConnectAtRuntime);
+    return;
+  }
   socket.prependListener('connectionAttempt', onConnectionAttempt);
   socket.on('connect', onConnect);
+}
+
+// Bun and Deno: the process and agent policies go on the connected socket (tune-sockets.ts
+// refuses the process options that would not act this late). The policy filters are asked
+// as at a connect attempt, with the peer's address; a unix-domain connection is left alone.
+function onConnectAtRuntime(this: Client): void {
+  if (this.destroyed) return;
+  const family = this.remoteFamily === 'IPv4' ? 4 : this.remoteFamily === 'IPv6' ? 6 : 0;
+  if (family === 0) return;
+  const layers: Layer[] = [];
+  if (processSource !== undefined) {
+    const p = processSource(this, this.remoteAddress ?? '', this.remotePort ?? 0, family);
+    if (p) layers.push(p);
+  }
+  if (this[kAgent]) layers.push(this[kAgent]);
+  if (layers.length === 0 || this.destroyed) return; // none applies, or a filter failed or destroyed it
+  const r = merge(layers)!;
+  let fd: number;
+  try {
+    fd = resolveFd(this);
+  } catch {
+    return; // no kernel socket any more
+  }
+  try {
+    applyNow(this, fd, { prepared: r.prepared, keepAlive: r.keepAlive, soft: true });
+  } catch {
+    // Only a socket gone meanwhile gets here (a policy's own refusals are skipped).
+  }
 }
 
 /** True when the socket's current handle holds a socket configured at its connect attempt (Node's cache synced then). */

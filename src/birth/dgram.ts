@@ -3,6 +3,7 @@
 import type * as dgram from 'node:dgram';
 import type { Prepared } from '../core/presocket';
 import { interceptLookup, openUdp, udpHandleFd, udpHandleOf, type UdpHandle } from '../node/dgram-handle';
+import { requireBirthHooks } from '../node/runtime';
 import { openInto } from './open-into';
 import { setAll } from './owned-fd';
 
@@ -14,6 +15,7 @@ const udpPlans = new WeakMap<object, readonly Prepared[]>();
  * already closed (Node's own bind() then throws its error).
  */
 export function planBind(socket: dgram.Socket, prepared: readonly Prepared[]): void {
+  if (prepared.length) requireBirthHooks('sockopts before bind() (bindDgram() with sockopts)');
   const handle = udpHandleOf(socket);
   if (!handle) return;
   const family: 4 | 6 = (socket as unknown as { type: string }).type === 'udp6' ? 6 : 4;

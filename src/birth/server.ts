@@ -5,6 +5,7 @@ import type * as net from 'node:net';
 import { binding } from '../kernel/binding';
 import { systemError } from '../kernel/errors';
 import type { Prepared } from '../core/presocket';
+import { requireBirthHooks } from '../node/runtime';
 import { callNodeListen2, interceptListen2, listeningId, serverHasHandle, setConnectionKey, type Listen2Args } from '../node/listen2';
 import { openConfigured, type OwnedFd } from './owned-fd';
 
@@ -21,6 +22,7 @@ const plans = new WeakMap<object, ListenPlan>();
 
 /** The next listen step of this server (for the listen() call just made) builds its socket here. */
 export function planListen(server: net.Server, plan: ListenPlan): void {
+  if (plan.prepared.length || plan.prepared6.length) requireBirthHooks('sockopts before bind() (listen(), createServer() with sockopts)');
   plans.set(server, plan);
   interceptListen2(server, configuredListen2);
 }

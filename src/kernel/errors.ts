@@ -15,7 +15,8 @@ export type SockoptErrorCode =
   | 'ERR_SOCKOPT_NO_FD'
   | 'ERR_SOCKET_CLOSED'
   | 'ERR_SOCKOPT_NOT_APPLICABLE'
-  | 'ERR_SOCKOPT_USAGE';
+  | 'ERR_SOCKOPT_USAGE'
+  | 'ERR_SOCKOPT_RUNTIME';
 
 /** An Error with a Node-style `code`. */
 export interface CodedError extends Error {
@@ -307,6 +308,11 @@ export function processError(err: unknown, pid: number, what: string): unknown {
   }
   err.message = `cannot read ${what} of pid ${pid}: ${err.message}`;
   return err;
+}
+
+/** A feature this runtime (Bun, Deno) gives no hook for: refused up front, naming the runtime (src/node/runtime.ts). */
+export function runtimeUnsupported(what: string, why: string): Error & CodedError {
+  return coded(new Error(`${what} is not supported: ${why}.`), 'ERR_SOCKOPT_RUNTIME');
 }
 
 /** `sockopt inspect PID --fd N` where fd N of the process is not a socket (or not open). */

@@ -12,8 +12,11 @@
 // consumer is registered, net.Socket.prototype.connect is wrapped to deliver those
 // sockets at the same moment Node 22+ publishes them; a WeakSet makes sure a socket
 // that net.connect() already published is delivered once.
+// Bun publishes neither channel: its client sockets come through the same Socket#connect
+// wrapper, its accepted sockets through net.Server#emit('connection') (acceptedOnBun).
 import * as diagnostics from 'node:diagnostics_channel';
 import * as net from 'node:net';
+import { RUNTIME } from './runtime';
 
 /** Which side of the connection this process is on. */
 export type Direction = 'client' | 'server';
@@ -108,6 +111,7 @@ export function onSocket(consumer: SocketConsumer, directions: Directions = {}):
     if (r.consumers.push(consumer) !== 1) continue;
     diagnostics.subscribe(CHANNEL[d], r.handler);
     if (d === 'client') wrapConnect(true);
+    else acceptedOnBun(true, r.handler);
   }
   let active = true;
   return () => {
@@ -120,6 +124,7 @@ export function onSocket(consumer: SocketConsumer, directions: Directions = {}):
       if (i < 0 || r.consumers.length > 0) continue;
       diagnostics.unsubscribe(CHANNEL[d], r.handler);
       if (d === 'client') wrapConnect(false);
+      else acceptedOnBun(false, r.handler);
     }
   };
 }
@@ -160,4 +165,37 @@ export function onServerListen(consumer: (server: net.Server) => void): () => vo
     if (i >= 0) listenConsumers.splice(i, 1);
     if (listenConsumers.length === 0) diagnostics.unsubscribe(LISTEN_START, onListen);
   };
+}
+
+// ---------------------------------------------------------------- Bun: accepted sockets
+
+type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
+let serverEmitInner: Emit | undefined;
+let serverDeliver: ((message: unknown) => void) | undefined;
+
+// Bun publishes neither net.client.socket nor net.server.socket (nor the listen tracing
+// channel). Its net.Server (and tls.Server) emits 'connection' through
+// Server.prototype.emit (EventEmitter's), so while a server consumer is registered that
+// emit is wrapped to deliver each accepted socket first, before the server's own
+// 'connection' handlers. Bun's http.Server is native (Bun.serve) and emits nothing there:
+// its sockets are not reached.
+const serverEmitDelivering: Emit = function (this: unknown, event, ...args) {
+  if (event === 'connection' && serverDeliver !== undefined && args[0] !== null && typeof args[0] === 'object') serverDeliver({ socket: args[0] });
+  return serverEmitInner!.call(this, event, ...args);
+};
+
+/** Bun only: on = deliver every socket a net/tls server accepts to `deliver`; off = stop (inert if someone wrapped emit after us). */
+function acceptedOnBun(on: boolean, deliver: (message: unknown) => void): void {
+  if (RUNTIME !== 'bun') return;
+  const proto = net.Server.prototype as unknown as { emit: Emit };
+  if (on) {
+    serverDeliver = deliver;
+    if (proto.emit !== serverEmitDelivering) {
+      serverEmitInner = proto.emit;
+      proto.emit = serverEmitDelivering;
+    }
+  } else {
+    serverDeliver = undefined;
+    if (proto.emit === serverEmitDelivering) proto.emit = serverEmitInner!;
+  }
 }

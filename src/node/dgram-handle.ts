@@ -20,7 +20,8 @@ let stateSymbol: symbol | null | undefined;
 export function dgramStateSymbol(): symbol | null {
   if (stateSymbol === undefined) {
     const probe = dgram.createSocket('udp4'); // unbound: no fd is opened
-    stateSymbol = Object.getOwnPropertySymbols(probe).find((s) => s.description === 'state symbol') ?? null;
+    // Deno names it 'kStateSymbol' (src/node/runtime.ts).
+    stateSymbol = Object.getOwnPropertySymbols(probe).find((s) => s.description === 'state symbol' || s.description === 'kStateSymbol') ?? null;
     probe.close();
   }
   return stateSymbol;

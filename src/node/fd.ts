@@ -5,6 +5,7 @@ import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { invalidArgType, noFd, outOfRange, socketClosed, socketSentAway } from '../kernel/errors';
 import { dgramStateSymbol } from './dgram-handle';
+import { RUNTIME, denoBoundEndpoint, denoFd, denoStreamEndpoint } from './runtime';
 import { BoundSocket } from './versions';
 
 /** Anything sockopt can find a socket's file descriptor in. */
@@ -88,6 +89,9 @@ function streamFd(sock: net.Socket): number {
   const handle = (sock as unknown as Internals)._handle;
   const fd = handle?.fd ?? -1;
   if (fd >= 0) return fd;
+  // Deno's handles have no fd; its kernel socket is found by its addresses (runtime.ts),
+  // also inside _destroy, where the handle is still open (telemetry's close record).
+  if (RUNTIME === 'deno' && handle) return denoFd(sock, 'socket', denoStreamEndpoint(sock));
   if (sock.destroyed) throw socketClosed('socket');
   // TLS layered over another net.Socket keeps the fd on that socket.
   const parent = (sock as unknown as Internals)._parent;
@@ -112,6 +116,7 @@ function serverFd(server: net.Server): number {
   }
   const fd = handle.fd ?? -1;
   if (fd >= 0) return fd;
+  if (RUNTIME === 'deno') return denoFd(server, 'server', denoBoundEndpoint(server, 'stream'));
   throw noFd('server', WINDOWS ? WINDOWS_NO_FD : 'its handle has no fd (a cluster worker in round-robin mode shares the primary’s socket)');
 }
 
@@ -156,5 +161,6 @@ function dgramFd(sock: dgram.Socket): number {
   if (!state.handle) throw socketClosed('dgram socket');
   const fd = state.handle.fd ?? -1;
   if (fd >= 0) return fd;
+  if (RUNTIME === 'deno') return denoFd(sock, 'dgram socket', denoBoundEndpoint(sock as never, 'dgram'));
   throw noFd('dgram socket', WINDOWS ? WINDOWS_NO_FD : "it is not bound yet; call bind() (or send()) and wait for the 'listening' event");
 }

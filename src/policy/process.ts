@@ -13,6 +13,7 @@ import { applyNow, enroll, layerOf, setProcessSource } from '../birth/client';
 import { merge, type Layer } from '../birth/layers';
 import { onServerListen, onSocket } from '../node/channels';
 import { isTcpSocket, resolveFd } from '../node/fd';
+import { warnUnreachedClients } from '../node/runtime';
 import { connectHost } from '../node/stream-handle';
 import { ask, type SocketFilter } from './filter';
 import type { CompiledRule } from './rules';
@@ -60,6 +61,7 @@ const hasServer = (i: Installed): boolean => i.server !== undefined || i.rules.s
 /** Adds a policy; returns its off(), which removes exactly this one (idempotent). */
 export function install(entry: Installed): () => void {
   if (!hasClient(entry) && !hasServer(entry)) return () => {}; // sets nothing: costs nothing
+  if (hasClient(entry)) warnUnreachedClients(); // Bun, Deno: their own fetch() is not reached
   installed.push(entry);
   subscribe();
   let active = true;

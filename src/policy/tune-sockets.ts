@@ -2,6 +2,7 @@
 // (process.ts). Every error is thrown here, before anything is subscribed.
 import { invalidArgType, invalidArgValue, notApplicable, refuseUnknownKeys } from '../kernel/errors';
 import { compilePolicy, type Policy } from '../core/policy';
+import { refuseBeforeSynOptions } from '../node/runtime';
 import { HAS_CONNECTION_ATTEMPT } from '../node/versions';
 import type { SocketFilter } from './filter';
 import { install, makeInstalled, type Installed } from './process';
@@ -40,6 +41,12 @@ export function compileTuneOptions(options: unknown, path: string, json = false)
   if (!HAS_CONNECTION_ATTEMPT && (entry.client || entry.rules.some((r) => r.client))) {
     throw notApplicable(`${path}.client on Node ${process.version}`, "client options go on before the SYN at Node's 'connectionAttempt', which Node emits from 20.12 and 21.6 on; upgrade Node");
   }
+  // Bun and Deno: a client policy goes on at 'connect' (no hook before the SYN there);
+  // options that would not act then are refused here, before anything is subscribed.
+  if (entry.client) refuseBeforeSynOptions(entry.client.prepared.map((p) => p.name), `${path}.client`);
+  entry.rules.forEach((r, i) => {
+    if (r.client) refuseBeforeSynOptions(r.client.prepared.map((p) => p.name), `${path}.rules[${i}].client`);
+  });
   return entry;
 }
 
