@@ -10,6 +10,11 @@ import { figure, fixtures } from '../helpers';
 import { settableCongestionControls } from '../privileges';
 
 const LIMIT = 2 * 1024 * 1024;
+// Under ASan (scripts/asan.sh preloads libasan) its allocator keeps more pages between
+// rounds: a snapshot round once read +3.1 MB in a CI run where the same phase alone read
+// -3 and -12 MB. A leak of one small object per call (1e5 calls × ≥ 80 bytes) still
+// exceeds 8 MB; the heap bound stays 2 MB.
+const RSS_LIMIT = /libasan/.test(process.env.LD_PRELOAD ?? '') ? 8 * 1024 * 1024 : LIMIT;
 // Split by cost: the snapshot phase alone is about a quarter of the work.
 const PARTS = [
   ['snapshot (1e5)', 'getTcpInfo (1e5)', 'int get', 'int set', 'bool get', 'bool set'],
@@ -31,7 +36,7 @@ describe('leaks', () => {
     expect(Object.keys(out)).toHaveLength(15);
     for (const [phase, r] of Object.entries(out)) {
       expect(r.calls, phase).toBeGreaterThanOrEqual(100_000);
-      expect(r.rss, `${phase} rss`).toBeLessThan(LIMIT);
+      expect(r.rss, `${phase} rss`).toBeLessThan(RSS_LIMIT);
       expect(r.heapUsed, `${phase} heapUsed`).toBeLessThan(LIMIT);
     }
   }, 660_000);
