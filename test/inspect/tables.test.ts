@@ -140,7 +140,7 @@ hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(min(6000, hard - 100))]
 print(json.dumps({'pid': os.getpid(), 'fds': {}}), flush=True)
-threading.Timer(1.2, lambda: os._exit(0)).start()
+threading.Timer(0.5, lambda: os._exit(0)).start()  # soon enough that inspect is still reading (or not yet started)
 sys.stdin.read()`]);
     const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       const c = execFile(process.execPath, [bin, 'inspect', String(t.info.pid)], { maxBuffer: 64 << 20 }, (_e, stdout, stderr) => resolve({ code: c.exitCode, stdout, stderr }));
