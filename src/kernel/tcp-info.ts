@@ -46,7 +46,7 @@ function decodeFlags(bits: number): TcpInfoOptions {
 
 // Each field's slot in the native table, by name. The literal below names every field
 // once more (plain code: no code generation, so the package loads under
-// --disallow-code-generation-from-strings); test/tcp-info.test.ts checks that its keys
+// --disallow-code-generation-from-strings); test/kernel/tcp-info.test.ts checks that its keys
 // are exactly the table's, for every historical struct length. A literal is what keeps
 // this fast: V8 clones its shape, where keyed stores in a loop build a slow dictionary.
 const at: Readonly<Record<string, number>> = Object.fromEntries(tcpInfoFields.map(([name], k) => [name, k]));
