@@ -43,6 +43,12 @@ function over(base: Layer | undefined, policy: CompiledPolicy | undefined): Laye
   return { prepared: r.prepared, keepAlive: r.keepAlive, soft: true };
 }
 
+/** Several policies' layers as one, a later one overriding an earlier option by option. */
+function mergeSoft(layers: readonly Layer[]): Layer {
+  const r = merge(layers)!;
+  return { prepared: r.prepared, keepAlive: r.keepAlive, soft: true };
+}
+
 /** Builds an Installed from compiled parts. */
 export function makeInstalled(client: CompiledPolicy | undefined, server: CompiledPolicy | undefined, filter: SocketFilter | undefined, rules: readonly CompiledRule[]): Installed {
   const c = client?.prepared.length ? layerOf(client, true) : undefined;
@@ -118,9 +124,7 @@ function processLayer(socket: net.Socket, address: string, port: number): Layer 
     if (one === undefined) one = layer;
     else (many ??= [one]).push(layer);
   }
-  if (many === undefined) return one;
-  const r = merge(many)!;
-  return { prepared: r.prepared, keepAlive: r.keepAlive, soft: true };
+  return many === undefined ? one : mergeSoft(many);
 }
 
 // ---------------------------------------------------------------- accepted sockets
@@ -186,7 +190,5 @@ function serverLayer(socket: net.Socket): Layer | undefined {
     if (one === undefined) one = layer;
     else (many ??= [one]).push(layer);
   }
-  if (many === undefined) return one;
-  const r = merge(many)!;
-  return { prepared: r.prepared, keepAlive: r.keepAlive, soft: true };
+  return many === undefined ? one : mergeSoft(many);
 }
