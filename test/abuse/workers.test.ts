@@ -5,6 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { root } from '../helpers';
 
 const lib = root;
+// The ASan runtime (scripts/asan.sh preloads it) keeps freed pages of each worker's
+// isolate around, so RSS drifts far more than with the plain allocator.
+const UNDER_ASAN = /libasan/.test(process.env.LD_PRELOAD ?? '');
 const job = `
   const { parentPort, workerData } = require('node:worker_threads');
   const net = require('node:net');
@@ -46,6 +49,6 @@ describe('worker_threads', () => {
     const growth = process.memoryUsage().rss - before;
     // 48 worker lifetimes; a leaked isolate would be ~10 MB each (~480 MB). The bound
     // leaves room for allocator noise, which is larger under the ASan runtime.
-    expect(growth).toBeLessThan(64 * 1024 * 1024);
+    expect(growth).toBeLessThan((UNDER_ASAN ? 192 : 64) * 1024 * 1024);
   });
 });
