@@ -9,6 +9,7 @@
 #include "diag.h"
 #include "inspect.h"
 #include "kinds.h"
+#include "names.h"
 #include "socket.h"
 #include "tcp_info.h"
 
@@ -36,6 +37,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterTcpInfo(env, exports);
   RegisterInspect(env, exports);
   RegisterSocket(env, exports);
+  RegisterNames(env, exports);
   RegisterPidfd(env, exports);
   RegisterQueues(env, exports);
   RegisterSockDiag(env, exports);

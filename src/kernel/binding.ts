@@ -77,6 +77,14 @@ export interface Binding {
   diagDump?(nlfd: number, what: number, family: number, protocol: number, inode: number | Uint32Array, flags?: number): object[];
   /** The kernel's protocol name of a socket inode ('TCP', 'UNIX-STREAM', 'NETLINK'…) through the system.sockprotoname xattr of a path such as /proc/PID/fd/N (Linux). */
   sockProtoName?(path: string): string;
+  /**
+   * Both addresses of an IP socket in one crossing (POSIX), into `out` (12 slots): [4 | 6 | 0
+   * (not IP), local port, peer port, peer errno (0 = read), local address bytes (slots 4–7),
+   * peer address bytes (slots 8–11)], network order; kernel/ip-text.ts makes the text. On
+   * Linux the peer comes from SO_PEERNAME, which still answers once the connection was reset
+   * or timed out. Throws the system error of getsockname (EBADF, ENOTSOCK).
+   */
+  socketNames?(fd: number, out: Int32Array): void;
   /** SIOCINQ and SIOCOUTQ (Linux): writes [inq bytes, errno, outq bytes, errno] into `out` (4 slots). */
   socketQueues?(fd: number, out: Int32Array): void;
   /** Levels and option numbers compiled from this platform's headers. */

@@ -1,75 +1,127 @@
-// Per-instance wrappers around a socket's _destroy and _final (stream.destroy() →
-// _destroy(err, cb); socket.end() → _final(cb), which sends our FIN). Node 20–26 close
-// the handle only inside the original _destroy, so a wrapper runs while the fd is still
-// open; _final runs when this side starts its close, which tells a local close from a
-// peer's FIN. The prototype is touched only by onSocketError (explainErrors), while it is on.
+// Hooks on the end of a socket, at no per-socket cost: the functions Node calls there
+// are wrapped where the socket finds them (net.Socket.prototype, or whichever prototype
+// or instance owns `_destroy` / `_final` for that socket's class), once per owner.
+// stream.destroy() → _destroy(err, cb): Node 20–26 close the handle only inside the
+// original, so a hook runs while the fd is still open. socket.end() → _final(cb): runs
+// when this side starts its close, which tells a local close from a peer's FIN.
+// Wrapped owners get their own function back when every hook is cleared, unless somebody
+// wrapped it after us (then ours stays in their chain, calling straight through).
 import * as net from 'node:net';
 
-export type DestroyFn = (this: unknown, err: Error | null, cb: (err?: Error | null) => void) => void;
-export type FinalFn = (this: unknown, cb: (err?: Error | null) => void) => void;
-type Destroyable = { _destroy: DestroyFn; _final: FinalFn };
+type DestroyFn = (this: unknown, err: Error | null, cb: (err?: Error | null) => void) => void;
+type FinalFn = (this: unknown, cb: (err?: Error | null) => void) => void;
+type Owner = Record<'_destroy' | '_final', DestroyFn | FinalFn>;
 
-/** Installs `wrapper` as this one socket's _destroy; returns the function it replaced. */
-export function wrapDestroy(socket: object, wrapper: DestroyFn): DestroyFn {
-  const target = socket as Destroyable;
-  const original = target._destroy;
-  target._destroy = wrapper;
-  return original;
+/** Runs inside a socket's destroy step (fd still open), before Node's own. */
+export type CloseHook = (socket: net.Socket, err: Error | null) => void;
+/** Runs when this side ends its writable side (sends its FIN), before Node's own _final. */
+export type FinalHook = (socket: net.Socket) => void;
+/** Runs inside the destroy step of a socket destroyed with an error. */
+export type ErrorHook = (socket: net.Socket, err: Error) => void;
+
+let closeHook: CloseHook | undefined;
+let finalHook: FinalHook | undefined;
+let errorHook: ErrorHook | undefined;
+
+// Our wrappers, and what each replaced on its owner.
+const wrapped = new Map<DestroyFn | FinalFn, { owner: Owner; key: '_destroy' | '_final'; original: DestroyFn | FinalFn }>();
+
+// Nothing may throw into Node's destroy or end path.
+function runDestroyHooks(socket: net.Socket, err: Error | null): void {
+  try {
+    if (closeHook !== undefined) closeHook(socket, err);
+    if (err !== null && err !== undefined && errorHook !== undefined) errorHook(socket, err);
+  } catch {
+    // a hook's failure is its own; the socket closes as Node means it to
+  }
+}
+
+function makeWrapper(key: '_destroy' | '_final', original: DestroyFn | FinalFn): DestroyFn | FinalFn {
+  if (key === '_destroy') {
+    const destroy = original as DestroyFn;
+    return function (this: unknown, err, cb) {
+      if (closeHook !== undefined || errorHook !== undefined) runDestroyHooks(this as net.Socket, err);
+      return destroy.call(this, err, cb);
+    } as DestroyFn;
+  }
+  const final = original as FinalFn;
+  return function (this: unknown, cb) {
+    if (finalHook !== undefined) {
+      try {
+        finalHook(this as net.Socket);
+      } catch {
+        // as above
+      }
+    }
+    return final.call(this, cb);
+  } as FinalFn;
+}
+
+// The object on the socket's prototype chain (or the socket itself) that holds `key`.
+function ownerOf(socket: object, key: '_destroy' | '_final'): Owner | undefined {
+  for (let o: object | null = socket; o !== null; o = Object.getPrototypeOf(o) as object | null) {
+    if (Object.prototype.hasOwnProperty.call(o, key)) return o as Owner;
+  }
+  return undefined;
+}
+
+function wrap(owner: Owner, key: '_destroy' | '_final'): void {
+  const original = owner[key];
+  if (typeof original !== 'function' || wrapped.has(original)) return;
+  const wrapper = makeWrapper(key, original);
+  wrapped.set(wrapper, { owner, key, original });
+  owner[key] = wrapper;
 }
 
 /**
- * Puts `original` back if `wrapper` is still the socket's _destroy. By assignment, not
- * `delete`: deleting an own property changes the object's shape. If someone wrapped
- * _destroy after us, ours stays in their chain, calling through.
+ * Makes sure `socket`'s own `_destroy` and `_final` run the hooks: a no-op (one Set
+ * lookup each) when its class's are wrapped already. Call before relying on closeHook /
+ * finalHook for a socket whose class may not be net.Socket's (a TLS or a runtime's own).
  */
-export function unwrapDestroy(socket: object, wrapper: DestroyFn, original: DestroyFn): void {
-  const target = socket as Destroyable;
-  if (target._destroy === wrapper) target._destroy = original;
+export function hookSocket(socket: net.Socket): void {
+  const s = socket as unknown as Owner;
+  if (!wrapped.has(s._destroy)) {
+    const owner = ownerOf(socket, '_destroy');
+    if (owner) wrap(owner, '_destroy');
+  }
+  if (!wrapped.has(s._final)) {
+    const owner = ownerOf(socket, '_final');
+    if (owner) wrap(owner, '_final');
+  }
 }
 
-/** Installs `wrapper` as this one socket's _final; returns the function it replaced. */
-export function wrapFinal(socket: object, wrapper: FinalFn): FinalFn {
-  const target = socket as Destroyable;
-  const original = target._final;
-  target._final = wrapper;
-  return original;
-}
-
-/** Puts `original` back if `wrapper` is still the socket's _final (as unwrapDestroy). */
-export function unwrapFinal(socket: object, wrapper: FinalFn, original: FinalFn): void {
-  const target = socket as Destroyable;
-  if (target._final === wrapper) target._final = original;
-}
-
-type Hook = (socket: net.Socket, err: Error) => void;
-let hook: Hook | undefined;
-let nodeDestroy: DestroyFn | undefined; // what we wrapped (Node's, or another tool's wrapper)
-// The one prototype wrap here (see README.md): while a hook is set, every net.Socket (and
-// tls.TLSSocket) destroyed *with an error* runs it first, fd still open. No per-socket
-// work at all: sockets that end without an error pay one comparison.
-const destroyHooked: DestroyFn = function (this: unknown, err, cb) {
-  if (err !== null && err !== undefined && hook !== undefined) {
-    try {
-      hook(this as net.Socket, err);
-    } catch {
-      // nothing may throw into Node's destroy path
+function unwrapAll(): void {
+  for (const [wrapper, { owner, key, original }] of wrapped) {
+    // By assignment, not delete: an own property removed changes the object's shape.
+    // A wrapper somebody wrapped after us stays in their chain; it calls straight through.
+    if (owner[key] === wrapper) {
+      owner[key] = original;
+      wrapped.delete(wrapper);
     }
   }
-  return nodeDestroy!.call(this, err, cb);
-};
+}
+
+function update(): void {
+  if (closeHook === undefined && finalHook === undefined && errorHook === undefined) unwrapAll();
+  else {
+    const proto = net.Socket.prototype as unknown as Owner;
+    wrap(proto, '_destroy');
+    wrap(proto, '_final');
+  }
+}
+
+/** Sets (or, with undefined, clears) the hooks tracked sockets' ends run (trackConnections). */
+export function onSocketEnd(close: CloseHook | undefined, final: FinalHook | undefined): void {
+  closeHook = close;
+  finalHook = final;
+  update();
+}
 
 /**
- * Sets (or, with undefined, clears) the hook every socket destroyed with an error runs
- * inside net.Socket.prototype._destroy. Cleared, the prototype gets Node's own back (if
- * nobody wrapped it after us; otherwise ours stays, inert).
+ * Sets (or, with undefined, clears) the hook every socket destroyed *with an error* runs
+ * inside its destroy step (explainErrors). Sockets that end without an error pay one comparison.
  */
-export function onSocketError(fn: Hook | undefined): void {
-  const proto = net.Socket.prototype as unknown as Destroyable;
-  hook = fn;
-  if (fn && proto._destroy !== destroyHooked) {
-    nodeDestroy = proto._destroy;
-    proto._destroy = destroyHooked;
-  } else if (!fn && proto._destroy === destroyHooked) {
-    proto._destroy = nodeDestroy!;
-  }
+export function onSocketError(fn: ErrorHook | undefined): void {
+  errorHook = fn;
+  update();
 }

@@ -3,11 +3,12 @@
 // node:diagnostics_channel. Sockets come from the shared channel subscription
 // (channels.ts); all sampling runs off one timer wheel.
 //
-// The close record is read inside the socket's own destroy step, hooked on that one
-// instance (node/destroy-hook.ts): every way a net.Socket ends (destroy(), the end of
-// both directions, a read or write error such as ECONNRESET or ETIMEDOUT,
-// resetAndDestroy()) goes through it while the fd is still open. Addresses are read
-// once, when tracking begins ('connect' / accept), while the kernel still knows the peer.
+// The close record is read inside the socket's own destroy step (node/destroy-hook.ts,
+// one wrap per class, none per socket): every way a net.Socket ends (destroy(), the end
+// of both directions, a read or write error such as ECONNRESET or ETIMEDOUT,
+// resetAndDestroy()) goes through it while the fd is still open. Both addresses are read
+// then, with TCP_INFO, in one crossing (the kernel still knows the peer after a reset):
+// a connection that is never sampled costs nothing more at its start than its entry.
 import * as diagnostics from 'node:diagnostics_channel';
 import type * as net from 'node:net';
 import { onSocket, type Direction } from '../node/channels';
@@ -16,7 +17,9 @@ import { isTcpSocket, resolveFd } from '../node/fd';
 import { hasTcpInfo, readTcpInfo, type TcpInfo } from '../kernel/tcp-info';
 import { ask, type SocketFilter } from '../policy/filter';
 import { TimerWheel, type WheelEntry } from './timer-wheel';
-import { unwrapDestroy, unwrapFinal, wrapDestroy, wrapFinal, type DestroyFn, type FinalFn } from '../node/destroy-hook';
+import { hookSocket, onSocketEnd } from '../node/destroy-hook';
+import { binding } from '../kernel/binding';
+import { ipv4Text, ipv6Text } from '../kernel/ip-text';
 import { explain, explainErrors as holdExplain, explaining, isExplainable } from './explain';
 
 export type { Direction } from '../node/channels';
@@ -76,32 +79,37 @@ interface Tracker {
  * fields. A copy finding `live` true leaves the socket alone; `version` says whose layout
  * the rest of the object has.
  */
+const VERSION = 1;
 interface SharedState {
   readonly version: number;
   live: boolean;
 }
 
-interface Entry extends WheelEntry, SharedState {
-  readonly socket: net.Socket;
-  readonly direction: Direction;
-  readonly tracker: Tracker;
-  readonly start: number;
+/** One tracked connection; a class, so this copy tells its own entries from another copy's. */
+class Entry implements WheelEntry, SharedState {
+  readonly version = VERSION;
+  live = true;
+  wheelDue = -1;
   /**
    * The counters as last published, in COUNTERS order (fixed size: memory per connection
    * is bounded); null until the first sample, so a connection that only closes allocates none.
    */
-  last: Float64Array | null;
-  readonly wrapper: DestroyFn;
-  original: DestroyFn;
-  readonly finalWrapper: FinalFn;
-  originalFinal: FinalFn;
+  last: Float64Array | null = null;
   /** Set when this side sent its FIN (socket.end()): whether the peer's FIN had come first. */
-  finOrder: 0 | 1 | 2; // 0: we never ended; 1: we ended first; 2: the peer had ended first
-  remoteAddress: string | undefined;
-  remotePort: number | undefined;
-  localAddress: string | undefined;
-  localPort: number | undefined;
-  family: string | undefined;
+  finOrder: 0 | 1 | 2 = 0; // 0: we never ended; 1: we ended first; 2: the peer had ended first
+  // Read with the first sample or the close record (readNames), or at the start when a filter asked.
+  remoteAddress: string | undefined = undefined;
+  remotePort: number | undefined = undefined;
+  localAddress: string | undefined = undefined;
+  localPort: number | undefined = undefined;
+  family: string | undefined = undefined;
+  named = false;
+  readonly start = performance.now();
+  constructor(
+    readonly socket: net.Socket,
+    readonly direction: Direction,
+    readonly tracker: Tracker,
+  ) {}
 }
 
 /**
@@ -109,7 +117,6 @@ interface Entry extends WheelEntry, SharedState {
  * the layout's version in the name of the contract (SharedState): a socket is tracked once.
  */
 const SOCKET_STATE = Symbol.for('sockopt.tcp.tracking');
-const VERSION = 1;
 type Marked = { [SOCKET_STATE]?: SharedState };
 // Live, and (for this copy's own entries) its tracker not stopped: a close-only connection
 // of a stopped tracker keeps an inert wrapper and is free for another tracker.
@@ -165,17 +172,36 @@ export function trackConnections(options: TrackOptions = {}): () => void {
     },
     { client: client !== false, server: server !== false },
   );
+  if (activeTrackers++ === 0) onSocketEnd(onClose, onFinal);
   const unexplain = explainErrors ? holdExplain() : undefined;
   return () => {
     if (!tracker.active) return;
     tracker.active = false;
     off();
     unexplain?.();
-    // Sampled connections are found on the wheel and given their own destroy back; a
-    // close-only one (interval 0) is in no list, and its wrapper, seeing the tracker
-    // stopped, just calls through.
+    // Sampled connections are found on the wheel; a close-only one (interval 0) is in no
+    // list, and the close hook, seeing its tracker stopped, leaves it alone.
     for (const entry of wheel.remove((e) => e.tracker === tracker)) release(entry);
+    if (--activeTrackers === 0) onSocketEnd(undefined, undefined);
   };
+}
+
+let activeTrackers = 0;
+
+// This copy's live entry on a socket whose tracker still runs, if any.
+function entryOf(socket: net.Socket): Entry | undefined {
+  const s = (socket as Marked)[SOCKET_STATE];
+  return s instanceof Entry && s.live && s.tracker.active ? s : undefined;
+}
+
+function onClose(socket: net.Socket, err: Error | null): void {
+  const entry = entryOf(socket);
+  if (entry !== undefined) closed(entry, err);
+}
+
+function onFinal(socket: net.Socket): void {
+  const entry = entryOf(socket);
+  if (entry !== undefined && entry.finOrder === 0) entry.finOrder = socket.readableEnded ? 2 : 1;
 }
 
 function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void {
@@ -183,62 +209,53 @@ function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void
   // Unix-domain sockets (Node's Pipe handle) have no TCP_INFO; told apart without a syscall.
   if (!isTcpSocket(socket)) return;
   try {
-    resolveFd(socket);
+    resolveFd(socket); // (no syscall)
   } catch {
     return; // no kernel socket (a JS stream, or already handed elsewhere): nothing to read
   }
-  // The addresses, once, while the kernel still knows the peer (after a reset it does not).
-  // Node caches what it read, so socket.remoteAddress keeps working after the close too.
-  const remoteAddress = socket.remoteAddress;
-  const remotePort = socket.remotePort;
+  const entry = new Entry(socket, direction, tracker);
   // The same object, and the same guard, as tuneSockets' filter (policy/filter.ts): a throw,
   // a promise or a destroy inside it leaves the socket untracked, reported once per filter.
-  if (tracker.filter && ask(tracker.filter, { direction, socket, host: remoteAddress, port: direction === 'client' ? remotePort : socket.localPort }) !== true) return;
-  const entry: Entry = {
-    version: VERSION,
-    live: true,
-    socket,
-    direction,
-    tracker,
-    start: performance.now(),
-    last: null,
-    wrapper: function (this: unknown, err, cb) {
-      if (entry.live && entry.tracker.active) closed(entry, err);
-      return entry.original.call(this, err, cb);
-    },
-    original: undefined as unknown as DestroyFn,
-    finalWrapper: function (this: unknown, cb) {
-      if (entry.finOrder === 0) entry.finOrder = socket.readableEnded ? 2 : 1;
-      return entry.originalFinal.call(this, cb);
-    },
-    originalFinal: undefined as unknown as FinalFn,
-    finOrder: 0,
-    remoteAddress,
-    remotePort,
-    localAddress: socket.localAddress,
-    localPort: socket.localPort,
-    family: socket.remoteFamily,
-    wheelDue: -1,
-  };
+  if (tracker.filter) {
+    if (!readNames(entry)) return;
+    const port = direction === 'client' ? entry.remotePort : entry.localPort;
+    if (ask(tracker.filter, { direction, socket, host: entry.remoteAddress, port }) !== true) return;
+  }
   (socket as Marked)[SOCKET_STATE] = entry;
-  entry.original = wrapDestroy(socket, entry.wrapper); // read inside the socket's own destroy, before Node closes the fd
-  entry.originalFinal = wrapFinal(socket, entry.finalWrapper);
+  hookSocket(socket); // its class's _destroy/_final run onClose/onFinal (once per class)
   if (tracker.interval > 0) schedule(entry, 0.1);
 }
 
-/**
- * Ends tracking of one connection and gives the socket its own _destroy and _final back
- * (a reconnected socket object is tracked afresh). There is deliberately no per-tracker
- * list of connections: a long-lived Set or array holding each new connection's entry made
- * V8 promote whole in-flight connections to the old generation (measured on an HTTP
- * server, a new connection per request: 1.6–2.0 vs 0.7–0.9 MB promoted per scavenge,
- * about 3 µs more GC per request). Only sampled connections sit on the wheel.
- */
+/** Ends tracking of one connection (a reconnected socket object is tracked afresh). */
 function release(entry: Entry): void {
   if (entry.wheelDue >= 0) wheel.cancel(entry);
   entry.live = false;
-  unwrapDestroy(entry.socket, entry.wrapper, entry.original);
-  unwrapFinal(entry.socket, entry.finalWrapper, entry.originalFinal);
+}
+
+// socketNames' output: [family, local port, peer port, peer errno, local bytes ×4 slots, peer bytes ×4 slots].
+const names = new Int32Array(12);
+const nameBytes = new Uint8Array(names.buffer);
+const ipText = (family: 4 | 6, at: number): string => (family === 4 ? ipv4Text(nameBytes, at) : ipv6Text(nameBytes, at));
+
+// Both addresses, once per connection, in one crossing; false when the socket has no fd.
+function readNames(entry: Entry): boolean {
+  if (entry.named) return true;
+  try {
+    binding.socketNames!(resolveFd(entry.socket), names);
+  } catch {
+    return false;
+  }
+  entry.named = true;
+  const family = names[0] as 0 | 4 | 6;
+  if (family === 0) return true; // not an IP socket: no addresses to give
+  entry.family = family === 4 ? 'IPv4' : 'IPv6';
+  entry.localAddress = ipText(family, 16);
+  entry.localPort = names[1];
+  if (names[3] === 0) {
+    entry.remoteAddress = ipText(family, 32);
+    entry.remotePort = names[2];
+  }
+  return true;
 }
 
 function read(socket: net.Socket): TcpInfo | undefined {
@@ -264,7 +281,7 @@ function sample(entry: Entry): void {
   const { socket, tracker } = entry;
   if (sampleChannel.hasSubscribers) {
     const info = read(socket);
-    if (!info) {
+    if (!info || !readNames(entry)) {
       // The fd went away without destroy() (a handle sent to a child process): nothing left to watch.
       release(entry);
       return;
@@ -311,6 +328,7 @@ function closed(entry: Entry, err: Error | null): void {
   const publishing = closeChannel.hasSubscribers;
   if (!publishing && !explainable) return;
   const info = read(entry.socket);
+  if (publishing) readNames(entry);
   if (explainable) explain(entry.socket, err as NodeJS.ErrnoException, info); // (the prototype hook would read TCP_INFO again)
   if (!publishing) return;
   const reason = closeReason(err, info?.state, entry.finOrder);

@@ -147,12 +147,12 @@ const anything = fc.oneof(
   fc.integer({ min: 0, max: 11 }).map((i) => lookAlikes()[i]),
 );
 // pidfdOpen/pidfdGetfd open fds (in other processes' names) and setTcpInfoOutput re-points the decoder: not fuzzed here.
-const nativeNames = ['getInt', 'setInt', 'getTimeval', 'setTimeval', 'getLinger', 'setLinger', 'getString', 'setString', 'getU64', 'getBuffer', 'getInto', 'setBuffer', 'readOptions', 'setMany', 'bindTable', 'getPeerCred', 'socketQueues', 'getTcpInfo', 'decodeTcpInfo', 'socket', 'bind', 'close'] as const;
+const nativeNames = ['getInt', 'setInt', 'getTimeval', 'setTimeval', 'getLinger', 'setLinger', 'getString', 'setString', 'getU64', 'getBuffer', 'getInto', 'setBuffer', 'readOptions', 'setMany', 'bindTable', 'getPeerCred', 'socketQueues', 'socketNames', 'getTcpInfo', 'decodeTcpInfo', 'socket', 'bind', 'close'] as const;
 const optionNames = Object.keys(options) as OptionName[];
 
 describe('fuzz', () => {
   it('native getters with arbitrary arguments on every kind of fd: coded errors, never a crash', { timeout: 120_000 }, () => {
-    const getters = nativeNames.filter((n) => n.startsWith('get') || n === 'readOptions' || n === 'bindTable' || n === 'socketQueues' || n === 'decodeTcpInfo');
+    const getters = nativeNames.filter((n) => n.startsWith('get') || n === 'readOptions' || n === 'bindTable' || n === 'socketQueues' || n === 'socketNames' || n === 'decodeTcpInfo');
     fc.assert(
       fc.property(fc.constantFrom(...getters), fc.oneof(fc.constantFrom(...ownFds, ...inertFds, resolveFd(udp)), anything), anything, anything, anything, (fn, fd, a, b, c) => {
         coded(() => (binding as unknown as Record<string, (...x: unknown[]) => unknown>)[fn]!(fd, a, b, c));

@@ -3,7 +3,8 @@
 import { closeSync, openSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binding, type Binding } from '../../src/kernel/binding';
-import { errno, fdOf, oracle, tcpPair, type TcpPair } from '../helpers';
+import { ipv4Text, ipv6Text } from '../../src/kernel/ip-text';
+import { errno, fdOf, oracle, tcpPair, unixPair, type TcpPair } from '../helpers';
 
 const C = binding.constants as Record<string, number>;
 const raw = binding as unknown as Record<keyof Binding, (...a: unknown[]) => unknown>;
@@ -155,3 +156,48 @@ function getsockoptName(): string {
   const b = raw.getBuffer(fd, C.IPPROTO_TCP, C.TCP_CONGESTION, 16) as Buffer;
   return b.toString('latin1').replace(/\0+$/, '');
 }
+
+describe('socketNames', () => {
+  const text = (out: Int32Array, slot: number) => {
+    const bytes = new Uint8Array(out.buffer, out.byteOffset + slot * 4, out[0] === 4 ? 4 : 16);
+    return out[0] === 4 ? ipv4Text(bytes, 0) : ipv6Text(bytes, 0);
+  };
+
+  it('names both ends as Node does, IPv4 and IPv6, at any offset of the output', async () => {
+    const out = new Int32Array(new ArrayBuffer(64), 8, 12);
+    binding.socketNames!(fd, out);
+    expect([...out.subarray(0, 4)]).toEqual([4, pair.client.localPort, pair.client.remotePort, 0]);
+    expect([text(out, 4), text(out, 8)]).toEqual([pair.client.localAddress, pair.client.remoteAddress]);
+    const six = await tcpPair(6);
+    try {
+      binding.socketNames!(fdOf(six.accepted), out);
+      expect([...out.subarray(0, 4)]).toEqual([6, six.accepted.localPort, six.accepted.remotePort, 0]);
+      expect([text(out, 4), text(out, 8)]).toEqual([six.accepted.localAddress, six.accepted.remoteAddress]);
+    } finally {
+      await six.close();
+    }
+  });
+
+  it('says which end it could not read, and refuses bad arguments with coded errors', async () => {
+    const out = new Int32Array(new SharedArrayBuffer(48));
+    const unix = await unixPair(`\0sockopt-names-${process.pid}`);
+    try {
+      binding.socketNames!(fdOf(unix.client), out);
+      expect([...out.subarray(0, 4)]).toEqual([0, 0, 0, -errno('EAFNOSUPPORT')]); // positive, as socketQueues'
+    } finally {
+      await unix.close();
+    }
+    const file = openSync(__filename, 'r');
+    try {
+      expect(thrown(() => binding.socketNames!(file, out))).toMatchObject({ code: 'ENOTSOCK', syscall: 'getsockname' });
+    } finally {
+      closeSync(file);
+    }
+    const detached = new Int32Array(12);
+    structuredClone(detached.buffer, { transfer: [detached.buffer] });
+    for (const bad of [undefined, new Int32Array(11), new Float64Array(12), new Array(12).fill(0), detached]) {
+      expect(thrown(() => raw.socketNames(fd, bad)).code).toBe('ERR_INVALID_ARG_TYPE');
+    }
+    for (const bad of [-1, 2 ** 31, 1.5, '3', null]) expect(thrown(() => raw.socketNames(bad, new Int32Array(12))).code).toMatch(/^ERR_(OUT_OF_RANGE|INVALID_ARG_TYPE)$/);
+  });
+});

@@ -1,5 +1,5 @@
-// Close records on real loopback connections: the addresses read at 'connect' (kept
-// after a reset), the reason (local close, peer FIN, reset, a library's own error), one
+// Close records on real loopback connections: the addresses read in the destroy step
+// (SO_PEERNAME still names the peer after a reset, where getpeername() says ENOTCONN), the reason (local close, peer FIN, reset, a library's own error), one
 // record per connection of a reused socket object, and strict options.
 import * as diagnostics from 'node:diagnostics_channel';
 import { once } from 'node:events';
@@ -38,7 +38,7 @@ async function pair(): Promise<TcpPair> {
 const plain = (r: TcpClose) => ({ direction: r.direction, reason: r.reason, error: (r.error as NodeJS.ErrnoException | undefined)?.code, remote: `${r.remoteAddress}:${r.remotePort}`, local: `${r.localAddress}:${r.localPort}`, family: r.family, state: r.info?.state });
 
 describe('close records', () => {
-  it('name both ends, read at connect, even after a reset (when the kernel no longer knows the peer)', async () => {
+  it('name both ends, even after a reset (getpeername() would say ENOTCONN then)', async () => {
     const c = closes();
     tracked();
     const p = await pair();
@@ -57,6 +57,26 @@ describe('close records', () => {
     expect((client.error as NodeJS.ErrnoException).code).toBe('ECONNRESET');
     expect(server).toMatchObject({ direction: 'server', reason: 'local', remoteAddress: '127.0.0.1', localPort: port });
     expect(server.error).toBeUndefined();
+  });
+
+  it('name both ends of an IPv6 connection after a reset, as Node names them', async () => {
+    const c = closes();
+    tracked();
+    const server = net.createServer((s) => s.once('data', () => s.resetAndDestroy()));
+    await new Promise<void>((r) => server.listen(0, '::1', r));
+    cleanups.push(() => new Promise((r) => server.close(r)));
+    const { port } = server.address() as net.AddressInfo;
+    const client = net.connect(port, '::1');
+    client.on('error', () => {});
+    await once(client, 'connect');
+    const named = { remote: client.remoteAddress, local: client.localAddress, localPort: client.localPort };
+    client.write('x');
+    await new Promise((r) => client.once('close', r));
+    await until('the client record', () => c.of(client).length === 1);
+    const record = c.of(client)[0]!;
+    figure('IPv6 close record after a reset', plain(record));
+    expect(record).toMatchObject({ reason: 'reset', family: 'IPv6', remoteAddress: named.remote, remotePort: port, localAddress: named.local, localPort: named.localPort });
+    expect(named.remote).toBe('::1');
   });
 
   it('tell a local close from the peer FIN: destroy(), end() first, the peer ending first', async () => {

@@ -35,10 +35,13 @@ describe('explainErrors', () => {
     expect(e.tcp).toBeUndefined();
   });
 
-  it('hooks nothing while off; one prototype hook while on (counted holders), Node’s own back after', () => {
+  it('one prototype hook while on (counted holders, shared with tracking), Node’s own back after', () => {
     const node = net.Socket.prototype._destroy;
+    const b0 = explainErrors();
+    expect(net.Socket.prototype._destroy).not.toBe(node);
+    b0();
+    expect(net.Socket.prototype._destroy).toBe(node); // off: nothing hooked
     const stopTracking = trackConnections({ interval: 0 });
-    expect(net.Socket.prototype._destroy).toBe(node); // explainErrors off: no hook, no per-socket work
     const a = trackConnections({ interval: 0, explainErrors: true });
     const b = explainErrors();
     expect(net.Socket.prototype._destroy).not.toBe(node);

@@ -189,17 +189,21 @@ describe('trackConnections', () => {
     expect((c.of(p.client).at(-1)!.record as TcpClose).info!.bytesReceived).toBe(8 * 64 * 1024);
   });
 
-  it('stop() ends all publishing and puts each socket back as it was', async () => {
+  it('stop() ends all publishing and gives net.Socket its own _destroy/_final back; no socket is wrapped', async () => {
     const c = collecting();
+    const node = { destroy: net.Socket.prototype._destroy, final: net.Socket.prototype._final };
     const stop = tracked({ interval: 100 });
     const p = await pair();
     await until('a sample', () => c.of(p.client).length >= 1);
-    expect(ownDestroy(p.client)).toBe(true);
+    // One wrap on the class while tracking runs, nothing on each socket.
+    expect(net.Socket.prototype._destroy).not.toBe(node.destroy);
+    expect(net.Socket.prototype._final).not.toBe(node.final);
+    expect([p.client, p.accepted].some((s) => ownDestroy(s) || Object.prototype.hasOwnProperty.call(s, '_final'))).toBe(false);
     stop();
     stop(); // idempotent
-    // Node's own _destroy again (assigned back, not deleted: a delete would slow the object down).
-    expect(p.client._destroy).toBe(net.Socket.prototype._destroy);
-    expect(p.accepted._destroy).toBe(net.Socket.prototype._destroy);
+    // Node's own again (assigned back, not deleted: a delete would change the prototype's shape).
+    expect(net.Socket.prototype._destroy).toBe(node.destroy);
+    expect(net.Socket.prototype._final).toBe(node.final);
     const n = c.seen.length;
     await sleep(400);
     p.client.destroy();
