@@ -8,7 +8,6 @@
 // option the kernel refuses for this socket — and counted (policyStats()); a policy never
 // kills a connection. The app's own options ("hard") are set or refused with a coded error,
 // as setsockopt would.
-import { registry } from '../kernel/registry';
 import type { Prepared } from '../core/presocket';
 import { setPrepared } from '../core/batch';
 
@@ -92,7 +91,7 @@ export function applicable(r: Resolution, at: Placement): readonly Prepared[] {
 }
 
 function cannotApply(p: Prepared, at: Placement): SkipReason | undefined {
-  const scope = (registry as Record<string, { scope?: string }>)[p.name]?.scope;
+  const scope = p.scope;
   if (scope === 'listener') return 'listener-only';
   if (scope === 'bind' && at.bound) return 'bind-time';
   if (at.family === 4 && p.level === 'IPPROTO_IPV6') return 'family';

@@ -3,11 +3,10 @@
 // it on sockets: birth/ (one socket: arm(), an agent), policy/ (every socket of the
 // process). Fields are read as own properties only: a polluted Object.prototype adds none.
 import { invalidArgType, invalidArgValue, notApplicable, refuseUnknownKeys } from '../kernel/errors';
-import { registry } from '../kernel/registry';
 import { precompile } from './batch';
 import { deadPeer } from './dead-peer';
 import { PRESETS, presetNames, type PresetName } from './presets';
-import { prepare, type Sockopts } from './presocket';
+import { prepare, type Prepared, type Sockopts } from './presocket';
 import { keepAliveEntries, type KeepAliveOptions } from './tuning';
 
 /** Keepalive in a Policy: the same shape as setKeepAlive()'s and arm()'s (ms; `true` = on with the system's timing). */
@@ -155,9 +154,9 @@ const MAX_LINGER_IN_POLICY = 0;
 // subscribed: listener options on connections, bind-time options on accepted sockets,
 // and a lingering close (SO_LINGER > 0 makes close() block the event loop until the data
 // is sent or the time runs out: one slow peer would stall every connection of the process).
-function refuseMisplaced(prepared: readonly { name: string; native: unknown }[], place: PolicyPlace, path: string): void {
+function refuseMisplaced(prepared: readonly Prepared[], place: PolicyPlace, path: string): void {
   for (const p of prepared) {
-    const scope = (registry as Record<string, { scope?: string }>)[p.name]?.scope;
+    const scope = p.scope;
     if (scope === 'listener' && place !== 'socket') {
       throw notApplicable(`${path}: ${p.name} in a ${place} policy`, 'it acts on a listening socket only; set it with sockopt\'s listen() or createServer({ sockopts })');
     }
