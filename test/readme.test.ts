@@ -186,8 +186,8 @@ describe('README.md: the 30-second start, run as written in a project where sock
     const r = project.sh(example('README.md', 'inspect'));
     expect(r.status, why(r)).toBe(0);
     const out = lines(r.stdout);
-    // The command name is the kernel's: Node 24+ names its main thread MainThread.
-    expect(out[0]).toMatch(/^pid \d+ \((node|MainThread)\): 1 socket$/);
+    // The command name is the kernel's: Node 24 names its main thread MainThread, Node 26 node-MainThread.
+    expect(out[0]).toMatch(/^pid \d+ \((node|MainThread|node-MainThread)\): 1 socket$/);
     expect(out[1]).toMatch(/^fd \d+ +tcp IPv4 127\.0\.0\.1:\d+ LISTEN · accept queue 0\/\d+$/);
     const shown = lines(shownOutput('README.md', 'inspect'));
     if (process.getuid?.() === 0) {
