@@ -144,6 +144,10 @@ async function report() {
     const extra = name === 'none' ? '' : `  +${(m - base).toFixed(1)} µs`;
     console.log(`  ${name.padEnd(26)} ${m.toFixed(1).padStart(6)} µs${extra.padEnd(12)} [${rounds.map((x) => x.toFixed(0)).join(', ')}]`);
   }
+  const m = (name) => r.cpu[name].median;
+  const tracking = m('both + trackConnections') - m('tuneSockets both');
+  console.log(`  policy on both ends − the same options by hand: ${(m('tuneSockets both') - m('by hand both (reference)')).toFixed(1)} µs per connection`);
+  console.log(`  trackConnections on top: ${tracking.toFixed(1)} µs per connection, both ends tracked (${(tracking / 2).toFixed(1)} µs per tracked socket, one close record each)`);
   console.log(`  floor: the policy's ${r.floor.options} setsockopt calls on a fresh socket, one native call: ${r.floor.micros.toFixed(1)} µs per socket (×2 per connection for both directions: ${(2 * r.floor.micros).toFixed(1)} µs)`);
   fs.writeFileSync(path.join(__dirname, 'connections-results.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, ...r }, null, 2)}\n`);
   return r;

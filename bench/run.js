@@ -161,6 +161,9 @@ async function main() {
   ];
   const r = (name) => ns[name];
   const ratio = (name) => r(name) / baseOf(name);
+  const conns = await require('./connections').report();
+  const perConn = (name) => conns.cpu[name].median;
+  const c = http.cpuPerRequest;
   const targets = [
     ['get by name ≤ 1.4× C floor (socket)', ratio('sockopt getsockopt(sock, SO_RCVBUF)'), (x) => x <= 1.4, '×'],
     ['get by name ≤ 1.4× C floor (fd)', ratio('sockopt getsockopt(fd, SO_RCVBUF)'), (x) => x <= 1.4, '×'],
@@ -172,6 +175,9 @@ async function main() {
     ['no heap growth over 1e6 gets (heapUsed after GC)', (m1.heapUsed - m0.heapUsed) / 1024, (x) => x < 256, ' KiB'],
     ['HTTP, tuneSockets on every connection ≥ 0.98× none', http.tuned / http.plain, (x) => x >= 0.98, '×'],
     ['HTTP, tuneSockets + trackConnections ≥ 0.97× none', http.tracked / http.plain, (x) => x >= 0.97, '×'],
+    ['HTTP, + trackConnections ≥ 0.95× tuneSockets alone (req per CPU s)', c.tuned / c.tracked, (x) => x >= 0.95, '×'],
+    ['per connection, policy both ends ≤ by hand + 2 µs', perConn('tuneSockets both') - perConn('by hand both (reference)'), (x) => x <= 2, ' µs'],
+    ['per connection, + trackConnections (both ends) ≤ 3 µs', perConn('both + trackConnections') - perConn('tuneSockets both'), (x) => x <= 3, ' µs'],
   ].map(([name, value, ok, unit]) => ({ target: name, value: +value.toFixed(2), unit: unit.trim(), met: ok(value) }));
   const compare = (a, b) => +(r(a) / r(b)).toFixed(2);
   const comparisons = {
@@ -206,14 +212,12 @@ async function main() {
       `none ${http.plain.toFixed(0)} req/s [${rates('plain')}], tuneSockets ${http.tuned.toFixed(0)} [${rates('tuned')}], + trackConnections ${http.tracked.toFixed(0)} [${rates('tracked')}], ` +
       `the same options by hand ${http.byhand.toFixed(0)} [${rates('byhand')}]`,
   );
-  const c = http.cpuPerRequest;
   console.log(`  the front's CPU per request: none ${c.plain.toFixed(0)} µs, tuneSockets ${c.tuned.toFixed(0)} µs (${(c.plain / c.tuned).toFixed(2)}× the requests per CPU second), + trackConnections ${c.tracked.toFixed(0)} µs (${(c.plain / c.tracked).toFixed(2)}×)`);
   console.log(`  the same options set by hand (setsockopts on 'connection' and after 'connect'): ${c.byhand.toFixed(0)} µs (${(c.plain / c.byhand).toFixed(2)}× none): the options themselves cost ${(c.byhand - c.plain).toFixed(0)} µs, tuneSockets ${(c.tuned - c.byhand).toFixed(0)} µs more (${(c.byhand / c.tuned).toFixed(2)}× by hand)`);
-  const conns = await require('./connections').report();
   console.log('\ncomparisons (ratio of ns/call)');
   for (const [k, v] of Object.entries(comparisons)) if (v !== null) console.log(`  ${k}: ${v}×`);
   console.log('\ntargets');
-  for (const t of targets) console.log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.target}: ${t.value}${t.unit === 'KiB' ? ' KiB' : '×'}`);
+  for (const t of targets) console.log(`  ${t.met ? 'met   ' : 'MISSED'} ${t.target}: ${t.value}${t.unit === '×' ? '×' : ` ${t.unit}`}`);
   const out = { date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0].model, cpus: os.cpus().length, loadavg: os.loadavg(), rounds: ROUNDS, rows: rows.map(([what, nsPerCall, ratioOf, s]) => ({ what, nsPerCall, ratio: ratioOf, spread: s })), memory: { before: m0, after: m1 }, http, connections: conns, comparisons, targets };
   fs.writeFileSync(path.join(__dirname, 'results.json'), `${JSON.stringify(out, null, 2)}\n`);
   await require('./telemetry').report(); // trackConnections overhead: its own section and bench/telemetry-results.json

@@ -21,7 +21,7 @@ export const tcpChannels = Object.freeze({ sample: 'sockopt:tcp:sample', close: 
  */
 export type CloseReason = 'local' | 'peer' | 'reset' | 'timeout' | 'error';
 
-/** The connection's addresses, read once when tracking began ('connect' / accept). */
+/** The connection's addresses, read once per connection (first sample or close record; with a filter, when tracking began). */
 export interface TcpEndpoints {
   remoteAddress: string | undefined;
   remotePort: number | undefined;
