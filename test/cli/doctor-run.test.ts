@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { figure, fixtures, listeningServer, root } from '../helpers';
+import { figure, fixtures, listeningServer, python, root } from '../helpers';
 
 const cli = join(root, 'lib', 'cli.js');
 const register = join(root, 'lib', 'register.js');
@@ -61,7 +61,7 @@ describe('sockopt doctor', () => {
   });
 
   it('against a silent peer: TCP_SYNCNT 1 ends the attempt with ETIMEDOUT at the predicted ~3 s', async () => {
-    const peer = spawn('python3', [join(fixtures, 'silent-listener.py'), '30'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const peer = spawn(python, [join(fixtures, 'silent-listener.py'), '30'], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       const [line] = (await once(peer.stdout!, 'data')) as [Buffer];
       const silent = Number(String(line).trim());
