@@ -27,8 +27,6 @@ export interface HttpsAgentOptions extends https.AgentOptions {
 
 type CreateConnection = (options: object, callback?: (err: Error | null, socket: net.Socket) => void) => net.Socket;
 
-const kPolicy = Symbol('sockopt.policy');
-
 // A Policy's fields belong in `policy`: at the agent's top level Node would ignore them
 // (connect() and createServer() take `sockopts` there, so users write it), and the sockets
 // would keep the 15-minute hang. Refused, as is a key one or two edits from `policy`.
@@ -61,39 +59,45 @@ function split<O extends { policy?: Policy }>(options: O | undefined): [Omit<O, 
   return [options ? rest : undefined, layerOf(compilePolicy(policy === undefined ? {} : policy, 'options.policy', 'client'), true)];
 }
 
+// Both agents' policy part, added to Node's class by one mixin: the Policy split off the
+// options before Node's constructor sees them, and put on each socket Node's
+// createConnection makes. Kept in a WeakMap, not a field: a class expression's private
+// member cannot be written into the .d.ts.
+const policies = new WeakMap<http.Agent, Layer>();
+
+// TypeScript's mixin rule: the base's constructor type takes `...args: any[]`. Typed as
+// returning the base: the mixin adds no member, so the .d.ts shows Node's class.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function withPolicy<Base extends new (...args: any[]) => http.Agent>(base: Base): Base {
+  return class extends base {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    constructor(...args: any[]) {
+      const [agentOptions, policy] = split(args[0] as AgentOptions | undefined);
+      super(agentOptions);
+      policies.set(this, policy);
+    }
+
+    override createConnection(options: object, callback?: (err: Error | null, socket: net.Socket) => void): net.Socket {
+      const socket = (super.createConnection as CreateConnection).call(this, options, callback);
+      const policy = policies.get(this)!;
+      // The agent's policy outranks process policies and yields to the app's own arm().
+      if (policy.prepared.length) armClient(socket, policy, 'agent');
+      return socket;
+    }
+  };
+}
+
 /** http.Agent whose sockets carry a Policy; everything else is Node's http.Agent. */
-export class SockoptAgent extends http.Agent {
-  private readonly [kPolicy]: Layer;
-
+export class SockoptAgent extends withPolicy(http.Agent) {
   constructor(options?: AgentOptions) {
-    const [agentOptions, policy] = split(options);
-    super(agentOptions);
-    this[kPolicy] = policy;
-  }
-
-  override createConnection(options: object, callback?: (err: Error | null, socket: net.Socket) => void): net.Socket {
-    const socket = (super.createConnection as CreateConnection).call(this, options, callback);
-    // The agent's policy outranks process policies and yields to the app's own arm().
-    if (this[kPolicy].prepared.length) armClient(socket, this[kPolicy], 'agent');
-    return socket;
+    super(options);
   }
 }
 
 /** https.Agent whose sockets carry a Policy; TLS session reuse and everything else is Node's https.Agent. */
-export class SockoptHttpsAgent extends https.Agent {
-  private readonly [kPolicy]: Layer;
-
+export class SockoptHttpsAgent extends withPolicy(https.Agent) {
   constructor(options?: HttpsAgentOptions) {
-    const [agentOptions, policy] = split(options);
-    super(agentOptions);
-    this[kPolicy] = policy;
-  }
-
-  override createConnection(options: object, callback?: (err: Error | null, socket: net.Socket) => void): net.Socket {
-    const socket = (super.createConnection as CreateConnection).call(this, options, callback);
-    // The agent's policy outranks process policies and yields to the app's own arm().
-    if (this[kPolicy].prepared.length) armClient(socket, this[kPolicy], 'agent');
-    return socket;
+    super(options);
   }
 }
 
