@@ -13,8 +13,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getsockopt, listSockets, options, setsockopt, snapshotPid } from '../../src/index';
 import { procAddress } from '../../src/inspect/pid-proc';
-import { fdOf, figure, fixtures, python, root, tcpPair, tlsCredentials } from '../helpers';
+import { fdOf, figure, fixtures, openFds, python, root, settledFds, tcpPair, tlsCredentials } from '../helpers';
 import { canSwitchUser, readableCopy } from '../privileges';
+
+/** A target process's fd count settles within 2 s: looks 50 ms apart, at most 40. */
+const TARGET = { every: 50, looks: 40 };
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> };
 const bin = join(root, pkg.bin.sockopt!);
@@ -57,18 +60,6 @@ function expectOneLineError(r: Run, code: number, pattern: RegExp): void {
   expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 
-const fdCount = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
-/** A target's fd count once it stops moving by itself (a just-started Node 22+ closes an fd of its own a moment later): 3 equal looks 50 ms apart, at most 40 looks. */
-async function settledFdCount(pid: number): Promise<number> {
-  let last = fdCount(pid);
-  for (let look = 0, same = 1; look < 40 && same < 3; look++) {
-    await new Promise((r) => setTimeout(r, 50));
-    const now = fdCount(pid);
-    same = now === last ? same + 1 : 1;
-    last = now;
-  }
-  return last;
-}
 
 interface Target {
   proc: ChildProcess;
@@ -96,7 +87,7 @@ let pyFds: number;
 
 beforeAll(async () => {
   [node, py] = await Promise.all([start(process.execPath, [join(fixtures, 'cli-target.js'), join(dir, 'u.sock')]), start(python, [join(fixtures, 'cli-target.py')])]);
-  [nodeFds, pyFds] = await Promise.all([settledFdCount(node.info.pid), settledFdCount(py.info.pid)]);
+  [nodeFds, pyFds] = await Promise.all([settledFds(node.info.pid, TARGET), settledFds(py.info.pid, TARGET)]);
 });
 
 afterAll(() => {
@@ -188,8 +179,8 @@ describe('sockopt inspect PID', () => {
   });
 
   it('the targets keep their fd count: every duplicate was closed', async () => {
-    expect(await settledFdCount(node.info.pid)).toBe(nodeFds);
-    expect(await settledFdCount(py.info.pid)).toBe(pyFds);
+    expect(await settledFds(node.info.pid, TARGET)).toBe(nodeFds);
+    expect(await settledFds(py.info.pid, TARGET)).toBe(pyFds);
   });
 
   it('a missing PID, a bad PID, a non-socket --fd: one line, non-zero exit', async () => {
@@ -227,7 +218,7 @@ describe('sockopt inspect PID', () => {
       // A target owned by nobody; the inspector's real uid differs (pidfd_getfd checks it), its fs uid does not (/proc/PID/fd checks that).
       const own = await start(process.execPath, [join(copy.fixtures, 'cli-target.js'), `@sockopt-cli-${process.pid}`], 'nobody'); // abstract: nobody cannot write in the test's directory
       try {
-        const before = await settledFdCount(own.info.pid);
+        const before = await settledFds(own.info.pid, TARGET);
         const partial = await cliAsEuidNobody(['inspect', String(own.info.pid)], copyBin);
         expect(partial.code, partial.stderr).toBe(0);
         figure('inspect without ptrace-attach rights', `\n${partial.stdout}`);
@@ -250,7 +241,7 @@ describe('sockopt inspect PID', () => {
         // The same user with the rights (here: the same real uid too) reads everything.
         const full = JSON.parse((await cli(['inspect', String(own.info.pid), '--json'], nobody, copyBin)).stdout) as Report;
         expect(full.optionsRead).toBe(true);
-        expect(await settledFdCount(own.info.pid)).toBe(before);
+        expect(await settledFds(own.info.pid, TARGET)).toBe(before);
       } finally {
         own.proc.stdin!.end();
       }
@@ -367,9 +358,9 @@ describe('snapshotPid / listSockets (the library functions behind inspect)', () 
     const pair = await tcpPair();
     try {
       setsockopt(pair.client, 'TCP_USER_TIMEOUT', 4321);
-      const before = fdCount(process.pid);
+      const before = openFds();
       const report = snapshotPid(process.pid, { fd: fdOf(pair.client) });
-      expect(fdCount(process.pid)).toBe(before);
+      expect(openFds()).toBe(before);
       expect(report).toMatchObject({ pid: process.pid, optionsRead: true, sockets: [{ fd: fdOf(pair.client), kind: 'tcp', state: 'ESTABLISHED' }] });
       expect(report.sockets[0]!.options!.IPPROTO_TCP!.TCP_USER_TIMEOUT).toBe(4321);
       expect(report.sockets[0]!.options!.SOL_SOCKET!.SO_COOKIE).toBe(getsockopt(pair.client, 'SO_COOKIE').toString());
