@@ -11,6 +11,7 @@ import type * as net from 'node:net';
 import { invalidArgType, invalidArgValue } from '../kernel/errors';
 import { compilePolicy, type Policy } from '../core/policy';
 import { armClient, layerOf } from '../birth/client';
+import { refuseBeforeSynOptions } from '../node/runtime';
 import type { Layer } from '../birth/layers';
 
 /** Node's http.Agent options plus the Policy every socket of the agent gets. */
@@ -56,7 +57,11 @@ function split<O extends { policy?: Policy }>(options: O | undefined): [Omit<O, 
     if (nearPolicy(key) && key !== 'proxy') throw invalidArgValue(`options.${key}`, 'not an agent option; did you mean `policy`?');
   }
   const { policy, ...rest } = options ?? ({} as O);
-  return [options ? rest : undefined, layerOf(compilePolicy(policy === undefined ? {} : policy, 'options.policy', 'client'), true)];
+  const layer = layerOf(compilePolicy(policy === undefined ? {} : policy, 'options.policy', 'client'), true);
+  // Bun and Deno: the agent's policy goes on at 'connect', so what would not act then is
+  // refused here, as tuneSockets() refuses it.
+  refuseBeforeSynOptions(layer.prepared.map((p) => p.name), 'options.policy');
+  return [options ? rest : undefined, layer];
 }
 
 // Both agents' policy part, added to Node's class by one mixin: the Policy split off the
