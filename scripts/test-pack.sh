@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The package as users get it, from the tarball `npm pack` makes by itself (its
 # prepack builds what is stale and checks all five prebuilds, scripts/prebuilds-all.sh):
-# the tarball's files with sizes; each binary checked from the tarball
+# the tarball's files with sizes; every relative link of its README.md resolves inside
+# it (scripts/check-pack-links.js); each binary checked from the tarball
 # (scripts/check-binary.sh); installed into an empty project with no compiler, make or
 # python on PATH, with --ignore-scripts and with scripts; every exports entry resolves;
 # used from CJS, ESM and TypeScript; the arm64 binary loaded from the installed package
@@ -45,8 +46,9 @@ binaries=(
 has() { for f in "$@"; do grep -qxF "$f" "$work/files" || { echo "missing: $f"; return 1; }; done; }
 check "tarball holds all five binaries" has $(printf '%s\n' "${binaries[@]}" | awk '{ print $2 }')
 check "tarball holds lib/, native/, binding.gyp, LICENSE, README.md" has lib/index.js lib/index.mjs lib/index.d.ts binding.gyp native/addon.cc LICENSE README.md package.json
-check "tarball holds no tests, build output, caches or source maps" bash -c "! grep -E '^(test|build|bench|scripts|examples|\\.cache)/|\\.map\$|\\.tmp\$' '$work/files'"
 mkdir -p "$work/x" && tar -xzf "$tgz" -C "$work/x"
+check "every relative link in the packed README.md names a file in the tarball" node scripts/check-pack-links.js "$work/x/package/README.md" "$work/files"
+check "tarball holds no tests, build output, caches or source maps" bash -c "! grep -E '^(test|build|bench|scripts|examples|\\.cache)/|\\.map\$|\\.tmp\$' '$work/files'"
 for b in "${binaries[@]}"; do
   set -- $b
   show "$1 binary from the tarball: $2" bash scripts/check-binary.sh "$1" "$work/x/package/$2"

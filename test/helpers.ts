@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,27 @@ export const fixtures = join(__dirname, 'fixtures');
  * not run again for each of the suite's Python oracles and peers.
  */
 export const python = process.env.SOCKOPT_TEST_PYTHON || 'python3';
+
+/** How many fds a process holds open now, from /proc/PID/fd (this process by default). */
+export function openFds(pid: number | 'self' = 'self'): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/**
+ * The fd count once it stops moving by itself (libuv closes handles on a later loop turn;
+ * a just-started Node 22+ closes an fd of its own a moment later): the same count on
+ * 3 more looks in a row, `every` ms apart, at most `looks` looks.
+ */
+export async function settledFds(pid: number | 'self' = 'self', { every = 20, looks = 100 } = {}): Promise<number> {
+  let last = openFds(pid);
+  for (let same = 0, i = 0; same < 3 && i < looks; i++) {
+    await new Promise((r) => setTimeout(r, every));
+    const now = openFds(pid);
+    same = now === last ? same + 1 : 0;
+    last = now;
+  }
+  return last;
+}
 
 /**
  * The errno Node puts on a system error for `code` (negative), from os.constants.errno:

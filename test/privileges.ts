@@ -40,6 +40,22 @@ export function canSwitchUser(): boolean {
   return hasCapability('CAP_SETUID') && hasCapability('CAP_SETGID');
 }
 
+/**
+ * Whether this process may ptrace-attach to (and so pidfd_getfd from) a process of its own
+ * uid that is not its descendant, e.g. a sibling started by the same shell: without
+ * Yama's ptrace_scope any user may; scope 1 limits that to descendants and scope 2 to
+ * CAP_SYS_PTRACE, which also lifts scope 1; scope 3 forbids attaching altogether.
+ */
+export function mayAttachToSibling(): boolean {
+  let scope = 0;
+  try {
+    scope = Number(readFileSync('/proc/sys/kernel/yama/ptrace_scope', 'utf8').trim());
+  } catch {
+    /* no Yama: the kernel's own rule (same uid, or CAP_SYS_PTRACE) */
+  }
+  return scope === 0 || (scope < 3 && hasCapability('CAP_SYS_PTRACE'));
+}
+
 /** A directory any user can reach: every component from / down is searchable by others. */
 function reachableByAll(dir: string): boolean {
   let d = dir;

@@ -8,6 +8,7 @@ import { dirname, join, normalize } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registry } from '../src/kernel/registry';
 import { anchors, blocks, consumer, docFiles, example, matchesTranscript, printedComments, root, shownOutput, why, type Consumer } from './fixtures/doc-blocks';
+import { mayAttachToSibling } from './privileges';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { render, splice, FILE } = require('../scripts/gen-options-table.js') as {
@@ -190,8 +191,9 @@ describe('README.md: the 30-second start, run as written in a project where sock
     expect(out[0]).toMatch(/^pid \d+ \((node|MainThread|node-MainThread)\): 1 socket$/);
     expect(out[1]).toMatch(/^fd \d+ +tcp IPv4 127\.0\.0\.1:\d+ LISTEN · accept queue 0\/\d+$/);
     const shown = lines(shownOutput('README.md', 'inspect'));
-    if (process.getuid?.() === 0) {
-      // With ptrace-attach rights (root here) the options are read: the ones the README shows.
+    if (mayAttachToSibling()) {
+      // With ptrace-attach rights over the listener (root, or its own user where Yama does
+      // not forbid it) the options are read: the ones the README shows.
       expect(optionNames(out)).toEqual(optionNames(shown));
       expect(out.join('\n')).toContain('TCP_USER_TIMEOUT 0 (system default)');
     } else {

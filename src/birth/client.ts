@@ -259,7 +259,7 @@ function keepPuttingBack(socket: Client, r: Resolution): void {
 function putBack(socket: Client): void {
   const r = socket[kResolved];
   if (r === undefined || r.keepAlive.length === 0 || socket.destroyed) return;
-  const fd = fdNow(socket);
+  const fd = BIRTH_HOOKS ? fdNow(socket) : fdAtRuntime(socket);
   if (fd < 0) return;
   // What the app set on this socket itself through sockopt since stays.
   const mine = appKeepAlive(socket);
@@ -275,6 +275,15 @@ function putBack(socket: Client): void {
 /** A compiled Policy as a layer: `soft` for a policy (process, agent), not for the app's own arm(). */
 export function layerOf(compiled: { readonly prepared: readonly Prepared[]; readonly keepAlive: readonly Prepared[] }, soft: boolean): Layer {
   return { prepared: compiled.prepared, keepAlive: compiled.keepAlive, soft };
+}
+
+// Deno's handles carry no fd: its lookup (node/runtime.ts, through resolveFd) finds it.
+function fdAtRuntime(socket: net.Socket): number {
+  try {
+    return resolveFd(socket);
+  } catch {
+    return -1; // not connected (yet), or gone
+  }
 }
 
 /** Puts a soft layer on a socket that has its fd now (an accepted one): skips what cannot apply; never throws for a policy. */

@@ -19,19 +19,35 @@ export type ParsedValues<O> = { [K in keyof O]?: O[K] extends { multiple: true }
 
 /**
  * parseArgs in strict mode; its own errors (unknown flag, missing value) become usage
- * errors, and so does any positional beyond the `maxPositionals` the command takes.
+ * errors, and so do a flag with a value given twice and any positional beyond the
+ * `maxPositionals` the command takes.
  */
 export function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], opts: O, maxPositionals = 1): { values: ParsedValues<O>; positionals: string[] } {
-  let parsed: { values: ParsedValues<O>; positionals: string[] };
+  let parsed: { values: ParsedValues<O>; positionals: string[]; tokens: { kind: string; name?: string; rawName?: string }[] };
   try {
-    parsed = parseArgs({ args, options: opts, allowPositionals: true, strict: true }) as { values: ParsedValues<O>; positionals: string[] };
+    parsed = parseArgs({ args, options: opts, allowPositionals: true, strict: true, tokens: true }) as typeof parsed;
   } catch (err) {
-    throw usageError((err as Error).message.split('\n')[0]!);
+    throw usageError((err as Error).message.split('\n').join(' ')); // its later lines say what to write instead
+  }
+  // parseArgs keeps the last of a repeated flag: `--policy A --policy B` would drop A unseen.
+  const seen = new Set<string>();
+  for (const t of parsed.tokens) {
+    if (t.kind !== 'option' || !t.name || opts[t.name]?.type !== 'string' || opts[t.name]?.multiple) continue;
+    if (seen.has(t.name)) throw usageError(`${t.rawName ?? `--${t.name}`} given twice: give it once`);
+    seen.add(t.name);
   }
   if (parsed.positionals.length > maxPositionals) {
-    throw usageError(`unexpected argument '${parsed.positionals[maxPositionals]}' (takes ${maxPositionals === 1 ? 'one' : maxPositionals})`);
+    throw usageError(`unexpected argument ${shown(parsed.positionals[maxPositionals])} (takes ${maxPositionals === 1 ? 'one' : maxPositionals})`);
   }
   return parsed;
+}
+
+/**
+ * A command-line word quoted in a message, at most 64 characters of it: an argument may
+ * be 128 KiB. Escaping is main()'s, once for every message.
+ */
+export function shown(text: string): string {
+  return text.length <= 64 ? `'${text}'` : `'${text.slice(0, 64)}'… (${text.length - 64} more characters)`;
 }
 
 /** A process id: a positive decimal integer. */
@@ -58,14 +74,14 @@ export function parseHostPort(text: string | undefined): { host: string; port: n
   if (text === undefined) throw usageError('missing HOST:PORT (e.g. `sockopt connect 127.0.0.1:5432`)');
   const bracketed = text.startsWith('[');
   const m = bracketed ? /^\[([^\]]*)\]:(\d{1,5})$/.exec(text) : /^(.*):(\d{1,5})$/.exec(text);
-  if (!m) throw usageError(`expected HOST:PORT, got '${text}'`);
+  if (!m) throw usageError(`expected HOST:PORT, got ${shown(text)}`);
   const host = m[1]!;
   const port = Number(m[2]);
-  if (/[[\]\s]/.test(host)) throw usageError(`expected HOST:PORT or [IPv6]:PORT, got '${text}'`);
+  if (/[[\]\s]/.test(host)) throw usageError(`expected HOST:PORT or [IPv6]:PORT, got ${shown(text)}`);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw usageError(`port must be 1-65535, got '${m[2]}'`);
-  if (bracketed && isIP(host) !== 6) throw usageError(`'[${host}]' is not an IPv6 address`);
-  if (host.includes(':') && isIP(host) !== 6) throw usageError(`'${host}' is not an IPv6 address (write [addr]:port)`);
-  if (!isIP(host) && !HOSTNAME.test(host)) throw usageError(`'${host}' is not a host name or IP address`);
+  if (bracketed && isIP(host) !== 6) throw usageError(`${shown(`[${host}]`)} is not an IPv6 address`);
+  if (host.includes(':') && isIP(host) !== 6) throw usageError(`${shown(host)} is not an IPv6 address (write [addr]:port)`);
+  if (!isIP(host) && !HOSTNAME.test(host)) throw usageError(`${shown(host)} is not a host name or IP address`);
   return { host, port };
 }
 

@@ -14,10 +14,11 @@ import type { OptionName } from '../kernel/registry';
 import { armClient } from '../birth/client';
 import type { Layer } from '../birth/layers';
 import { bounds, type Bound, type SystemDefaults } from '../policy/bounds';
-import { compileTuneOptions } from '../policy/tune-sockets';
+import type { Installed } from '../policy/process';
 import { formatDuration } from '../inspect/format';
-import { common, parse, parseHostPort } from './args';
+import { common, parse, parseHostPort, shown } from './args';
 import { toJson, type Output } from './output';
+import { compilePolicyArg, policyArg } from './policy-arg';
 
 export const usage = `sockopt doctor HOST:PORT [--preset NAME | --policy JSON] [--timeout MS] [--json]
   For a dead peer at connect, with data in flight and idle: which bound fires first and
@@ -64,23 +65,8 @@ function systemDefaults(): SystemDefaults {
   };
 }
 
-function policyText(v: { policy?: string; preset?: string }): string | undefined {
-  if (v.policy !== undefined && v.preset !== undefined) throw usageError('--policy and --preset: give one');
-  if (v.preset !== undefined) return JSON.stringify({ client: { preset: v.preset } });
-  if (v.policy !== undefined) return v.policy;
-  const env = process.env.SOCKOPT;
-  return env && env.trim() !== '' ? env : undefined;
-}
-
-function layerFor(json: string | undefined, host: string, address: string, port: number): Layer | undefined {
-  if (json === undefined) return undefined;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch (err) {
-    throw usageError(`--policy is not valid JSON (${(err as Error).message})`);
-  }
-  const entry = compileTuneOptions(parsed, 'policy', true);
+function layerFor(entry: Installed | undefined, host: string, address: string, port: number): Layer | undefined {
+  if (entry === undefined) return undefined;
   for (const r of entry.rules) if (r.client && r.rule.matches(host, address, port)) return r.client;
   return entry.client;
 }
@@ -91,11 +77,14 @@ export async function run(args: string[], io: Output): Promise<number> {
     io.out(usage);
     return 0;
   }
-  if (positionals.length > 1) throw usageError(`unexpected argument '${positionals[1]}' (sockopt doctor HOST:PORT [--preset NAME | --policy JSON])`);
+  if (positionals.length > 1) throw usageError(`unexpected argument ${shown(positionals[1])} (sockopt doctor HOST:PORT [--preset NAME | --policy JSON])`);
   const { host, port } = parseHostPort(positionals[0]);
-  const timeout = values.timeout === undefined ? 60_000 : Number(values.timeout);
-  if (!Number.isInteger(timeout) || timeout < 1 || timeout > 2 ** 31 - 1) throw usageError(`--timeout must be a number of ms, got '${values.timeout}'`);
-  const json = policyText(values);
+  // Decimal digits only: Number() would also take '0x10', '1e3' and ' 5 '.
+  const timeout = values.timeout === undefined ? 60_000 : /^\d{1,10}$/.test(values.timeout) ? Number(values.timeout) : NaN;
+  if (!Number.isInteger(timeout) || timeout < 1 || timeout > 2 ** 31 - 1) throw usageError(`--timeout must be a whole number of ms from 1 to 2147483647, got ${shown(String(values.timeout))}`);
+  // The policy is checked before any lookup or connection: a mistake in it is the first thing said.
+  const policy = policyArg(values);
+  const entry = policy === undefined ? undefined : compilePolicyArg(policy);
   let address = host;
   if (net.isIP(host) === 0) {
     try {
@@ -105,7 +94,7 @@ export async function run(args: string[], io: Output): Promise<number> {
       return 1;
     }
   }
-  const layer = layerFor(json, host, address, port);
+  const layer = layerFor(entry, host, address, port);
   const expected: Record<string, unknown> = Object.fromEntries((layer?.prepared ?? []).map((p) => [p.name, p.native]));
   const system = systemDefaults();
   const n = (k: string): number | undefined => (typeof expected[k] === 'number' ? (expected[k] as number) : typeof expected[k] === 'boolean' ? Number(expected[k]) : undefined);

@@ -44,6 +44,11 @@ const USAGES: Record<string, string> = { inspect: inspectCmd.usage, connect: con
 const USAGE_CODES = new Set(['ERR_SOCKOPT_USAGE', 'ERR_SOCKOPT_UNKNOWN_OPTION', 'ERR_SOCKOPT_READ_ONLY', 'ERR_SOCKOPT_WRITE_ONLY', 'ERR_SOCKOPT_NOT_APPLICABLE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE']);
 const DENIED_CODES = new Set(['EACCES', 'EPERM']);
 
+const MAX_MESSAGE = 1000;
+function clip(text: string): string {
+  return text.length <= MAX_MESSAGE ? text : `${text.slice(0, MAX_MESSAGE)}… (${text.length - MAX_MESSAGE} more characters)`;
+}
+
 /** Runs the command line `args` (without node and the script); resolves to the exit code. */
 export async function main(args: string[], io: Output = stdio): Promise<number> {
   const json = args.includes('--json');
@@ -59,8 +64,9 @@ export async function main(args: string[], io: Output = stdio): Promise<number> 
   } catch (err) {
     const e = err as { code?: unknown; message?: unknown };
     const code = typeof e?.code === 'string' ? e.code : 'ERR';
-    // One line: a message that quotes something from elsewhere keeps its newlines escaped.
-    const message = escapeText(String(e?.message ?? err));
+    // One line: a message that quotes something from elsewhere keeps its newlines escaped,
+    // and a short one: an argument echoed back may be up to 128 KiB.
+    const message = escapeText(clip(String(e?.message ?? err)));
     io.err(`sockopt: ${message}`);
     if (json) io.out(toJson({ error: { code, message } }));
     if (USAGE_CODES.has(code)) {

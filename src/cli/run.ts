@@ -2,12 +2,12 @@
 // process policy and no code change. The child gets `--require <this package's own
 // absolute lib/register.js>` added to NODE_OPTIONS and the policy in SOCKOPT, so neither
 // the working directory nor the program's own node_modules decides whether it loads.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { usageError } from '../kernel/errors';
-import { compileTuneOptions } from '../policy/tune-sockets';
 import { presetNames } from '../core/presets';
 import { parse } from './args';
+import { compilePolicyArg, policyArg } from './policy-arg';
 import type { Output } from './output';
 
 export const usage = `sockopt run [--policy JSON | --preset NAME] -- COMMAND [ARGS…]
@@ -16,7 +16,8 @@ export const usage = `sockopt run [--policy JSON | --preset NAME] -- COMMAND [AR
     --policy JSON   the SOCKOPT text: {"client":{…},"server":{…},"rules":[…]}
     --preset NAME   {"client":{"preset":NAME}} (${presetNames.join(', ')})
   Without either, the SOCKOPT already in the environment is used (it must be set).
-  The exit code is COMMAND's; a signal that ends it ends sockopt the same way.`;
+  The exit code is COMMAND's (127 if it could not be started); a signal that ends it
+  ends sockopt the same way.`;
 
 /** The absolute path of this package's register entry (lib/register.js, beside lib/cli/). */
 export const REGISTER = join(__dirname, '..', 'register.js');
@@ -38,19 +39,22 @@ export async function run(args: string[], io: Output): Promise<number> {
   }
   if (positionals.length) throw usageError(`put the command after --: sockopt run [--policy JSON] -- ${positionals.join(' ')}`);
   if (command.length === 0) throw usageError('missing the command to run, after -- (e.g. sockopt run --preset strict -- node app.js)');
-  if (values.policy !== undefined && values.preset !== undefined) throw usageError('--policy and --preset: give one (a preset can be named inside the policy: {"client":{"preset":"strict"}})');
-  const json = values.preset !== undefined ? JSON.stringify({ client: { preset: values.preset } }) : (values.policy ?? process.env.SOCKOPT);
-  if (json === undefined || json.trim() === '') throw usageError('no policy: give --policy JSON or --preset NAME, or set SOCKOPT');
+  const policy = policyArg(values);
+  if (policy === undefined) throw usageError('no policy: give --policy JSON or --preset NAME, or set SOCKOPT');
   // Checked here, with the same rules register applies, so a mistake is one line now and not a crash in the child.
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(json);
-  } catch (err) {
-    throw usageError(`--policy is not valid JSON (${(err as Error).message})`);
-  }
-  compileTuneOptions(parsed, values.preset !== undefined ? '--preset' : 'SOCKOPT', true);
+  compilePolicyArg(policy);
+  const json = policy.json;
   const env = { ...process.env, SOCKOPT: json, NODE_OPTIONS: withRegister(process.env.NODE_OPTIONS) };
-  const child = spawn(command[0]!, command.slice(1), { stdio: 'inherit', env });
+  let child: ChildProcess;
+  try {
+    child = spawn(command[0]!, command.slice(1), { stdio: 'inherit', env });
+  } catch (err) {
+    // Thrown, not emitted: E2BIG (the kernel takes at most 128 KiB per environment variable), …
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    const hint = code === 'E2BIG' ? `: the policy (${json.length} characters) travels in the environment, where one variable may hold at most 128 KiB; give a shorter policy` : '';
+    io.err(`sockopt: could not start ${JSON.stringify(command[0])}: ${code}${hint}`);
+    return 127;
+  }
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, forward);
   return await new Promise<number>((resolve) => {

@@ -2,7 +2,7 @@
 // flattened into prepared socket options with their native arguments built. Who puts
 // it on sockets: birth/ (one socket: arm(), an agent), policy/ (every socket of the
 // process). Fields are read as own properties only: a polluted Object.prototype adds none.
-import { invalidArgType, invalidArgValue, notApplicable, refuseUnknownKeys } from '../kernel/errors';
+import { invalidArgType, invalidArgValue, notApplicable, pathKey, quote, refuseUnknownKeys } from '../kernel/errors';
 import { precompile } from './batch';
 import { deadPeer } from './dead-peer';
 import { PRESETS, presetNames, type PresetName } from './presets';
@@ -86,7 +86,7 @@ export function compilePolicy(policy: unknown, path: string, place: PolicyPlace 
     if (p.sockopts === null || typeof p.sockopts !== 'object' || Array.isArray(p.sockopts)) {
       throw invalidArgType(`${path}.sockopts`, 'an object of option names and values', p.sockopts);
     }
-    for (const [name, value] of Object.entries(p.sockopts)) entries.push([name, value, `${path}.sockopts.${name}`]);
+    for (const [name, value] of Object.entries(p.sockopts)) entries.push([name, value, `${path}.sockopts.${pathKey(name)}`]);
   }
   let keepAlive: unknown = p.keepAlive;
   let userTimeout: unknown = p.userTimeout;
@@ -136,7 +136,7 @@ function withPreset(policy: object, path: string): Policy {
   delete fields.preset;
   if (name === undefined) return fields as Policy;
   if (typeof name !== 'string' || !Object.prototype.hasOwnProperty.call(PRESETS, name)) {
-    throw invalidArgValue(`${path}.preset`, `not a preset (expected ${presetNames.join(', ')}); received ${JSON.stringify(name)}`);
+    throw invalidArgValue(`${path}.preset`, `not a preset (expected ${presetNames.join(', ')}); received ${quote(name)}`);
   }
   const base: Record<string, unknown> = Object.assign(Object.create(null), PRESETS[name as PresetName]);
   if (fields.deadPeerTimeout !== undefined) {

@@ -53,12 +53,17 @@ function describe(value: unknown): string {
 }
 
 // A value quoted in a message: bounded, so a megabyte string makes a short message.
-function quote(value: unknown): string {
+export function quote(value: unknown): string {
   try {
     return inspect(value, { maxStringLength: 64, maxArrayLength: 16, breakLength: Infinity, depth: 1 });
   } catch {
     return describe(value); // util.inspect itself throws on some values (a detached DataView)
   }
+}
+
+/** A caller's object key inside a property path ('SOCKOPT.client.sockopts.KEY'): bounded as quote() is. */
+export function pathKey(key: string): string {
+  return key.length <= 64 ? key : `${key.slice(0, 64)}… (${key.length - 64} more characters)`;
 }
 
 export function invalidArgType(name: string, expected: string, actual: unknown): TypeError & CodedError {

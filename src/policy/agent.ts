@@ -11,6 +11,7 @@ import type * as net from 'node:net';
 import { invalidArgType, invalidArgValue } from '../kernel/errors';
 import { compilePolicy, type Policy } from '../core/policy';
 import { armClient, layerOf } from '../birth/client';
+import { refuseBeforeSynOptions } from '../node/runtime';
 import type { Layer } from '../birth/layers';
 
 /** Node's http.Agent options plus the Policy every socket of the agent gets. */
@@ -26,8 +27,6 @@ export interface HttpsAgentOptions extends https.AgentOptions {
 }
 
 type CreateConnection = (options: object, callback?: (err: Error | null, socket: net.Socket) => void) => net.Socket;
-
-const kPolicy = Symbol('sockopt.policy');
 
 // A Policy's fields belong in `policy`: at the agent's top level Node would ignore them
 // (connect() and createServer() take `sockopts` there, so users write it), and the sockets
@@ -58,42 +57,52 @@ function split<O extends { policy?: Policy }>(options: O | undefined): [Omit<O, 
     if (nearPolicy(key) && key !== 'proxy') throw invalidArgValue(`options.${key}`, 'not an agent option; did you mean `policy`?');
   }
   const { policy, ...rest } = options ?? ({} as O);
-  return [options ? rest : undefined, layerOf(compilePolicy(policy === undefined ? {} : policy, 'options.policy', 'client'), true)];
+  const layer = layerOf(compilePolicy(policy === undefined ? {} : policy, 'options.policy', 'client'), true);
+  // Bun and Deno: the agent's policy goes on at 'connect', so what would not act then is
+  // refused here, as tuneSockets() refuses it.
+  refuseBeforeSynOptions(layer.prepared.map((p) => p.name), 'options.policy');
+  return [options ? rest : undefined, layer];
+}
+
+// Both agents' policy part, added to Node's class by one mixin: the Policy split off the
+// options before Node's constructor sees them, and put on each socket Node's
+// createConnection makes. Kept in a WeakMap, not a field: a class expression's private
+// member cannot be written into the .d.ts.
+const policies = new WeakMap<http.Agent, Layer>();
+
+// TypeScript's mixin rule: the base's constructor type takes `...args: any[]`. Typed as
+// returning the base: the mixin adds no member, so the .d.ts shows Node's class.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function withPolicy<Base extends new (...args: any[]) => http.Agent>(base: Base): Base {
+  return class extends base {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    constructor(...args: any[]) {
+      const [agentOptions, policy] = split(args[0] as AgentOptions | undefined);
+      super(agentOptions);
+      policies.set(this, policy);
+    }
+
+    override createConnection(options: object, callback?: (err: Error | null, socket: net.Socket) => void): net.Socket {
+      const socket = (super.createConnection as CreateConnection).call(this, options, callback);
+      const policy = policies.get(this)!;
+      // The agent's policy outranks process policies and yields to the app's own arm().
+      if (policy.prepared.length) armClient(socket, policy, 'agent');
+      return socket;
+    }
+  };
 }
 
 /** http.Agent whose sockets carry a Policy; everything else is Node's http.Agent. */
-export class SockoptAgent extends http.Agent {
-  private readonly [kPolicy]: Layer;
-
+export class SockoptAgent extends withPolicy(http.Agent) {
   constructor(options?: AgentOptions) {
-    const [agentOptions, policy] = split(options);
-    super(agentOptions);
-    this[kPolicy] = policy;
-  }
-
-  override createConnection(options: object, callback?: (err: Error | null, socket: net.Socket) => void): net.Socket {
-    const socket = (super.createConnection as CreateConnection).call(this, options, callback);
-    // The agent's policy outranks process policies and yields to the app's own arm().
-    if (this[kPolicy].prepared.length) armClient(socket, this[kPolicy], 'agent');
-    return socket;
+    super(options);
   }
 }
 
 /** https.Agent whose sockets carry a Policy; TLS session reuse and everything else is Node's https.Agent. */
-export class SockoptHttpsAgent extends https.Agent {
-  private readonly [kPolicy]: Layer;
-
+export class SockoptHttpsAgent extends withPolicy(https.Agent) {
   constructor(options?: HttpsAgentOptions) {
-    const [agentOptions, policy] = split(options);
-    super(agentOptions);
-    this[kPolicy] = policy;
-  }
-
-  override createConnection(options: object, callback?: (err: Error | null, socket: net.Socket) => void): net.Socket {
-    const socket = (super.createConnection as CreateConnection).call(this, options, callback);
-    // The agent's policy outranks process policies and yields to the app's own arm().
-    if (this[kPolicy].prepared.length) armClient(socket, this[kPolicy], 'agent');
-    return socket;
+    super(options);
   }
 }
 

@@ -41,7 +41,7 @@ function compileRule(rule: unknown, path: string): CompiledRule {
   const own = (k: string): unknown => (Object.prototype.hasOwnProperty.call(r, k) ? (r as unknown as Record<string, unknown>)[k] : undefined);
   const client = own('client') !== undefined ? compilePolicy(own('client'), `${path}.client`, 'client') : undefined;
   const server = own('server') !== undefined ? compilePolicy(own('server'), `${path}.server`, 'server') : undefined;
-  if (!client && !server) throw invalidArgValue(path, 'a rule without a client or server policy would do nothing');
+  if (!client && !server) throw invalidArgValue(path, 'a rule without a client or server policy, which would do nothing: give it client, server or both');
   const match = own('match');
   if (match === null || typeof match !== 'object' || Array.isArray(match)) throw invalidArgType(`${path}.match`, 'an object { port } | { host } | { cidr }', match);
   const keys = Object.keys(match);

@@ -3,15 +3,14 @@
 // Python reads the same kernel socket as the judge.
 import * as diagnostics from 'node:diagnostics_channel';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import * as tls from 'node:tls';
 import { arm, connect, constants as C, getsockopt, setKeepAlive, setsockopt } from '../../src/index';
-import { fdOf, figure, oracle, tlsCredentials } from '../helpers';
+import { fdOf, figure, openFds, oracle, tlsCredentials } from '../helpers';
 
-const openFds = () => readdirSync('/proc/self/fd').length;
 const settle = () => new Promise((r) => setTimeout(r, 30)); // libuv closes handles on a later loop turn
 const cleanup: (() => void)[] = [];
 afterEach(() => {

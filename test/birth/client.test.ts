@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import * as tls from 'node:tls';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { arm, connect, connectTLS, getsockopt, type ConnectOptions } from '../../src/index';
-import { fdsBackTo, lateLookup, leakFree, openFds, outcome, silentPeer, tick } from './helpers';
-import { figure, tlsCredentials } from '../helpers';
+import { fdsBackTo, lateLookup, leakFree, outcome, silentPeer, tick } from './helpers';
+import { figure, openFds, tlsCredentials } from '../helpers';
 
 const cleanup: (() => void)[] = [];
 afterEach(() => {

@@ -3,15 +3,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bindDgram, connect, connectTLS, constants as C, createServer, getsockopt, listen } from '../../src/index';
-import { fdOf, figure, fixtures, listeningServer, oracle, python, tlsCredentials } from '../helpers';
+import { fdOf, figure, fixtures, listeningServer, openFds, oracle, python, tlsCredentials } from '../helpers';
 import { join } from 'node:path';
 
-const openFds = () => readdirSync('/proc/self/fd').length;
 const cleanup: (() => void)[] = [];
 afterEach(() => {
   for (const fn of cleanup.splice(0)) fn();

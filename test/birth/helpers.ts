@@ -2,13 +2,11 @@
 // and a peer that never answers a SYN.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { figure, fixtures, python } from '../helpers';
+import { figure, fixtures, openFds, python } from '../helpers';
 
-export const openFds = (): number => readdirSync('/proc/self/fd').length;
 export const tick = (ms = 0): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Waits (≤ 2 s: libuv closes handles on a later loop turn) for the fd count to come back to `before`. */

@@ -9,29 +9,16 @@ import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync 
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { endianness, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getsockopt, listSockets, options, setsockopt, snapshotPid } from '../../src/index';
 import { procAddress } from '../../src/inspect/pid-proc';
-import { fdOf, figure, fixtures, python, root, tcpPair, tlsCredentials } from '../helpers';
+import { fdOf, figure, fixtures, openFds, python, root, settledFds, tcpPair, tlsCredentials } from '../helpers';
 import { canSwitchUser, readableCopy } from '../privileges';
+import { bin, cli, expectOneLineError, type Run } from './helpers';
 
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { bin: Record<string, string> };
-const bin = join(root, pkg.bin.sockopt!);
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the bin; `as` wraps it in setpriv (e.g. as nobody, then with a bin nobody can read). */
-function cli(args: string[], as: string[] = [], binPath = bin): Promise<Run> {
-  const [file, argv] = as.length ? ['setpriv', [...as, process.execPath, binPath, ...args]] : [process.execPath, [binPath, ...args]];
-  return new Promise((resolve) => {
-    const child = execFile(file, argv, { encoding: 'utf8', timeout: 30_000 }, (_err, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }));
-  });
-}
+/** A target process's fd count settles within 2 s: looks 50 ms apart, at most 40. */
+const TARGET = { every: 50, looks: 40 };
 
 /**
  * Runs the bin's main() in a process whose real uid stays root while its effective uid
@@ -42,32 +29,8 @@ function cliAsEuidNobody(args: string[], binPath = bin): Promise<Run> {
   const script = `process.setgroups([]); process.setegid('nogroup'); process.seteuid('nobody');
     require(${JSON.stringify(binPath)}).main(${JSON.stringify(args)}).then((c) => { process.exitCode = c; });`;
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 }, (_err, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }));
+    const child = execFile(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 }, (_err, stdout, stderr) => resolve({ code: child.exitCode, signal: child.signalCode, stdout, stderr }));
   });
-}
-
-/** One line on stderr, prefixed, and no stack trace; a usage error (exit 2) follows it with the command's usage. */
-function expectOneLineError(r: Run, code: number, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(code);
-  const lines = r.stderr.trimEnd().split('\n');
-  if (code === 2 && lines.length > 1) expect(lines[1]).toMatch(/^(usage: )?sockopt /);
-  else expect(lines).toHaveLength(1);
-  expect(lines[0]).toMatch(/^sockopt: /);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
-}
-
-const fdCount = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
-/** A target's fd count once it stops moving by itself (a just-started Node 22+ closes an fd of its own a moment later): 3 equal looks 50 ms apart, at most 40 looks. */
-async function settledFdCount(pid: number): Promise<number> {
-  let last = fdCount(pid);
-  for (let look = 0, same = 1; look < 40 && same < 3; look++) {
-    await new Promise((r) => setTimeout(r, 50));
-    const now = fdCount(pid);
-    same = now === last ? same + 1 : 1;
-    last = now;
-  }
-  return last;
 }
 
 interface Target {
@@ -96,7 +59,7 @@ let pyFds: number;
 
 beforeAll(async () => {
   [node, py] = await Promise.all([start(process.execPath, [join(fixtures, 'cli-target.js'), join(dir, 'u.sock')]), start(python, [join(fixtures, 'cli-target.py')])]);
-  [nodeFds, pyFds] = await Promise.all([settledFdCount(node.info.pid), settledFdCount(py.info.pid)]);
+  [nodeFds, pyFds] = await Promise.all([settledFds(node.info.pid, TARGET), settledFds(py.info.pid, TARGET)]);
 });
 
 afterAll(() => {
@@ -114,7 +77,7 @@ type Report = {
 
 describe('sockopt inspect PID', () => {
   it('the bin is lib/cli.js with a node shebang', () => {
-    expect(pkg.bin.sockopt).toBe('lib/cli.js');
+    expect(relative(root, bin)).toBe(join('lib', 'cli.js'));
     expect(readFileSync(bin, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
   });
 
@@ -188,8 +151,8 @@ describe('sockopt inspect PID', () => {
   });
 
   it('the targets keep their fd count: every duplicate was closed', async () => {
-    expect(await settledFdCount(node.info.pid)).toBe(nodeFds);
-    expect(await settledFdCount(py.info.pid)).toBe(pyFds);
+    expect(await settledFds(node.info.pid, TARGET)).toBe(nodeFds);
+    expect(await settledFds(py.info.pid, TARGET)).toBe(pyFds);
   });
 
   it('a missing PID, a bad PID, a non-socket --fd: one line, non-zero exit', async () => {
@@ -219,15 +182,15 @@ describe('sockopt inspect PID', () => {
     }
     // nobody runs the bin and the target from a copy it can read: the checkout may sit in a 0700 directory.
     const copy = readableCopy(['cli-target.js']);
-    const copyBin = join(copy.root, pkg.bin.sockopt!);
+    const copyBin = join(copy.root, relative(root, bin));
     try {
-      const r = await cli(['inspect', String(node.info.pid)], nobody, copyBin);
+      const r = await cli(['inspect', String(node.info.pid)], { as: nobody, bin: copyBin });
       expectOneLineError(r, 3, new RegExp(`cannot read the fd table \\(/proc/${node.info.pid}/fd\\) of pid ${node.info.pid} \\(scandir EACCES\\): this needs ptrace-read rights`));
       figure('inspect as nobody (root-owned target)', r.stderr.trim());
       // A target owned by nobody; the inspector's real uid differs (pidfd_getfd checks it), its fs uid does not (/proc/PID/fd checks that).
       const own = await start(process.execPath, [join(copy.fixtures, 'cli-target.js'), `@sockopt-cli-${process.pid}`], 'nobody'); // abstract: nobody cannot write in the test's directory
       try {
-        const before = await settledFdCount(own.info.pid);
+        const before = await settledFds(own.info.pid, TARGET);
         const partial = await cliAsEuidNobody(['inspect', String(own.info.pid)], copyBin);
         expect(partial.code, partial.stderr).toBe(0);
         figure('inspect without ptrace-attach rights', `\n${partial.stdout}`);
@@ -248,9 +211,9 @@ describe('sockopt inspect PID', () => {
         expect(json.sockets.every((s) => s.options === undefined)).toBe(true);
         expect(json.sockets.find((s) => s.kind === 'unix' && s.state === 'LISTEN')!.local).toEqual({ family: 'unix', path: `\0sockopt-cli-${process.pid}` });
         // The same user with the rights (here: the same real uid too) reads everything.
-        const full = JSON.parse((await cli(['inspect', String(own.info.pid), '--json'], nobody, copyBin)).stdout) as Report;
+        const full = JSON.parse((await cli(['inspect', String(own.info.pid), '--json'], { as: nobody, bin: copyBin })).stdout) as Report;
         expect(full.optionsRead).toBe(true);
-        expect(await settledFdCount(own.info.pid)).toBe(before);
+        expect(await settledFds(own.info.pid, TARGET)).toBe(before);
       } finally {
         own.proc.stdin!.end();
       }
@@ -367,9 +330,9 @@ describe('snapshotPid / listSockets (the library functions behind inspect)', () 
     const pair = await tcpPair();
     try {
       setsockopt(pair.client, 'TCP_USER_TIMEOUT', 4321);
-      const before = fdCount(process.pid);
+      const before = openFds();
       const report = snapshotPid(process.pid, { fd: fdOf(pair.client) });
-      expect(fdCount(process.pid)).toBe(before);
+      expect(openFds()).toBe(before);
       expect(report).toMatchObject({ pid: process.pid, optionsRead: true, sockets: [{ fd: fdOf(pair.client), kind: 'tcp', state: 'ESTABLISHED' }] });
       expect(report.sockets[0]!.options!.IPPROTO_TCP!.TCP_USER_TIMEOUT).toBe(4321);
       expect(report.sockets[0]!.options!.SOL_SOCKET!.SO_COOKIE).toBe(getsockopt(pair.client, 'SO_COOKIE').toString());

@@ -8,16 +8,10 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { figure, fixtures, listeningServer, root } from '../helpers';
+import { figure, fixtures, listeningServer, python, root } from '../helpers';
+import { cli } from './helpers';
 
-const cli = join(root, 'lib', 'cli.js');
 const register = join(root, 'lib', 'register.js');
-
-function sh(argv: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [cli, ...argv], { encoding: 'utf8', timeout: 30_000, ...opts }, (_err, stdout, stderr) => resolve({ code: child.exitCode, stdout, stderr }));
-  });
-}
 
 let elsewhere: string;
 let server: net.Server;
@@ -46,7 +40,7 @@ afterAll(async () => {
 
 describe('sockopt doctor', () => {
   it('against a loopback peer: the bounds, and the kernel holding every option of the policy', async () => {
-    const r = await sh(['doctor', `127.0.0.1:${port}`, '--preset', 'strict', '--json']);
+    const r = await cli(['doctor', `127.0.0.1:${port}`, '--preset', 'strict', '--json']);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.bounds.idle).toMatchObject({ ms: 30_000 });
@@ -54,14 +48,14 @@ describe('sockopt doctor', () => {
     expect(report.check.connected).toBe(true);
     expect(Object.keys(report.check.held).sort()).toEqual(['SO_KEEPALIVE', 'TCP_KEEPCNT', 'TCP_KEEPIDLE', 'TCP_KEEPINTVL', 'TCP_USER_TIMEOUT']);
     for (const h of Object.values(report.check.held) as { ok: boolean }[]) expect(h.ok).toBe(true);
-    const text = await sh(['doctor', `127.0.0.1:${port}`]);
+    const text = await cli(['doctor', `127.0.0.1:${port}`]);
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('idle         never: keepalive off');
     expect(text.stdout).toMatch(/in flight {4}after 15\.4 min: 15 retransmissions/);
   });
 
   it('against a silent peer: TCP_SYNCNT 1 ends the attempt with ETIMEDOUT at the predicted ~3 s', async () => {
-    const peer = spawn('python3', [join(fixtures, 'silent-listener.py'), '30'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const peer = spawn(python, [join(fixtures, 'silent-listener.py'), '30'], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       const [line] = (await once(peer.stdout!, 'data')) as [Buffer];
       const silent = Number(String(line).trim());
@@ -71,7 +65,7 @@ describe('sockopt doctor', () => {
         fillers.push(c);
         if (!(await Promise.race([once(c, 'connect').then(() => true), new Promise<boolean>((r) => setTimeout(r, 300, false))]))) break;
       }
-      const r = await sh(['doctor', `127.0.0.1:${silent}`, '--policy', '{"client":{"sockopts":{"TCP_SYNCNT":1}}}', '--json']);
+      const r = await cli(['doctor', `127.0.0.1:${silent}`, '--policy', '{"client":{"sockopts":{"TCP_SYNCNT":1}}}', '--json']);
       for (const c of fillers) c.destroy();
       expect(r.code).toBe(1);
       const report = JSON.parse(r.stdout);
@@ -87,7 +81,7 @@ describe('sockopt doctor', () => {
 
   it('usage errors: a bad HOST:PORT, an extra argument, both --policy and --preset, an unknown preset', async () => {
     for (const argv of [['doctor', '[]:80'], ['doctor', `127.0.0.1:${port}`, 'extra'], ['doctor', `127.0.0.1:${port}`, '--preset', 'strict', '--policy', '{}'], ['doctor', `127.0.0.1:${port}`, '--preset', 'aws-alb']]) {
-      const r = await sh(argv);
+      const r = await cli(argv);
       expect(r.code, argv.join(' ')).toBe(2);
       // One line that says what, then the command's usage (issue 23).
       const lines = r.stderr.trim().split('\n');
@@ -101,10 +95,10 @@ describe('sockopt run and NODE_OPTIONS, from a directory without sockopt', () =>
   const env = (extra: NodeJS.ProcessEnv) => ({ ...process.env, PORT: String(port), SOCKOPT_LIB: join(root, 'lib', 'index.js'), NODE_OPTIONS: '', SOCKOPT: '', ...extra });
 
   it('sockopt run --preset / --policy starts the program with the policy; its exit code comes back', async () => {
-    const strict = await sh(['run', '--preset', 'strict', '--', process.execPath, 'app.js'], { cwd: elsewhere, env: env({}) });
+    const strict = await cli(['run', '--preset', 'strict', '--', process.execPath, 'app.js'], { cwd: elsewhere, env: env({}) });
     expect(strict.stderr).toBe('');
     expect(JSON.parse(strict.stdout)).toEqual({ userTimeout: 30_000, keepIdle: 15 });
-    const own = await sh(['run', '--policy', '{"client":{"userTimeout":4321}}', '--', process.execPath, 'app.js'], { cwd: elsewhere, env: env({ EXIT: '7' }) });
+    const own = await cli(['run', '--policy', '{"client":{"userTimeout":4321}}', '--', process.execPath, 'app.js'], { cwd: elsewhere, env: env({ EXIT: '7' }) });
     expect(own.code).toBe(7);
     expect(JSON.parse(own.stdout).userTimeout).toBe(4_321);
   });
@@ -119,7 +113,7 @@ describe('sockopt run and NODE_OPTIONS, from a directory without sockopt', () =>
 
   it('refuses, in one line with exit 2: no command, no policy, a bad policy (checked before the program starts)', async () => {
     for (const [argv, extra] of [[['run', '--preset', 'strict'], {}], [['run', '--', process.execPath, 'app.js'], {}], [['run', '--policy', '{"client":{"keepAlive":{"idle":10}}}', '--', process.execPath, 'app.js'], {}], [['run', '--policy', 'nope', '--', process.execPath, 'app.js'], {}]] as [string[], NodeJS.ProcessEnv][]) {
-      const r = await sh(argv, { cwd: elsewhere, env: env(extra) });
+      const r = await cli(argv, { cwd: elsewhere, env: env(extra) });
       expect(r.code, argv.join(' ')).toBe(2);
       expect(r.stdout).toBe('');
       const lines = r.stderr.trim().split('\n');

@@ -17,7 +17,7 @@ import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sockopt, { snapshotPid } from '../../src/index';
 import { escapeText, exactBytes, type ExactText } from '../../src/kernel/text';
-import { figure, fixtures } from '../helpers';
+import { figure, fixtures, python } from '../helpers';
 
 const root = join(__dirname, '..', '..');
 const bin = join(root, 'lib', 'cli.js');
@@ -56,7 +56,7 @@ interface Hostile {
 let target: Hostile;
 
 beforeAll(async () => {
-  const proc = spawn('unshare', ['-n', 'python3', join(fixtures, 'hostile-target.py'), dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const proc = spawn('unshare', ['-n', python, join(fixtures, 'hostile-target.py'), dir], { stdio: ['pipe', 'pipe', 'inherit'] });
   let text = '';
   proc.stdout!.on('data', (d: Buffer) => (text += d));
   while (!text.includes('\n')) await once(proc.stdout!, 'data');

@@ -7,7 +7,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { figure } from '../helpers';
+import { figure, python } from '../helpers';
 
 const bin = join(__dirname, '..', '..', 'lib', 'cli.js');
 
@@ -35,7 +35,7 @@ let info: { pid: number; port: number };
 
 beforeAll(async () => {
   // A listener, a connection with unread data on one side and a keepalive timer on the other.
-  target = spawn('python3', ['-c', `
+  target = spawn(python, ['-c', `
 import json, os, socket, sys
 l = socket.create_server(('127.0.0.1', 0))
 c = socket.create_connection(l.getsockname())

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listSockets, snapshotPid } from '../../src/index';
 import { procSockets } from '../../src/inspect/pid-proc';
-import { fdOf, figure, fixtures } from '../helpers';
+import { fdOf, figure, fixtures, python } from '../helpers';
 
 const bin = join(__dirname, '..', '..', 'lib', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'sockopt-tables-'));
@@ -48,7 +48,7 @@ describe('the forged-row case', () => {
 
   beforeAll(async () => {
     // root's process with a TCP listener…
-    victim = await hold('python3', ['-c', `
+    victim = await hold(python, ['-c', `
 import json, os, socket, sys
 s = socket.create_server(('127.0.0.1', 0))
 print(json.dumps({'pid': os.getpid(), 'fds': {'listener': s.fileno()}, 'inode': os.fstat(s.fileno()).st_ino, 'port': s.getsockname()[1]}), flush=True)
@@ -101,7 +101,7 @@ sys.stdin.read()`]);
 
 describe('every kind named', () => {
   it('tcp, udp, unix, netlink, packet, raw (v4, v6), icmp, and families with no table as unknown with the kernel\'s name', async () => {
-    const t = await hold('unshare', ['-n', 'python3', join(fixtures, 'kinds-target.py')]);
+    const t = await hold('unshare', ['-n', python, join(fixtures, 'kinds-target.py')]);
     cleanup.push(t.proc);
     const want: Record<string, [string, string | null]> = {
       tcp: ['tcp', 'IPv4'], udp: ['udp', 'IPv4'], unix: ['unix', 'unix'], netlink: ['netlink', 'netlink'], packet: ['packet', 'packet'],
@@ -134,7 +134,7 @@ describe('every kind named', () => {
 describe('exits and single fds', () => {
   it('a target that exits while being read: one line, exit 1', async () => {
     // A process with many sockets that exits on its own a moment after it reports.
-    const t = await hold('python3', ['-c', `
+    const t = await hold(python, ['-c', `
 import json, os, resource, socket, sys, threading
 hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

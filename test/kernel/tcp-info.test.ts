@@ -86,10 +86,12 @@ describe('getTcpInfo on live sockets', () => {
     for (let round = 0; round < 10; round++) {
       await new Promise((r) => setTimeout(r, 50)); // let delayed ACKs settle: both readings see an idle connection
       info = getTcpInfo(pair.client);
-      out = execFileSync('ss', ['-tinH', 'state', 'established', `( sport = :${pair.client.localPort} )`], { encoding: 'utf8' });
+      // Both ports and loopback: another connection on this host may share the local port (a listener's accepted sockets).
+      out = execFileSync('ss', ['-tinH', 'state', 'established', 'src', `127.0.0.1:${pair.client.localPort}`, 'dst', `127.0.0.1:${pair.client.remotePort}`], { encoding: 'utf8' });
       after = getTcpInfo(pair.client);
       if (after.rtt === info.rtt && after.bytesAcked === info.bytesAcked && after.sndCwnd === info.sndCwnd) break;
     }
+    expect(out.split('\n').filter((l) => /^\S/.test(l)), out).toHaveLength(1); // one connection: this one
     const num = (re: RegExp) => Number(re.exec(out)?.[1]);
     // ss prints rtt in ms with 3 decimals of the same µs counter: its value lies between
     // the two readings around it (equal to both when nothing moved, as in nearly every run).

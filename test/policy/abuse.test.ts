@@ -3,24 +3,12 @@
 // For each: no uncaught exception, /proc/self/fd back to its count, errors coded.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { agent, getsockopt, tuneSockets } from '../../src/index';
-import { figure, fixtures, listeningServer, python } from '../helpers';
+import { figure, fixtures, listeningServer, python, settledFds } from '../helpers';
 
-const fds = () => readdirSync('/proc/self/fd').length;
-async function settled(): Promise<number> {
-  let last = fds();
-  for (let same = 0, i = 0; same < 3 && i < 100; i++) {
-    await new Promise((r) => setTimeout(r, 20));
-    const now = fds();
-    same = now === last ? same + 1 : 0;
-    last = now;
-  }
-  return last;
-}
 
 let cleanup: (() => unknown)[] = [];
 afterEach(async () => {
@@ -52,7 +40,7 @@ describe('client policy under abuse', () => {
     }
     cleanup.push(() => fillers.forEach((c) => c.destroy()));
 
-    const before = await settled();
+    const before = await settledFds();
     const off = tuneSockets({ client: { deadPeerTimeout: 10_000, sockopts: { TCP_SYNCNT: 1, TCP_NODELAY: true } } });
     cleanup.push(off);
     const codes: Record<string, number> = {};
@@ -84,7 +72,7 @@ describe('client policy under abuse', () => {
     await new Promise((r) => setTimeout(r, 200));
     for (const s of hanging) s.destroy();
     await Promise.all(sockets.map(closedP));
-    const after = await settled();
+    const after = await settledFds();
     figure('policy abuse: fds before/after 550 sockets destroyed at every stage', { before, after, errors: codes });
     expect(after).toBe(before);
     expect(uncaught).toEqual([]);

@@ -3,14 +3,13 @@
 // handlers, options that cannot apply, misplaced options, SOCKOPT rules and presets.
 // Every value is read back by Python on the same fd; fds are counted before and after.
 import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { agent, arm, constants as C, policyStats, setKeepAlive, setsockopt, tuneSockets } from '../../src/index';
 import { isSubscribed } from '../../src/node/channels';
 import { tuneSocketsFromJson } from '../../src/policy/tune-sockets';
-import { fdOf, figure, listeningServer, oracle } from '../helpers';
+import { fdOf, figure, listeningServer, oracle, settledFds } from '../helpers';
 
 const T = C.IPPROTO_TCP!;
 const UT: ['get', number, number, number] = ['get', T, C.TCP_USER_TIMEOUT!, 0];
@@ -21,18 +20,6 @@ const KA = (): ['get', number, number, number][] => [
   ['get', T, C.TCP_KEEPINTVL!, 0],
   ['get', T, C.TCP_KEEPCNT!, 0],
 ];
-
-const fds = () => readdirSync('/proc/self/fd').length;
-async function settledFds(): Promise<number> {
-  let last = fds();
-  for (let same = 0, i = 0; same < 3 && i < 100; i++) {
-    await new Promise((r) => setTimeout(r, 20));
-    const now = fds();
-    same = now === last ? same + 1 : 0;
-    last = now;
-  }
-  return last;
-}
 
 let cleanup: (() => unknown)[] = [];
 afterEach(async () => {

@@ -1,11 +1,13 @@
 // sockopt under Bun, Deno (and Node, the reference): the core API on node:net, node:tls and
 // node:dgram sockets checked by Python on the same kernel socket; socket birth and the
 // process-wide policy where the runtime has a hook, their coded refusal where it has none;
-// trackConnections; sockopt/register in a child process of the same runtime.
+// agent() and httpsAgent() policies; trackConnections; sockopt/register in a child process of the same runtime.
 // Run: node|bun test/runtimes/run.cjs, deno run -A test/runtimes/run.cjs (scripts/test-runtimes.sh).
 'use strict';
 const net = require('node:net');
 const tls = require('node:tls');
+const http = require('node:http');
+const https = require('node:https');
 const dgram = require('node:dgram');
 const fs = require('node:fs');
 const cp = require('node:child_process');
@@ -282,6 +284,61 @@ test('tuneSockets filter: false leaves a client alone; a throwing filter leaves 
   } finally {
     off();
     process.off('warning', onWarning);
+  }
+});
+
+// ---------------------------------------------------------------- agent policies
+
+/** One GET through `agent` to a local server (http, or https with the test certificate); the socket it ran on, still open (parked). */
+async function getThrough(agent, secure) {
+  const server = secure
+    ? https.createServer({ key: fixture('key.pem'), cert: fixture('cert.pem') }, (req, res) => res.end('ok'))
+    : http.createServer((req, res) => res.end('ok'));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const req = (secure ? https : http).get({ host: '127.0.0.1', port: server.address().port, path: '/', agent, rejectUnauthorized: false });
+  const [res] = await once(req, 'response');
+  const socket = res.socket; // with keepAlive it is parked (setKeepAlive(true, 1000)) once the body is read
+  let body = '';
+  for await (const chunk of res) body += chunk;
+  await new Promise((r) => setImmediate(r));
+  return { socket, body, close: () => { agent.destroy(); server.close(); } };
+}
+
+for (const [name, make, secure] of [['agent', so.agent, false], ['httpsAgent', so.httpsAgent, true]]) {
+  test(`${name}({ policy: { userTimeout, keepAlive } }): the request's socket has them, read back by getsockopt and Python`, async () => {
+    const got = await getThrough(make({ keepAlive: true, policy: { userTimeout: 4242, keepAlive: { idle: 6000, interval: 2000, count: 4 } } }), secure);
+    try {
+      equal(got.body, 'ok', 'response body');
+      const fd = resolveFd(got.socket);
+      const [ut, idle, intvl, cnt] = oracle(fd, [['get', TCP, C.TCP_USER_TIMEOUT, 0], ['get', TCP, C.TCP_KEEPIDLE, 0], ['get', TCP, C.TCP_KEEPINTVL, 0], ['get', TCP, C.TCP_KEEPCNT, 0]]);
+      note(`${name} socket fd ${fd}: TCP_USER_TIMEOUT ${so.getsockopt(got.socket, 'TCP_USER_TIMEOUT')} (Python ${ut}), keepalive ${idle}/${intvl}/${cnt} s`);
+      equal(so.getsockopt(got.socket, 'TCP_USER_TIMEOUT'), 4242, 'getsockopt TCP_USER_TIMEOUT');
+      equal(ut, 4242, 'Python TCP_USER_TIMEOUT');
+      equal(so.getsockopt(got.socket, 'SO_KEEPALIVE'), true, 'getsockopt SO_KEEPALIVE');
+      equal([idle, intvl, cnt].join('/'), '6/2/4', 'Python keepalive idle/interval/count');
+    } finally {
+      got.close();
+    }
+  });
+}
+
+test(`agent({ policy: { sockopts: { TCP_SYNCNT: 2 } } }) ${NATIVE_BIRTH ? 'puts TCP_SYNCNT on the socket before the SYN' : 'is refused with ERR_SOCKOPT_RUNTIME naming the runtime'}`, async () => {
+  if (!NATIVE_BIRTH) {
+    // No hook before the SYN: set at 'connect' it would not act, so it is refused as tuneSockets() refuses it.
+    for (const make of [so.agent, so.httpsAgent]) {
+      const e = throwsCode(() => make({ policy: { sockopts: { TCP_SYNCNT: 2 } } }), 'ERR_SOCKOPT_RUNTIME', `${make.name} with TCP_SYNCNT`);
+      assert(e.message.includes(LABEL) && e.message.includes('options.policy'), `message names ${LABEL} and options.policy: ${e.message}`);
+      note(e.message.slice(0, 200));
+    }
+    return;
+  }
+  const got = await getThrough(so.agent({ keepAlive: true, policy: { sockopts: { TCP_SYNCNT: 2 } } }), false);
+  try {
+    equal(oracle(resolveFd(got.socket), [['get', TCP, C.TCP_SYNCNT, 0]])[0], 2, 'Python TCP_SYNCNT');
+    equal(so.getsockopt(got.socket, 'TCP_SYNCNT'), 2, 'getsockopt TCP_SYNCNT');
+  } finally {
+    got.close();
   }
 });
 
