@@ -77,7 +77,7 @@ describe('sockopt doctor', () => {
     } finally {
       peer.kill('SIGKILL');
     }
-  }, 20_000);
+  }, 45_000); // the CLI's start-up is slow under the ASan runtime
 
   it('usage errors: a bad HOST:PORT, an extra argument, both --policy and --preset, an unknown preset', async () => {
     for (const argv of [['doctor', '[]:80'], ['doctor', `127.0.0.1:${port}`, 'extra'], ['doctor', `127.0.0.1:${port}`, '--preset', 'strict', '--policy', '{}'], ['doctor', `127.0.0.1:${port}`, '--preset', 'aws-alb']]) {
