@@ -1,20 +1,20 @@
 // Another process's sockets, for `sockopt inspect PID` and for other diagnostic
 // tools: what /proc says about each (any user may have that much for their own
 // processes), and — with ptrace-attach rights — every readable option and
-// TCP_INFO, read through a duplicate of the fd (pidfd_getfd) by the same
-// snapshot() the library uses on its own sockets. Each duplicate is closed as soon
-// as it is read; the target process is neither stopped nor signalled, and its own
+// TCP_INFO, read through a duplicate of the fd (pidfd_getfd) in batches
+// (duplicates.ts) and decoded as snapshot() decodes the library's own sockets. Each
+// duplicate is closed as soon as it is read; the target process is neither stopped nor signalled, and its own
 // fd table and sockets are left as they were (the duplicate shares the socket, so
 // reading it is reading the target's socket, and closing it closes only the copy).
-import { existsSync, fstatSync, readFileSync } from 'node:fs';
+import { constants as os } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { binding } from '../kernel/binding';
-import { featureUnsupported, invalidArgType, noSocketAt, outOfRange, processError } from '../kernel/errors';
+import { featureUnsupported, invalidArgType, noSocketAt, outOfRange, processError, systemError } from '../kernel/errors';
 import type { ExactText } from '../kernel/text';
 import { reportFromSnapshot, type SocketReport } from './format-socket';
-import { snapshot } from './snapshot';
+import { BATCH, canReadDuplicates, DuplicateBatch } from './duplicates';
 import { commandOf, kindOfFd, socketFds } from './pid-proc';
 import { sendRate, socketTables, type SocketTable, type TableSocket } from './tables';
-import { readQueues } from './view';
 
 /** What snapshotPid() returns, and `sockopt inspect PID --json` prints. */
 export interface PidReport {
@@ -44,6 +44,9 @@ export interface SnapshotPidOptions {
 
 // Linux's /proc; without it there is no fd table to read (macOS, the BSDs, Windows).
 const hasProc = process.platform === 'linux' && existsSync('/proc/self/fd');
+const { EBADF, ESRCH, ESTALE } = os.errno;
+// Threads reading a batch: the syscalls are most of the time, and they run in parallel.
+const THREADS = 2;
 
 function checkPid(pid: unknown): number {
   if (typeof pid !== 'number') throw invalidArgType('pid', 'of type number', pid);
@@ -186,7 +189,7 @@ function readPid(pid: number, options: SnapshotPidOptions, sink?: PidSink): PidR
     emitFrom(0);
     return report;
   }
-  if (!binding.pidfdOpen || !binding.pidfdGetfd || !binding.close) {
+  if (!binding.pidfdOpen || !binding.pidfdGetfd || !binding.close || !canReadDuplicates) {
     report.denied = { code: 'ERR_SOCKOPT_UNSUPPORTED', message: `reading another process's sockets needs pidfd_getfd (Linux >= 5.6); this is ${process.platform}` };
     table.lean = false;
     emitFrom(0);
@@ -207,18 +210,25 @@ function readPid(pid: number, options: SnapshotPidOptions, sink?: PidSink): PidR
   let pending: SocketReport | null = null; // refused: listed from the tables after the loop
   try {
     report.optionsRead = true;
-    for (; next < count; next++) {
-      const listed = row(next);
-      const read = readThrough(pidfd, pid, listed);
-      if ('denied' in read) {
-        // Every fd would be refused for the same reason: stop asking.
-        report.optionsRead = false;
-        report.denied = read.denied;
-        table.lean = false; // the rows are all there is: with their TCP_INFO
-        pending = row(next);
-        break;
+    const batch = new DuplicateBatch(pidfd, Math.min(count, BATCH), THREADS);
+    reading: for (let start = 0; start < count; start += BATCH) {
+      const listed: SocketReport[] = [];
+      for (let i = start; i < Math.min(count, start + BATCH); i++) listed.push(row(i));
+      // TCP's queues are in the sock_diag row already (the same numbers SIOCINQ/SIOCOUTQ give).
+      batch.read(listed.map((s) => ({ fd: s.fd, inode: s.inode!, queues: !tcpRow(s) })));
+      for (let k = 0; k < listed.length; k++) {
+        const read = readRow(batch, k, pid, listed[k]!);
+        if ('denied' in read) {
+          // Every fd would be refused for the same reason: stop asking.
+          next = start + k;
+          report.optionsRead = false;
+          report.denied = read.denied;
+          table.lean = false; // the rows are all there is: with their TCP_INFO
+          pending = row(next);
+          break reading;
+        }
+        emit(read.report);
       }
-      emit(read.report);
     }
   } finally {
     binding.close(pidfd);
@@ -262,33 +272,34 @@ function exitedError(pid: number): Error {
   return Object.assign(new Error(`pid ${pid} exited while its sockets were being read`), { code: 'ESRCH', errno: -3 });
 }
 
-// Reads one socket through a duplicate of its fd; returns why not when the kernel
-// refuses duplicates altogether. A socket closed (or replaced) since /proc was read is
-// left with its /proc data and an `error`.
-function readThrough(pidfd: number, pid: number, s: SocketReport): { report: SocketReport } | { denied: NonNullable<PidReport['denied']> } {
-  let dup: number;
-  try {
-    dup = binding.pidfdGetfd!(pidfd, s.fd);
-  } catch (err) {
-    const e = err as { code?: string; message: string };
-    if (e.code === 'EBADF') {
+// TCP sockets other than listeners: sock_diag gave their queues.
+function tcpRow(s: SocketReport): boolean {
+  return s.kind === 'tcp' && s.kernel?.source === 'sock_diag' && s.state !== 'LISTEN';
+}
+
+// One socket of a batch read through a duplicate of its fd; returns why not when the
+// kernel refuses duplicates altogether. A socket closed (or replaced) since /proc was read
+// is left with its /proc data and an `error`.
+function readRow(batch: DuplicateBatch, k: number, pid: number, s: SocketReport): { report: SocketReport } | { denied: NonNullable<PidReport['denied']> } {
+  const getfd = batch.getfdErrno(k);
+  if (getfd !== 0) {
+    if (getfd === EBADF) {
       if (exited(pid)) throw exitedError(pid);
       s.error = { code: 'EBADF', message: `fd ${s.fd} was closed while being read` };
       return { report: s };
     }
-    if (e.code === 'ESRCH') throw exitedError(pid);
-    const coded = processError(err, pid, 'the options and TCP_INFO') as { code?: string; message: string };
+    if (getfd === ESRCH) throw exitedError(pid);
+    const coded = processError(systemError(-getfd, 'pidfd_getfd'), pid, 'the options and TCP_INFO') as { code?: string; message: string };
     return { denied: { code: coded.code ?? 'ERR', message: coded.message } };
   }
   try {
-    if (fstatSync(dup).ino !== s.inode) {
+    const stat = batch.statErrno(k);
+    if (stat === ESTALE) {
       s.error = { code: 'ESTALE', message: `fd ${s.fd} now holds another file than the socket the fd table listed` };
       return { report: s };
     }
-    // TCP's queues are in the sock_diag row already (the same numbers SIOCINQ/SIOCOUTQ give).
-    const tcpRow = s.kind === 'tcp' && s.kernel?.source === 'sock_diag' && s.state !== 'LISTEN';
-    const merged = reportFromSnapshot(snapshot(dup), tcpRow ? { recv: s.recvQueue, send: s.sendQueue } : readQueues(dup), s.inode);
-    merged.fd = s.fd;
+    if (stat !== 0) throw systemError(-stat, 'fstat');
+    const merged = reportFromSnapshot(batch.snapshot(k, s.fd), tcpRow(s) ? { recv: s.recvQueue, send: s.sendQueue } : batch.queues(k), s.inode);
     if (s.kernel) {
       // The table knows more than the socket tells about itself: unix states (CONNECTING…),
       // the exact bytes of unix names and the unix peer's name, netlink and packet addresses.
@@ -308,7 +319,5 @@ function readThrough(pidfd: number, pid: number, s: SocketReport): { report: Soc
     const e = err as { code?: string; message: string };
     s.error = { code: e.code ?? 'ERR', message: e.message };
     return { report: s };
-  } finally {
-    binding.close!(dup);
   }
 }
