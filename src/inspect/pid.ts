@@ -93,7 +93,7 @@ function unlisted(fd: number, inode: number, named: { kind: SocketReport['kind']
 // The fd table and the socket tables, for listSockets and snapshotPid.
 // The fd table and the socket tables; `row(i)` builds fd i's report when asked (20k of
 // them built at once, each with its TCP_INFO, would hold hundreds of MB).
-function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'proc' = 'auto', lean: (fds: { fd: number }[]) => boolean = () => false): { count: number; row(i: number): SocketReport; table: SocketTable } {
+function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'proc' = 'auto', lean: (fds: { fd: number }[]) => boolean = () => false): { count: number; fds: readonly { fd: number; inode: number }[]; row(i: number): SocketReport; table: SocketTable } {
   if (source !== 'auto' && source !== 'proc') throw invalidArgType('options.tables', "'auto' or 'proc'", source);
   let fds: { fd: number; inode: number }[];
   try {
@@ -102,7 +102,7 @@ function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'p
     throw processError(err, pid, `the fd table (/proc/${pid}/fd)`);
   }
   const table = socketTables(pid, fds.map((f) => f.inode), source === 'proc', lean(fds));
-  return { count: fds.length, row: (i) => fromTable(pid, fds[i]!.fd, fds[i]!.inode, table), table };
+  return { count: fds.length, fds, row: (i) => fromTable(pid, fds[i]!.fd, fds[i]!.inode, table), table };
 }
 
 /**
@@ -160,7 +160,7 @@ function readPid(pid: number, options: SnapshotPidOptions, sink?: PidSink): PidR
   }
   if (!hasProc) throw featureUnsupported("Reading another process's sockets (/proc/PID/fd)", ['linux']);
   const reading = options.options !== false;
-  const { count, row, table } = listWithTables(pid, options.fd, options.tables, (fds) => reading && mayDuplicate(pid, fds[0]?.fd));
+  const { count, fds, row, table } = listWithTables(pid, options.fd, options.tables, (list) => reading && mayDuplicate(pid, list[0]?.fd));
   if (options.fd !== undefined && count === 0) {
     throw noSocketAt(pid, options.fd);
   }
@@ -212,12 +212,13 @@ function readPid(pid: number, options: SnapshotPidOptions, sink?: PidSink): PidR
     report.optionsRead = true;
     const batch = new DuplicateBatch(pidfd, Math.min(count, BATCH), THREADS);
     reading: for (let start = 0; start < count; start += BATCH) {
-      const listed: SocketReport[] = [];
-      for (let i = start; i < Math.min(count, start + BATCH); i++) listed.push(row(i));
       // TCP's queues are in the sock_diag row already (the same numbers SIOCINQ/SIOCOUTQ give).
-      batch.read(listed.map((s) => ({ fd: s.fd, inode: s.inode!, queues: !tcpRow(s) })));
-      for (let k = 0; k < listed.length; k++) {
-        const read = readRow(batch, k, pid, listed[k]!);
+      // The rows themselves are built one at a time below: a batch of them alive at once
+      // would outlive the young generation and pile up in the old one.
+      const end = Math.min(count, start + BATCH);
+      batch.read(fds.slice(start, end).map((f) => ({ fd: f.fd, inode: f.inode, queues: !table.hasQueues(f.inode) })));
+      for (let k = 0; k < end - start; k++) {
+        const read = readRow(batch, k, pid, row(start + k));
         if ('denied' in read) {
           // Every fd would be refused for the same reason: stop asking.
           next = start + k;
