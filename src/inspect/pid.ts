@@ -45,8 +45,9 @@ export interface SnapshotPidOptions {
 // Linux's /proc; without it there is no fd table to read (macOS, the BSDs, Windows).
 const hasProc = process.platform === 'linux' && existsSync('/proc/self/fd');
 const { EBADF, ESRCH, ESTALE } = os.errno;
-// Threads reading a batch: the syscalls are most of the time, and they run in parallel.
-const THREADS = 2;
+// Threads reading a batch. One: on this project's 2-core machine, shared with other work,
+// two threads were slower than one (docs/inspect.md has the figures).
+const THREADS = 1;
 
 function checkPid(pid: unknown): number {
   if (typeof pid !== 'number') throw invalidArgType('pid', 'of type number', pid);
