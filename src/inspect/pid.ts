@@ -3,9 +3,10 @@
 // processes), and — with ptrace-attach rights — every readable option and
 // TCP_INFO, read through a duplicate of the fd (pidfd_getfd) in batches
 // (duplicates.ts) and decoded as snapshot() decodes the library's own sockets. Each
-// duplicate is closed as soon as it is read; the target process is neither stopped nor signalled, and its own
-// fd table and sockets are left as they were (the duplicate shares the socket, so
-// reading it is reading the target's socket, and closing it closes only the copy).
+// duplicate is closed as soon as it is read; the target process is neither stopped
+// nor signalled, and its own fd table and sockets are left as they were (the
+// duplicate shares the socket, so reading it is reading the target's socket, and
+// closing it closes only the copy).
 import { constants as os } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
 import { binding } from '../kernel/binding';
