@@ -41,6 +41,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterPidfd(env, exports);
   RegisterQueues(env, exports);
   RegisterSockDiag(env, exports);
+  RegisterDuplicates(env, exports);
   exports.Set("constants", Constants(env));
   exports.Set("sizes", Sizes(env));
   exports.Set("kinds", Kinds(env));

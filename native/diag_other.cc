@@ -6,5 +6,6 @@ namespace sockopt {
 void RegisterPidfd(Napi::Env, Napi::Object) {}
 void RegisterQueues(Napi::Env, Napi::Object) {}
 void RegisterSockDiag(Napi::Env, Napi::Object) {}
+void RegisterDuplicates(Napi::Env, Napi::Object) {}
 
 }  // namespace sockopt

@@ -12,6 +12,7 @@
 
 #include "args.h"
 #include "codecs.h"
+#include "slots.h"
 #include "sys.h"
 
 namespace sockopt {
@@ -50,37 +51,9 @@ Napi::Value GetPeerCred(const Napi::CallbackInfo& info) {
 // path; "" when there is none). Numbers travel in the caller's Int32Array and the JS
 // side builds the object: named properties set from C++ cost more than the syscall.
 Napi::Value NameOf(Napi::Env env, int fd, bool peer, int32_t* out) {
-  struct sockaddr_storage ss;
-  std::memset(&ss, 0, sizeof ss);
-  socklen_t len = sizeof ss;
-  int rc = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len)
-                : getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-  out[0] = rc == 0 ? ss.ss_family : 0;
-  out[1] = 0;
-  out[2] = rc == 0 ? 0 : errno;
-  if (rc != 0) return Napi::String::New(env, "");
-  char text[INET6_ADDRSTRLEN] = {0};
-  if (ss.ss_family == AF_INET) {
-    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-    inet_ntop(AF_INET, &a->sin_addr, text, sizeof text);
-    out[1] = ntohs(a->sin_port);
-  } else if (ss.ss_family == AF_INET6) {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-    inet_ntop(AF_INET6, &a->sin6_addr, text, sizeof text);
-    out[1] = ntohs(a->sin6_port);
-  } else if (ss.ss_family == AF_UNIX) {
-    // The kernel's length, not strlen: abstract names start with NUL and are not terminated.
-    auto* a = reinterpret_cast<sockaddr_un*>(&ss);
-    size_t max = len > offsetof(sockaddr_un, sun_path) ? len - offsetof(sockaddr_un, sun_path) : 0;
-    if (max > sizeof a->sun_path) max = sizeof a->sun_path;
-    size_t n = strnlen(a->sun_path, max);
-    if (n == 0 && max > 0) {  // abstract: libuv binds with the NUL padding counted; Node shows '\0name'
-      n = max;
-      while (n > 1 && a->sun_path[n - 1] == '\0') n--;
-    }
-    return Napi::String::New(env, a->sun_path, n);
-  }
-  return Napi::String::New(env, text);
+  char text[kAddressCell];
+  size_t n = AddressOf(fd, peer, out, text);
+  return Napi::String::New(env, text, n);
 }
 #endif
 
@@ -120,53 +93,14 @@ Napi::Value ReadOptions(const Napi::CallbackInfo& info) {
   uint32_t t = 0;
   for (size_t i = 0; i < n; i++) {
     int level = specs[3 * i], optname = specs[3 * i + 1], kind = specs[3 * i + 2];
-    int err = 0;
-    nums[i] = 0;
-    wide[i] = 0;
-    switch (kind) {
-      case 0: {
-        int value = 0;
-        uint32_t len = sizeof value;
-        err = SysGet(fd, level, optname, &value, &len);
-        if (err == 0 && len == 1) value = *reinterpret_cast<unsigned char*>(&value);
-        if (err == 0) nums[i] = value;
-        break;
-      }
-      case 1: {
-        struct timeval tv;
-        std::memset(&tv, 0, sizeof tv);
-        uint32_t len = sizeof tv;
-        err = SysGet(fd, level, optname, &tv, &len);
-        if (err == 0) nums[i] = MsFromTimeval(tv);
-        break;
-      }
-      case 2: {
-        struct linger l;
-        std::memset(&l, 0, sizeof l);
-        uint32_t len = sizeof l;
-        err = SysGet(fd, level, optname, &l, &len);
-        if (err == 0) nums[i] = l.l_onoff ? static_cast<double>(l.l_linger) : __builtin_nan("");
-        break;
-      }
-      case 3: {
-        char buf[kMaxString];
-        std::memset(buf, 0, sizeof buf);
-        uint32_t len = sizeof buf - 1;  // always leaves a NUL behind the copy
-        err = SysGet(fd, level, optname, buf, &len);
-        texts.Set(t++, err == 0 ? Napi::String::New(env, buf, strnlen(buf, len)) : Napi::String::New(env, ""));
-        break;
-      }
-      case 4: {
-        uint64_t value = 0;
-        uint32_t len = sizeof value;
-        err = SysGet(fd, level, optname, &value, &len);
-        if (err == 0) wide[i] = value;
-        break;
-      }
-      default:
-        err = EINVAL;
+    char buf[kStringCell];
+    errs[i] = ReadSlot(fd, level, optname, kind == kSlotBytes ? -1 : kind, &nums[i], &wide[i], buf, sizeof buf);
+    if (kind == kSlotString) {
+      // The text array holds one entry per string slot, "" where the kernel refused it.
+      size_t len = errs[i] == 0 ? static_cast<size_t>(nums[i]) : 0;
+      texts.Set(t++, Napi::String::New(env, buf, len));
+      nums[i] = 0;
     }
-    errs[i] = err;
   }
 #ifndef _WIN32
   texts.Set(t++, NameOf(env, fd, false, names));

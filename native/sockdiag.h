@@ -9,6 +9,19 @@
 
 namespace sockopt {
 
+// What diagDump asks for (the `what` argument).
+enum What { kInet = 0, kUnix = 1, kNetlink = 2, kPacket = 3 };
+
+// The fixed part of each kind's answer.
+inline size_t FixedSize(int what) {
+  switch (what) {
+    case kInet: return sizeof(inet_diag_msg);
+    case kUnix: return sizeof(unix_diag_msg);
+    case kNetlink: return sizeof(netlink_diag_msg);
+    default: return sizeof(packet_diag_msg);
+  }
+}
+
 struct KeyCache;
 
 // While alive, records share their property-name strings (made once per dump, not once
@@ -29,5 +42,8 @@ Napi::Object InetRecord(Napi::Env env, const nlmsghdr* h, const inet_diag_msg& m
 Napi::Object UnixRecord(Napi::Env env, const nlmsghdr* h, const unix_diag_msg& m);
 Napi::Object NetlinkRecord(Napi::Env env, const nlmsghdr* h, const netlink_diag_msg& m);
 Napi::Object PacketRecord(Napi::Env env, const nlmsghdr* h, const packet_diag_msg& m);
+
+// diagRecord(what, bytes, offset): the record of one message of a packed dump.
+void RegisterDiagRecord(Napi::Env env, Napi::Object exports);
 
 }  // namespace sockopt

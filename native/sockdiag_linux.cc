@@ -32,9 +32,6 @@ namespace sockopt {
 
 namespace {
 
-// What diagDump asks for (the `what` argument).
-enum What { kInet = 0, kUnix = 1, kNetlink = 2, kPacket = 3 };
-
 int OpenDiag() { return socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG); }
 
 // diagSocket(nsfd) → a NETLINK_SOCK_DIAG socket. nsfd -1: this process's network
@@ -67,16 +64,6 @@ Napi::Value DiagSocket(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), fd);
 }
 
-// The fixed part of each kind's answer.
-size_t FixedSize(int what) {
-  switch (what) {
-    case kInet: return sizeof(inet_diag_msg);
-    case kUnix: return sizeof(unix_diag_msg);
-    case kNetlink: return sizeof(netlink_diag_msg);
-    default: return sizeof(packet_diag_msg);
-  }
-}
-
 // Inode of a record (the same offset in no two structs: read it per kind).
 uint32_t InodeOf(int what, const uint8_t* p) {
   switch (what) {
@@ -84,6 +71,16 @@ uint32_t InodeOf(int what, const uint8_t* p) {
     case kUnix: return reinterpret_cast<const unix_diag_msg*>(p)->udiag_ino;
     case kNetlink: return reinterpret_cast<const netlink_diag_msg*>(p)->ndiag_ino;
     default: return reinterpret_cast<const packet_diag_msg*>(p)->pdiag_ino;
+  }
+}
+
+// State of a record (TCP_* numbers; packet sockets have none: 0).
+uint32_t StateOf(int what, const uint8_t* p) {
+  switch (what) {
+    case kInet: return reinterpret_cast<const inet_diag_msg*>(p)->idiag_state;
+    case kUnix: return reinterpret_cast<const unix_diag_msg*>(p)->udiag_state;
+    case kNetlink: return reinterpret_cast<const netlink_diag_msg*>(p)->ndiag_state;
+    default: return 0;
   }
 }
 
@@ -132,7 +129,20 @@ size_t Request(int what, int family, int protocol, uint32_t inode, bool info, ui
   return h->nlmsg_len;
 }
 
-// diagDump(nlfd, what, family, protocol, inode[, flags]) → records; flags 1: no TCP_INFO. what: 0 inet (family
+// { bytes: Buffer, index: Uint32Array [inode, offset, state]* }: the messages as the kernel
+// sent them (each checked to hold its fixed header), for diagRecord to turn into a record
+// when one is wanted; the state says what a row holds without building it. A few hundred bytes per socket outside the JS heap instead of an object
+// graph per socket held for the whole run.
+Napi::Value Packed(Napi::Env env, const std::vector<uint8_t>& bytes, const std::vector<uint32_t>& index) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("bytes", Napi::Buffer<uint8_t>::Copy(env, bytes.data(), bytes.size()));
+  Napi::Uint32Array ix = Napi::Uint32Array::New(env, index.size());
+  if (!index.empty()) std::memcpy(ix.Data(), index.data(), index.size() * sizeof(uint32_t));
+  o.Set("index", ix);
+  return o;
+}
+
+// diagDump(nlfd, what, family, protocol, inode[, flags]) → records; flags 1: no TCP_INFO, 2: packed (see Packed). what: 0 inet (family
 // AF_INET/AF_INET6, protocol IPPROTO_TCP/UDP/RAW), 1 unix, 2 netlink, 3 packet.
 // inode > 0 keeps only that socket's record; a sorted Uint32Array keeps those inodes'. The kernel's refusal (ENOENT when its
 // diag module for that kind is absent) throws with its errno.
@@ -176,6 +186,11 @@ Napi::Value DiagDump(const Napi::CallbackInfo& info) {
   }
   Napi::Array out = Napi::Array::New(env);
   uint32_t count = 0;
+  // flags 2: the matching messages themselves, packed (see Packed), not one object each.
+  const bool packed = (flags & 2) != 0;
+  std::vector<uint8_t> bytes;
+  std::vector<uint32_t> index;  // [inode, offset, state] per message
+  auto done = [&]() -> Napi::Value { return packed ? Packed(env, bytes, index) : Napi::Value(out); };
   std::vector<uint8_t> buf(64 * 1024);
   size_t fixed = FixedSize(what);
   for (;;) {
@@ -185,13 +200,13 @@ Napi::Value DiagDump(const Napi::CallbackInfo& info) {
       ThrowSystemError(env, errno, "recv");
       return Napi::Value();
     }
-    if (n == 0) return out;
+    if (n == 0) return done();
     for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, static_cast<size_t>(n)); h = NLMSG_NEXT(h, n)) {
-      if (h->nlmsg_type == NLMSG_DONE) return out;
+      if (h->nlmsg_type == NLMSG_DONE) return done();
       if (h->nlmsg_type == NLMSG_ERROR) {
         int err = 0;
         if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(nlmsgerr))) err = -static_cast<nlmsgerr*>(NLMSG_DATA(h))->error;
-        if (err == 0) return out;  // an ACK
+        if (err == 0) return done();  // an ACK
         ThrowSystemError(env, err, "sock_diag");
         return Napi::Value();
       }
@@ -199,6 +214,15 @@ Napi::Value DiagDump(const Napi::CallbackInfo& info) {
       const uint8_t* p = static_cast<const uint8_t*>(NLMSG_DATA(h));
       if (inode > 0 && InodeOf(what, p) != inode) continue;
       if (wanted && !std::binary_search(wanted, wanted + nWanted, InodeOf(what, p))) continue;
+      if (packed) {
+        index.push_back(InodeOf(what, p));
+        index.push_back(static_cast<uint32_t>(bytes.size()));
+        index.push_back(StateOf(what, p));
+        const uint8_t* m = reinterpret_cast<const uint8_t*>(h);
+        bytes.insert(bytes.end(), m, m + NLMSG_ALIGN(h->nlmsg_len));
+        if (what == kUnix && inode > 0) return done();
+        continue;
+      }
       Napi::Object rec;
       if (what == kInet) rec = InetRecord(env, h, *reinterpret_cast<const inet_diag_msg*>(p));
       else if (what == kUnix) rec = UnixRecord(env, h, *reinterpret_cast<const unix_diag_msg*>(p));
@@ -235,6 +259,7 @@ void RegisterSockDiag(Napi::Env env, Napi::Object exports) {
   exports.Set("diagSocket", Napi::Function::New(env, DiagSocket, "diagSocket"));
   exports.Set("diagDump", Napi::Function::New(env, DiagDump, "diagDump"));
   exports.Set("sockProtoName", Napi::Function::New(env, SockProtoName, "sockProtoName"));
+  RegisterDiagRecord(env, exports);
 }
 
 }  // namespace sockopt

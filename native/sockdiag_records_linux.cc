@@ -14,6 +14,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "args.h"
 #include "sockdiag.h"
 
 namespace sockopt {
@@ -224,6 +225,66 @@ Napi::Object PacketRecord(Napi::Env env, const nlmsghdr* h, const packet_diag_ms
     }
   });
   return o;
+}
+
+namespace {
+
+// diagRecord(what, bytes, offset) → the record of the message at `offset` of a packed
+// dump's bytes, as diagDump would have built it. Every length is checked against the
+// buffer first: bytes from anywhere give a record or a coded error, never a read past.
+Napi::Value DiagRecord(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int32_t what, offset;
+  if (!ReadInt32(info, 0, "what", &what) || !ReadInt32(info, 2, "offset", &offset)) return Napi::Value();
+  if (what < kInet || what > kPacket || offset < 0) {
+    ThrowRangeError(env, "diagRecord takes what 0..3 and an offset >= 0");
+    return Napi::Value();
+  }
+  const uint8_t* data;
+  size_t len;
+  if (!ReadBytes(env, info[1], "bytes", &data, &len)) return Napi::Value();
+  size_t at = static_cast<size_t>(offset);
+  nlmsghdr h;
+  if (at > len || len - at < sizeof h) {
+    ThrowRangeError(env, "no sock_diag message at this offset");
+    return Napi::Value();
+  }
+  std::memcpy(&h, data + at, sizeof h);
+  if (h.nlmsg_len > len - at || h.nlmsg_len < NLMSG_LENGTH(FixedSize(what)) || (reinterpret_cast<uintptr_t>(data + at) % alignof(nlmsghdr)) != 0) {
+    ThrowValueError(env, "The \"bytes\" argument holds no whole, aligned sock_diag message at this offset");
+    return Napi::Value();
+  }
+  const auto* m = reinterpret_cast<const nlmsghdr*>(data + at);
+  const uint8_t* p = static_cast<const uint8_t*>(NLMSG_DATA(m));
+  KeyScope keys(env);
+  switch (what) {
+    case kInet: {
+      inet_diag_msg msg;
+      std::memcpy(&msg, p, sizeof msg);
+      return InetRecord(env, m, msg);
+    }
+    case kUnix: {
+      unix_diag_msg msg;
+      std::memcpy(&msg, p, sizeof msg);
+      return UnixRecord(env, m, msg);
+    }
+    case kNetlink: {
+      netlink_diag_msg msg;
+      std::memcpy(&msg, p, sizeof msg);
+      return NetlinkRecord(env, m, msg);
+    }
+    default: {
+      packet_diag_msg msg;
+      std::memcpy(&msg, p, sizeof msg);
+      return PacketRecord(env, m, msg);
+    }
+  }
+}
+
+}  // namespace
+
+void RegisterDiagRecord(Napi::Env env, Napi::Object exports) {
+  exports.Set("diagRecord", Napi::Function::New(env, DiagRecord, "diagRecord"));
 }
 
 }  // namespace sockopt

@@ -149,6 +149,9 @@ constexpr size_t kHeaderCount = sizeof kHeader / sizeof kHeader[0];
 #define COUNT_FIELD(name, member, unit, since) +1
 constexpr size_t kFieldCount = kHeaderCount TCP_INFO_FIELDS(COUNT_FIELD);
 
+// Room for fields newer than this build.
+constexpr uint32_t kTcpInfoRead = sizeof(TcpInfo) + 64;
+
 // Writes every field the length covers into values[i] (and 64-bit ones exactly
 // into wide[i]); uncovered fields become NaN so JavaScript can leave them out.
 void Fill(const uint8_t* bytes, size_t len, double* values, uint64_t* wide) {
@@ -223,7 +226,7 @@ Napi::Value GetTcpInfo(const Napi::CallbackInfo& info) {
   if (!ReadFd(info, 0, &fd)) return Napi::Value();
   TcpInfoOutput* out = Output(info);
   if (out == nullptr) return Napi::Value();
-  uint8_t buf[sizeof(TcpInfo) + 64];  // room for fields newer than this build
+  uint8_t buf[kTcpInfoRead];
   std::memset(buf, 0, sizeof buf);
   uint32_t len = sizeof buf;
   int err = SysGet(fd, IPPROTO_TCP, TCP_INFO, buf, &len);
@@ -248,6 +251,8 @@ Napi::Value DecodeTcpInfo(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+uint32_t TcpInfoReadSize() { return kTcpInfoRead; }
 
 void RegisterTcpInfo(Napi::Env env, Napi::Object exports) {
   // [name, unit, since kernel, end offset, 64-bit] per field, in the order Fill writes them.

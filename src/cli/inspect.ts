@@ -4,7 +4,7 @@ import { formatSocket, type SocketReport } from '../inspect/format-socket';
 import { streamPid, type PidReport } from '../inspect/pid';
 import { escapeText } from '../kernel/text';
 import { common, parse, parseFd, parsePid } from './args';
-import { toJson, type Output } from './output';
+import { toJson, toJsonNested, type Output } from './output';
 
 export const usage = `sockopt inspect PID [--fd N] [--all] [--json]
   Every socket of process PID (any program): kind, family, local → remote, state,
@@ -62,7 +62,7 @@ export function run(args: string[], io: Output): number {
     },
     socket: (s) => {
       if (pending !== null) io.out(`${pending},`);
-      pending = `    ${toJson(s).replace(/\n/g, '\n    ')}`;
+      pending = toJsonNested(s, 2);
     },
   });
   if (pending !== null) io.out(pending);

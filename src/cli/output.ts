@@ -23,3 +23,21 @@ export const stdio: Output = {
 export function toJson(value: unknown, indent = 2): string {
   return jsonTerminalSafe(JSON.stringify(value, bigintReplacer, indent));
 }
+
+/**
+ * toJson of a value that sits `depth` arrays deep in a document: every line indented as
+ * it will stand there (the first one too), without re-indenting the text afterwards.
+ */
+export function toJsonNested(value: unknown, depth: number): string {
+  let wrapped = value;
+  for (let i = 0; i < depth; i++) wrapped = [wrapped];
+  const text = toJson(wrapped);
+  // '[\n  [\n' … '\n  ]\n]': each level opened on a line of its own and closed on another.
+  let head = 0;
+  let tail = 0;
+  for (let i = 0; i < depth; i++) {
+    head += 2 * i + 2; // '  '.repeat(i) + '[\n'
+    tail += 2 * i + 2; // '\n' + '  '.repeat(i) + ']'
+  }
+  return text.slice(head, text.length - tail);
+}

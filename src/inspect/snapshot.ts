@@ -193,6 +193,26 @@ function named(map: Record<number, string>, v: unknown): string | number | null 
   return typeof v === 'number' ? (map[v] ?? v) : null;
 }
 
+/** A separate option's or TCP_INFO's answer: its value, or the code the kernel refused it with. */
+export type Answer<T = unknown> = { value: T; code?: undefined } | { code: string };
+
+/**
+ * What readOptions does not give a snapshot: the separately read options (SO_PEERCRED,
+ * SO_BINDTODEVICE; index into `separate`) and TCP_INFO. snapshot() asks the socket;
+ * a packed read of another process's sockets (duplicates.ts) has the answers already.
+ */
+export interface Extras {
+  separate(i: number): Answer;
+  tcpInfo(): Answer<TcpInfo>;
+}
+
+// A coded kernel refusal as an answer; anything else is thrown on.
+function refused(err: unknown): { code: string } {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string' || typeof (err as { errno?: unknown }).errno !== 'number') throw err;
+  return { code };
+}
+
 /**
  * Every option readable on this socket, its TCP_INFO, family/type/protocol and addresses.
  * @throws like getsockopt; an fd that is not an open socket (0, a file, a closed number)
@@ -200,9 +220,33 @@ function named(map: Record<number, string>, v: unknown): string | number | null 
  */
 export function snapshot(socket: SocketLike): Snapshot {
   const fd = resolveFd(socket);
+  const texts = binding.readOptions(fd, specs, nums, errs, wide, names);
+  return decodeSnapshot(fd, texts, {
+    separate(i) {
+      try {
+        return { value: separateGet[i]!(fd) };
+      } catch (err) {
+        return refused(err);
+      }
+    },
+    tcpInfo() {
+      try {
+        return { value: readTcpInfo(fd, false) as TcpInfo };
+      } catch (err) {
+        return refused(err);
+      }
+    },
+  });
+}
+
+/**
+ * The snapshot of what readOptions left in `slots` (nums, errs, wide, names: fill them
+ * with `slots.fill` first when the values come from elsewhere) and `texts` (the string
+ * options in slot order, then the local and the peer address).
+ */
+export function decodeSnapshot(fd: number, texts: readonly string[], extras: Extras): Snapshot {
   const byLevel: Record<string, Record<string, unknown>> = {};
   const skipped: Snapshot['skipped'] = [];
-  const texts = binding.readOptions(fd, specs, nums, errs, wide, names);
   const typeErrno = errs[TYPE_SLOT]!;
   if (typeErrno !== 0) throw kernelError(typeErrno, 'getsockopt', 'SO_TYPE', 'SOL_SOCKET');
   // The strings come in slot order; slot i's is texts[stringIndex[i]].
@@ -233,13 +277,9 @@ export function snapshot(socket: SocketLike): Snapshot {
   for (let i = 0; i < separate.length; i++) {
     const name = separate[i]!;
     if (name === 'SO_PEERCRED' && !unix) continue; // meaningful on unix-domain sockets only
-    try {
-      (byLevel[options[name].level] ??= {})[name] = separateGet[i]!(fd);
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (typeof code !== 'string' || typeof (err as { errno?: unknown }).errno !== 'number') throw err;
-      skipped.push({ option: name, code });
-    }
+    const answer = extras.separate(i);
+    if (answer.code === undefined) (byLevel[options[name].level] ??= {})[name] = answer.value;
+    else skipped.push({ option: name, code: answer.code });
   }
   const sol = byLevel.SOL_SOCKET ?? {};
   const snap = new SocketSnapshot(
@@ -253,13 +293,9 @@ export function snapshot(socket: SocketLike): Snapshot {
   snap.local = address(names[0]!, texts[ADDRESS_TEXT]!, names[1]!, names[2]!);
   snap.remote = address(names[3]!, texts[ADDRESS_TEXT + 1]!, names[4]!, names[5]!);
   if (hasTcpInfo && TCP_INFO_PROTOCOLS.has(sol.SO_PROTOCOL as number)) {
-    try {
-      snap.tcpInfo = readTcpInfo(fd, false) as TcpInfo;
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (typeof code !== 'string' || typeof (err as { errno?: unknown }).errno !== 'number') throw err;
-      skipped.push({ option: 'TCP_INFO', code });
-    }
+    const answer = extras.tcpInfo();
+    if (answer.code === undefined) snap.tcpInfo = answer.value;
+    else skipped.push({ option: 'TCP_INFO', code: answer.code });
   }
   return snap;
 }
@@ -274,3 +310,23 @@ function address(family: number, text: string, port: number, errno: number): Soc
   if (family === C.AF_UNIX) return { family: 'unix', path: text };
   return { family };
 }
+
+/**
+ * The option table snapshot() reads, for readers of many sockets at once (duplicates.ts):
+ * the readOptions specs, the separate options by name and kind, and `fill`, which puts
+ * one socket's slot values where decodeSnapshot() reads them.
+ */
+export const optionTable = {
+  specs: specs as Readonly<Int32Array>,
+  slots: batched.length,
+  separate: separate.map((n) => ({ name: n, kind: options[n].kind, level: options[n].levelNumber!, optname: options[n].optname! })),
+  fill(rowNums: Float64Array, rowErrs: Int32Array, rowWide: BigUint64Array, local: ArrayLike<number>, peer: ArrayLike<number>): void {
+    nums.set(rowNums);
+    errs.set(rowErrs);
+    wide.set(rowWide);
+    for (let k = 0; k < 3; k++) {
+      names[k] = local[k]!;
+      names[3 + k] = peer[k]!;
+    }
+  },
+};

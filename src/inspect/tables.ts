@@ -32,6 +32,8 @@ interface PacketRecord { type: number; protocol: number; inode: number; cookie: 
 
 const KIND = { inet: 0, unix: 1, netlink: 2, packet: 3 } as const;
 const NO_INFO = 1; // diagDump flag: leave INET_DIAG_INFO out
+const TCP_LISTEN = TCP_STATES.indexOf('LISTEN');
+const PACKED = 2; // diagDump flag: the messages packed in one buffer, a record made from one when asked for
 
 /** A unix name's exact bytes as a path: '' unnamed, '\0name' abstract (trailing NUL padding trimmed), else up to the first NUL. */
 export function unixPath(name: Buffer | undefined): ExactText {
@@ -117,7 +119,7 @@ export function sendRate(ti: { rtt?: number; sndCwnd?: number; sndMss?: number }
 
 const UNIX_STATES: Record<string, string> = { LISTEN: 'LISTEN', ESTABLISHED: 'CONNECTED', SYN_SENT: 'CONNECTING', CLOSE: 'UNCONNECTED' };
 
-function unixSockets(records: UnixRecord[], out: Map<number, TableSocket | (() => TableSocket)>, names?: Map<number, ExactText>): void {
+function unixSockets(records: UnixRecord[], out: Map<number, TableSocket | (() => TableSocket) | number>, names?: Map<number, ExactText>): void {
   const byInode = names ?? new Map(records.map((r) => [r.inode, unixPath(r.name)]));
   for (const r of records) {
     const tcpState = TCP_STATES[r.state] ?? `state ${r.state}`;
@@ -196,6 +198,16 @@ function dump<T>(nl: number, what: number, family: number, protocol: number, ino
   }
 }
 
+// The same, packed: null where the kind's diag module is absent.
+function dumpPacked(nl: number, what: number, family: number, protocol: number, inode: number | Uint32Array, flags: number): { bytes: Buffer; index: Uint32Array } | null {
+  try {
+    return binding.diagDump!(nl, what, family, protocol, inode, flags | PACKED) as unknown as { bytes: Buffer; index: Uint32Array };
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
 // Opens a sock_diag socket in the network namespace of `pid`: our own socket when it is
 // ours, else one made inside theirs (needs CAP_SYS_ADMIN). null: use the /proc fallback.
 function openDiag(pid: number): number | null {
@@ -225,6 +237,7 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
     return {
       source: 'proc',
       lean,
+      hasQueues: () => false,
       // Believed only when the kernel's own name for the fd's protocol confirms the row's
       // kind and no other row of that kind claims the inode: a forged row is never taken.
       get(inode, kind) {
@@ -233,7 +246,10 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
       },
     };
   }
-  const out = new Map<number, TableSocket | (() => TableSocket)>();
+  // A row, a row made when asked for, or where an inet message sits in `packs` (pack × 2^32 + offset).
+  const out = new Map<number, TableSocket | (() => TableSocket) | number>();
+  const packs: { bytes: Buffer; kind: 'tcp' | 'mptcp' | 'udp' | 'raw' }[] = [];
+  const queued = new Set<number>(); // TCP sockets but listeners: their rows hold the byte queues
   const cgroups = new Map<bigint, string | null>();
   try {
     const wanted = inodes && inodes.length === 1 ? inodes[0]! : 0;
@@ -258,9 +274,16 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
     for (const [af, kind, proto] of inet) {
       if (!left()) break;
       // lean: no INET_DIAG_INFO (each socket's own TCP_INFO is read): 20k × 280 B less to hold.
-      for (const r of dump<InetRecord>(nl, KIND.inet, af, proto, only, lean ? NO_INFO : 0)) {
-        if (r.inode === 0) continue; // TIME_WAIT and request sockets: no inode, no fd
-        out.set(r.inode, () => inetSocket(r, kind, pid, cgroups, table.lean)); // built when asked for: 20k decoded rows at once would cost memory
+      // Packed: the kernel's messages stay bytes until a row is asked for; 20k records as
+      // objects held for the whole run were most of the command's memory.
+      const pack = dumpPacked(nl, KIND.inet, af, proto, only, lean ? NO_INFO : 0);
+      if (!pack) continue;
+      const at = packs.push({ bytes: pack.bytes, kind }) - 1;
+      for (let j = 0; j < pack.index.length; j += 3) {
+        if (pack.index[j] === 0) continue; // TIME_WAIT and request sockets: no inode, no fd
+        out.set(pack.index[j]!, at * 2 ** 32 + pack.index[j + 1]!);
+        if (kind === 'tcp' && pack.index[j + 2] !== TCP_LISTEN) queued.add(pack.index[j]!);
+        else queued.delete(pack.index[j]!);
       }
     }
     if (left()) for (const r of dump<NetlinkRecord>(nl, KIND.netlink, 0, 0, only)) out.set(r.inode, netlinkSocket(r));
@@ -277,7 +300,14 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
       // While options are read, each row is asked for once, in fd order: let it go then,
       // so memory shrinks as the sockets are written out.
       if (table.lean) out.delete(inode);
+      if (typeof row === 'number') {
+        const pack = packs[Math.floor(row / 2 ** 32)]!;
+        return inetSocket(binding.diagRecord!(KIND.inet, pack.bytes, row % 2 ** 32) as InetRecord, pack.kind, pid, cgroups, table.lean);
+      }
       return typeof row === 'function' ? row() : row;
+    },
+    hasQueues(inode) {
+      return queued.has(inode) && typeof out.get(inode) === 'number';
     },
     fallback(inode, kind) {
       proc ??= procSockets(pid);
@@ -295,6 +325,8 @@ export interface SocketTable {
   lean: boolean;
   /** The row of `inode`; `kind` (from the fd's kernel protocol name) is required by the /proc fallback, which believes no row without it. */
   get(inode: number, kind?: SocketKind): TableSocket | undefined;
+  /** Whether `inode`'s row, when asked for, is a TCP socket from sock_diag other than a listener: one whose byte queues it holds. */
+  hasQueues(inode: number): boolean;
   /** sock_diag only: the /proc fallback's row for a kind sock_diag did not answer for (raw without raw_diag, ping), `kind` confirmed by the fd's protocol name. */
   fallback?(inode: number, kind: SocketKind): TableSocket | undefined;
 }

@@ -73,8 +73,10 @@ export interface Binding {
   pidfdGetfd?(pidfd: number, targetfd: number): number;
   /** A NETLINK_SOCK_DIAG socket (Linux), in this network namespace (nsfd -1) or in the one of an open /proc/PID/ns/net (needs CAP_SYS_ADMIN there). Close it. */
   diagSocket?(nsfd: number): number;
-  /** One sock_diag dump (Linux): what 0 inet (family, protocol), 1 unix, 2 netlink, 3 packet; inode > 0 keeps that socket only; flags 1 leaves TCP_INFO out. Records as native/sockdiag_linux.cc builds them. */
+  /** One sock_diag dump (Linux): what 0 inet (family, protocol), 1 unix, 2 netlink, 3 packet; inode > 0 keeps that socket only; flags 1 leaves TCP_INFO out, 2 packs the messages (see diagRecord). Records as native/sockdiag_linux.cc builds them. */
   diagDump?(nlfd: number, what: number, family: number, protocol: number, inode: number | Uint32Array, flags?: number): object[];
+  /** The record of the message at `offset` of a packed dump's bytes (diagDump flags 2 gives { bytes, index: [inode, offset, state]* }), as diagDump would have built it (Linux). */
+  diagRecord?(what: number, bytes: Uint8Array, offset: number): object;
   /** The kernel's protocol name of a socket inode ('TCP', 'UNIX-STREAM', 'NETLINK'…) through the system.sockprotoname xattr of a path such as /proc/PID/fd/N (Linux). */
   sockProtoName?(path: string): string;
   /**
@@ -85,6 +87,29 @@ export interface Binding {
    * or timed out. Throws the system error of getsockname (EBADF, ENOTSOCK).
    */
   socketNames?(fd: number, out: Int32Array): void;
+  /**
+   * Many fds of the pidfd's process read in one call (Linux >= 5.6, ptrace-attach rights):
+   * row k of every output belongs to fds[k], which is duplicated (pidfd_getfd), checked to
+   * be inodes[k], read and closed. Per slot of `specs` ([level, optname, kind]: readOptions'
+   * kinds, and 5 raw bytes) errs and nums/wide as readOptions gives them; string and bytes
+   * slots hold their length in nums and their bytes in the row's text cell. The meta row
+   * (readDuplicatesLayout.meta) holds the getfd and fstat errnos, both addresses, TCP_INFO's
+   * errno and length, SO_PEERCRED and, with flags[k] bit 0, the byte queues. `threads`
+   * (1–16) split the rows.
+   */
+  readDuplicates?(pidfd: number, fds: Int32Array, inodes: Float64Array, flags: Int32Array, specs: Int32Array, nums: Float64Array, errs: Int32Array, wide: BigUint64Array, meta: Int32Array, text: Uint8Array, threads: number): void;
+  /**
+   * readDuplicates' row layout. meta: the first index of each group ([errno] getfd and stat;
+   * [family, port, errno, text length] local and peer; [errno, length] tcpInfo; [errno, pid,
+   * uid, gid, no peer] cred; [inq, errno, outq, errno] queues) and the row size. cells: the
+   * bytes each text cell takes; a row's text is its string and bytes slots' cells in slot
+   * order, then the local address, the peer address and TCP_INFO.
+   */
+  readonly readDuplicatesLayout?: Readonly<{
+    meta: Readonly<{ getfd: number; stat: number; local: number; peer: number; tcpInfo: number; cred: number; queues: number; size: number }>;
+    cells: Readonly<{ string: number; bytes: number; address: number; tcpInfo: number }>;
+    maxThreads: number;
+  }>;
   /** SIOCINQ and SIOCOUTQ (Linux): writes [inq bytes, errno, outq bytes, errno] into `out` (4 slots). */
   socketQueues?(fd: number, out: Int32Array): void;
   /** Levels and option numbers compiled from this platform's headers. */

@@ -109,7 +109,11 @@ function readIfname(fd: number, level: number, optname: number): string | Buffer
   // Read into a slice of Node's Buffer pool (getInto), not a new native backing store per
   // call, which grew RSS under many snapshots (test/abuse/leaks.test.ts guards it).
   const buf = Buffer.allocUnsafe(IFNAME_READ);
-  const raw = buf.subarray(0, binding.getInto(fd, level, optname, buf));
+  return ifnameFromBytes(buf.subarray(0, binding.getInto(fd, level, optname, buf)));
+}
+
+/** An interface name as the kernel wrote it (NUL-terminated): a string when UTF-8, else a copy of its bytes. */
+export function ifnameFromBytes(raw: Buffer): string | Buffer {
   const end = raw.indexOf(0);
   const bytes = end < 0 ? raw : raw.subarray(0, end);
   return isUtf8(bytes) ? bytes.toString('utf8') : Buffer.from(bytes);

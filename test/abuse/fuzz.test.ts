@@ -7,7 +7,7 @@
 // and every public function (not only get/set), each with arbitrary arguments.
 // FUZZ_RUNS scales it (npm run fuzz); the default makes > 100,000 calls.
 import * as dgram from 'node:dgram';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readdirSync } from 'node:fs';
 import * as net from 'node:net';
 import { inspect } from 'node:util';
 import fc from 'fast-check';
@@ -159,6 +159,28 @@ describe('fuzz', () => {
       }),
       { numRuns: RUNS },
     );
+  });
+
+  it('readDuplicates with each argument valid or arbitrary: coded errors, never a crash, no fd left open', { timeout: 120_000 }, () => {
+    if (!binding.readDuplicates || !binding.pidfdOpen) return;
+    const pidfd = binding.pidfdOpen(process.pid); // our own sockets, duplicated and read
+    const L = binding.readDuplicatesLayout!;
+    const specs = new Int32Array([binding.constants.SOL_SOCKET!, binding.constants.SO_TYPE!, 0, binding.constants.IPPROTO_TCP!, binding.constants.TCP_CONGESTION!, 3, 1, 25, 5]);
+    const n = 2;
+    const valid = (): unknown[] => [
+      pidfd, new Int32Array(ownFds.slice(0, n)), new Float64Array(n), new Int32Array([1, 0]), specs, new Float64Array(3 * n), new Int32Array(3 * n),
+      new BigUint64Array(3 * n), new Int32Array(n * L.meta.size), new Uint8Array(n * 4096), 2,
+    ];
+    const before = readdirSync('/proc/self/fd').length;
+    fc.assert(
+      fc.property(fc.array(fc.option(anything, { nil: undefined, freq: 2 }), { minLength: 11, maxLength: 11 }), fc.array(fc.boolean(), { minLength: 11, maxLength: 11 }), (args, replace) => {
+        const a = valid().map((v, i) => (replace[i] ? args[i] : v));
+        coded(() => binding.readDuplicates!(...(a as Parameters<NonNullable<typeof binding.readDuplicates>>)));
+      }),
+      { numRuns: RUNS },
+    );
+    expect(readdirSync('/proc/self/fd').length).toBe(before);
+    binding.close!(pidfd);
   });
 
   it('native getters with plausible levels and option numbers: every result is a number, bigint, string, null, Buffer or object', { timeout: 120_000 }, () => {

@@ -16,7 +16,8 @@ import * as tls from 'node:tls';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sockopt, { snapshotPid } from '../../src/index';
-import { escapeText, exactBytes, type ExactText } from '../../src/kernel/text';
+import fc from 'fast-check';
+import { escapeText, exactBytes, terminalSafe, type ExactText } from '../../src/kernel/text';
 import { figure, fixtures, python } from '../helpers';
 
 const root = join(__dirname, '..', '..');
@@ -129,6 +130,22 @@ describe('a hostile target', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('terminalSafe, the last line of defence', () => {
+  it('gives exactly what escaping every unsafe character but newline and backslash gives, for any text', () => {
+    // eslint-disable-next-line no-control-regex -- the characters under test
+    const unsafe = /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u115f\u1160\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\u3164\ufeff\ufff9-\ufffb\\]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/gu;
+    const plain = (t: string) => t.replace(unsafe, (c) => (c === '\n' || c === '\\' ? c : escapeText(c)));
+    const hostile = fc.constantFrom('\n', '\\', '\x1b', '\u202e', '\ud800', '\udc00', '\ud83d\ude00', '\u0085', '\t', 'a', '\u2028', '\ufeff');
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.string({ unit: 'binary' }), hostile)), (parts) => {
+        const text = parts.join('');
+        expect(terminalSafe(text)).toBe(plain(text));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
 

@@ -230,4 +230,44 @@ describe('arguments and the native surface (abuse)', () => {
       'ERR_INVALID_ARG_TYPE', 'ENOTSUP', 'ENOENT', // /dev/null has no sockprotoname (EOPNOTSUPP)
     ]);
   });
+
+  it('a packed dump gives the records diagDump builds; diagRecord refuses bytes that hold no whole message', () => {
+    const script = `
+      const { binding: b } = require(${JSON.stringify(join(__dirname, '..', '..', 'lib', 'kernel', 'binding.js'))});
+      const net = require('node:net');
+      const server = net.createServer().listen(0, '127.0.0.1', () => {
+        const client = net.connect(server.address().port, '127.0.0.1', () => {
+          const nl = b.diagSocket(-1);
+          const inodes = Uint32Array.from([server, client].map((s) => require('node:fs').fstatSync(s._handle.fd).ino)).sort();
+          const plain = b.diagDump(nl, 0, 2, 6, inodes, 1);
+          const packed = b.diagDump(nl, 0, 2, 6, inodes, 1 | 2);
+          const rebuilt = [];
+          for (let j = 0; j < packed.index.length; j += 3) rebuilt.push(b.diagRecord(0, packed.bytes, packed.index[j + 1]));
+          const strip = (r) => JSON.stringify(r, (k, v) => (typeof v === 'bigint' ? String(v) : k === 'expires' ? 0 : v));
+          const codes = [];
+          const tryIt = (f) => { try { f(); codes.push('ok'); } catch (e) { codes.push(e.code); } };
+          const m = packed.index[1];
+          tryIt(() => b.diagRecord(0, packed.bytes, m));
+          tryIt(() => b.diagRecord(0, packed.bytes.subarray(0, 10), 0)); // shorter than a header
+          tryIt(() => b.diagRecord(0, packed.bytes.subarray(0, 40), 0)); // cut inside the message
+          tryIt(() => b.diagRecord(0, packed.bytes, packed.bytes.length)); // past the end
+          tryIt(() => b.diagRecord(0, packed.bytes, -1));
+          tryIt(() => b.diagRecord(7, packed.bytes, 0));
+          tryIt(() => b.diagRecord(0, 'x', 0));
+          tryIt(() => b.diagRecord(0, Buffer.alloc(4096), 0)); // zeros: a length of 0
+          tryIt(() => b.diagRecord(0, Buffer.alloc(4096, 0xff), 0)); // a length beyond the buffer
+          tryIt(() => b.diagRecord(1, new Uint8Array(new SharedArrayBuffer(packed.bytes.length)).fill(0), 0));
+          b.close(nl);
+          console.log(JSON.stringify({ same: plain.map(strip).sort().join() === rebuilt.map(strip).sort().join(), n: plain.length, triples: packed.index.length / 3, codes }));
+          client.destroy(); server.close();
+        });
+      });`;
+    const out = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(out.status, out.stderr).toBe(0);
+    const r = JSON.parse(out.stdout) as { same: boolean; n: number; triples: number; codes: string[] };
+    expect(r.n).toBe(2);
+    expect(r.triples).toBe(2);
+    expect(r.same).toBe(true);
+    expect(r.codes).toEqual(['ok', 'ERR_OUT_OF_RANGE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE', 'ERR_OUT_OF_RANGE', 'ERR_OUT_OF_RANGE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_ARG_VALUE']);
+  });
 });

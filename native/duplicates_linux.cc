@@ -1,0 +1,255 @@
+// readDuplicates: many sockets of another process read in one crossing (Linux >= 5.6).
+// For each fd of the list: pidfd_getfd(2) duplicates it, fstat checks it is still the
+// inode the fd table listed, every option of the caller's table is read (the same slot
+// reader as readOptions), then both addresses, TCP_INFO (TCP and MPTCP), SO_PEERCRED
+// (unix) and, when asked, SIOCINQ/SIOCOUTQ; the duplicate is closed at once. Everything
+// lands in the caller's typed arrays: no JS value is made per socket, so the list can be
+// split across threads that touch nothing but syscalls and their own rows.
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "args.h"
+#include "diag.h"
+#include "slots.h"
+#include "tcp_info.h"
+
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+namespace sockopt {
+
+namespace {
+
+// The per-socket row of `meta` (Int32Array, kMetaSize per fd); exported as
+// readDuplicatesLayout.meta so the JS side never hand-maintains these numbers.
+enum Meta {
+  kGetfd = 0,       // errno of pidfd_getfd (0: duplicated)
+  kStat = 1,        // errno of fstat, or ESTALE when the fd now holds another inode
+  kLocal = 2,       // [family, port, errno, text length] of getsockname
+  kPeer = 6,        // the same for getpeername
+  kTcpInfo = 10,    // [errno (-1: not a TCP or MPTCP socket), length]
+  kCred = 12,       // [errno (-1: not a unix socket), pid, uid, gid, 1 when no peer process]
+  kQueues = 17,     // [inq, errno, outq, errno] (errno -1: not asked)
+  kMetaSize = 21,
+};
+
+constexpr int kMaxThreads = 16;
+
+struct Table {
+  const int32_t* specs;  // [level, optname, kind] per slot
+  size_t slots;
+  std::vector<uint32_t> cell;  // text offset of each slot (kinds 3 and 5) within a row
+  uint32_t local, peer, tcpInfo, stride;
+};
+
+// Text cells in slot order (string and bytes slots), then the local and the peer
+// address, then TCP_INFO's bytes: the rule readDuplicatesLayout.cells describes.
+Table Layout(const int32_t* specs, size_t slots) {
+  Table t{specs, slots, std::vector<uint32_t>(slots, 0), 0, 0, 0, 0};
+  uint32_t at = 0;
+  for (size_t i = 0; i < slots; i++) {
+    t.cell[i] = at;
+    if (specs[3 * i + 2] == kSlotString) at += kStringCell;
+    if (specs[3 * i + 2] == kSlotBytes) at += kBytesCell;
+  }
+  t.local = at;
+  t.peer = at + kAddressCell;
+  t.tcpInfo = at + 2 * kAddressCell;
+  t.stride = t.tcpInfo + TcpInfoReadSize();
+  return t;
+}
+
+struct Out {
+  double* nums;
+  int32_t* errs;
+  uint64_t* wide;
+  int32_t* meta;
+  uint8_t* text;
+  size_t textStride;  // the layout's stride, whatever the array's length
+};
+
+bool IsTcp(int protocol) {
+#ifdef IPPROTO_MPTCP
+  if (protocol == IPPROTO_MPTCP) return true;
+#endif
+  return protocol == IPPROTO_TCP;
+}
+
+// Reads one open duplicate into row k (no JS, no allocation: safe on any thread).
+void ReadOne(int dup, const Table& t, bool queues, double* nums, int32_t* errs, uint64_t* wide, int32_t* meta, char* text) {
+  int domain = -1, protocol = -1;
+  for (size_t i = 0; i < t.slots; i++) {
+    int level = t.specs[3 * i], optname = t.specs[3 * i + 1], kind = t.specs[3 * i + 2];
+    uint32_t room = kind == kSlotString ? kStringCell : kind == kSlotBytes ? kBytesCell : 0;
+    errs[i] = ReadSlot(dup, level, optname, kind, &nums[i], &wide[i], room ? text + t.cell[i] : nullptr, room);
+    if (errs[i] == 0 && level == SOL_SOCKET && kind == kSlotInt) {
+      if (optname == SO_DOMAIN) domain = static_cast<int>(nums[i]);
+      if (optname == SO_PROTOCOL) protocol = static_cast<int>(nums[i]);
+    }
+  }
+  meta[kLocal + 3] = static_cast<int32_t>(AddressOf(dup, false, meta + kLocal, text + t.local));
+  meta[kPeer + 3] = static_cast<int32_t>(AddressOf(dup, true, meta + kPeer, text + t.peer));
+  if (IsTcp(protocol)) {
+    uint32_t len = TcpInfoReadSize();
+    meta[kTcpInfo] = SysGet(dup, IPPROTO_TCP, TCP_INFO, text + t.tcpInfo, &len);
+    meta[kTcpInfo + 1] = meta[kTcpInfo] == 0 ? static_cast<int32_t>(len) : 0;
+  }
+  if (domain == AF_UNIX) {
+    struct ucred cred;
+    std::memset(&cred, 0, sizeof cred);
+    uint32_t len = sizeof cred;
+    meta[kCred] = SysGet(dup, SOL_SOCKET, SO_PEERCRED, &cred, &len);
+    meta[kCred + 1] = cred.pid;
+    meta[kCred + 2] = static_cast<int32_t>(cred.uid);
+    meta[kCred + 3] = static_cast<int32_t>(cred.gid);
+    // pid 0, uid and gid -1: the kernel's answer for "no peer process" (see getPeerCred).
+    meta[kCred + 4] = cred.pid == 0 && cred.uid == static_cast<uid_t>(-1) && cred.gid == static_cast<gid_t>(-1);
+  }
+  if (queues) {
+    const unsigned long requests[2] = {SIOCINQ, SIOCOUTQ};
+    for (int q = 0; q < 2; q++) {
+      int value = 0;
+      int rc = ioctl(dup, requests[q], &value);
+      meta[kQueues + 2 * q] = rc == 0 ? value : 0;
+      meta[kQueues + 2 * q + 1] = rc == 0 ? 0 : errno;
+    }
+  }
+}
+
+// Rows [from, to): each fd duplicated, checked, read and closed exactly once.
+void ReadRange(int pidfd, const int32_t* fds, const double* inodes, const int32_t* flags, const Table& t, const Out& o, size_t from, size_t to) {
+  for (size_t k = from; k < to; k++) {
+    int32_t* meta = o.meta + k * kMetaSize;
+    for (int m = 0; m < kMetaSize; m++) meta[m] = 0;
+    meta[kTcpInfo] = meta[kCred] = meta[kQueues + 1] = meta[kQueues + 3] = -1;
+    double* nums = o.nums + k * t.slots;
+    int32_t* errs = o.errs + k * t.slots;
+    uint64_t* wide = o.wide + k * t.slots;
+    for (size_t i = 0; i < t.slots; i++) {
+      nums[i] = 0;
+      errs[i] = EBADF;
+      wide[i] = 0;
+    }
+    long dup = syscall(SYS_pidfd_getfd, pidfd, fds[k], 0);
+    if (dup < 0) {
+      meta[kGetfd] = errno;
+      continue;
+    }
+    int fd = static_cast<int>(dup);
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+      meta[kStat] = errno;
+    } else if (static_cast<double>(st.st_ino) != inodes[k]) {
+      meta[kStat] = ESTALE;
+    } else {
+      ReadOne(fd, t, (flags[k] & 1) != 0, nums, errs, wide, meta, reinterpret_cast<char*>(o.text + k * o.textStride));
+    }
+    close(fd);
+  }
+}
+
+// A typed array of the wanted type: its data (null when it holds nothing: nothing is then
+// written through it, as the length checks below see to) and its element count.
+template <typename T>
+bool Typed(napi_env env, napi_value v, napi_typedarray_type want, T** data, size_t* count) {
+  napi_typedarray_type type;
+  bool is = false;
+  void* raw = nullptr;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
+  if (napi_get_typedarray_info(env, v, &type, count, &raw, nullptr, nullptr) != napi_ok || type != want) return false;
+  *data = static_cast<T*>(raw);
+  if (*data == nullptr) *count = 0;  // a view on a detached buffer
+  return true;
+}
+
+// readDuplicates(pidfd, fds: Int32Array(n), inodes: Float64Array(n), flags: Int32Array(n),
+//                specs: Int32Array(3m), nums: Float64Array(n·m), errs: Int32Array(n·m),
+//                wide: BigUint64Array(n·m), meta: Int32Array(n·meta.size),
+//                text: Uint8Array(n·stride), threads: 1..16) → undefined
+// Row k of each output belongs to fds[k]. flags bit 0: read the byte queues too.
+// Slot values as readOptions gives them; string and bytes slots hold their length in
+// nums and their bytes in the row's text cell. errs is EBADF throughout a row whose fd
+// could not be duplicated or checked (meta says why).
+Napi::Value ReadDuplicates(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  int32_t pidfd, threads;
+  if (!ReadFd(info, 0, &pidfd)) return Napi::Value();
+  size_t n = 0, nInodes = 0, nFlags = 0, nSpecs = 0, nNums = 0, nErrs = 0, nWide = 0, nMeta = 0, nText = 0;
+  int32_t *fds, *flags, *specs, *errs, *meta;
+  double *inodes, *nums;
+  uint64_t* wide;
+  uint8_t* text;
+  if (!Typed(env, info[1], napi_int32_array, &fds, &n) || !Typed(env, info[2], napi_float64_array, &inodes, &nInodes) ||
+      !Typed(env, info[3], napi_int32_array, &flags, &nFlags) || !Typed(env, info[4], napi_int32_array, &specs, &nSpecs) ||
+      !Typed(env, info[5], napi_float64_array, &nums, &nNums) || !Typed(env, info[6], napi_int32_array, &errs, &nErrs) ||
+      !Typed(env, info[7], napi_biguint64_array, &wide, &nWide) || !Typed(env, info[8], napi_int32_array, &meta, &nMeta) ||
+      !Typed(env, info[9], napi_uint8_array, &text, &nText)) {
+    ThrowTypeError(info.Env(),
+                   "readDuplicates takes (pidfd, Int32Array, Float64Array, Int32Array, Int32Array, Float64Array, "
+                   "Int32Array, BigUint64Array, Int32Array, Uint8Array, threads)");
+    return Napi::Value();
+  }
+  if (!ReadInt32(info, 10, "threads", &threads)) return Napi::Value();
+  if (threads < 1 || threads > kMaxThreads) {
+    ThrowRangeError(info.Env(), "The \"threads\" argument must be from 1 to 16");
+    return Napi::Value();
+  }
+  size_t m = nSpecs / 3;
+  Table t = Layout(specs, m);
+  if (nSpecs % 3 != 0 || nInodes < n || nFlags < n || nNums < n * m || nErrs < n * m || nWide < n * m ||
+      nMeta < n * kMetaSize || nText < n * t.stride) {
+    ThrowRangeError(info.Env(), "inodes and flags need a row per fd; nums, errs, wide, meta and text theirs (readDuplicatesLayout)");
+    return Napi::Value();
+  }
+  if (n == 0) return info.Env().Undefined();
+  Out o{nums, errs, wide, meta, text, t.stride};
+  size_t parts = static_cast<size_t>(threads) < n ? static_cast<size_t>(threads) : n;
+  std::vector<std::thread> helpers;
+  size_t per = (n + parts - 1) / parts;
+  for (size_t p = 1; p < parts; p++) {
+    size_t from = p * per, to = from + per < n ? from + per : n;
+    if (from < to) helpers.emplace_back(ReadRange, pidfd, fds, inodes, flags, std::cref(t), std::cref(o), from, to);
+  }
+  ReadRange(pidfd, fds, inodes, flags, t, o, 0, per < n ? per : n);
+  for (auto& h : helpers) h.join();
+  return info.Env().Undefined();
+}
+
+}  // namespace
+
+void RegisterDuplicates(Napi::Env env, Napi::Object exports) {
+  exports.Set("readDuplicates", Napi::Function::New(env, ReadDuplicates, "readDuplicates"));
+  Napi::Object layout = Napi::Object::New(env);
+  Napi::Object meta = Napi::Object::New(env);
+  meta.Set("getfd", static_cast<int32_t>(kGetfd));
+  meta.Set("stat", static_cast<int32_t>(kStat));
+  meta.Set("local", static_cast<int32_t>(kLocal));
+  meta.Set("peer", static_cast<int32_t>(kPeer));
+  meta.Set("tcpInfo", static_cast<int32_t>(kTcpInfo));
+  meta.Set("cred", static_cast<int32_t>(kCred));
+  meta.Set("queues", static_cast<int32_t>(kQueues));
+  meta.Set("size", static_cast<int32_t>(kMetaSize));
+  layout.Set("meta", meta);
+  Napi::Object cells = Napi::Object::New(env);
+  cells.Set("string", kStringCell);
+  cells.Set("bytes", kBytesCell);
+  cells.Set("address", kAddressCell);
+  cells.Set("tcpInfo", TcpInfoReadSize());
+  layout.Set("cells", cells);
+  layout.Set("maxThreads", kMaxThreads);
+  exports.Set("readDuplicatesLayout", layout);
+}
+
+}  // namespace sockopt

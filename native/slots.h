@@ -1,0 +1,143 @@
+// One option slot and one address read into plain memory, for the two readers of many
+// options at once: readOptions (one socket, inspect.cc) and readDuplicates (many sockets
+// of another process, duplicates_linux.cc). Inline: no call frame between the loop and
+// the syscall (see sys.h), and no JS touched, so the second may run on its own threads.
+#pragma once
+#ifndef _WIN32
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/un.h>
+#endif
+
+#include <cerrno>
+#include <cstddef>
+#include <cstring>
+
+#include "codecs.h"
+#include "sys.h"
+
+namespace sockopt {
+
+// The value kinds of a slot: [level, optname, kind] per option in the callers' specs.
+enum SlotKind {
+  kSlotInt = 0,       // C int (a 1-byte answer widened): *num
+  kSlotTimeval = 1,   // struct timeval: *num in ms, 0 = none
+  kSlotLinger = 2,    // struct linger: *num in seconds, NaN = off
+  kSlotString = 3,    // char[]: the bytes up to the first NUL into text, *num = their length
+  kSlotU64 = 4,       // uint64_t: *wide
+  kSlotBytes = 5,     // raw bytes (an interface name) into text, *num = the length the kernel gave
+};
+
+// The text room a slot of each kind takes (readDuplicates' cells; readOptions uses kMaxString too).
+constexpr uint32_t kStringCell = kMaxString;
+constexpr uint32_t kBytesCell = 64;  // IFNAMSIZ (16) with room to spare, as readIfname reads it
+
+// Reads one slot; 0 or the errno. `text` holds `cell` bytes (kinds 3 and 5 only).
+inline int ReadSlot(int fd, int level, int optname, int kind, double* num, uint64_t* wide, char* text, uint32_t cell) {
+  *num = 0;
+  *wide = 0;
+  switch (kind) {
+    case kSlotInt: {
+      int value = 0;
+      uint32_t len = sizeof value;
+      int err = SysGet(fd, level, optname, &value, &len);
+      if (err == 0 && len == 1) value = *reinterpret_cast<unsigned char*>(&value);
+      if (err == 0) *num = value;
+      return err;
+    }
+    case kSlotTimeval: {
+      struct timeval tv;
+      std::memset(&tv, 0, sizeof tv);
+      uint32_t len = sizeof tv;
+      int err = SysGet(fd, level, optname, &tv, &len);
+      if (err == 0) *num = MsFromTimeval(tv);
+      return err;
+    }
+    case kSlotLinger: {
+      struct linger l;
+      std::memset(&l, 0, sizeof l);
+      uint32_t len = sizeof l;
+      int err = SysGet(fd, level, optname, &l, &len);
+      if (err == 0) *num = l.l_onoff ? static_cast<double>(l.l_linger) : __builtin_nan("");
+      return err;
+    }
+    case kSlotString: {
+      if (text == nullptr || cell < 2) return ENOBUFS;
+      std::memset(text, 0, cell);
+      uint32_t len = cell - 1;  // always leaves a NUL behind the copy
+      int err = SysGet(fd, level, optname, text, &len);
+      if (err == 0) *num = static_cast<double>(strnlen(text, len));
+      return err;
+    }
+    case kSlotU64: {
+      uint64_t value = 0;
+      uint32_t len = sizeof value;
+      int err = SysGet(fd, level, optname, &value, &len);
+      if (err == 0) *wide = value;
+      return err;
+    }
+    case kSlotBytes: {
+      if (text == nullptr || cell == 0) return ENOBUFS;
+      uint32_t len = cell;
+      int err = SysGet(fd, level, optname, text, &len);
+      if (err == 0) *num = len;
+      return err;
+    }
+    default:
+      return EINVAL;
+  }
+}
+
+#ifndef _WIN32
+// The room an address's text takes: a unix path (sun_path) or an IP literal.
+constexpr uint32_t kAddressCell = sizeof(sockaddr_un::sun_path) > INET6_ADDRSTRLEN ? sizeof(sockaddr_un::sun_path) : INET6_ADDRSTRLEN;
+
+// One address: out[0..2] = [family, port, errno], its text (IP literal or unix path,
+// abstract names with their leading NUL) into `text` (kAddressCell bytes); returns the
+// text's length (0 when there is none).
+inline size_t AddressOf(int fd, bool peer, int32_t* out, char* text) {
+  struct sockaddr_storage ss;
+  std::memset(&ss, 0, sizeof ss);
+  socklen_t len = sizeof ss;
+  int rc = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len)
+                : getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  out[0] = rc == 0 ? ss.ss_family : 0;
+  out[1] = 0;
+  out[2] = rc == 0 ? 0 : errno;
+  if (rc != 0) return 0;
+  if (ss.ss_family == AF_INET) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+    char ip[INET6_ADDRSTRLEN] = {0};
+    inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
+    out[1] = ntohs(a->sin_port);
+    size_t n = strnlen(ip, sizeof ip);
+    std::memcpy(text, ip, n);
+    return n;
+  }
+  if (ss.ss_family == AF_INET6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
+    char ip[INET6_ADDRSTRLEN] = {0};
+    inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
+    out[1] = ntohs(a->sin6_port);
+    size_t n = strnlen(ip, sizeof ip);
+    std::memcpy(text, ip, n);
+    return n;
+  }
+  if (ss.ss_family == AF_UNIX) {
+    // The kernel's length, not strlen: abstract names start with NUL and are not terminated.
+    auto* a = reinterpret_cast<sockaddr_un*>(&ss);
+    size_t max = len > offsetof(sockaddr_un, sun_path) ? len - offsetof(sockaddr_un, sun_path) : 0;
+    if (max > sizeof a->sun_path) max = sizeof a->sun_path;
+    size_t n = strnlen(a->sun_path, max);
+    if (n == 0 && max > 0) {  // abstract: libuv binds with the NUL padding counted; Node shows '\0name'
+      n = max;
+      while (n > 1 && a->sun_path[n - 1] == '\0') n--;
+    }
+    std::memcpy(text, a->sun_path, n);
+    return n;
+  }
+  return 0;
+}
+#endif
+
+}  // namespace sockopt

@@ -1,0 +1,158 @@
+// Another process's sockets read in batches: one native call (readDuplicates) duplicates
+// a batch of its fds, reads every option of snapshot()'s table, both addresses, TCP_INFO,
+// SO_PEERCRED and the queues of each into packed typed arrays, and closes each duplicate
+// again; the JavaScript side then decodes one socket at a time into the same Snapshot
+// snapshot() gives. One crossing per batch instead of several per socket, and no object
+// per socket made before it is written out.
+import { binding } from '../kernel/binding';
+import { ifnameFromBytes } from '../kernel/codecs';
+import { errnoCode } from '../kernel/errors';
+import { decodeTcpInfo, type TcpInfo } from '../kernel/tcp-info';
+import { decodeSnapshot, optionTable, type Answer, type Extras, type Snapshot } from './snapshot';
+
+/** Sockets per native call: memory is a few kB per socket, so it stays small whatever the process holds. */
+export const BATCH = 256;
+
+const layout = binding.readDuplicatesLayout;
+const SLOT_STRING = 3;
+const SLOT_BYTES = 5;
+const SLOT_OF: Partial<Record<string, number>> = { ifname: SLOT_BYTES };
+
+// snapshot()'s specs, then the separate options that are plain bytes (interface names);
+// SO_PEERCRED comes in the meta row.
+const bytesSlots = optionTable.separate.filter((s) => SLOT_OF[s.kind] !== undefined);
+const specs = Int32Array.from([...optionTable.specs, ...bytesSlots.flatMap((s) => [s.level, s.optname, SLOT_OF[s.kind]!])]);
+const slots = specs.length / 3;
+
+// Each row's text cells (the rule of readDuplicatesLayout.cells), computed once.
+const cellAt = new Int32Array(slots);
+let stride = 0;
+if (layout) {
+  for (let i = 0; i < slots; i++) {
+    cellAt[i] = stride;
+    const kind = specs[3 * i + 2];
+    if (kind === SLOT_STRING) stride += layout.cells.string;
+    if (kind === SLOT_BYTES) stride += layout.cells.bytes;
+  }
+}
+const LOCAL_CELL = stride;
+const PEER_CELL = stride + (layout?.cells.address ?? 0);
+const TCP_INFO_CELL = stride + 2 * (layout?.cells.address ?? 0);
+stride = TCP_INFO_CELL + (layout?.cells.tcpInfo ?? 0);
+const stringSlots = Array.from({ length: optionTable.slots }, (_, i) => i).filter((i) => specs[3 * i + 2] === SLOT_STRING);
+
+/** Whether this platform can read another process's sockets in batches (Linux). */
+export const canReadDuplicates = typeof binding.readDuplicates === 'function' && layout !== undefined;
+
+/** One batch's answers, row by row. */
+export class DuplicateBatch {
+  private readonly fds: Int32Array;
+  private readonly inodes: Float64Array;
+  private readonly flags: Int32Array;
+  private readonly nums: Float64Array;
+  private readonly errs: Int32Array;
+  private readonly wide: BigUint64Array;
+  private readonly meta: Int32Array;
+  private readonly text: Buffer;
+  private size = 0;
+
+  constructor(
+    private readonly pidfd: number,
+    capacity: number,
+    private readonly threads: number,
+  ) {
+    this.fds = new Int32Array(capacity);
+    this.inodes = new Float64Array(capacity);
+    this.flags = new Int32Array(capacity);
+    this.nums = new Float64Array(capacity * slots);
+    this.errs = new Int32Array(capacity * slots);
+    this.wide = new BigUint64Array(capacity * slots);
+    this.meta = new Int32Array(capacity * layout!.meta.size);
+    this.text = Buffer.alloc(capacity * stride);
+  }
+
+  /** Reads these fds (each expected to hold its inode; `queues`: read the byte queues too). */
+  read(rows: readonly { fd: number; inode: number; queues: boolean }[]): void {
+    this.size = rows.length;
+    for (let k = 0; k < rows.length; k++) {
+      this.fds[k] = rows[k]!.fd;
+      this.inodes[k] = rows[k]!.inode;
+      this.flags[k] = rows[k]!.queues ? 1 : 0;
+    }
+    const n = rows.length;
+    binding.readDuplicates!(this.pidfd, this.fds.subarray(0, n), this.inodes.subarray(0, n), this.flags.subarray(0, n), specs, this.nums, this.errs, this.wide, this.meta, this.text, this.threads);
+  }
+
+  private at(k: number, field: keyof NonNullable<typeof layout>['meta']): number {
+    if (k < 0 || k >= this.size) throw new RangeError(`row ${k} is not in this batch`);
+    return k * layout!.meta.size + layout!.meta[field];
+  }
+
+  /** The errno pidfd_getfd failed with on row k (0: duplicated). */
+  getfdErrno(k: number): number {
+    return this.meta[this.at(k, 'getfd')]!;
+  }
+
+  /** The errno fstat failed with on row k's duplicate, or ESTALE's when it held another inode (0: checked). */
+  statErrno(k: number): number {
+    return this.meta[this.at(k, 'stat')]!;
+  }
+
+  /** Row k's byte queues (null where not read or refused). */
+  queues(k: number): { recv: number | null; send: number | null } {
+    const q = this.at(k, 'queues');
+    const m = this.meta;
+    return { recv: m[q + 1] === 0 ? m[q]! : null, send: m[q + 3] === 0 ? m[q + 2]! : null };
+  }
+
+  private utf8(k: number, cell: number, length: number): string {
+    const start = k * stride + cell;
+    return this.text.toString('utf8', start, start + length);
+  }
+
+  /** Row k as snapshot() would have read it (`fd` the number to report); throws as snapshot() does. */
+  snapshot(k: number, fd: number): Snapshot {
+    const base = k * slots;
+    const m = this.meta;
+    const local = this.at(k, 'local');
+    const peer = this.at(k, 'peer');
+    optionTable.fill(
+      this.nums.subarray(base, base + optionTable.slots),
+      this.errs.subarray(base, base + optionTable.slots),
+      this.wide.subarray(base, base + optionTable.slots),
+      m.subarray(local, local + 3),
+      m.subarray(peer, peer + 3),
+    );
+    const texts = stringSlots.map((i) => (this.errs[base + i] === 0 ? this.utf8(k, cellAt[i]!, this.nums[base + i]!) : ''));
+    texts.push(this.utf8(k, LOCAL_CELL, m[local + 3]!), this.utf8(k, PEER_CELL, m[peer + 3]!));
+    return decodeSnapshot(fd, texts, this.extras(k));
+  }
+
+  private extras(k: number): Extras {
+    const base = k * slots;
+    const m = this.meta;
+    return {
+      separate: (i): Answer => {
+        const spec = optionTable.separate[i]!;
+        if (spec.kind === 'ucred') {
+          const c = this.at(k, 'cred');
+          if (m[c]! > 0) return { code: errnoCode(m[c]!) };
+          return { value: m[c + 4] ? null : { pid: m[c + 1]!, uid: m[c + 2]! >>> 0, gid: m[c + 3]! >>> 0 } };
+        }
+        const slot = optionTable.slots + bytesSlots.indexOf(spec);
+        const errno = this.errs[base + slot]!;
+        if (errno !== 0) return { code: errnoCode(errno) };
+        const start = k * stride + cellAt[slot]!;
+        return { value: ifnameFromBytes(this.text.subarray(start, start + this.nums[base + slot]!)) };
+      },
+      tcpInfo: (): Answer<TcpInfo> => {
+        const t = this.at(k, 'tcpInfo');
+        // -1: the native side saw no TCP or MPTCP protocol, the same SO_PROTOCOL answer
+        // that makes decodeSnapshot ask; it never asks then.
+        if (m[t]! !== 0) return { code: errnoCode(m[t]! > 0 ? m[t]! : 22) };
+        const start = k * stride + TCP_INFO_CELL;
+        return { value: decodeTcpInfo(this.text.subarray(start, start + m[t + 1]!)) };
+      },
+    };
+  }
+}

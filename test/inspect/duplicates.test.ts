@@ -1,0 +1,172 @@
+// readDuplicates, the batch reader behind `sockopt inspect PID`: on this process's own
+// sockets (through its own pidfd) it gives what snapshot() reads on them, closes every
+// duplicate it makes, and refuses hostile arguments with coded errors, never a crash.
+import { closeSync, openSync, readdirSync, statSync } from 'node:fs';
+import { constants as os } from 'node:os';
+import { createSocket } from 'node:dgram';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { binding, type Binding } from '../../src/kernel/binding';
+import { BATCH, canReadDuplicates, DuplicateBatch } from '../../src/inspect/duplicates';
+import { snapshot } from '../../src/inspect/snapshot';
+import { resolveFd } from '../../src/node/fd';
+import { fdOf, tcpPair, unixPair, type StreamPair, type TcpPair } from '../helpers';
+
+const raw = binding as unknown as Record<keyof Binding, (...a: unknown[]) => unknown>;
+const layout = binding.readDuplicatesLayout!;
+
+// pidfd_getfd on this process itself: Linux >= 5.6 and ptrace rights over ourselves.
+function ownPidfd(): number | null {
+  if (!canReadDuplicates || !binding.pidfdOpen || !binding.pidfdGetfd) return null;
+  try {
+    const pidfd = binding.pidfdOpen(process.pid);
+    try {
+      binding.close!(binding.pidfdGetfd(pidfd, 0));
+      return pidfd;
+    } catch {
+      binding.close!(pidfd);
+      return null;
+    }
+  } catch {
+    return null;
+  }
+}
+
+const openFds = () => readdirSync('/proc/self/fd').length;
+const inodeOf = (fd: number) => statSync(`/proc/self/fd/${fd}`).ino;
+
+function thrown(fn: () => unknown): Error & { code?: string } {
+  try {
+    fn();
+  } catch (e) {
+    return e as Error & { code?: string };
+  }
+  throw new Error('expected a throw');
+}
+
+let pidfd: number | null = null;
+let pair: TcpPair;
+let unix: StreamPair;
+beforeAll(async () => {
+  pidfd = ownPidfd();
+  pair = await tcpPair();
+  unix = await unixPair(`\0sockopt-duplicates-${process.pid}`);
+});
+afterAll(async () => {
+  await pair.close();
+  await unix.close();
+  if (pidfd !== null) binding.close!(pidfd);
+});
+
+describe.skipIf(!canReadDuplicates)('readDuplicates', () => {
+  it('reads what snapshot() reads, for TCP, UDP, unix and listeners, and closes every duplicate', (ctx) => {
+    if (pidfd === null) return ctx.skip();
+    const udp = createSocket('udp4');
+    udp.bind(0, '127.0.0.1');
+    return new Promise<void>((done) => udp.once('listening', done)).then(() => {
+      const fds = [fdOf(pair.client), fdOf(pair.accepted), fdOf(pair.server), resolveFd(udp), fdOf(unix.client), fdOf(unix.server)];
+      const before = openFds();
+      const batch = new DuplicateBatch(pidfd!, BATCH, 2);
+      batch.read(fds.map((fd) => ({ fd, inode: inodeOf(fd), queues: true })));
+      expect(openFds()).toBe(before);
+      fds.forEach((fd, k) => {
+        expect(batch.getfdErrno(k)).toBe(0);
+        expect(batch.statErrno(k)).toBe(0);
+        const packed = JSON.parse(JSON.stringify(batch.snapshot(k, fd)));
+        const live = JSON.parse(JSON.stringify(snapshot(fd)));
+        // Live counters move between two reads; everything else must match.
+        for (const s of [packed, live]) if (s.tcpInfo) s.tcpInfo = Object.keys(s.tcpInfo);
+        expect(packed).toEqual(live);
+      });
+      udp.close();
+    });
+  });
+
+  it('reports closed fds, fds that are not sockets and a changed inode per row, and closes what it opened', (ctx) => {
+    if (pidfd === null) return ctx.skip();
+    const file = openSync('/proc/self/stat', 'r');
+    const closed = openSync('/dev/null', 'r');
+    closeSync(closed);
+    const before = openFds();
+    const batch = new DuplicateBatch(pidfd, 8, 1);
+    batch.read([
+      { fd: closed, inode: 1, queues: false },
+      { fd: file, inode: inodeOf(file), queues: true },
+      { fd: fdOf(pair.client), inode: 12345, queues: false },
+      { fd: -1, inode: 0, queues: false },
+      { fd: 2 ** 31 - 1, inode: 0, queues: false },
+    ]);
+    expect(openFds()).toBe(before);
+    expect(batch.getfdErrno(0)).toBe(os.errno.EBADF);
+    expect(batch.getfdErrno(1)).toBe(0);
+    expect(thrown(() => batch.snapshot(1, file)).code).toBe('ENOTSOCK'); // as snapshot() on a file
+    expect(batch.statErrno(2)).toBe(os.errno.ESTALE);
+    expect(batch.getfdErrno(3)).toBe(os.errno.EBADF);
+    expect(batch.getfdErrno(4)).toBe(os.errno.EBADF);
+    expect(() => batch.getfdErrno(5)).toThrow(RangeError); // not a row of this batch
+    closeSync(file);
+    batch.read([]); // an empty list reads nothing
+    expect(openFds()).toBe(before - 1);
+  });
+
+  it('refuses wrong types, short arrays and bad thread counts with coded errors', () => {
+    const n = 2;
+    const specs = new Int32Array([binding.constants.SOL_SOCKET!, binding.constants.SO_TYPE!, 0]);
+    const stride = 2 * layout.cells.address + layout.cells.tcpInfo;
+    const args = (): unknown[] => [
+      pidfd ?? 0, new Int32Array([0, 1]), new Float64Array(n), new Int32Array(n), specs, new Float64Array(n), new Int32Array(n),
+      new BigUint64Array(n), new Int32Array(n * layout.meta.size), new Uint8Array(n * stride), 1,
+    ];
+    const call = (a: unknown[]) => raw.readDuplicates!(...a);
+    expect(() => call(args())).not.toThrow();
+    const wrong: unknown[] = [undefined, null, 'x', {}, [1, 2], new Float32Array(2), 3n];
+    for (let i = 0; i < 11; i++) {
+      for (const bad of wrong) {
+        const a = args();
+        a[i] = bad;
+        expect(thrown(() => call(a)).code).toMatch(/^ERR_(INVALID_ARG_TYPE|OUT_OF_RANGE)$/);
+      }
+    }
+    for (const i of [2, 3, 5, 6, 7, 8, 9]) {
+      const a = args();
+      a[i] = new ((a[i] as object).constructor as new (n: number) => unknown)(1);
+      expect(thrown(() => call(a)).code).toBe('ERR_OUT_OF_RANGE');
+    }
+    for (const threads of [0, -1, 17, 1.5]) {
+      const a = args();
+      a[10] = threads;
+      expect(thrown(() => call(a)).code).toBe('ERR_OUT_OF_RANGE');
+    }
+    const a = args();
+    a[4] = new Int32Array(4); // not whole [level, optname, kind] triples
+    expect(thrown(() => call(a)).code).toBe('ERR_OUT_OF_RANGE');
+    const gone = new ArrayBuffer(n * layout.meta.size * 4);
+    const detached = new Int32Array(gone);
+    structuredClone(gone, { transfer: [gone] });
+    const d = args();
+    d[8] = detached;
+    expect(thrown(() => call(d)).code).toBe('ERR_OUT_OF_RANGE');
+    // Empty lists with empty (even detached) outputs: nothing to do, no error.
+    expect(() => call([pidfd ?? 0, new Int32Array(0), new Float64Array(0), new Int32Array(0), specs, new Float64Array(0), new Int32Array(0), new BigUint64Array(0), detached, new Uint8Array(0), 1])).not.toThrow();
+  });
+
+  it('reads into SharedArrayBuffer-backed outputs, and a pidfd that is not one gives per-row errors', (ctx) => {
+    const n = 1;
+    const specs = new Int32Array([binding.constants.SOL_SOCKET!, binding.constants.SO_TYPE!, 0]);
+    const stride = 2 * layout.cells.address + layout.cells.tcpInfo;
+    const shared = <T>(C: new (b: SharedArrayBuffer) => T, bytes: number) => new C(new SharedArrayBuffer(bytes));
+    const meta = shared(Int32Array, n * layout.meta.size * 4);
+    const nums = shared(Float64Array, 8);
+    const file = openSync('/dev/null', 'r');
+    const before = openFds();
+    // Not a pidfd (a plain file): the kernel refuses each row; nothing is opened.
+    binding.readDuplicates!(file, new Int32Array([0]), new Float64Array(n), new Int32Array(n), specs, nums, shared(Int32Array, 4), shared(BigUint64Array, 8), meta, shared(Uint8Array, stride), 1);
+    expect(meta[layout.meta.getfd]).toBeGreaterThan(0);
+    expect(openFds()).toBe(before);
+    closeSync(file);
+    if (pidfd === null) return ctx.skip();
+    const fd = fdOf(pair.client);
+    binding.readDuplicates!(pidfd, new Int32Array([fd]), new Float64Array([inodeOf(fd)]), new Int32Array(n), specs, nums, shared(Int32Array, 4), shared(BigUint64Array, 8), meta, shared(Uint8Array, stride), 1);
+    expect(meta[layout.meta.getfd]).toBe(0);
+    expect(nums[0]).toBe(binding.constants.SOCK_STREAM);
+  });
+});
