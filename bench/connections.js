@@ -7,9 +7,8 @@
 // twice per connection. Variants alternate round by round; medians of process.cpuUsage()
 // per connection. The floor row is what the policy's options cost the kernel on a fresh
 // socket: socket() + the 8 setsockopt calls in one native call + close(), minus
-// socket() + close().
+// socket() + close(). For differences of a few µs use bench/paired.js (paired batches).
 'use strict';
-const diagnostics = require('node:diagnostics_channel');
 const net = require('node:net');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -20,56 +19,11 @@ const { binding } = require('../lib/kernel/binding');
 const { compilePolicy } = require('../lib/core/policy');
 const { setPrepared } = require('../lib/core/batch');
 
-const POLICY = {
-  sockopts: { TCP_NODELAY: true, SO_SNDBUF: 262_144, SO_RCVBUF: 262_144 },
-  userTimeout: 30_000,
-  keepAlive: { idle: 30_000, interval: 5_000, count: 3 },
-};
-let rtt = 0;
-const onSample = (m) => (rtt += m.info.rtt);
-const onClose = (m) => (rtt += m.info ? m.info.rtt : 0);
-// The same options set by hand, after 'connect' and on 'connection', with one
-// setsockopts call per socket: what a service doing it itself pays, the reference for
-// what the policy's machinery adds on top.
-const BY_HAND = { TCP_NODELAY: true, SO_SNDBUF: 262_144, SO_RCVBUF: 262_144, TCP_USER_TIMEOUT: 30_000, TCP_KEEPIDLE: 30, TCP_KEEPINTVL: 5, TCP_KEEPCNT: 3, SO_KEEPALIVE: true };
-let byHand = false;
+const { VARIANTS, POLICY, BY_HAND, isByHand } = require('./variants');
 const N = 4000; // connections per measurement
 const CONCURRENCY = 10;
 const ROUNDS = 7;
 const FLOOR_SOCKETS = 20_000;
-
-const VARIANTS = {
-  none: () => () => {},
-  'tuneSockets client': () => sockopt.tuneSockets({ client: POLICY }),
-  'tuneSockets server': () => sockopt.tuneSockets({ server: POLICY }),
-  'tuneSockets both': () => sockopt.tuneSockets({ client: POLICY, server: POLICY }),
-  'by hand both (reference)': () => {
-    byHand = true;
-    return () => (byHand = false);
-  },
-  // explainErrors on (no tracker): one hook on net.Socket's destroy, nothing per socket until an error.
-  'both + explainErrors': () => {
-    const off = sockopt.tuneSockets({ client: POLICY, server: POLICY });
-    const unexplain = sockopt.explainErrors();
-    return () => {
-      unexplain();
-      off();
-    };
-  },
-  'both + trackConnections': () => {
-    const off = sockopt.tuneSockets({ client: POLICY, server: POLICY });
-    const stop = sockopt.trackConnections({ interval: 1000 });
-    // A light consumer on both channels, as bench/http-server.js has (without one, nothing is published).
-    diagnostics.subscribe('sockopt:tcp:sample', onSample);
-    diagnostics.subscribe('sockopt:tcp:close', onClose);
-    return () => {
-      diagnostics.unsubscribe('sockopt:tcp:sample', onSample);
-      diagnostics.unsubscribe('sockopt:tcp:close', onClose);
-      stop();
-      off();
-    };
-  },
-};
 
 function connections(port) {
   return new Promise((resolve, reject) => {
@@ -78,7 +32,7 @@ function connections(port) {
     const one = () => {
       started++;
       const c = net.connect(port, '127.0.0.1');
-      if (byHand) c.once('connect', () => sockopt.setsockopts(c, BY_HAND));
+      if (isByHand()) c.once('connect', () => sockopt.setsockopts(c, BY_HAND));
       c.on('data', () => {});
       c.on('error', reject);
       c.on('close', () => {
@@ -116,7 +70,7 @@ function floor() {
 
 async function measure() {
   const server = net.createServer((s) => {
-    if (byHand) sockopt.setsockopts(s, BY_HAND);
+    if (isByHand()) sockopt.setsockopts(s, BY_HAND);
     s.on('error', () => {});
     s.end('x');
   });
