@@ -13,7 +13,7 @@ import { appKeepAlive, onKeepAliveEnabled, restoreAppKeepAlive, settleKeepAlive,
 import { resolveFd } from '../node/fd';
 import { BIRTH_HOOKS, requireBirthHooks } from '../node/runtime';
 import { cachedKeepAliveOn } from '../node/socket-state';
-import { blockConnect, canAdopt, fdNow, handleFd, handleOf, isConfigured, markConfigured, openInto as openIntoHandle, type StreamHandle } from '../node/stream-handle';
+import { blockConnect, canAdopt, fdNow, handleFd, handleOf, isConfigured, markConfigured, openInto as openIntoHandle, settleNoDelay, type StreamHandle } from '../node/stream-handle';
 import { HAS_CONNECTION_ATTEMPT } from '../node/versions';
 import { applicable, merge, setResolved, type Layer, type Resolution } from './layers';
 import { openInto } from './open-into';
@@ -141,10 +141,11 @@ function onConnectionAttempt(this: Client, address: string, port: number, family
   if (error) refuseAttempt(this, handle, error);
 }
 
-// Keepalive on with an idle time was just set and Node's cache synced to it: Node's
-// replay of it at connect is skipped (node/keepalive.ts).
+// Keepalive on with an idle time, or TCP_NODELAY, was just set and Node's cache synced to
+// it: Node's replay of it at connect is skipped (node/keepalive.ts, node/stream-handle.ts).
 function settle(socket: net.Socket, prepared: readonly Prepared[]): void {
   let on = false;
+  let noDelay = false;
   let idle: number | undefined;
   let interval: number | undefined;
   let count: number | undefined;
@@ -153,8 +154,13 @@ function settle(socket: net.Socket, prepared: readonly Prepared[]): void {
     else if (p.name === 'TCP_KEEPIDLE') idle = p.native as number;
     else if (p.name === 'TCP_KEEPINTVL') interval = p.native as number;
     else if (p.name === 'TCP_KEEPCNT') count = p.native as number;
+    else if (p.name === 'TCP_NODELAY') noDelay = p.native !== 0;
   }
   if (on && idle !== undefined) settleKeepAlive(socket, idle, interval, count);
+  if (noDelay) {
+    const handle = handleOf(socket);
+    if (handle) settleNoDelay(handle);
+  }
 }
 
 const hard = (r: Resolution): boolean => r.soft !== 'all';

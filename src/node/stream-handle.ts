@@ -73,3 +73,28 @@ export function connectHost(socket: net.Socket): string | undefined {
   const host = (socket as unknown as { _host?: unknown })._host;
   return typeof host === 'string' ? host : undefined;
 }
+
+// Node's afterConnect replays its cached noDelay flag through the handle
+// (`self._handle.setNoDelay(true)`): on a socket whose attempt just set TCP_NODELAY (and
+// synced the cache to it), that is a setsockopt of what the kernel already holds. The
+// handle gets one shared function as its own setNoDelay (no closure) that skips the first
+// call if it turns noDelay on; any other call, and every later one, goes to the handle.
+const kNoDelaySettled = Symbol('sockopt.noDelaySettled');
+type NoDelayHandle = StreamHandle & { setNoDelay?: (enable: boolean) => number; [kNoDelaySettled]?: boolean };
+
+function setNoDelaySkippingReplay(this: NoDelayHandle, enable: boolean): number {
+  if (this[kNoDelaySettled] === true) {
+    this[kNoDelaySettled] = false;
+    if (enable) return 0; // the kernel holds it: the attempt set it a moment ago
+  }
+  return (Object.getPrototypeOf(this) as NoDelayHandle).setNoDelay!.call(this, enable);
+}
+
+/** The attempt set TCP_NODELAY on this handle's socket: Node's replay of it at connect is skipped. */
+export function settleNoDelay(handle: StreamHandle): void {
+  const h = handle as NoDelayHandle;
+  const own = (Object.getPrototypeOf(h) as NoDelayHandle | null)?.setNoDelay;
+  if (typeof own !== 'function' || h[kNoDelaySettled] !== undefined) return;
+  h[kNoDelaySettled] = true;
+  h.setNoDelay = setNoDelaySkippingReplay;
+}
