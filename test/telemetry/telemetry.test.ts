@@ -218,6 +218,41 @@ describe('trackConnections', () => {
     expect(c.seen.length).toBe(n);
   });
 
+  it('another tool wrapping net.Socket.prototype._destroy/_final between stop and start: one close record per connection, its wrappers keep running', async () => {
+    const c = collecting();
+    const node = { destroy: net.Socket.prototype._destroy, final: net.Socket.prototype._final };
+    const proto = net.Socket.prototype as unknown as Record<'_destroy' | '_final', (...a: unknown[]) => unknown>;
+    let theirs = 0;
+    const stop1 = trackConnections({ interval: 0 });
+    // Another tool wraps on top of ours; we stop (ours stays in their chain, inert) and start again.
+    const under = { destroy: proto._destroy, final: proto._final };
+    proto._destroy = function (this: unknown, ...a: unknown[]) {
+      theirs++;
+      return under.destroy.apply(this, a);
+    };
+    proto._final = function (this: unknown, ...a: unknown[]) {
+      return under.final.apply(this, a);
+    };
+    cleanups.push(() => {
+      proto._destroy = node.destroy as never;
+      proto._final = node.final as never;
+    });
+    stop1();
+    tracked({ interval: 0 });
+    for (let i = 0; i < 3; i++) {
+      const p = await pair();
+      p.client.write('x');
+      await once(p.accepted, 'data');
+      p.client.end();
+      p.accepted.end();
+      await Promise.all([once(p.client, 'close'), once(p.accepted, 'close')]);
+      expect(c.of(p.client).filter((r) => r.kind === 'close')).toHaveLength(1);
+      expect(c.of(p.accepted).filter((r) => r.kind === 'close')).toHaveLength(1);
+      expect((c.of(p.client)[0]!.record as TcpClose).info).toBeDefined();
+    }
+    expect(theirs).toBeGreaterThanOrEqual(6); // their wrapper ran for every socket
+  });
+
   it('does no work without subscribers', async () => {
     tracked({ interval: 50 });
     const p = await pair();
