@@ -7,8 +7,8 @@
 // one wrap per class, none per socket): every way a net.Socket ends (destroy(), the end
 // of both directions, a read or write error such as ECONNRESET or ETIMEDOUT,
 // resetAndDestroy()) goes through it while the fd is still open. Both addresses are read
-// then, with TCP_INFO, in one crossing (the kernel still knows the peer after a reset):
-// a connection that is never sampled costs nothing more at its start than its entry.
+// then too, in one native call next to TCP_INFO's (SO_PEERNAME still names the peer after
+// a reset): a connection that is never sampled costs nothing at its start but its entry.
 import * as diagnostics from 'node:diagnostics_channel';
 import type * as net from 'node:net';
 import { onSocket, type Direction } from '../node/channels';
