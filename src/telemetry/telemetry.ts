@@ -217,7 +217,7 @@ function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void
   // The same object, and the same guard, as tuneSockets' filter (policy/filter.ts): a throw,
   // a promise or a destroy inside it leaves the socket untracked, reported once per filter.
   if (tracker.filter) {
-    if (!readNames(entry)) return;
+    if (!readNames(entry, fdOf(socket))) return;
     const port = direction === 'client' ? entry.remotePort : entry.localPort;
     if (ask(tracker.filter, { direction, socket, host: entry.remoteAddress, port }) !== true) return;
   }
@@ -237,11 +237,21 @@ const names = new Int32Array(12);
 const nameBytes = new Uint8Array(names.buffer);
 const ipText = (family: 4 | 6, at: number): string => (family === 4 ? ipv4Text(nameBytes, at) : ipv6Text(nameBytes, at));
 
-// Both addresses, once per connection, in one crossing; false when the socket has no fd.
-function readNames(entry: Entry): boolean {
-  if (entry.named) return true;
+// The socket's fd, or -1: resolved once per record (on Deno a lookup, not a field read).
+function fdOf(socket: net.Socket): number {
   try {
-    binding.socketNames!(resolveFd(entry.socket), names);
+    return resolveFd(socket);
+  } catch {
+    return -1;
+  }
+}
+
+// Both addresses, once per connection, in one crossing; false when they cannot be read.
+function readNames(entry: Entry, fd: number): boolean {
+  if (entry.named) return true;
+  if (fd < 0) return false;
+  try {
+    binding.socketNames!(fd, names);
   } catch {
     return false;
   }
@@ -258,9 +268,10 @@ function readNames(entry: Entry): boolean {
   return true;
 }
 
-function read(socket: net.Socket): TcpInfo | undefined {
+function read(fd: number): TcpInfo | undefined {
+  if (fd < 0) return undefined;
   try {
-    return readTcpInfo(resolveFd(socket), false) as TcpInfo;
+    return readTcpInfo(fd, false) as TcpInfo;
   } catch {
     return undefined;
   }
@@ -280,8 +291,9 @@ function schedule(entry: Entry, from: number): void {
 function sample(entry: Entry): void {
   const { socket, tracker } = entry;
   if (sampleChannel.hasSubscribers) {
-    const info = read(socket);
-    if (!info || !readNames(entry)) {
+    const fd = fdOf(socket);
+    const info = read(fd);
+    if (!info || !readNames(entry, fd)) {
       // The fd went away without destroy() (a handle sent to a child process): nothing left to watch.
       release(entry);
       return;
@@ -327,8 +339,9 @@ function closed(entry: Entry, err: Error | null): void {
   const explainable = err !== null && explaining() && isExplainable(err);
   const publishing = closeChannel.hasSubscribers;
   if (!publishing && !explainable) return;
-  const info = read(entry.socket);
-  if (publishing) readNames(entry);
+  const fd = fdOf(entry.socket);
+  const info = read(fd);
+  if (publishing) readNames(entry, fd);
   if (explainable) explain(entry.socket, err as NodeJS.ErrnoException, info); // (the prototype hook would read TCP_INFO again)
   if (!publishing) return;
   const reason = closeReason(err, info?.state, entry.finOrder);
