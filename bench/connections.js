@@ -19,30 +19,11 @@ const { binding } = require('../lib/kernel/binding');
 const { compilePolicy } = require('../lib/core/policy');
 const { setPrepared } = require('../lib/core/batch');
 
-const { VARIANTS, POLICY, BY_HAND, isByHand } = require('./variants');
+const { VARIANTS, POLICY, BY_HAND, isByHand, connections } = require('./variants');
 const N = 4000; // connections per measurement
-const CONCURRENCY = 10;
+const CONCURRENCY = 10; // (variants.js's connections())
 const ROUNDS = 7;
 const FLOOR_SOCKETS = 20_000;
-
-function connections(port) {
-  return new Promise((resolve, reject) => {
-    let started = 0;
-    let done = 0;
-    const one = () => {
-      started++;
-      const c = net.connect(port, '127.0.0.1');
-      if (isByHand()) c.once('connect', () => sockopt.setsockopts(c, BY_HAND));
-      c.on('data', () => {});
-      c.on('error', reject);
-      c.on('close', () => {
-        if (++done === N) resolve();
-        else if (started < N) one();
-      });
-    };
-    for (let i = 0; i < CONCURRENCY; i++) one();
-  });
-}
 
 function cpuMicros(fn) {
   const before = process.cpuUsage();
@@ -76,9 +57,9 @@ async function measure() {
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const port = server.address().port;
-  await connections(port); // warm-up
+  await connections(port, N); // warm-up
   const names = Object.keys(VARIANTS);
-  const cpu = await cpuRounds(VARIANTS, ROUNDS, () => connections(port), N);
+  const cpu = await cpuRounds(VARIANTS, ROUNDS, () => connections(port, N), N);
   await new Promise((r) => server.close(r));
   const floors = [];
   for (let i = 0; i < 5; i++) floors.push(floor());

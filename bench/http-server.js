@@ -13,15 +13,8 @@ const diagnostics = require('node:diagnostics_channel');
 const http = require('node:http');
 const { setsockopts, trackConnections, tuneSockets } = require('..');
 
-const POLICY = {
-  sockopts: { TCP_NODELAY: true, SO_SNDBUF: 262_144, SO_RCVBUF: 262_144 },
-  userTimeout: 30_000,
-  keepAlive: { idle: 30_000, interval: 5_000, count: 3 },
-};
-
-// byhand: the same options with one setsockopts call per socket, on 'connection' and
-// after 'connect' (the reference: what a service setting them itself pays).
-const BY_HAND = { TCP_NODELAY: true, SO_SNDBUF: 262_144, SO_RCVBUF: 262_144, TCP_USER_TIMEOUT: 30_000, TCP_KEEPIDLE: 30, TCP_KEEPINTVL: 5, TCP_KEEPCNT: 3, SO_KEEPALIVE: true };
+// The same policy and by-hand options as bench/connections.js (variants.js).
+const { POLICY, BY_HAND } = require('./variants');
 
 const [role, variant, backendPort] = process.argv.slice(2);
 const byHand = variant === 'byhand';

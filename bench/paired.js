@@ -14,7 +14,7 @@ const diagnostics = require('node:diagnostics_channel');
 const net = require('node:net');
 const sockopt = require('..');
 const { median } = require('./common');
-const { VARIANTS, BY_HAND, isByHand } = require('./variants');
+const { VARIANTS, BY_HAND, isByHand, connections } = require('./variants');
 
 const N = Number(process.env.N ?? 500); // connections per batch
 const PAIRS = Number(process.env.PAIRS ?? 60);
@@ -28,29 +28,10 @@ const variants = {
   unsubscribed: () => () => {},
 };
 
-function batch(port) {
-  return new Promise((resolve, reject) => {
-    let started = 0;
-    let done = 0;
-    const one = () => {
-      started++;
-      const c = net.connect(port, '127.0.0.1');
-      if (isByHand()) c.once('connect', () => sockopt.setsockopts(c, BY_HAND));
-      c.on('data', () => {});
-      c.on('error', reject);
-      c.on('close', () => {
-        if (++done === N) resolve();
-        else if (started < N) one();
-      });
-    };
-    for (let i = 0; i < 10; i++) one();
-  });
-}
-
 async function cpuPerConnection(name, port) {
   const off = variants[name]();
   const before = process.cpuUsage();
-  await batch(port);
+  await connections(port, N);
   const d = process.cpuUsage(before);
   off();
   return (d.user + d.system) / N;

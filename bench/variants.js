@@ -3,6 +3,7 @@
 // directions runs twice per connection.
 'use strict';
 const diagnostics = require('node:diagnostics_channel');
+const net = require('node:net');
 const sockopt = require('..');
 
 const POLICY = {
@@ -53,4 +54,24 @@ const VARIANTS = {
   },
 };
 
-module.exports = { VARIANTS, POLICY, BY_HAND, isByHand: () => byHand };
+/** `count` connections to 127.0.0.1:port, 10 at a time; each reads the server's byte and closes (by hand: options after 'connect'). */
+function connections(port, count) {
+  return new Promise((resolve, reject) => {
+    let started = 0;
+    let done = 0;
+    const one = () => {
+      started++;
+      const c = net.connect(port, '127.0.0.1');
+      if (byHand) c.once('connect', () => sockopt.setsockopts(c, BY_HAND));
+      c.on('data', () => {});
+      c.on('error', reject);
+      c.on('close', () => {
+        if (++done === count) resolve();
+        else if (started < count) one();
+      });
+    };
+    for (let i = 0; i < 10; i++) one();
+  });
+}
+
+module.exports = { VARIANTS, POLICY, BY_HAND, isByHand: () => byHand, connections };
