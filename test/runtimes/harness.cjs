@@ -4,7 +4,7 @@
 // either passes or fails.
 'use strict';
 const tests = [];
-const test = (name, fn, timeoutMs = 15000) => tests.push({ name, fn, timeoutMs });
+const test = (name, fn, timeoutMs = 45000) => tests.push({ name, fn, timeoutMs });
 
 function assert(cond, message) {
   if (!cond) throw new Error(`assertion failed: ${message}`);
