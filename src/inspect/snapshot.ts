@@ -152,9 +152,9 @@ const DOMAIN_SLOT = batched.indexOf('SO_DOMAIN'); // -1 where the platform lacks
 // the kernel answered is made once (JSON.parse gives a fast object with all the keys, in
 // slot order), each snapshot copies it with a spread and stores into existing fields.
 // The separately read options of a level (SO_BINDTODEVICE, SO_PEERCRED) are in its
-// templates too: adding a property to a spread copy makes V8 build a new hidden class for
-// that one object (~4.6 kB each, kept until a full GC: most of what `sockopt inspect PID`
-// piled up per socket, docs/inspect.md).
+// templates too: adding a property to a spread copy cost V8 a 4.6 kB allocation per
+// object that outlived scavenges until a full GC, most of what `sockopt inspect PID`
+// piled up per socket (docs/inspect.md).
 interface LevelPlan {
   readonly level: Level;
   readonly slots: readonly number[];
