@@ -4,6 +4,7 @@ import { formatSocket, type SocketReport } from '../inspect/format-socket';
 import { streamPid, type PidReport } from '../inspect/pid';
 import { escapeText } from '../kernel/text';
 import { common, parse, parseFd, parsePid } from './args';
+import { chunked } from './chunked';
 import { toJson, toJsonNested, type Output } from './output';
 
 export const usage = `sockopt inspect PID [--fd N] [--all] [--json]
@@ -46,9 +47,16 @@ export function run(args: string[], io: Output): number {
   }
   const pid = parsePid(positionals[0]);
   const fd = parseFd(values.fd);
-  const options = fd === undefined ? {} : { fd };
-  const all = values.all === true;
-  if (!values.json) {
+  const out = chunked(io);
+  try {
+    return print(pid, fd === undefined ? {} : { fd }, values.all === true, values.json === true, out);
+  } finally {
+    out.flush(); // what was read before a failure (the target exited) is printed too
+  }
+}
+
+function print(pid: number, options: { fd?: number }, all: boolean, json: boolean, io: Output): number {
+  if (!json) {
     streamPid(pid, options, { head: (r, n) => io.out(title(r, n).join('\n')), socket: (s) => io.out(socketText(s, all)) });
     return 0;
   }

@@ -151,9 +151,15 @@ const DOMAIN_SLOT = batched.indexOf('SO_DOMAIN'); // -1 where the platform lacks
 // docs/performance.md). A template per level and per set of options
 // the kernel answered is made once (JSON.parse gives a fast object with all the keys, in
 // slot order), each snapshot copies it with a spread and stores into existing fields.
+// The separately read options of a level (SO_BINDTODEVICE, SO_PEERCRED) are in its
+// templates too: adding a property to a spread copy cost V8 a 4.6 kB allocation per
+// object that outlived scavenges until a full GC, most of what `sockopt inspect PID`
+// piled up per socket (docs/inspect.md).
 interface LevelPlan {
   readonly level: Level;
   readonly slots: readonly number[];
+  /** Indexes into `separate`. */
+  readonly separate: readonly number[];
   readonly templates: Map<number, object>;
 }
 const MAX_TEMPLATES = 32; // per level; sockets of every family and type need a handful
@@ -161,14 +167,22 @@ const levelPlans: LevelPlan[] = [];
 for (let i = 0; i < batched.length; i++) {
   const level = options[batched[i]!].level;
   let plan = levelPlans.find((p) => p.level === level);
-  if (!plan) levelPlans.push((plan = { level, slots: [], templates: new Map() }));
+  if (!plan) levelPlans.push((plan = { level, slots: [], separate: [], templates: new Map() }));
   (plan.slots as number[]).push(i);
 }
-// A key per combination of answered options: one bit per slot while they fit a double's 53.
-for (const p of levelPlans) if (p.slots.length > 52) throw new Error(`sockopt: ${p.level} has more than 52 readable options`);
+for (let j = 0; j < separate.length; j++) (levelPlans.find((p) => p.level === options[separate[j]!].level)?.separate as number[] | undefined)?.push(j);
+// A key per combination of answered options: one bit per option while they fit a double's 53.
+for (const p of levelPlans) if (p.slots.length + p.separate.length > 52) throw new Error(`sockopt: ${p.level} has more than 52 readable options`);
 
-function template(plan: LevelPlan, key: number): object {
-  const t = JSON.parse(JSON.stringify(Object.fromEntries(plan.slots.filter((i) => errs[i] === 0).map((i) => [batched[i]!, null])))) as Record<string, unknown>;
+// A separate option's answer: null when not asked (SO_PEERCRED off unix sockets), PLACED
+// once its value is in its level's object.
+const PLACED = { code: 'placed' } as const;
+type SeparateAnswer = Answer | typeof PLACED | null;
+const answered = (a: SeparateAnswer): a is { value: unknown } => a !== null && a.code === undefined;
+
+function template(plan: LevelPlan, key: number, answers: readonly SeparateAnswer[]): object {
+  const keys = [...plan.slots.filter((i) => errs[i] === 0).map((i) => batched[i]!), ...plan.separate.filter((j) => answered(answers[j]!)).map((j) => separate[j]!)];
+  const t = JSON.parse(JSON.stringify(Object.fromEntries(keys.map((k) => [k, null])))) as Record<string, unknown>;
   // Each field holds numbers, booleans, strings, null or bigints across sockets: make its
   // representation general now, so a copy never changes shape when a value is stored.
   for (const k of Object.keys(t)) {
@@ -249,12 +263,16 @@ export function decodeSnapshot(fd: number, texts: readonly string[], extras: Ext
   const skipped: Snapshot['skipped'] = [];
   const typeErrno = errs[TYPE_SLOT]!;
   if (typeErrno !== 0) throw kernelError(typeErrno, 'getsockopt', 'SO_TYPE', 'SOL_SOCKET');
+  const unix = DOMAIN_SLOT >= 0 && errs[DOMAIN_SLOT] === 0 && nums[DOMAIN_SLOT] === C.AF_UNIX;
+  // SO_PEERCRED is meaningful on unix-domain sockets only.
+  const answers: SeparateAnswer[] = separate.map((name, i) => (name === 'SO_PEERCRED' && !unix ? null : extras.separate(i)));
   // The strings come in slot order; slot i's is texts[stringIndex[i]].
   for (const plan of levelPlans) {
     let key = 0;
     for (const i of plan.slots) key = key * 2 + (errs[i] === 0 ? 1 : 0);
     if (key === 0) continue; // no option of this level answered: the level is absent
-    const obj = { ...(plan.templates.get(key) ?? template(plan, key)) } as Record<string, unknown>;
+    for (const j of plan.separate) key = key * 2 + (answered(answers[j]!) ? 1 : 0);
+    const obj = { ...(plan.templates.get(key) ?? template(plan, key, answers)) } as Record<string, unknown>;
     for (const i of plan.slots) {
       if (errs[i] !== 0) continue;
       const v = nums[i]!;
@@ -268,16 +286,22 @@ export function decodeSnapshot(fd: number, texts: readonly string[], extras: Ext
         : kind === STRING ? texts[stringIndex[i]!]
         : wide[i];
     }
+    for (const j of plan.separate) {
+      const a = answers[j]!;
+      if (!answered(a)) continue;
+      obj[separate[j]!] = a.value;
+      answers[j] = PLACED;
+    }
     byLevel[plan.level] = obj;
   }
   for (let i = 0; i < batched.length; i++) {
     if (errs[i] !== 0) skipped.push({ option: batched[i]!, code: errnoCode(errs[i]!) });
   }
-  const unix = DOMAIN_SLOT >= 0 && errs[DOMAIN_SLOT] === 0 && nums[DOMAIN_SLOT] === C.AF_UNIX;
   for (let i = 0; i < separate.length; i++) {
     const name = separate[i]!;
-    if (name === 'SO_PEERCRED' && !unix) continue; // meaningful on unix-domain sockets only
-    const answer = extras.separate(i);
+    const answer = answers[i]!;
+    if (answer === null || answer === PLACED) continue;
+    // A level none of whose batched options answered has no object yet.
     if (answer.code === undefined) (byLevel[options[name].level] ??= {})[name] = answer.value;
     else skipped.push({ option: name, code: answer.code });
   }

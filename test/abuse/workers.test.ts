@@ -36,7 +36,46 @@ function runWorker(id: number): Promise<{ id: number; last: number; ok: boolean;
   });
 }
 
+// sock_diag records name their fields with strings the addon keeps per environment
+// (native/sockdiag_records_linux.cc): each worker's own, dropped when it ends.
+const listJob = `
+  const { parentPort, workerData } = require('node:worker_threads');
+  const net = require('node:net');
+  const { listSockets } = require(workerData.lib);
+  const server = net.createServer().listen(0, '127.0.0.1', () => {
+    const port = server.address().port;
+    const mine = listSockets(process.pid).find((s) => s.kind === 'tcp' && s.local && s.local.port === port);
+    parentPort.postMessage(mine ? { state: mine.state, port: mine.local.port === port } : null);
+    server.close();
+  });`;
+
+function runEval(code: string, id: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(code, { eval: true, workerData: { id, lib } });
+    w.once('message', (m) => {
+      resolve(m);
+      void w.terminate();
+    });
+    w.once('error', reject);
+  });
+}
+
 describe('worker_threads', () => {
+  it.runIf(process.platform === 'linux')('sock_diag records in workers that come and go, then in the main thread', async () => {
+    for (let i = 0; i < 6; i++) {
+      expect(await Promise.all([runEval(listJob, 1), runEval(listJob, 2)])).toEqual([{ state: 'LISTEN', port: true }, { state: 'LISTEN', port: true }]);
+    }
+    expect(await runEval(listJob, 3)).toEqual({ state: 'LISTEN', port: true });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { listSockets } = require(lib) as typeof import('../../src/index');
+    const server = (await import('node:net')).createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const mine = listSockets(process.pid).find((s) => s.kind === 'tcp' && s.local !== null && 'port' in s.local && s.local.port === port);
+    server.close();
+    expect(mine?.state).toBe('LISTEN');
+  });
+
   it('4 workers load the addon at once and each gets its own socket values', async () => {
     const results = await Promise.all([1, 2, 3, 4].map(runWorker));
     expect(results).toEqual([1, 2, 3, 4].map((id) => ({ id, last: id * 1000 + 199, ok: true, state: 'ESTABLISHED' })));
