@@ -15,50 +15,33 @@
 #include <unordered_map>
 
 #include "args.h"
+#include "env_data.h"
 #include "sockdiag.h"
 
 namespace sockopt {
 
-namespace {
-
-// The property names, made once per environment (a thread: the main one or a worker's)
-// and kept until its cleanup hook: diagRecord builds one record per call, and making its
-// ~25 names anew each time was most of what it cost. They live in one array held by a
-// reference (Node-API 8 refers to objects only), at the index `slots` gives each name.
+// The property names, made once per environment (the main thread's, a worker's) and
+// kept in its EnvData: diagRecord builds one record per call, and making its ~25 names
+// anew each time was most of what it cost. They live in one array held by a reference
+// (Node-API 8 refers to objects only), at the index `slots` gives each name.
 struct KeptKeys {
-  napi_env env;
-  napi_ref array;
+  Napi::ObjectReference array;
   std::unordered_map<const char*, uint32_t> slots;
 };
-thread_local KeptKeys* tKept = nullptr;
 
-void DropKeptKeys(void* arg) {
-  auto* kept = static_cast<KeptKeys*>(arg);
-  napi_delete_reference(kept->env, kept->array);
-  if (tKept == kept) tKept = nullptr;
-  delete kept;
-}
-
-KeptKeys* KeptFor(napi_env env) {
-  if (tKept != nullptr) return tKept->env == env ? tKept : nullptr;
-  napi_value array;
-  napi_ref ref;
-  if (napi_create_array(env, &array) != napi_ok || napi_create_reference(env, array, 1, &ref) != napi_ok) return nullptr;
-  auto* kept = new KeptKeys{env, ref, {}};
-  if (napi_add_env_cleanup_hook(env, DropKeptKeys, kept) != napi_ok) {
-    napi_delete_reference(env, ref);
-    delete kept;
-    return nullptr;
-  }
-  tKept = kept;
-  return kept;
-}
+namespace {
 
 // The kept name `k`, made and kept on first use; null where nothing can be kept.
 napi_value KeptKey(napi_env env, const char* k) {
-  KeptKeys* kept = KeptFor(env);
-  napi_value array, v;
-  if (kept == nullptr || napi_get_reference_value(env, kept->array, &array) != napi_ok || array == nullptr) return nullptr;
+  auto& kept = DataOf(Napi::Env(env)).keys;
+  if (!kept) {
+    napi_value array;
+    if (napi_create_array(env, &array) != napi_ok) return nullptr;
+    kept = std::make_shared<KeptKeys>();
+    kept->array = Napi::Persistent(Napi::Object(env, array));
+  }
+  napi_value array = kept->array.Value(), v;
+  if (array == nullptr) return nullptr;
   auto it = kept->slots.find(k);
   if (it != kept->slots.end()) return napi_get_element(env, array, it->second, &v) == napi_ok ? v : nullptr;
   uint32_t slot = static_cast<uint32_t>(kept->slots.size());

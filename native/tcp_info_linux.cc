@@ -12,9 +12,18 @@
 #include <cstring>
 
 #include "args.h"
+#include "env_data.h"
 #include "sys.h"
 
 namespace sockopt {
+
+// The arrays setTcpInfoOutput registered, per environment (EnvData).
+struct TcpInfoOutput {
+  Napi::Reference<Napi::Float64Array> valuesRef;
+  Napi::Reference<Napi::BigUint64Array> wideRef;
+  double* values = nullptr;
+  uint64_t* wide = nullptr;
+};
 
 namespace {
 
@@ -182,15 +191,9 @@ void Fill(const uint8_t* bytes, size_t len, double* values, uint64_t* wide) {
 
 // The output arrays, registered once per environment (worker) by setTcpInfoOutput,
 // so a call passes only the fd. Held by references, so the pointers stay valid.
-struct TcpInfoOutput {
-  Napi::Reference<Napi::Float64Array> valuesRef;
-  Napi::Reference<Napi::BigUint64Array> wideRef;
-  double* values = nullptr;
-  uint64_t* wide = nullptr;
-};
 
 TcpInfoOutput* Output(const Napi::CallbackInfo& info) {
-  auto* out = info.Env().GetInstanceData<TcpInfoOutput>();
+  TcpInfoOutput* out = DataOf(info.Env()).tcpInfo.get();
   if (out == nullptr || out->values == nullptr) {
     ThrowTypeError(info.Env(), "setTcpInfoOutput() must be called first");
     return nullptr;
@@ -208,11 +211,9 @@ Napi::Value SetTcpInfoOutput(const Napi::CallbackInfo& info) {
     ThrowTypeError(info.Env(), "tcp_info output must be a Float64Array and a BigUint64Array of tcpInfoFields.length");
     return Napi::Value();
   }
-  auto* out = info.Env().GetInstanceData<TcpInfoOutput>();
-  if (out == nullptr) {
-    out = new TcpInfoOutput();
-    info.Env().SetInstanceData(out);  // deleted by Node when this environment (worker) ends
-  }
+  auto& kept = DataOf(info.Env()).tcpInfo;
+  if (!kept) kept = std::make_shared<TcpInfoOutput>();  // deleted with this environment (EnvData)
+  TcpInfoOutput* out = kept.get();
   out->valuesRef = Napi::Persistent(v.As<Napi::Float64Array>());
   out->wideRef = Napi::Persistent(w.As<Napi::BigUint64Array>());
   out->values = out->valuesRef.Value().Data();

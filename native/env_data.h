@@ -1,0 +1,30 @@
+// Per-environment state of the addon (the main thread's, and each worker's), in the one
+// Node-API instance-data slot: the addon keeps nothing in globals or thread-locals that
+// outlives a call. Each part is made on first use; Node deletes the whole, and each
+// part's references with it, when the environment ends.
+#pragma once
+#include <napi.h>
+
+#include <memory>
+
+namespace sockopt {
+
+struct TcpInfoOutput;  // tcp_info_linux.cc: the arrays TCP_INFO is decoded into
+struct KeptKeys;       // sockdiag_records_linux.cc: the records' property names
+
+struct EnvData {
+  // shared_ptr: each part is made, and its deleter taken, where its type is complete.
+  std::shared_ptr<TcpInfoOutput> tcpInfo;
+  std::shared_ptr<KeptKeys> keys;
+};
+
+inline EnvData& DataOf(Napi::Env env) {
+  auto* data = env.GetInstanceData<EnvData>();
+  if (data == nullptr) {
+    data = new EnvData();
+    env.SetInstanceData(data);
+  }
+  return *data;
+}
+
+}  // namespace sockopt
