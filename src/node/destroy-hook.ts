@@ -41,25 +41,40 @@ function runDestroyHooks(socket: net.Socket, err: Error | null): void {
   }
 }
 
-function makeWrapper(key: '_destroy' | '_final', original: DestroyFn | FinalFn): DestroyFn | FinalFn {
+// A prototype wrapper of ours that runs with no hook set while it is back on top of its
+// owner (we stopped under another tool's or copy's wrapper, which later put ours back when
+// it unwrapped) gives the owner its function back, then calls it: Node's own returns for
+// good instead of an inert chain staying in every destroy.
+function giveBack(owner: Owner | undefined, key: '_destroy' | '_final', wrapper: DestroyFn | FinalFn): void {
+  const entry = owner !== undefined && owner[key] === wrapper ? wrapped.get(wrapper) : undefined;
+  if (entry === undefined) return;
+  owner![key] = entry.original;
+  wrapped.delete(wrapper);
+  ours.delete(wrapper);
+}
+
+function makeWrapper(key: '_destroy' | '_final', original: DestroyFn | FinalFn, owner: Owner | undefined): DestroyFn | FinalFn {
   if (key === '_destroy') {
     const destroy = original as DestroyFn;
-    return function (this: unknown, err, cb) {
+    const wrapper = function (this: unknown, err, cb) {
       if (closeHook !== undefined || errorHook !== undefined) runDestroyHooks(this as net.Socket, err);
+      else if (finalHook === undefined) giveBack(owner, key, wrapper);
       return destroy.call(this, err, cb);
     } as DestroyFn;
+    return wrapper;
   }
   const final = original as FinalFn;
-  return function (this: unknown, cb) {
+  const wrapper = function (this: unknown, cb) {
     if (finalHook !== undefined) {
       try {
         finalHook(this as net.Socket);
       } catch {
         // as above
       }
-    }
+    } else if (closeHook === undefined && errorHook === undefined) giveBack(owner, key, wrapper);
     return final.call(this, cb);
   } as FinalFn;
+  return wrapper;
 }
 
 // The object on the socket's prototype chain (or the socket itself) that holds `key`.
@@ -73,7 +88,7 @@ function ownerOf(socket: object, key: '_destroy' | '_final'): Owner | undefined 
 function wrap(owner: Owner, key: '_destroy' | '_final', instance = false): void {
   const original = owner[key];
   if (typeof original !== 'function' || ours.has(original)) return;
-  const wrapper = makeWrapper(key, original);
+  const wrapper = makeWrapper(key, original, instance ? undefined : owner);
   ours.add(wrapper);
   if (!instance) wrapped.set(wrapper, { owner, key, original });
   owner[key] = wrapper;

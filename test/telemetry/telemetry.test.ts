@@ -253,6 +253,49 @@ describe('trackConnections', () => {
     expect(theirs).toBeGreaterThanOrEqual(6); // their wrapper ran for every socket
   });
 
+  it('another tool that wrapped over ours and restores its own after we stopped: net.Socket gets Node’s _destroy/_final back', async () => {
+    const c = collecting();
+    const node = { destroy: net.Socket.prototype._destroy, final: net.Socket.prototype._final };
+    const proto = net.Socket.prototype as unknown as Record<'_destroy' | '_final', (...a: unknown[]) => unknown>;
+    cleanups.push(() => {
+      proto._destroy = node.destroy as never;
+      proto._final = node.final as never;
+    });
+    const stop = trackConnections({ interval: 0 });
+    // The other tool wraps on top of ours (as a second copy of sockopt does), we stop while it
+    // is there (ours stays in its chain), then it unwraps: it puts back what it found, ours.
+    const under = { destroy: proto._destroy, final: proto._final };
+    proto._destroy = function (this: unknown, ...a: unknown[]) {
+      return under.destroy.apply(this, a);
+    };
+    proto._final = function (this: unknown, ...a: unknown[]) {
+      return under.final.apply(this, a);
+    };
+    stop();
+    proto._destroy = under.destroy;
+    proto._final = under.final;
+    const p = await pair();
+    let own = 0;
+    p.client.on('close', () => own++);
+    p.client.end();
+    p.accepted.end();
+    await Promise.all([once(p.client, 'close'), once(p.accepted, 'close')]);
+    expect(own).toBe(1);
+    expect(c.seen).toHaveLength(0);
+    // Our inert wrappers, on top again, gave Node's own back the first time they ran.
+    expect(net.Socket.prototype._destroy).toBe(node.destroy);
+    expect(net.Socket.prototype._final).toBe(node.final);
+    // And tracking starts and stops cleanly from there.
+    const stop2 = trackConnections({ interval: 0 });
+    const q = await pair();
+    q.client.destroy();
+    await once(q.accepted.resume(), 'close');
+    await until('both records', () => c.seen.filter((r) => r.kind === 'close').length === 2);
+    stop2();
+    expect(net.Socket.prototype._destroy).toBe(node.destroy);
+    expect(net.Socket.prototype._final).toBe(node.final);
+  });
+
   it('does no work without subscribers', async () => {
     tracked({ interval: 50 });
     const p = await pair();
