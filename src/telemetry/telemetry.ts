@@ -167,7 +167,7 @@ export function trackConnections(options: TrackOptions = {}): () => void {
     (socket, direction) => {
       if (!listening() || taken(socket)) return;
       // Client sockets are published before they have an fd: start at 'connect'.
-      if (direction === 'client') socket.once('connect', () => begin(tracker, socket, direction));
+      if (direction === 'client') beginAtConnect(tracker, socket);
       else begin(tracker, socket, direction);
     },
     { client: client !== false, server: server !== false },
@@ -202,6 +202,29 @@ function onClose(socket: net.Socket, err: Error | null): void {
 function onFinal(socket: net.Socket): void {
   const entry = entryOf(socket);
   if (entry !== undefined && entry.finOrder === 0) entry.finOrder = socket.readableEnded ? 2 : 1;
+}
+
+// The trackers waiting for a client socket's 'connect', behind one listener per socket: a
+// connect that fails leaves the listener in place, and a reused socket that keeps failing
+// (a client reconnecting to a peer that is down) would otherwise gather one per attempt and
+// tracker (Node's MaxListenersExceededWarning after 10).
+const kWaiting = Symbol('sockopt.tcp.waiting');
+type Waiting = net.Socket & { [kWaiting]?: Tracker[] };
+
+function beginAtConnect(tracker: Tracker, socket: net.Socket): void {
+  const s = socket as Waiting;
+  const waiting = s[kWaiting];
+  // (Looked for only on a socket's later connects: the app may have removed all its 'connect' listeners.)
+  if (waiting === undefined || !socket.listeners('connect').includes(onConnected)) {
+    s[kWaiting] = [tracker];
+    socket.once('connect', onConnected);
+  } else if (!waiting.includes(tracker)) waiting.push(tracker);
+}
+
+function onConnected(this: Waiting): void {
+  const waiting = this[kWaiting]!;
+  this[kWaiting] = undefined;
+  for (const tracker of waiting) begin(tracker, this, 'client'); // the first still running takes it
 }
 
 function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void {

@@ -171,6 +171,42 @@ describe('close records', () => {
     expect((socket as unknown as { _destroy: unknown })._destroy).toBe(net.Socket.prototype._destroy); // given back each time
   });
 
+  it('a reused socket whose connects fail gathers no listener per attempt, and is tracked once it connects', async () => {
+    const c = closes();
+    tracked();
+    tracked({ interval: 0, server: false }); // a second tracker wants the same client sockets
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    cleanups.push(() => process.off('warning', onWarning));
+    const closed = net.createServer().listen(0, '127.0.0.1');
+    await once(closed, 'listening');
+    const { port: dead } = closed.address() as net.AddressInfo;
+    await new Promise((r) => closed.close(r));
+    const socket = new net.Socket();
+    const errors: string[] = [];
+    socket.on('error', (e: NodeJS.ErrnoException) => errors.push(e.code!));
+    const mine = socket.listenerCount('connect');
+    for (let i = 0; i < 12; i++) {
+      socket.connect(dead, '127.0.0.1');
+      await new Promise((r) => socket.once('close', r)); // (once() would reject on its 'error')
+    }
+    expect(errors).toEqual(Array(12).fill('ECONNREFUSED'));
+    expect(socket.listenerCount('connect') - mine).toBeLessThanOrEqual(1); // was one per attempt: 12
+    await sleep(20); // (a warning is emitted on the next tick)
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
+    const server = net.createServer((s) => s.resume()).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanups.push(() => new Promise((r) => server.close(r)));
+    socket.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await once(socket, 'connect');
+    socket.destroy();
+    await once(socket, 'close');
+    await until('its close record', () => c.of(socket).length === 1);
+    await sleep(20);
+    expect(c.of(socket)).toHaveLength(1);
+  });
+
   it('a socket a stopped tracker had is tracked again by a live one when it reconnects', async () => {
     const c = closes();
     const server = net.createServer((s) => s.resume()).listen(0, '127.0.0.1');
