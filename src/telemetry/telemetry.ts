@@ -217,7 +217,8 @@ function beginAtConnect(tracker: Tracker, socket: net.Socket): void {
   // (Looked for only on a socket's later connects: the app may have removed all its 'connect' listeners.)
   if (waiting === undefined || !socket.listeners('connect').includes(onConnected)) {
     s[kWaiting] = [tracker];
-    socket.once('connect', onConnected);
+    // Ahead of the app's own 'connect' listeners: one added before connect() may destroy it.
+    socket.prependOnceListener('connect', onConnected);
   } else if (!waiting.includes(tracker)) waiting.push(tracker);
 }
 

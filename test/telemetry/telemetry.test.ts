@@ -378,6 +378,27 @@ describe('trackConnections', () => {
     expect((c.of(inCb)[0]!.record as TcpClose).info?.state).toBe('ESTABLISHED');
   });
 
+  it('a client destroyed by a \'connect\' listener the app added before connect() gets its close record', async () => {
+    const c = collecting();
+    tracked({ interval: 0 });
+    const server = net.createServer((s) => s.resume()).listen(0, '127.0.0.1');
+    cleanups.push(() => new Promise((r) => server.close(r)));
+    await once(server, 'listening');
+    const socket = new net.Socket();
+    let heard = 0;
+    socket.on('connect', () => {
+      heard++;
+      socket.destroy();
+    }); // before connect(): ahead of anything connect() adds
+    socket.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await once(socket, 'close');
+    await until('the accepted side\'s record', () => c.seen.some((r) => r.record.direction === 'server'));
+    await sleep(50);
+    expect(heard).toBe(1);
+    expect(c.of(socket).map((s) => s.kind)).toEqual(['close']); // was none: tracking began after the destroy
+    expect((c.of(socket)[0]!.record as TcpClose).info?.state).toBe('ESTABLISHED');
+  });
+
   it('tracks TLS: the TCP socket a tls.Server accepted, and the tls.connect() client', async () => {
     const c = collecting();
     tracked({ interval: 0 });
