@@ -244,6 +244,7 @@ function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void
     if (!readNames(entry, fdOf(socket))) return;
     const port = direction === 'client' ? entry.remotePort : entry.localPort;
     if (ask(tracker.filter, { direction, socket, host: entry.remoteAddress, port }) !== true) return;
+    if (!tracker.active) return; // the filter stopped this tracker: its stop() has already run
   }
   (socket as Marked)[SOCKET_STATE] = entry;
   hookSocket(socket); // its class's _destroy/_final run onClose/onFinal (once per class)

@@ -348,6 +348,27 @@ describe('trackConnections', () => {
     expect(warnings.filter((w) => /filter bug/.test(w.message))).toHaveLength(1);
   });
 
+  it('a filter that stops its own tracker: nothing is published after stop(), nothing is left on the wheel', async () => {
+    const c = collecting();
+    let asked = 0;
+    const stop = tracked({
+      interval: 100,
+      filter: () => {
+        asked++;
+        stop();
+        return true;
+      },
+    });
+    const p = await pair();
+    await sleep(400); // four intervals: a stray first sample would have come at 10-110 ms
+    expect(asked).toBeGreaterThanOrEqual(1);
+    expect(wheelSize()).toBe(0);
+    p.client.destroy();
+    await once(p.accepted.resume(), 'close');
+    await sleep(50);
+    expect(c.seen.map((s) => `${s.kind}:${s.record.direction}`)).toEqual([]);
+  });
+
   it('a subscriber that destroys the socket mid-sample gets one close record and no further samples', async () => {
     const c = collecting();
     tracked({ interval: 100 });
