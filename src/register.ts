@@ -10,7 +10,7 @@
 //   SOCKOPT='{"explainErrors":true,"client":{"deadPeerTimeout":30000}}' node -r sockopt/register app.js
 import type * as policy from './policy/tune-sockets';
 import type * as explain from './telemetry/explain';
-import type * as errors from './kernel/errors';
+import type * as env from './policy/sockopt-env';
 
 const raw = process.env.SOCKOPT;
 if (raw !== undefined && raw.trim() !== '') {
@@ -19,20 +19,12 @@ if (raw !== undefined && raw.trim() !== '') {
   (require('./policy/tune-sockets') as typeof policy).tuneSocketsFromJson(withoutExplain(raw), 'SOCKOPT');
 }
 
-// Takes the explainErrors key out (turning it on); the rest is the policy. Text that is
-// not a JSON object goes to tuneSocketsFromJson as it is, which says what is wrong with it.
+// Takes the explainErrors key out (turning it on); the rest is the policy (policy/sockopt-env.ts,
+// the reading `sockopt run` and `doctor` check it with).
 function withoutExplain(text: string): string {
-  let config: unknown;
-  try {
-    config = JSON.parse(text);
-  } catch {
-    return text;
-  }
-  if (config === null || typeof config !== 'object' || Array.isArray(config) || !('explainErrors' in config)) return text;
-  const { explainErrors, ...policyConfig } = config as { explainErrors: unknown };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  if (typeof explainErrors !== 'boolean') throw (require('./kernel/errors') as typeof errors).invalidArgType('SOCKOPT.explainErrors', 'of type boolean', explainErrors);
+  const { policy: rest, explainErrors } = (require('./policy/sockopt-env') as typeof env).splitExplain(text, 'SOCKOPT');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   if (explainErrors) (require('./telemetry/explain') as typeof explain).explainErrors();
-  return JSON.stringify(policyConfig);
+  return rest;
 }

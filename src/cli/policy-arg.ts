@@ -2,6 +2,7 @@
 // SOCKOPT already in the environment, checked with the rules sockopt/register applies.
 // Every mistake is a usage error (exit 2) naming where the policy came from.
 import { usageError } from '../kernel/errors';
+import { splitExplain } from '../policy/sockopt-env';
 import { compileTuneOptions } from '../policy/tune-sockets';
 import type { Installed } from '../policy/process';
 
@@ -22,11 +23,16 @@ export function policyArg(values: { policy?: string | undefined; preset?: string
   return env !== undefined && env.trim() !== '' ? { json: env, from: 'SOCKOPT' } : undefined;
 }
 
-/** The policy parsed and compiled; a mistake throws before any program starts or any connection is made. */
+/**
+ * The policy parsed and compiled; a mistake throws before any program starts or any
+ * connection is made. An "explainErrors" boolean beside it is taken, as sockopt/register
+ * takes it (run hands the text on whole; register turns it on in the program).
+ */
 export function compilePolicyArg(arg: PolicyArg): Installed {
+  const { policy } = splitExplain(arg.json, arg.from); // (text that is not JSON comes back as it is)
   let parsed: unknown;
   try {
-    parsed = JSON.parse(arg.json);
+    parsed = JSON.parse(policy);
   } catch (err) {
     throw usageError(`${arg.from} is not valid JSON (${(err as Error).message}); write it as in docs/policy.md, e.g. {"client":{"deadPeerTimeout":30000}}`);
   }

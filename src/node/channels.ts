@@ -40,7 +40,9 @@ interface Route {
 // True where Node's own Socket#connect publishes net.client.socket (Node 22+): its source names the channel.
 const CONNECT_PUBLISHES = /netClientSocketChannel/.test(Function.prototype.toString.call(net.Socket.prototype.connect));
 type Connect = (this: net.Socket, ...args: unknown[]) => unknown;
-let inner: Connect | undefined; // the connect we wrapped (Node's, or another tool's wrapper)
+// Our wrapper on Socket#connect now, and the connect it wrapped (Node's, or another tool's wrapper).
+let current: Connect | undefined;
+let inner: Connect | undefined;
 // Node 20, while the wrapper is active: the socket carries the number of the wrapping
 // period that delivered it (a property, not a WeakSet: a weak entry per connection costs
 // a slow write barrier and young-GC work; see adopt.ts). A new period delivers again.
@@ -79,24 +81,37 @@ const routes: Record<Direction, Route> = { client: route('client'), server: rout
 // Inert (a plain pass-through) once the last client consumer is gone.
 // The mark is consumed here, so a later connect() of the same socket object (reconnecting
 // clients reuse their net.Socket) is delivered again, as Node 22+ publishes it again.
-const connectDelivering: Connect = function (this: net.Socket, ...args: unknown[]) {
-  if (period !== 0) {
-    if ((this as Delivered)[kDelivered] !== period) routes.client.handler({ socket: this });
-    (this as Delivered)[kDelivered] = 0;
-  }
-  return inner!.apply(this, args);
-};
+// One wrapper per wrapping, each keeping what it wrapped: a wrapper of ours left inside
+// another tool's chain (we went off while it sat on top) must not get that tool's wrapper
+// as its inner when we wrap again, or connect() would call itself until the stack ran out.
+// While one of ours delivers, the socket is marked, so an older one further down passes through.
+const CONNECTING = -1;
+function connectDelivering(below: Connect): Connect {
+  return function (this: net.Socket, ...args: unknown[]) {
+    const s = this as Delivered;
+    if (period === 0 || s[kDelivered] === CONNECTING) return below.apply(this, args);
+    if (s[kDelivered] !== period) routes.client.handler({ socket: this });
+    s[kDelivered] = CONNECTING;
+    try {
+      return below.apply(this, args);
+    } finally {
+      s[kDelivered] = 0;
+    }
+  };
+}
 
 function wrapConnect(on: boolean): void {
   if (CONNECT_PUBLISHES) return;
   lastPeriod = on ? lastPeriod + 1 : lastPeriod;
   period = on ? lastPeriod : 0;
   const proto = net.Socket.prototype as unknown as { connect: Connect };
-  if (on && proto.connect !== connectDelivering) {
+  if (on && proto.connect !== current) {
     inner = proto.connect;
-    proto.connect = connectDelivering;
-  } else if (!on && proto.connect === connectDelivering) {
+    current = connectDelivering(inner);
+    proto.connect = current;
+  } else if (!on && current !== undefined && proto.connect === current) {
     proto.connect = inner!; // restored only if nobody wrapped it after us; otherwise ours stays, inert
+    current = inner = undefined;
   }
 }
 

@@ -4,8 +4,9 @@
 // stream.destroy() → _destroy(err, cb): Node 20–26 close the handle only inside the
 // original, so a hook runs while the fd is still open. socket.end() → _final(cb): runs
 // when this side starts its close, which tells a local close from a peer's FIN.
-// Wrapped owners get their own function back when every hook is cleared, unless somebody
-// wrapped it after us (then ours stays in their chain, calling straight through).
+// Wrapped prototypes get their own function back when every hook is cleared, unless somebody
+// wrapped it after us (then ours stays in their chain, calling straight through); a socket
+// that owns its function keeps our wrapper, which calls straight through from then on.
 import * as net from 'node:net';
 
 type DestroyFn = (this: unknown, err: Error | null, cb: (err?: Error | null) => void) => void;
@@ -23,7 +24,11 @@ let closeHook: CloseHook | undefined;
 let finalHook: FinalHook | undefined;
 let errorHook: ErrorHook | undefined;
 
-// Our wrappers, and what each replaced on its owner.
+// Every wrapper of ours, wherever it is (held weakly: one on a socket dies with it).
+const ours = new WeakSet<DestroyFn | FinalFn>();
+// Our wrappers on prototypes, and what each replaced there: given back when the hooks are
+// cleared. A socket's own wrapper is not listed (that would keep every such socket alive
+// while tracking runs); it stays on its socket, calling straight through once no hook is set.
 const wrapped = new Map<DestroyFn | FinalFn, { owner: Owner; key: '_destroy' | '_final'; original: DestroyFn | FinalFn }>();
 
 // Nothing may throw into Node's destroy or end path.
@@ -36,25 +41,40 @@ function runDestroyHooks(socket: net.Socket, err: Error | null): void {
   }
 }
 
-function makeWrapper(key: '_destroy' | '_final', original: DestroyFn | FinalFn): DestroyFn | FinalFn {
+// A prototype wrapper of ours that runs with no hook set while it is back on top of its
+// owner (we stopped under another tool's or copy's wrapper, which later put ours back when
+// it unwrapped) gives the owner its function back, then calls it: Node's own returns for
+// good instead of an inert chain staying in every destroy.
+function giveBack(owner: Owner | undefined, key: '_destroy' | '_final', wrapper: DestroyFn | FinalFn): void {
+  const entry = owner !== undefined && owner[key] === wrapper ? wrapped.get(wrapper) : undefined;
+  if (entry === undefined) return;
+  owner![key] = entry.original;
+  wrapped.delete(wrapper);
+  ours.delete(wrapper);
+}
+
+function makeWrapper(key: '_destroy' | '_final', original: DestroyFn | FinalFn, owner: Owner | undefined): DestroyFn | FinalFn {
   if (key === '_destroy') {
     const destroy = original as DestroyFn;
-    return function (this: unknown, err, cb) {
+    const wrapper = function (this: unknown, err, cb) {
       if (closeHook !== undefined || errorHook !== undefined) runDestroyHooks(this as net.Socket, err);
+      else if (finalHook === undefined) giveBack(owner, key, wrapper);
       return destroy.call(this, err, cb);
     } as DestroyFn;
+    return wrapper;
   }
   const final = original as FinalFn;
-  return function (this: unknown, cb) {
+  const wrapper = function (this: unknown, cb) {
     if (finalHook !== undefined) {
       try {
         finalHook(this as net.Socket);
       } catch {
         // as above
       }
-    }
+    } else if (closeHook === undefined && errorHook === undefined) giveBack(owner, key, wrapper);
     return final.call(this, cb);
   } as FinalFn;
+  return wrapper;
 }
 
 // The object on the socket's prototype chain (or the socket itself) that holds `key`.
@@ -65,28 +85,29 @@ function ownerOf(socket: object, key: '_destroy' | '_final'): Owner | undefined 
   return undefined;
 }
 
-function wrap(owner: Owner, key: '_destroy' | '_final'): void {
+function wrap(owner: Owner, key: '_destroy' | '_final', instance = false): void {
   const original = owner[key];
-  if (typeof original !== 'function' || wrapped.has(original)) return;
-  const wrapper = makeWrapper(key, original);
-  wrapped.set(wrapper, { owner, key, original });
+  if (typeof original !== 'function' || ours.has(original)) return;
+  const wrapper = makeWrapper(key, original, instance ? undefined : owner);
+  ours.add(wrapper);
+  if (!instance) wrapped.set(wrapper, { owner, key, original });
   owner[key] = wrapper;
 }
 
 /**
- * Makes sure `socket`'s own `_destroy` and `_final` run the hooks: a no-op (one Set
+ * Makes sure `socket`'s own `_destroy` and `_final` run the hooks: a no-op (one WeakSet
  * lookup each) when its class's are wrapped already. Call before relying on closeHook /
  * finalHook for a socket whose class may not be net.Socket's (a TLS or a runtime's own).
  */
 export function hookSocket(socket: net.Socket): void {
   const s = socket as unknown as Owner;
-  if (!wrapped.has(s._destroy)) {
+  if (!ours.has(s._destroy)) {
     const owner = ownerOf(socket, '_destroy');
-    if (owner) wrap(owner, '_destroy');
+    if (owner) wrap(owner, '_destroy', owner === s);
   }
-  if (!wrapped.has(s._final)) {
+  if (!ours.has(s._final)) {
     const owner = ownerOf(socket, '_final');
-    if (owner) wrap(owner, '_final');
+    if (owner) wrap(owner, '_final', owner === s);
   }
 }
 
@@ -97,6 +118,7 @@ function unwrapAll(): void {
     if (owner[key] === wrapper) {
       owner[key] = original;
       wrapped.delete(wrapper);
+      ours.delete(wrapper);
     }
   }
 }

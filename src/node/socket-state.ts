@@ -7,6 +7,7 @@
 import * as net from 'node:net';
 import { nodeSocketOf } from './fd';
 import { keepTiming, noteAppKeepAlive, unsettle } from './keepalive';
+import { unsettleNoDelay } from './stream-handle';
 import type { NodeStateKey as StateKey } from '../kernel/registry';
 // The symbols are module-level in Node's net.js and set in the Socket constructor,
 // so one look at a fresh socket, at load time, finds them all; a key this Node
@@ -36,6 +37,9 @@ export function nodeStateWriter(key: StateKey, bool: boolean): StateWriter {
   return (target, native) => {
     const socket = target instanceof Socket ? target : nodeSocketOf(target);
     if (socket === undefined) return;
+    // A pending skip of Node's noDelay replay (stream-handle.ts) assumed the kernel held what
+    // the attempt set; after this write (e.g. in the app's 'connectionAttempt' listener) it may not.
+    if (key === 'kSetNoDelay') unsettleNoDelay(socket);
     if (keepAlive !== undefined) {
       unsettle(socket);
       noteAppKeepAlive(socket, keepAlive, bool ? Number(native !== 0) : (native as number) | 0);

@@ -90,6 +90,15 @@ function setNoDelaySkippingReplay(this: NoDelayHandle, enable: boolean): number 
   return (Object.getPrototypeOf(this) as NoDelayHandle).setNoDelay!.call(this, enable);
 }
 
+/**
+ * TCP_NODELAY was written on this socket by other means (sockopt's setsockopt): the kernel
+ * may no longer hold what the attempt set, so no later call of the handle is skipped.
+ */
+export function unsettleNoDelay(socket: net.Socket): void {
+  const h = handleOf(socket) as NoDelayHandle | null;
+  if (h !== null && h[kNoDelaySettled] === true) h[kNoDelaySettled] = false;
+}
+
 /** The attempt set TCP_NODELAY on this handle's socket: Node's replay of it at connect is skipped. */
 export function settleNoDelay(handle: StreamHandle): void {
   const h = handle as NoDelayHandle;

@@ -167,7 +167,7 @@ export function trackConnections(options: TrackOptions = {}): () => void {
     (socket, direction) => {
       if (!listening() || taken(socket)) return;
       // Client sockets are published before they have an fd: start at 'connect'.
-      if (direction === 'client') socket.once('connect', () => begin(tracker, socket, direction));
+      if (direction === 'client') beginAtConnect(tracker, socket);
       else begin(tracker, socket, direction);
     },
     { client: client !== false, server: server !== false },
@@ -204,6 +204,30 @@ function onFinal(socket: net.Socket): void {
   if (entry !== undefined && entry.finOrder === 0) entry.finOrder = socket.readableEnded ? 2 : 1;
 }
 
+// The trackers waiting for a client socket's 'connect', behind one listener per socket: a
+// connect that fails leaves the listener in place, and a reused socket that keeps failing
+// (a client reconnecting to a peer that is down) would otherwise gather one per attempt and
+// tracker (Node's MaxListenersExceededWarning after 10).
+const kWaiting = Symbol('sockopt.tcp.waiting');
+type Waiting = net.Socket & { [kWaiting]?: Tracker[] };
+
+function beginAtConnect(tracker: Tracker, socket: net.Socket): void {
+  const s = socket as Waiting;
+  const waiting = s[kWaiting];
+  // (Looked for only on a socket's later connects: the app may have removed all its 'connect' listeners.)
+  if (waiting === undefined || !socket.listeners('connect').includes(onConnected)) {
+    s[kWaiting] = [tracker];
+    // Ahead of the app's own 'connect' listeners: one added before connect() may destroy it.
+    socket.prependOnceListener('connect', onConnected);
+  } else if (!waiting.includes(tracker)) waiting.push(tracker);
+}
+
+function onConnected(this: Waiting): void {
+  const waiting = this[kWaiting]!;
+  this[kWaiting] = undefined;
+  for (const tracker of waiting) begin(tracker, this, 'client'); // the first still running takes it
+}
+
 function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void {
   if (!tracker.active || !listening() || taken(socket) || socket.destroyed) return;
   // Unix-domain sockets (Node's Pipe handle) have no TCP_INFO; told apart without a syscall.
@@ -220,6 +244,7 @@ function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void
     if (!readNames(entry, fdOf(socket))) return;
     const port = direction === 'client' ? entry.remotePort : entry.localPort;
     if (ask(tracker.filter, { direction, socket, host: entry.remoteAddress, port }) !== true) return;
+    if (!tracker.active) return; // the filter stopped this tracker: its stop() has already run
   }
   (socket as Marked)[SOCKET_STATE] = entry;
   hookSocket(socket); // its class's _destroy/_final run onClose/onFinal (once per class)

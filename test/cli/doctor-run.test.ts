@@ -103,6 +103,20 @@ describe('sockopt run and NODE_OPTIONS, from a directory without sockopt', () =>
     expect(JSON.parse(own.stdout).userTimeout).toBe(4_321);
   });
 
+  it('sockopt run takes the SOCKOPT register takes: "explainErrors" beside the policy, from SOCKOPT or --policy', async () => {
+    const text = '{"explainErrors":true,"client":{"userTimeout":4567}}';
+    for (const [argv, extra] of [[['run', '--', process.execPath, 'app.js'], { SOCKOPT: text }], [['run', '--policy', text, '--', process.execPath, 'app.js'], {}]] as [string[], NodeJS.ProcessEnv][]) {
+      const r = await cli(argv, { cwd: elsewhere, env: env(extra) });
+      expect(r.stderr, argv.join(' ')).toBe(''); // was: exit 2, "'SOCKOPT.explainErrors' is not one this call knows"
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout).userTimeout).toBe(4_567);
+    }
+    const bad = await cli(['run', '--policy', '{"explainErrors":"yes"}', '--', process.execPath, 'app.js'], { cwd: elsewhere, env: env({}) });
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(bad.stderr.split('\n')[0]).toMatch(/^sockopt: .*--policy\.explainErrors\b.*boolean/);
+  });
+
   it("NODE_OPTIONS with register's absolute path, as docs/policy.md shows", async () => {
     const child = await new Promise<{ stdout: string; code: number | null }>((resolve) => {
       const c = execFile(process.execPath, ['app.js'], { cwd: elsewhere, encoding: 'utf8', env: env({ NODE_OPTIONS: `--require "${register}"`, SOCKOPT: '{"client":{"userTimeout":6543}}' }) }, (_e, stdout) => resolve({ stdout, code: c.exitCode }));

@@ -79,4 +79,41 @@ describe('channels on every Node version', () => {
     expect(second).toEqual([socket]);
     await new Promise((r) => server.close(r));
   });
+
+  it('another tool wrapping Socket#connect over ours, then off and on again: connect() still works, each socket delivered once', async () => {
+    // On Node 20 the client channel wraps Socket#connect; an APM agent wraps it on top
+    // (its wrapper calls ours), we go off (ours stays in its chain, inert) and on again.
+    const proto = net.Socket.prototype as unknown as { connect: (...a: unknown[]) => unknown };
+    const nodeConnect = proto.connect;
+    const server = net.createServer((c) => c.on('error', () => {}).destroy()).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as net.AddressInfo).port;
+    const seen: net.Socket[] = [];
+    let theirs = 0;
+    try {
+      const offFirst = onSocket(() => {}, { server: false });
+      const under = proto.connect;
+      proto.connect = function (this: unknown, ...a: unknown[]) {
+        theirs++;
+        return under.apply(this, a);
+      };
+      offFirst();
+      const off = onSocket((s) => seen.push(s), { server: false });
+      const sockets: net.Socket[] = [];
+      for (let i = 0; i < 2; i++) {
+        const socket = new net.Socket();
+        socket.on('error', () => {});
+        socket.connect(port, '127.0.0.1'); // threw RangeError (a wrapper calling itself) on Node 20
+        sockets.push(socket);
+        await once(socket, 'connect');
+        socket.destroy();
+      }
+      off();
+      expect(seen).toEqual(sockets);
+      expect(theirs).toBe(2);
+    } finally {
+      proto.connect = nodeConnect;
+      await new Promise((r) => server.close(r));
+    }
+  });
 });

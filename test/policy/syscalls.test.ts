@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import * as net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getsockopt, tuneSockets } from '../../src/index';
+import { getsockopt, setsockopt, tuneSockets } from '../../src/index';
 import { fdOf, figure, fixtures, oracle, root } from '../helpers';
 
 const TRACED = 'socket,setsockopt,getsockopt,ioctl,connect,accept4,shutdown,write';
@@ -67,5 +67,23 @@ describe('what a policy costs the kernel', () => {
     expect(await oracle(fd, [['get', level, optname, 4]])).toEqual(['00000000']);
     c.setNoDelay(true);
     expect(await oracle(fd, [['get', level, optname, 4]])).toEqual([ON]);
+  });
+
+  it('TCP_NODELAY turned off through sockopt while connecting: the app’s setNoDelay(true) after connect reaches the kernel', async () => {
+    cleanups.push(tuneSockets({ client: { sockopts: { TCP_NODELAY: true } } }));
+    const server = net.createServer((s) => s.on('error', () => {}));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => server.close(r)));
+    const c = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    cleanups.push(() => c.destroy());
+    // The app's own listener runs after the policy's: the attempt's socket is there, configured.
+    c.once('connectionAttempt', () => setsockopt(c, 'TCP_NODELAY', false));
+    await once(c, 'connect');
+    const fd = fdOf(c);
+    const [level, optname] = [6, 1]; // IPPROTO_TCP, TCP_NODELAY (Linux)
+    expect(await oracle(fd, [['get', level, optname, 4]])).toEqual(['00000000']); // Node did not replay it: its cache says off
+    c.setNoDelay(true); // was taken for Node's replay and skipped: the kernel stayed off
+    expect(await oracle(fd, [['get', level, optname, 4]])).toEqual(['01000000']);
+    expect(getsockopt(c, 'TCP_NODELAY')).toBe(true);
   });
 });

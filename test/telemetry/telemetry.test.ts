@@ -253,6 +253,49 @@ describe('trackConnections', () => {
     expect(theirs).toBeGreaterThanOrEqual(6); // their wrapper ran for every socket
   });
 
+  it('another tool that wrapped over ours and restores its own after we stopped: net.Socket gets Node’s _destroy/_final back', async () => {
+    const c = collecting();
+    const node = { destroy: net.Socket.prototype._destroy, final: net.Socket.prototype._final };
+    const proto = net.Socket.prototype as unknown as Record<'_destroy' | '_final', (...a: unknown[]) => unknown>;
+    cleanups.push(() => {
+      proto._destroy = node.destroy as never;
+      proto._final = node.final as never;
+    });
+    const stop = trackConnections({ interval: 0 });
+    // The other tool wraps on top of ours (as a second copy of sockopt does), we stop while it
+    // is there (ours stays in its chain), then it unwraps: it puts back what it found, ours.
+    const under = { destroy: proto._destroy, final: proto._final };
+    proto._destroy = function (this: unknown, ...a: unknown[]) {
+      return under.destroy.apply(this, a);
+    };
+    proto._final = function (this: unknown, ...a: unknown[]) {
+      return under.final.apply(this, a);
+    };
+    stop();
+    proto._destroy = under.destroy;
+    proto._final = under.final;
+    const p = await pair();
+    let own = 0;
+    p.client.on('close', () => own++);
+    p.client.end();
+    p.accepted.end();
+    await Promise.all([once(p.client, 'close'), once(p.accepted, 'close')]);
+    expect(own).toBe(1);
+    expect(c.seen).toHaveLength(0);
+    // Our inert wrappers, on top again, gave Node's own back the first time they ran.
+    expect(net.Socket.prototype._destroy).toBe(node.destroy);
+    expect(net.Socket.prototype._final).toBe(node.final);
+    // And tracking starts and stops cleanly from there.
+    const stop2 = trackConnections({ interval: 0 });
+    const q = await pair();
+    q.client.destroy();
+    await once(q.accepted.resume(), 'close');
+    await until('both records', () => c.seen.filter((r) => r.kind === 'close').length === 2);
+    stop2();
+    expect(net.Socket.prototype._destroy).toBe(node.destroy);
+    expect(net.Socket.prototype._final).toBe(node.final);
+  });
+
   it('does no work without subscribers', async () => {
     tracked({ interval: 50 });
     const p = await pair();
@@ -305,6 +348,27 @@ describe('trackConnections', () => {
     expect(warnings.filter((w) => /filter bug/.test(w.message))).toHaveLength(1);
   });
 
+  it('a filter that stops its own tracker: nothing is published after stop(), nothing is left on the wheel', async () => {
+    const c = collecting();
+    let asked = 0;
+    const stop = tracked({
+      interval: 100,
+      filter: () => {
+        asked++;
+        stop();
+        return true;
+      },
+    });
+    const p = await pair();
+    await sleep(400); // four intervals: a stray first sample would have come at 10-110 ms
+    expect(asked).toBeGreaterThanOrEqual(1);
+    expect(wheelSize()).toBe(0);
+    p.client.destroy();
+    await once(p.accepted.resume(), 'close');
+    await sleep(50);
+    expect(c.seen.map((s) => `${s.kind}:${s.record.direction}`)).toEqual([]);
+  });
+
   it('a subscriber that destroys the socket mid-sample gets one close record and no further samples', async () => {
     const c = collecting();
     tracked({ interval: 100 });
@@ -333,6 +397,27 @@ describe('trackConnections', () => {
     // Connected, then destroyed in its connect callback: tracked from 'connect', so one close record.
     expect(c.of(inCb).map((s) => s.kind)).toEqual(['close']);
     expect((c.of(inCb)[0]!.record as TcpClose).info?.state).toBe('ESTABLISHED');
+  });
+
+  it('a client destroyed by a \'connect\' listener the app added before connect() gets its close record', async () => {
+    const c = collecting();
+    tracked({ interval: 0 });
+    const server = net.createServer((s) => s.resume()).listen(0, '127.0.0.1');
+    cleanups.push(() => new Promise((r) => server.close(r)));
+    await once(server, 'listening');
+    const socket = new net.Socket();
+    let heard = 0;
+    socket.on('connect', () => {
+      heard++;
+      socket.destroy();
+    }); // before connect(): ahead of anything connect() adds
+    socket.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await once(socket, 'close');
+    await until('the accepted side\'s record', () => c.seen.some((r) => r.record.direction === 'server'));
+    await sleep(50);
+    expect(heard).toBe(1);
+    expect(c.of(socket).map((s) => s.kind)).toEqual(['close']); // was none: tracking began after the destroy
+    expect((c.of(socket)[0]!.record as TcpClose).info?.state).toBe('ESTABLISHED');
   });
 
   it('tracks TLS: the TCP socket a tls.Server accepted, and the tls.connect() client', async () => {
