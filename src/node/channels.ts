@@ -10,8 +10,8 @@
 // from net.Socket#connect, so `new net.Socket().connect()` (pg, mysql2) and tls.connect()
 // (https, fetch over TLS, rediss:) would go unseen. There, and only while a client
 // consumer is registered, net.Socket.prototype.connect is wrapped to deliver those
-// sockets at the same moment Node 22+ publishes them; a WeakSet makes sure a socket
-// that net.connect() already published is delivered once.
+// sockets at the same moment Node 22+ publishes them; a mark on the socket makes sure a
+// socket that net.connect() already published is delivered once.
 // Bun publishes neither channel: its client sockets come through the same Socket#connect
 // wrapper, its accepted sockets through net.Server#emit('connection') (acceptedOnBun).
 import * as diagnostics from 'node:diagnostics_channel';
@@ -185,19 +185,31 @@ export function onServerListen(consumer: (server: net.Server) => void): () => vo
 // ---------------------------------------------------------------- Bun: accepted sockets
 
 type Emit = (this: unknown, event: string | symbol, ...args: unknown[]) => boolean;
-let serverEmitInner: Emit | undefined;
+// Our wrapper on Server#emit now, and the emit it wrapped (EventEmitter's, or another tool's wrapper).
+let currentEmit: Emit | undefined;
+let innerEmit: Emit | undefined;
 let serverDeliver: ((message: unknown) => void) | undefined;
+// An accepted socket is delivered once, however many wrappers of ours sit in the chain.
+const kAccepted = Symbol('sockopt.accepted');
 
 // Bun publishes neither net.client.socket nor net.server.socket (nor the listen tracing
 // channel). Its net.Server (and tls.Server) emits 'connection' through
 // Server.prototype.emit (EventEmitter's), so while a server consumer is registered that
 // emit is wrapped to deliver each accepted socket first, before the server's own
 // 'connection' handlers. Bun's http.Server is native (Bun.serve) and emits nothing there:
-// its sockets are not reached.
-const serverEmitDelivering: Emit = function (this: unknown, event, ...args) {
-  if (event === 'connection' && serverDeliver !== undefined && args[0] !== null && typeof args[0] === 'object') serverDeliver({ socket: args[0] });
-  return serverEmitInner!.call(this, event, ...args);
-};
+// its sockets are not reached. One wrapper per wrapping, each keeping what it wrapped, as
+// for Socket#connect above: one of ours left inert under another tool's must not take
+// that tool's as its inner when we wrap again (emit would call itself without end).
+function serverEmitDelivering(below: Emit): Emit {
+  return function (this: unknown, event, ...args) {
+    const socket = args[0] as { [kAccepted]?: true } | null;
+    if (event === 'connection' && serverDeliver !== undefined && socket !== null && typeof socket === 'object' && socket[kAccepted] !== true) {
+      socket[kAccepted] = true;
+      serverDeliver({ socket });
+    }
+    return below.call(this, event, ...args);
+  };
+}
 
 /** Bun only: on = deliver every socket a net/tls server accepts to `deliver`; off = stop (inert if someone wrapped emit after us). */
 function acceptedOnBun(on: boolean, deliver: (message: unknown) => void): void {
@@ -205,12 +217,14 @@ function acceptedOnBun(on: boolean, deliver: (message: unknown) => void): void {
   const proto = net.Server.prototype as unknown as { emit: Emit };
   if (on) {
     serverDeliver = deliver;
-    if (proto.emit !== serverEmitDelivering) {
-      serverEmitInner = proto.emit;
-      proto.emit = serverEmitDelivering;
+    if (proto.emit !== currentEmit) {
+      innerEmit = proto.emit;
+      currentEmit = serverEmitDelivering(innerEmit);
+      proto.emit = currentEmit;
     }
   } else {
     serverDeliver = undefined;
-    if (proto.emit === serverEmitDelivering) proto.emit = serverEmitInner!;
+    if (currentEmit !== undefined && proto.emit === currentEmit) proto.emit = innerEmit!;
+    currentEmit = innerEmit = undefined; // left in another tool's chain: inert, and never our inner again
   }
 }

@@ -252,6 +252,35 @@ test('tuneSockets: client and server policies on node:net and node:tls, read bac
   }
 });
 
+test("tuneSockets server policy off and on again under another tool's net.Server#emit and Socket#connect wrappers", async () => {
+  // On Bun the accepted side comes through a Server#emit wrapper of ours, on Node 20 the client
+  // side through a Socket#connect one: a wrapper of ours left under another tool's must not
+  // make emit/connect call itself once we wrap again.
+  const policy = { server: { userTimeout: 4321 }, client: { userTimeout: 1234 } };
+  let off = so.tuneSockets(policy);
+  const sp = net.Server.prototype;
+  const cp = net.Socket.prototype;
+  const [emit, connect] = [sp.emit, cp.connect];
+  sp.emit = function (...a) { return emit.apply(this, a); };
+  cp.connect = function (...a) { return connect.apply(this, a); };
+  try {
+    off();
+    off = so.tuneSockets(policy);
+    const p = await pair();
+    await new Promise((r) => setTimeout(r, 20));
+    const server = so.getsockopt(p.peer, 'TCP_USER_TIMEOUT');
+    const client = so.getsockopt(p.client, 'TCP_USER_TIMEOUT');
+    note(`accepted TCP_USER_TIMEOUT ${server}, client ${client}`);
+    p.close();
+    equal(server, 4321, 'accepted TCP_USER_TIMEOUT');
+    equal(client, 1234, 'client TCP_USER_TIMEOUT');
+  } finally {
+    off();
+    sp.emit = emit;
+    cp.connect = connect;
+  }
+});
+
 test('tuneSockets filter: false leaves a client alone; a throwing filter leaves it alone and alive, warned once', async () => {
   const warnings = [];
   const onWarning = (w) => warnings.push(w.code);
