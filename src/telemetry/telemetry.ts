@@ -207,25 +207,29 @@ function onFinal(socket: net.Socket): void {
 // The trackers waiting for a client socket's 'connect', behind one listener per socket: a
 // connect that fails leaves the listener in place, and a reused socket that keeps failing
 // (a client reconnecting to a peer that is down) would otherwise gather one per attempt and
-// tracker (Node's MaxListenersExceededWarning after 10).
-const kWaiting = Symbol('sockopt.tcp.waiting');
-type Waiting = net.Socket & { [kWaiting]?: Tracker[] };
+// tracker (Node's MaxListenersExceededWarning after 10). The list hangs on the listener, not
+// on the socket, so client sockets carry no extra property of ours from connect() on.
+const kTrackers = Symbol('sockopt.tcp.trackers');
+type Waiter = (() => void) & { [kTrackers]: Tracker[] };
+type OnceWrapper = { listener?: unknown };
 
 function beginAtConnect(tracker: Tracker, socket: net.Socket): void {
-  const s = socket as Waiting;
-  const waiting = s[kWaiting];
-  // (Looked for only on a socket's later connects: the app may have removed all its 'connect' listeners.)
-  if (waiting === undefined || !socket.listeners('connect').includes(onConnected)) {
-    s[kWaiting] = [tracker];
-    // Ahead of the app's own 'connect' listeners: one added before connect() may destroy it.
-    socket.prependOnceListener('connect', onConnected);
-  } else if (!waiting.includes(tracker)) waiting.push(tracker);
-}
-
-function onConnected(this: Waiting): void {
-  const waiting = this[kWaiting]!;
-  this[kWaiting] = undefined;
-  for (const tracker of waiting) begin(tracker, this, 'client'); // the first still running takes it
+  if (socket.listenerCount('connect') > 0) {
+    for (const l of socket.rawListeners('connect')) {
+      const waiter = ((l as OnceWrapper).listener ?? l) as Partial<Waiter>;
+      const trackers = waiter[kTrackers];
+      if (trackers === undefined) continue;
+      if (!trackers.includes(tracker)) trackers.push(tracker);
+      return;
+    }
+  }
+  const trackers = [tracker];
+  const waiter = (() => {
+    for (const t of trackers) begin(t, socket, 'client'); // the first still running takes it
+  }) as Waiter;
+  waiter[kTrackers] = trackers;
+  // Ahead of the app's own 'connect' listeners: one added before connect() may destroy it.
+  socket.prependOnceListener('connect', waiter);
 }
 
 function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void {
