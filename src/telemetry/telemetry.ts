@@ -29,7 +29,9 @@ export { delta, deltaWalk } from './deltas';
 export { tcpChannels, type CloseReason, type TcpClose, type TcpCounter, type TcpDelta, type TcpSample } from './records';
 export { explainErrors, type TcpBound, type TcpExplained } from './explain';
 import { delta } from './deltas';
-import { tcpChannels, type CloseReason, type TcpClose, type TcpSample } from './records';
+import { atConnect } from './at-connect';
+import { closeReason } from './close-reason';
+import { tcpChannels, type TcpClose, type TcpSample } from './records';
 
 /** Options of trackConnections(). Unknown keys are refused (ERR_INVALID_ARG_VALUE). */
 export interface TrackOptions {
@@ -166,8 +168,7 @@ export function trackConnections(options: TrackOptions = {}): () => void {
   const off = onSocket(
     (socket, direction) => {
       if (!listening() || taken(socket)) return;
-      // Client sockets are published before they have an fd: start at 'connect'.
-      if (direction === 'client') beginAtConnect(tracker, socket);
+      if (direction === 'client') atConnect(socket, tracker, (t) => begin(t, socket, 'client')); // the first still running takes it
       else begin(tracker, socket, direction);
     },
     { client: client !== false, server: server !== false },
@@ -202,34 +203,6 @@ function onClose(socket: net.Socket, err: Error | null): void {
 function onFinal(socket: net.Socket): void {
   const entry = entryOf(socket);
   if (entry !== undefined && entry.finOrder === 0) entry.finOrder = socket.readableEnded ? 2 : 1;
-}
-
-// The trackers waiting for a client socket's 'connect', behind one listener per socket: a
-// connect that fails leaves the listener in place, and a reused socket that keeps failing
-// (a client reconnecting to a peer that is down) would otherwise gather one per attempt and
-// tracker (Node's MaxListenersExceededWarning after 10). The list hangs on the listener, not
-// on the socket, so client sockets carry no extra property of ours from connect() on.
-const kTrackers = Symbol('sockopt.tcp.trackers');
-type Waiter = (() => void) & { [kTrackers]: Tracker[] };
-type OnceWrapper = { listener?: unknown };
-
-function beginAtConnect(tracker: Tracker, socket: net.Socket): void {
-  if (socket.listenerCount('connect') > 0) {
-    for (const l of socket.rawListeners('connect')) {
-      const waiter = ((l as OnceWrapper).listener ?? l) as Partial<Waiter>;
-      const trackers = waiter[kTrackers];
-      if (trackers === undefined) continue;
-      if (!trackers.includes(tracker)) trackers.push(tracker);
-      return;
-    }
-  }
-  const trackers = [tracker];
-  const waiter = (() => {
-    for (const t of trackers) begin(t, socket, 'client'); // the first still running takes it
-  }) as Waiter;
-  waiter[kTrackers] = trackers;
-  // Ahead of the app's own 'connect' listeners: one added before connect() may destroy it.
-  socket.prependOnceListener('connect', waiter);
 }
 
 function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void {
@@ -341,25 +314,6 @@ function sample(entry: Entry): void {
   }
   // A subscriber may have destroyed the socket (which released it) or stopped the tracker.
   if (entry.live && tracker.active) schedule(entry, 0.9);
-}
-
-// Errors the kernel or libuv raised on the socket (a code and a numeric errno), as
-// opposed to one a library destroyed it with (undici's UND_ERR_DESTROYED on pool.close()).
-const isSystemError = (err: Error | null): err is NodeJS.ErrnoException =>
-  err !== null && typeof (err as NodeJS.ErrnoException).errno === 'number' && typeof (err as NodeJS.ErrnoException).code === 'string';
-
-/** Why a connection ended; `error` is kept only when the socket itself failed. */
-export function closeReason(err: Error | null, state: string | undefined, finOrder: 0 | 1 | 2): CloseReason {
-  if (isSystemError(err)) {
-    const code = err.code;
-    if (code === 'ETIMEDOUT') return 'timeout';
-    // A reset after this side had already sent its FIN (amqplib's close(): the broker
-    // resets once it has its close-ok) ends a close the application asked for.
-    if (code === 'ECONNRESET' || code === 'EPIPE') return finOrder === 1 ? 'local' : 'reset';
-    return 'error';
-  }
-  if (finOrder === 2 || state === 'CLOSE_WAIT' || state === 'LAST_ACK') return 'peer';
-  return 'local';
 }
 
 // Runs inside the socket's destroy step, before Node closes the handle.

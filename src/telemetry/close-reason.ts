@@ -1,0 +1,22 @@
+// Why a tracked connection ended, for its close record: a local close, the peer's FIN, a
+// reset or a timeout; `error` is kept only when the socket itself failed.
+import type { CloseReason } from './records';
+
+// Errors the kernel or libuv raised on the socket (a code and a numeric errno), as
+// opposed to one a library destroyed it with (undici's UND_ERR_DESTROYED on pool.close()).
+const isSystemError = (err: Error | null): err is NodeJS.ErrnoException =>
+  err !== null && typeof (err as NodeJS.ErrnoException).errno === 'number' && typeof (err as NodeJS.ErrnoException).code === 'string';
+
+/** Why a connection ended; `error` is kept only when the socket itself failed. */
+export function closeReason(err: Error | null, state: string | undefined, finOrder: 0 | 1 | 2): CloseReason {
+  if (isSystemError(err)) {
+    const code = err.code;
+    if (code === 'ETIMEDOUT') return 'timeout';
+    // A reset after this side had already sent its FIN (amqplib's close(): the broker
+    // resets once it has its close-ok) ends a close the application asked for.
+    if (code === 'ECONNRESET' || code === 'EPIPE') return finOrder === 1 ? 'local' : 'reset';
+    return 'error';
+  }
+  if (finOrder === 2 || state === 'CLOSE_WAIT' || state === 'LAST_ACK') return 'peer';
+  return 'local';
+}
