@@ -105,20 +105,13 @@ inline size_t AddressOf(int fd, bool peer, int32_t* out, char* text) {
   out[1] = 0;
   out[2] = rc == 0 ? 0 : errno;
   if (rc != 0) return 0;
-  if (ss.ss_family == AF_INET) {
-    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
+  if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
+    const bool v4 = ss.ss_family == AF_INET;
+    auto* a4 = reinterpret_cast<sockaddr_in*>(&ss);
+    auto* a6 = reinterpret_cast<sockaddr_in6*>(&ss);
     char ip[INET6_ADDRSTRLEN] = {0};
-    inet_ntop(AF_INET, &a->sin_addr, ip, sizeof ip);
-    out[1] = ntohs(a->sin_port);
-    size_t n = strnlen(ip, sizeof ip);
-    std::memcpy(text, ip, n);
-    return n;
-  }
-  if (ss.ss_family == AF_INET6) {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-    char ip[INET6_ADDRSTRLEN] = {0};
-    inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof ip);
-    out[1] = ntohs(a->sin6_port);
+    inet_ntop(ss.ss_family, v4 ? static_cast<const void*>(&a4->sin_addr) : &a6->sin6_addr, ip, sizeof ip);
+    out[1] = ntohs(v4 ? a4->sin_port : a6->sin6_port);
     size_t n = strnlen(ip, sizeof ip);
     std::memcpy(text, ip, n);
     return n;

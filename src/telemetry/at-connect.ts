@@ -12,11 +12,11 @@ type Waiter<T> = (() => void) & { [kWaiting]: T[] };
 type OnceWrapper = { listener?: unknown };
 
 /**
- * Calls `start(item)` at `socket`'s next 'connect', once per item, in the order given,
+ * Calls `start(item, socket)` at `socket`'s next 'connect', once per item, in the order given,
  * ahead of the app's own 'connect' listeners (one added before connect() may destroy it).
  * An item already waiting on that socket is not added twice.
  */
-export function atConnect<T>(socket: net.Socket, item: T, start: (item: T) => void): void {
+export function atConnect<T>(socket: net.Socket, item: T, start: (item: T, socket: net.Socket) => void): void {
   if (socket.listenerCount('connect') > 0) {
     for (const l of socket.rawListeners('connect')) {
       const waiting = (((l as OnceWrapper).listener ?? l) as Partial<Waiter<T>>)[kWaiting];
@@ -27,7 +27,7 @@ export function atConnect<T>(socket: net.Socket, item: T, start: (item: T) => vo
   }
   const waiting = [item];
   const waiter = (() => {
-    for (const i of waiting) start(i);
+    for (const i of waiting) start(i, socket);
   }) as Waiter<T>;
   waiter[kWaiting] = waiting;
   socket.prependOnceListener('connect', waiter);

@@ -168,7 +168,7 @@ export function trackConnections(options: TrackOptions = {}): () => void {
   const off = onSocket(
     (socket, direction) => {
       if (!listening() || taken(socket)) return;
-      if (direction === 'client') atConnect(socket, tracker, (t) => begin(t, socket, 'client')); // the first still running takes it
+      if (direction === 'client') atConnect(socket, tracker, beginClient); // the first still running takes it
       else begin(tracker, socket, direction);
     },
     { client: client !== false, server: server !== false },
@@ -204,6 +204,8 @@ function onFinal(socket: net.Socket): void {
   const entry = entryOf(socket);
   if (entry !== undefined && entry.finOrder === 0) entry.finOrder = socket.readableEnded ? 2 : 1;
 }
+
+const beginClient = (tracker: Tracker, socket: net.Socket): void => begin(tracker, socket, 'client');
 
 function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void {
   if (!tracker.active || !listening() || taken(socket) || socket.destroyed) return;

@@ -34,6 +34,20 @@ function syscalls(mode: 'policy' | 'hand'): string[] {
 }
 
 const cleanups: (() => unknown)[] = [];
+
+// A client policy with TCP_NODELAY on and a loopback server's port; both undone after the test.
+async function noDelayServer(): Promise<number> {
+  cleanups.push(tuneSockets({ client: { sockopts: { TCP_NODELAY: true } } }));
+  const server = net.createServer((s) => s.on('error', () => {}));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  cleanups.push(() => new Promise((r) => server.close(r)));
+  return (server.address() as net.AddressInfo).port;
+}
+function connectTo(port: number): net.Socket {
+  const c = net.connect(port, '127.0.0.1');
+  cleanups.push(() => c.destroy());
+  return c;
+}
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
@@ -51,12 +65,7 @@ describe('what a policy costs the kernel', () => {
   });
 
   it('the app’s own setNoDelay after connect still reaches the kernel (the skipped replay is only Node’s own)', async () => {
-    cleanups.push(tuneSockets({ client: { sockopts: { TCP_NODELAY: true } } }));
-    const server = net.createServer((s) => s.on('error', () => {}));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    cleanups.push(() => new Promise((r) => server.close(r)));
-    const c = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-    cleanups.push(() => c.destroy());
+    const c = connectTo(await noDelayServer());
     await once(c, 'connect');
     const fd = fdOf(c);
     const [level, optname] = [6, 1]; // IPPROTO_TCP, TCP_NODELAY (Linux)
@@ -70,12 +79,7 @@ describe('what a policy costs the kernel', () => {
   });
 
   it('TCP_NODELAY turned off through sockopt while connecting: the app’s setNoDelay(true) after connect reaches the kernel', async () => {
-    cleanups.push(tuneSockets({ client: { sockopts: { TCP_NODELAY: true } } }));
-    const server = net.createServer((s) => s.on('error', () => {}));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    cleanups.push(() => new Promise((r) => server.close(r)));
-    const c = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-    cleanups.push(() => c.destroy());
+    const c = connectTo(await noDelayServer());
     // The app's own listener runs after the policy's: the attempt's socket is there, configured.
     c.once('connectionAttempt', () => setsockopt(c, 'TCP_NODELAY', false));
     await once(c, 'connect');
