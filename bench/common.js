@@ -28,4 +28,14 @@ function snapshotFloorSpecs() {
   return [...specs, `g:${C.IPPROTO_TCP}:${C.TCP_INFO}:344`, 'name', 'peer'];
 }
 
-module.exports = { median, pair, snapshotFloorSpecs };
+/** A bootstrap 90 % interval of the median of `diffs` (a fixed seed: the same data, the same interval). */
+function bootstrap(diffs, draws = 2000) {
+  let seed = 1;
+  const random = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  const medians = [];
+  for (let k = 0; k < draws; k++) medians.push(median(diffs.map(() => diffs[Math.floor(random() * diffs.length)])));
+  medians.sort((x, y) => x - y);
+  return [medians[Math.floor(draws * 0.05)], medians[Math.floor(draws * 0.95)]];
+}
+
+module.exports = { median, bootstrap, pair, snapshotFloorSpecs };

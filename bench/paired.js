@@ -13,7 +13,7 @@
 const diagnostics = require('node:diagnostics_channel');
 const net = require('node:net');
 const sockopt = require('..');
-const { median } = require('./common');
+const { median, bootstrap } = require('./common');
 const { VARIANTS, BY_HAND, isByHand, connections } = require('./variants');
 
 const N = Number(process.env.N ?? 500); // connections per batch
@@ -35,15 +35,6 @@ async function cpuPerConnection(name, port) {
   const d = process.cpuUsage(before);
   off();
   return (d.user + d.system) / N;
-}
-
-function bootstrap(diffs, draws = 2000) {
-  let seed = 1;
-  const random = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-  const medians = [];
-  for (let k = 0; k < draws; k++) medians.push(median(diffs.map(() => diffs[Math.floor(random() * diffs.length)])));
-  medians.sort((x, y) => x - y);
-  return [medians[Math.floor(draws * 0.05)], medians[Math.floor(draws * 0.95)]];
 }
 
 async function main() {

@@ -295,7 +295,11 @@ function fdAtRuntime(socket: net.Socket): number {
 /** Puts a soft layer on a socket that has its fd now (an accepted one): skips what cannot apply; never throws for a policy. */
 export function applyNow(socket: net.Socket, fd: number, layer: Layer): void {
   const r = merge([layer])!;
-  const set = setResolved(fd, applicable(r, { family: 0, bound: true, connection: true }), r);
+  adoptInherited(socket, r, setResolved(fd, applicable(r, { family: 0, bound: true, connection: true }), r));
+}
+
+/** What Node keeps about an accepted socket whose kernel socket already holds `set` (of `r`): its cached flags, the keepalive guard. */
+export function adoptInherited(socket: net.Socket, r: Resolution, set: readonly Prepared[]): void {
   syncAdopted(socket, set);
-  if (layer.keepAlive.length) keepPuttingBack(socket as Client, r);
+  if (r.keepAlive.length) keepPuttingBack(socket as Client, r);
 }

@@ -5,8 +5,10 @@
 //           filter says yes, is merged, a later policy overriding an earlier option by option.
 //   server  each listening server gets a 'connection' listener ahead of the app's, so the
 //           app's own handler (which runs after) has the last word; a server that was
-//           listening before the first policy is reached through net.server.socket.
-import type * as net from 'node:net';
+//           listening before the first policy is reached through net.server.socket. Where
+//           every socket a listener accepts gets the same resolution, it goes on the
+//           listener once and accepted sockets copy it (inherit.ts).
+import * as net from 'node:net';
 import { precompile } from '../core/batch';
 import type { CompiledPolicy } from '../core/policy';
 import { applyNow, enroll, layerOf, setProcessSource } from '../birth/client';
@@ -16,6 +18,7 @@ import { isTcpSocket, resolveFd } from '../node/fd';
 import { warnUnreachedClients } from '../node/runtime';
 import { connectHost } from '../node/stream-handle';
 import { ask, type SocketFilter } from './filter';
+import { changesPending, fromListener, relisten, type ListenerResolver } from './inherit';
 import type { CompiledRule } from './rules';
 
 /** One tuneSockets() call, compiled. */
@@ -70,6 +73,7 @@ export function install(entry: Installed): () => void {
   if (hasClient(entry)) warnUnreachedClients(); // Bun, Deno: their own fetch() is not reached
   installed.push(entry);
   subscribe();
+  if (hasServer(entry)) relisten(listenerLayer);
   let active = true;
   return () => {
     if (!active) return;
@@ -77,6 +81,7 @@ export function install(entry: Installed): () => void {
     const i = installed.indexOf(entry);
     if (i >= 0) installed.splice(i, 1);
     subscribe();
+    if (hasServer(entry)) relisten(listenerLayer);
   };
 }
 
@@ -150,17 +155,19 @@ function onPublished(socket: net.Socket): void {
 
 function tuneAccepted(socket: net.Socket): void {
   const s = socket as net.Socket & { [kSeen]?: true };
-  if (s[kSeen] || installed.length === 0) return;
+  if (s[kSeen] || (installed.length === 0 && !changesPending())) return;
   s[kSeen] = true;
   if (socket.destroyed || !isTcpSocket(socket)) return;
-  const layer = serverLayer(socket);
-  if (!layer) return;
   let fd: number;
   try {
     fd = resolveFd(socket);
   } catch {
     return; // no kernel socket any more
   }
+  const server = (socket as { server?: unknown }).server;
+  if (server instanceof net.Server && fromListener(server, socket, fd, listenerLayer)) return;
+  const layer = serverLayer(socket);
+  if (!layer) return;
   try {
     applyNow(socket, fd, layer);
   } catch {
@@ -168,11 +175,13 @@ function tuneAccepted(socket: net.Socket): void {
   }
 }
 
-function serverLayer(socket: net.Socket): Layer | undefined {
+// The server policies' layer for one accepted socket, or for every socket of a listener
+// on `port` (socket undefined: only when no policy asks a filter or matches the peer).
+function serverLayer(socket: net.Socket | undefined, port?: number): Layer | undefined {
   let one: Layer | undefined;
   let many: Layer[] | undefined;
   let peer: { address: string; port: number } | undefined;
-  const where = (): { address: string; port: number } => (peer ??= { address: socket.remoteAddress ?? '', port: socket.localPort ?? 0 });
+  const where = (): { address: string; port: number } => (peer ??= socket ? { address: socket.remoteAddress ?? '', port: socket.localPort ?? 0 } : { address: '', port: port! });
   for (const entry of installed) {
     let layer = entry.server;
     for (const r of entry.rules) {
@@ -182,7 +191,7 @@ function serverLayer(socket: net.Socket): Layer | undefined {
       }
     }
     if (!layer) continue;
-    if (entry.filter) {
+    if (entry.filter && socket) {
       const answer = ask(entry.filter, { direction: 'server', socket, host: where().address, port: where().port });
       if (answer === 'failed') return undefined;
       if (!answer) continue;
@@ -192,3 +201,7 @@ function serverLayer(socket: net.Socket): Layer | undefined {
   }
   return many === undefined ? one : mergeSoft(many);
 }
+
+// Every socket of a listener gets the same resolution unless a policy asks a filter or has a server rule on the peer.
+const perListener = (e: Installed): boolean => !hasServer(e) || (e.filter === undefined && e.rules.every((r) => !r.server || r.rule.byPort));
+const listenerLayer: ListenerResolver = (port) => (installed.every(perListener) ? serverLayer(undefined, port) : 'per-socket');

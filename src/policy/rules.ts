@@ -24,6 +24,8 @@ export interface CompiledRule {
   readonly matches: (host: string | undefined, address: string, port: number) => boolean;
   /** The rule needs the host name the app asked for (client). */
   readonly byHost: boolean;
+  /** The rule looks at the port only (server: the local port, the same for a whole listener). */
+  readonly byPort: boolean;
 }
 
 const RULE_FIELDS = new Set(['match', 'client', 'server']);
@@ -52,15 +54,15 @@ function compileRule(rule: unknown, path: string): CompiledRule {
   return { ...(client ? { client } : {}), ...(server ? { server } : {}), ...matcher(key, value, `${path}.match.${key}`) };
 }
 
-function matcher(key: 'port' | 'host' | 'cidr', value: unknown, path: string): Pick<CompiledRule, 'matches' | 'byHost'> {
+function matcher(key: 'port' | 'host' | 'cidr', value: unknown, path: string): Pick<CompiledRule, 'matches' | 'byHost' | 'byPort'> {
   if (key === 'port') {
     if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > 65535) throw invalidArgValue(path, `a port number 1–65535; received ${JSON.stringify(value)}`);
-    return { matches: (_h, _a, port) => port === value, byHost: false };
+    return { matches: (_h, _a, port) => port === value, byHost: false, byPort: true };
   }
   if (key === 'host') {
     if (typeof value !== 'string' || value === '') throw invalidArgType(path, 'a non-empty string (a host name or address)', value);
     const want = value.toLowerCase();
-    return { matches: (host, address) => host?.toLowerCase() === want || address === want, byHost: true };
+    return { matches: (host, address) => host?.toLowerCase() === want || address === want, byHost: true, byPort: false };
   }
   if (typeof value !== 'string') throw invalidArgType(path, "a string such as '10.0.0.0/8' or 'fd00::/8'", value);
   const slash = value.lastIndexOf('/');
@@ -82,5 +84,6 @@ function matcher(key: 'port' | 'host' | 'cidr', value: unknown, path: string): P
       return f === family && list.check(address, type);
     },
     byHost: false,
+    byPort: false,
   };
 }
