@@ -63,6 +63,19 @@ interface ListenerState {
 }
 
 const states = new Map<net.Server, ListenerState>();
+
+// Two copies of sockopt in one process must not both set and give back the same listener's
+// options (one's off() would take away what the other set): the first copy to reach a
+// listener claims it under a key both share; the other tunes that server's sockets one by one.
+const kClaim = Symbol.for('sockopt.listener.v1');
+const me = Symbol('sockopt.this-copy');
+type Claimed = { [kClaim]?: symbol };
+function claim(server: net.Server): boolean {
+  const s = server as Claimed;
+  if (s[kClaim] !== undefined && s[kClaim] !== me) return false;
+  s[kClaim] = me;
+  return true;
+}
 const SOFT: Resolution = { prepared: [], keepAlive: [], soft: 'all' };
 
 /** The resolution every socket of a listener on `port` gets, or 'per-socket' when it depends on the socket. */
@@ -167,7 +180,7 @@ export function fromListener(server: net.Server, socket: net.Socket, fd: number,
 // cannot hold options of ours (not Linux, a socket Node did not make here) is remembered
 // as such, so later sockets pay one lookup.
 function start(server: net.Server, resolve: ListenerResolver): ListenerState {
-  const owned = LINUX && ownsListener(server) && portOf(server) !== undefined;
+  const owned = LINUX && ownsListener(server) && portOf(server) !== undefined && claim(server);
   const st: ListenerState = { handle: listenerHandle(server), owned, r: undefined, set: [], rest: undefined, originals: new Map(), pending: 0, fixup: [] };
   states.set(server, st);
   server.once('close', () => {

@@ -4,13 +4,14 @@
 // reaches the connections the kernel had queued already, and whatever depends on the
 // socket (a filter, a rule on the peer, Node's own server options) stays per socket.
 // Every accepted socket's values are read by Python on the same fd.
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import * as net from 'node:net';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { constants as C, getsockopt, setsockopt, tuneSockets } from '../../src/index';
 import { INHERITED, tunedListeners } from '../../src/policy/inherit';
-import { fdOf, oracle, python, settledFds } from '../helpers';
+import { fdOf, fixtures, oracle, python, root, settledFds } from '../helpers';
 
 const T = C.IPPROTO_TCP!;
 const S = C.SOL_SOCKET!;
@@ -245,5 +246,14 @@ describe('what depends on the socket stays per socket', () => {
     await connect((s.address() as net.AddressInfo).port);
     expect(await accepted(seen, 2)).toEqual([[6_000], [6_000]]);
     expect(getsockopt(s, 'TCP_USER_TIMEOUT')).toBe(6_000);
+  });
+
+  it('two copies of sockopt with server policies: one copy\'s off() never takes away what the other set', () => {
+    const out = JSON.parse(execFileSync(process.execPath, [join(fixtures, 'two-copies-policy.js'), root], { encoding: 'utf8', timeout: 30_000 }));
+    // [both installed, after the first off(), after both]: the listener is claimed by one copy, the other sets its own per socket.
+    expect([11_000, 22_000]).toContain(out['a off first'][0]);
+    expect(out['a off first'].slice(1)).toEqual([22_000, 0]);
+    expect([11_000, 22_000]).toContain(out['b off first'][0]);
+    expect(out['b off first'].slice(1)).toEqual([11_000, 0]);
   });
 });
