@@ -1,34 +1,32 @@
 // Client sockets are published at connect(), before they have an fd: tracking starts at
-// their 'connect'. What waits for it (each tracker given the socket) hangs behind one
-// listener per socket: a connect that fails leaves the listener in place, and a reused
-// socket that keeps failing (a client reconnecting to a peer that is down) would
-// otherwise gather one per attempt and tracker (Node's MaxListenersExceededWarning after
-// 10). The list lives on the listener, not on the socket, so client sockets carry no
-// extra property of ours from connect() on.
+// their 'connect'. What waits for it (the trackers given the socket) is a list on the
+// socket under this copy's symbol, behind one listener of ours per socket: a module-level
+// function (no closure, no once-wrapper per socket) put ahead of the app's listeners and
+// left in place, so a reused socket (a client reconnecting) waits again through the same
+// listener instead of gathering one per attempt (Node's MaxListenersExceededWarning after 10).
 import type * as net from 'node:net';
 
-const kWaiting = Symbol('sockopt.tcp.waiting');
-type Waiter<T> = (() => void) & { [kWaiting]: T[] };
-type OnceWrapper = { listener?: unknown };
-
 /**
- * Calls `start(item, socket)` at `socket`'s next 'connect', once per item, in the order given,
- * ahead of the app's own 'connect' listeners (one added before connect() may destroy it).
- * An item already waiting on that socket is not added twice.
+ * A waiter: `wait(socket, item)` calls `start(item, socket)` at `socket`'s next 'connect',
+ * once per item, in the order given, ahead of the app's own 'connect' listeners (one added
+ * before connect() may destroy it). An item already waiting on that socket is not added twice.
  */
-export function atConnect<T>(socket: net.Socket, item: T, start: (item: T, socket: net.Socket) => void): void {
-  if (socket.listenerCount('connect') > 0) {
-    for (const l of socket.rawListeners('connect')) {
-      const waiting = (((l as OnceWrapper).listener ?? l) as Partial<Waiter<T>>)[kWaiting];
-      if (waiting === undefined) continue;
-      if (!waiting.includes(item)) waiting.push(item);
-      return;
-    }
+export function connectWaiter<T>(start: (item: T, socket: net.Socket) => void): (socket: net.Socket, item: T) => void {
+  const kWaiting = Symbol('sockopt.tcp.waiting');
+  type Waiting = net.Socket & { [kWaiting]?: T[] };
+  function onConnect(this: Waiting): void {
+    const waiting = this[kWaiting];
+    if (waiting === undefined || waiting.length === 0) return;
+    const items = waiting.length === 1 ? [waiting[0]!] : waiting.slice();
+    waiting.length = 0; // emptied first: a start() that reconnects the socket waits afresh
+    for (const item of items) start(item, this);
   }
-  const waiting = [item];
-  const waiter = (() => {
-    for (const i of waiting) start(i, socket);
-  }) as Waiter<T>;
-  waiter[kWaiting] = waiting;
-  socket.prependOnceListener('connect', waiter);
+  return (socket, item) => {
+    const s = socket as Waiting;
+    const waiting = s[kWaiting];
+    if (waiting === undefined) {
+      s[kWaiting] = [item];
+      socket.prependListener('connect', onConnect);
+    } else if (!waiting.includes(item)) waiting.push(item);
+  };
 }

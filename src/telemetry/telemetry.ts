@@ -29,7 +29,7 @@ export { delta, deltaWalk } from './deltas';
 export { tcpChannels, type CloseReason, type TcpClose, type TcpCounter, type TcpDelta, type TcpSample } from './records';
 export { explainErrors, type TcpBound, type TcpExplained } from './explain';
 import { delta } from './deltas';
-import { atConnect } from './at-connect';
+import { connectWaiter } from './at-connect';
 import { closeReason } from './close-reason';
 import { tcpChannels, type TcpClose, type TcpSample } from './records';
 
@@ -168,7 +168,7 @@ export function trackConnections(options: TrackOptions = {}): () => void {
   const off = onSocket(
     (socket, direction) => {
       if (!listening() || taken(socket)) return;
-      if (direction === 'client') atConnect(socket, tracker, beginClient); // the first still running takes it
+      if (direction === 'client') atConnect(socket, tracker); // the first still running takes it
       else begin(tracker, socket, direction);
     },
     { client: client !== false, server: server !== false },
@@ -205,7 +205,7 @@ function onFinal(socket: net.Socket): void {
   if (entry !== undefined && entry.finOrder === 0) entry.finOrder = socket.readableEnded ? 2 : 1;
 }
 
-const beginClient = (tracker: Tracker, socket: net.Socket): void => begin(tracker, socket, 'client');
+const atConnect = connectWaiter((tracker: Tracker, socket: net.Socket): void => begin(tracker, socket, 'client'));
 
 function begin(tracker: Tracker, socket: net.Socket, direction: Direction): void {
   if (!tracker.active || !listening() || taken(socket) || socket.destroyed) return;
