@@ -6,12 +6,14 @@
 // Every accepted socket's values are read by Python on the same fd.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import * as http from 'node:http';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { constants as C, getsockopt, setsockopt, tuneSockets } from '../../src/index';
 import { INHERITED, tunedListeners } from '../../src/policy/inherit';
-import { fdOf, fixtures, oracle, python, root, settledFds } from '../helpers';
+import { fdOf, figure, fixtures, oracle, python, root, settledFds, tlsCredentials } from '../helpers';
 
 const T = C.IPPROTO_TCP!;
 const S = C.SOL_SOCKET!;
@@ -255,5 +257,84 @@ describe('what depends on the socket stays per socket', () => {
     expect(out['a off first'].slice(1)).toEqual([22_000, 0]);
     expect([11_000, 22_000]).toContain(out['b off first'][0]);
     expect(out['b off first'].slice(1)).toEqual([11_000, 0]);
+  });
+
+});
+
+describe('abuse: other servers, closed listeners, reused fd numbers', () => {
+  it('a TLS server: the raw accepted socket copies the listener', async () => {
+    cleanup.push(tuneSockets({ server: { userTimeout: 13_000 } }));
+    const got: unknown[] = [];
+    const s = tls.createServer(tlsCredentials());
+    // The client never starts TLS: the raw socket is read, then closed.
+    s.on('connection', (raw: net.Socket) => void oracle(fdOf(raw), [UT]).then((v) => got.push(v) && raw.destroy()));
+    s.listen(0, '127.0.0.1');
+    await once(s, 'listening');
+    cleanup.push(() => new Promise((r) => s.close(r)));
+    for (let i = 0; i < 2; i++) await connect((s.address() as net.AddressInfo).port);
+    for (let i = 0; i < 100 && got.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(got).toEqual([[13_000], [13_000]]);
+    expect(getsockopt(s, 'TCP_USER_TIMEOUT')).toBe(13_000);
+  });
+
+  it("an http server (Node's noDelay on by default) with a policy turning TCP_NODELAY off: off per socket, after Node's", async () => {
+    cleanup.push(tuneSockets({ server: { sockopts: { TCP_NODELAY: false }, userTimeout: 14_000 } }));
+    const got: unknown[] = [];
+    const s = http.createServer((req, res) => res.end('x'));
+    s.on('connection', (sock: net.Socket) => void oracle(fdOf(sock), [ND, UT]).then((v) => got.push(v)));
+    s.listen(0, '127.0.0.1');
+    await once(s, 'listening');
+    cleanup.push(() => new Promise((r) => s.close(r)));
+    for (let i = 0; i < 2; i++) {
+      const res = await new Promise<http.IncomingMessage>((r) => http.get({ port: (s.address() as net.AddressInfo).port, host: '127.0.0.1', agent: false }, r));
+      res.resume();
+      await once(res, 'end');
+    }
+    for (let i = 0; i < 100 && got.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(got).toEqual([
+      [0, 14_000],
+      [0, 14_000],
+    ]);
+    expect(getsockopt(s, 'TCP_NODELAY')).toBe(false); // never on the listener: Node sets it on each socket
+  });
+
+  it('a dual-stack listener: an IPv4 connection (v4-mapped) copies IP_TOS', async () => {
+    cleanup.push(tuneSockets({ server: { sockopts: { IP_TOS: 0x20 } } }));
+    const got: unknown[] = [];
+    const s = net.createServer((sock) => void oracle(fdOf(sock), [get(C.IPPROTO_IP!, 'IP_TOS')]).then((v) => got.push(v) && sock.destroy()));
+    s.listen(0, '::');
+    await once(s, 'listening');
+    cleanup.push(() => new Promise((r) => s.close(r)));
+    for (let i = 0; i < 2; i++) await connect((s.address() as net.AddressInfo).port);
+    expect(got).toEqual([[0x20], [0x20]]);
+  });
+
+  it('a unix-socket server is left alone (no TCP options, no crash)', async () => {
+    cleanup.push(tuneSockets({ server: { userTimeout: 15_000 } }));
+    const path = join(require('node:os').tmpdir(), `sockopt-inherit-${process.pid}.sock`);
+    const s = net.createServer((sock) => sock.end());
+    s.listen(path);
+    await once(s, 'listening');
+    cleanup.push(() => new Promise((r) => s.close(r)));
+    const c = net.connect(path);
+    c.resume();
+    await once(c, 'close');
+    expect(tunedListeners()).toBe(0);
+  });
+
+  it("off() after the tuned listener closed: its fd number, reused by another socket, is not touched", async () => {
+    const { server: s, port } = await server([UT]);
+    const off = tuneSockets({ server: { userTimeout: 16_000 } });
+    await connect(port);
+    const fd = fdOf(s);
+    await new Promise((r) => s.close(r));
+    const other = net.createServer();
+    other.listen(0, '127.0.0.1');
+    await once(other, 'listening');
+    cleanup.push(() => new Promise((r) => other.close(r)));
+    setsockopt(other, 'TCP_USER_TIMEOUT', 777);
+    off();
+    expect(getsockopt(other, 'TCP_USER_TIMEOUT')).toBe(777);
+    figure('fd of the closed listener, fd of the new one', [fd, fdOf(other)]);
   });
 });
