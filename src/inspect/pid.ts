@@ -7,13 +7,13 @@
 // nor signalled, and its own fd table and sockets are left as they were (the
 // duplicate shares the socket, so reading it is reading the target's socket, and
 // closing it closes only the copy).
-import { constants as os } from 'node:os';
+import { availableParallelism, constants as os } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
 import { binding } from '../kernel/binding';
 import { featureUnsupported, invalidArgType, noSocketAt, outOfRange, processError, systemError } from '../kernel/errors';
 import type { ExactText } from '../kernel/text';
 import { reportFromSnapshot, type SocketReport } from './format-socket';
-import { BATCH, canReadDuplicates, DuplicateBatch } from './duplicates';
+import { BATCH, canReadAhead, canReadDuplicates, DuplicateBatch } from './duplicates';
 import { commandOf, kindOfFd, socketFds } from './pid-proc';
 import { sendRate, socketTables, type SocketTable, type TableSocket } from './tables';
 
@@ -46,9 +46,9 @@ export interface SnapshotPidOptions {
 // Linux's /proc; without it there is no fd table to read (macOS, the BSDs, Windows).
 const hasProc = process.platform === 'linux' && existsSync('/proc/self/fd');
 const { EBADF, ESRCH, ESTALE } = os.errno;
-// Threads reading a batch. One: on this project's 2-core machine, shared with other work,
-// two threads were slower than one (docs/inspect.md has the figures).
-const THREADS = 1;
+// Threads reading a batch, beside the main thread formatting the batch before: two where
+// there are two cores (faster on a quiet 2-core machine; more not measured, docs/inspect.md).
+const THREADS = Math.min(2, Math.max(1, availableParallelism()));
 
 function checkPid(pid: unknown): number {
   if (typeof pid !== 'number') throw invalidArgType('pid', 'of type number', pid);
@@ -210,16 +210,27 @@ function readPid(pid: number, options: SnapshotPidOptions, sink?: PidSink): PidR
   }
   let next = 0;
   let pending: SocketReport | null = null; // refused: listed from the tables after the loop
+  const batches: DuplicateBatch[] = [];
   try {
     report.optionsRead = true;
-    const batch = new DuplicateBatch(pidfd, Math.min(count, BATCH), THREADS);
-    reading: for (let start = 0; start < count; start += BATCH) {
-      // TCP's queues are in the sock_diag row already (the same numbers SIOCINQ/SIOCOUTQ give).
+    // TCP's queues are in the sock_diag row already (the same numbers SIOCINQ/SIOCOUTQ give).
+    const rowsFrom = (start: number) => fds.slice(start, Math.min(count, start + BATCH)).map((f) => ({ fd: f.fd, inode: f.inode, queues: !table.hasQueues(f.inode) }));
+    // Two batches when there are more: a thread reads the next while this one is written.
+    batches.push(new DuplicateBatch(pidfd, Math.min(count, BATCH), THREADS));
+    const ahead = canReadAhead && count > BATCH;
+    if (ahead) {
+      batches.push(new DuplicateBatch(pidfd, BATCH, THREADS));
+      batches[0]!.start(rowsFrom(0));
+    }
+    reading: for (let start = 0, b = 0; start < count; start += BATCH, b = ahead ? 1 - b : 0) {
+      const batch = batches[b]!;
+      if (ahead) {
+        batch.finish();
+        if (start + BATCH < count) batches[1 - b]!.start(rowsFrom(start + BATCH));
+      } else batch.read(rowsFrom(start));
       // The rows themselves are built one at a time below: a batch of them alive at once
       // would outlive the young generation and pile up in the old one.
-      const end = Math.min(count, start + BATCH);
-      batch.read(fds.slice(start, end).map((f) => ({ fd: f.fd, inode: f.inode, queues: !table.hasQueues(f.inode) })));
-      for (let k = 0; k < end - start; k++) {
+      for (let k = 0; k < Math.min(count, start + BATCH) - start; k++) {
         const read = readRow(batch, k, pid, row(start + k));
         if ('denied' in read) {
           // Every fd would be refused for the same reason: stop asking.
@@ -234,6 +245,7 @@ function readPid(pid: number, options: SnapshotPidOptions, sink?: PidSink): PidR
       }
     }
   } finally {
+    for (const b of batches) b.finish(); // a read under way ends before the pidfd closes
     binding.close(pidfd);
   }
   if (pending) {
