@@ -12,6 +12,8 @@ import { decodeSnapshot, optionTable, type Answer, type Extras, type Snapshot } 
 
 /** Sockets per native call: memory is a few kB per socket, so it stays small whatever the process holds. */
 export const BATCH = 256;
+/** Sockets in the first batch of a large process, read while its socket tables are dumped. */
+export const FIRST_BATCH = 4 * BATCH;
 
 const layout = binding.readDuplicatesLayout;
 const SLOT_STRING = 3;

@@ -13,7 +13,7 @@ import { binding } from '../kernel/binding';
 import { featureUnsupported, invalidArgType, noSocketAt, outOfRange, processError, systemError } from '../kernel/errors';
 import type { ExactText } from '../kernel/text';
 import { reportFromSnapshot, type SocketReport } from './format-socket';
-import { BATCH, canReadAhead, canReadDuplicates, DuplicateBatch } from './duplicates';
+import { BATCH, canReadAhead, canReadDuplicates, DuplicateBatch, FIRST_BATCH } from './duplicates';
 import { commandOf, kindOfFd, socketFds } from './pid-proc';
 import { sendRate, socketTables, type SocketTable, type TableSocket } from './tables';
 
@@ -95,7 +95,7 @@ function unlisted(fd: number, inode: number, named: { kind: SocketReport['kind']
 // The fd table and the socket tables, for listSockets and snapshotPid.
 // The fd table and the socket tables; `row(i)` builds fd i's report when asked (20k of
 // them built at once, each with its TCP_INFO, would hold hundreds of MB).
-function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'proc' = 'auto', lean: (fds: { fd: number }[]) => boolean = () => false): { count: number; fds: readonly { fd: number; inode: number }[]; row(i: number): SocketReport; table: SocketTable } {
+function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'proc' = 'auto', lean: (fds: readonly { fd: number; inode: number }[]) => boolean = () => false): { count: number; fds: readonly { fd: number; inode: number }[]; row(i: number): SocketReport; table: SocketTable } {
   if (source !== 'auto' && source !== 'proc') throw invalidArgType('options.tables', "'auto' or 'proc'", source);
   let fds: { fd: number; inode: number }[];
   try {
@@ -162,7 +162,20 @@ function readPid(pid: number, options: SnapshotPidOptions, sink?: PidSink): PidR
   }
   if (!hasProc) throw featureUnsupported("Reading another process's sockets (/proc/PID/fd)", ['linux']);
   const reading = options.options !== false;
-  const { count, fds, row, table } = listWithTables(pid, options.fd, options.tables, (list) => reading && mayDuplicate(pid, list[0]?.fd));
+  // With many sockets the first reads start before the socket tables are dumped.
+  let early: Early | null = null;
+  let listed: ReturnType<typeof listWithTables>;
+  try {
+    listed = listWithTables(pid, options.fd, options.tables, (list) => {
+      if (!reading || !mayDuplicate(pid, list[0]?.fd)) return false;
+      early = startEarly(pid, list);
+      return true;
+    });
+  } catch (err) {
+    endEarly(early);
+    throw err;
+  }
+  const { count, fds, row, table } = listed;
   if (options.fd !== undefined && count === 0) {
     throw noSocketAt(pid, options.fd);
   }
@@ -199,7 +212,7 @@ function readPid(pid: number, options: SnapshotPidOptions, sink?: PidSink): PidR
   }
   let pidfd: number;
   try {
-    pidfd = binding.pidfdOpen(pid);
+    pidfd = early ? (early as Early).pidfd : binding.pidfdOpen(pid);
   } catch (err) {
     const coded = processError(err, pid, 'the options and TCP_INFO') as { code?: string; message: string };
     if (coded.code === 'ESRCH') throw coded; // it exited: nothing is left to list either
@@ -214,23 +227,25 @@ function readPid(pid: number, options: SnapshotPidOptions, sink?: PidSink): PidR
   try {
     report.optionsRead = true;
     // TCP's queues are in the sock_diag row already (the same numbers SIOCINQ/SIOCOUTQ give).
-    const rowsFrom = (start: number) => fds.slice(start, Math.min(count, start + BATCH)).map((f) => ({ fd: f.fd, inode: f.inode, queues: !table.hasQueues(f.inode) }));
+    const rowsFrom = (from: number, to: number) => fds.slice(from, to).map((f) => ({ fd: f.fd, inode: f.inode, queues: !table.hasQueues(f.inode) }));
     // Two batches when there are more: a thread reads the next while this one is written.
-    batches.push(new DuplicateBatch(pidfd, Math.min(count, BATCH), THREADS));
+    const first = early as Early | null;
+    batches.push(first ? first.batch : new DuplicateBatch(pidfd, Math.min(count, BATCH), THREADS));
     const ahead = canReadAhead && count > BATCH;
+    let end = first ? first.end : Math.min(count, BATCH);
     if (ahead) {
       batches.push(new DuplicateBatch(pidfd, BATCH, THREADS));
-      batches[0]!.start(rowsFrom(0));
+      if (!first) batches[0]!.start(rowsFrom(0, end));
     }
-    reading: for (let start = 0, b = 0; start < count; start += BATCH, b = ahead ? 1 - b : 0) {
+    reading: for (let start = 0, b = 0; start < count; start = end, end = Math.min(count, end + BATCH), b = ahead ? 1 - b : 0) {
       const batch = batches[b]!;
       if (ahead) {
         batch.finish();
-        if (start + BATCH < count) batches[1 - b]!.start(rowsFrom(start + BATCH));
-      } else batch.read(rowsFrom(start));
+        if (end < count) batches[1 - b]!.start(rowsFrom(end, Math.min(count, end + BATCH)));
+      } else batch.read(rowsFrom(start, end));
       // The rows themselves are built one at a time below: a batch of them alive at once
       // would outlive the young generation and pile up in the old one.
-      for (let k = 0; k < Math.min(count, start + BATCH) - start; k++) {
+      for (let k = 0; k < end - start; k++) {
         const read = readRow(batch, k, pid, row(start + k));
         if ('denied' in read) {
           // Every fd would be refused for the same reason: stop asking.
@@ -254,6 +269,40 @@ function readPid(pid: number, options: SnapshotPidOptions, sink?: PidSink): PidR
     emitFrom(next + 1);
   } else emitFrom(count);
   return report;
+}
+
+// The first batch of a large process, read while its socket tables are dumped: larger
+// than the others (the dumps take about as long as reading it), each row's byte queues
+// read too (the tables that would say which need no queues are not there yet).
+interface Early {
+  pidfd: number;
+  batch: DuplicateBatch;
+  end: number;
+}
+function startEarly(pid: number, fds: readonly { fd: number; inode: number }[]): Early | null {
+  if (!canReadAhead || fds.length <= BATCH) return null;
+  let pidfd: number;
+  try {
+    pidfd = binding.pidfdOpen!(pid);
+  } catch {
+    return null; // asked again, and answered as before, once the tables are read
+  }
+  const end = Math.min(fds.length, FIRST_BATCH);
+  const batch = new DuplicateBatch(pidfd, end, THREADS);
+  try {
+    batch.start(fds.slice(0, end).map((f) => ({ fd: f.fd, inode: f.inode, queues: true })));
+  } catch (err) {
+    binding.close!(pidfd);
+    throw err;
+  }
+  return { pidfd, batch, end };
+}
+
+// An early read whose results will not be used: waited for, its pidfd closed.
+function endEarly(early: Early | null): void {
+  if (!early) return;
+  early.batch.finish();
+  binding.close!(early.pidfd);
 }
 
 // Whether this process may duplicate the target's fds (one try on its first socket): the

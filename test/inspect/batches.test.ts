@@ -1,21 +1,24 @@
-// A process with more sockets than one batch (src/inspect/duplicates.ts BATCH): the batch
-// after the current one is read on a native thread while the current one is decoded.
+// A process with more sockets than one batch (src/inspect/duplicates.ts): the first, larger
+// batch is read while the socket tables are dumped, and each batch after it on a native
+// thread while the one before is decoded.
 // Every row must still land on its own fd: each TCP socket of the target carries its own
 // TCP_USER_TIMEOUT, and whole reports match the one-socket (`fd`) reads.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { snapshotPid, type SocketReport } from '../../src/index';
-import { BATCH, canReadAhead } from '../../src/inspect/duplicates';
+import { BATCH, canReadAhead, FIRST_BATCH } from '../../src/inspect/duplicates';
 import { python } from '../helpers';
 
-const PAIRS = Math.ceil((2.5 * BATCH) / 2); // three batches, the last one partial
+const PAIRS = Math.ceil((FIRST_BATCH + 2.5 * BATCH) / 2); // the first batch, then three, the last one partial
 let target: ChildProcess;
 let pid = 0;
 
 beforeAll(async () => {
   target = spawn(python, ['-c', `
-import json, os, socket, sys
+import json, os, resource, socket, sys
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 listener = socket.create_server(('127.0.0.1', 0), backlog=1024)
 held = []
 for _ in range(${PAIRS}):
@@ -43,11 +46,11 @@ describe.skipIf(!canReadAhead)('sockets in more than one batch', () => {
     const report = snapshotPid(pid);
     if (!report.optionsRead) return ctx.skip(); // no ptrace-attach rights here
     const tcp = report.sockets.filter((s) => s.kind === 'tcp' && s.state === 'ESTABLISHED');
-    expect(report.sockets.length).toBeGreaterThan(2 * BATCH);
+    expect(report.sockets.length).toBeGreaterThan(FIRST_BATCH + 2 * BATCH);
     expect(tcp).toHaveLength(2 * PAIRS);
     for (const s of tcp) expect(s.options?.IPPROTO_TCP?.TCP_USER_TIMEOUT).toBe(10 * s.fd);
     expect(report.sockets.filter((s) => s.kind === 'unix' && s.peer?.pid === pid)).toHaveLength(2);
-    for (const i of [0, BATCH - 1, BATCH, BATCH + 1, 2 * BATCH, report.sockets.length - 1]) {
+    for (const i of [0, FIRST_BATCH - 1, FIRST_BATCH, FIRST_BATCH + BATCH - 1, FIRST_BATCH + BATCH, report.sockets.length - 1]) {
       const s = report.sockets[i]!;
       expect(s.error).toBeUndefined();
       expect(steady(snapshotPid(pid, { fd: s.fd }).sockets[0]!)).toEqual(steady(s));
