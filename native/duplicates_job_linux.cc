@@ -5,13 +5,13 @@
 // a duplicate of the pidfd): nothing the JavaScript side does meanwhile (closing the
 // pidfd, detaching a buffer, dropping the job) can pull memory or an fd from under it.
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <memory>
-#include <thread>
 #include <vector>
 
 #include "args.h"
@@ -32,7 +32,8 @@ struct Job {
   void* rows = MAP_FAILED;
   size_t rowsSize = 0;
   size_t counts[5] = {0, 0, 0, 0, 0};  // elements of wide, nums, errs, meta, text
-  std::thread thread;
+  pthread_t thread{};
+  bool running = false;
 
   uint64_t* Wide() const { return static_cast<uint64_t*>(rows); }
   double* Nums() const { return reinterpret_cast<double*>(Wide() + counts[0]); }
@@ -58,7 +59,8 @@ struct Job {
     ReadRows(pidfd, fds.data(), inodes.data(), flags.data(), table, o, fds.size(), threads);
   }
   void Join() {
-    if (thread.joinable()) thread.join();
+    if (running) pthread_join(thread, nullptr);
+    running = false;
     if (pidfd >= 0) close(pidfd);
     pidfd = -1;
   }
@@ -115,7 +117,13 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
     return Napi::Value();  // the job's destructor closes its pidfd
   }
   Job* raw = job.get();
-  raw->thread = std::thread([raw] { raw->Run(); });
+  // No thread to be had (a process at its limit): the batch is read here and now instead.
+  auto run = [](void* j) -> void* {
+    static_cast<Job*>(j)->Run();
+    return nullptr;
+  };
+  raw->running = pthread_create(&raw->thread, nullptr, run, raw) == 0;
+  if (!raw->running) raw->Run();
   napi_value external;
   if (napi_create_external(env, job.release(), [](napi_env, void* data, void*) { delete static_cast<Job*>(data); }, nullptr, &external) != napi_ok) {
     delete raw;  // joins the thread first

@@ -8,6 +8,7 @@
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -16,7 +17,7 @@
 
 #include <cerrno>
 #include <cstring>
-#include <thread>
+#include <vector>
 
 #include "args.h"
 #include "diag.h"
@@ -176,15 +177,35 @@ Table Layout(const int32_t* specs, size_t slots) {
 
 void ReadRows(int pidfd, const int32_t* fds, const double* inodes, const int32_t* flags, const Table& t, const Out& o, size_t n, int threads) {
   if (n == 0) return;
-  size_t parts = static_cast<size_t>(threads) < n ? static_cast<size_t>(threads) : n;
-  std::vector<std::thread> helpers;
-  size_t per = (n + parts - 1) / parts;
-  for (size_t p = 1; p < parts; p++) {
-    size_t from = p * per, to = from + per < n ? from + per : n;
-    if (from < to) helpers.emplace_back(ReadRange, pidfd, fds, inodes, flags, std::cref(t), std::cref(o), from, to);
+  struct Part {
+    int pidfd;
+    const int32_t* fds;
+    const double* inodes;
+    const int32_t* flags;
+    const Table* t;
+    const Out* o;
+    size_t from, to;
+    pthread_t id;
+    bool running;
+  };
+  size_t count = static_cast<size_t>(threads) < n ? static_cast<size_t>(threads) : n;
+  size_t per = (n + count - 1) / count;
+  std::vector<Part> parts;
+  for (size_t p = 0; p < count && p * per < n; p++) {
+    parts.push_back(Part{pidfd, fds, inodes, flags, &t, &o, p * per, (p + 1) * per < n ? (p + 1) * per : n, {}, false});
   }
-  ReadRange(pidfd, fds, inodes, flags, t, o, 0, per < n ? per : n);
-  for (auto& h : helpers) h.join();
+  auto run = [](void* part) -> void* {
+    auto* x = static_cast<Part*>(part);
+    ReadRange(x->pidfd, x->fds, x->inodes, x->flags, *x->t, *x->o, x->from, x->to);
+    return nullptr;
+  };
+  for (size_t p = 1; p < parts.size(); p++) parts[p].running = pthread_create(&parts[p].id, nullptr, run, &parts[p]) == 0;
+  run(&parts[0]);
+  // A part no thread could be had for (a process at its limit) is read here.
+  for (size_t p = 1; p < parts.size(); p++) {
+    if (parts[p].running) pthread_join(parts[p].id, nullptr);
+    else run(&parts[p]);
+  }
 }
 
 void RegisterDuplicates(Napi::Env env, Napi::Object exports) {
