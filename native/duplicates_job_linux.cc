@@ -70,7 +70,7 @@ struct Job {
   }
 };
 
-// Distinguishes a job from any other External handed back by a caller.
+// Tells a job from any other object handed back by a caller.
 constexpr napi_type_tag kJobTag = {0x736f636b6f707420ULL, 0x6475706a6f622031ULL};
 
 template <typename T>
@@ -124,13 +124,15 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
   };
   raw->running = pthread_create(&raw->thread, nullptr, run, raw) == 0;
   if (!raw->running) raw->Run();
-  napi_value external;
-  if (napi_create_external(env, job.release(), [](napi_env, void* data, void*) { delete static_cast<Job*>(data); }, nullptr, &external) != napi_ok) {
-    delete raw;  // joins the thread first
-    return Napi::Value();
+  // A plain object wrapping the job and type-tagged: N-API 8 does both on any object.
+  napi_value holder;
+  if (napi_create_object(env, &holder) != napi_ok ||
+      napi_wrap(env, holder, job.get(), [](napi_env, void* data, void*) { delete static_cast<Job*>(data); }, nullptr, nullptr) != napi_ok) {
+    return Napi::Value();  // the job, still ours, is deleted here: its thread joined first
   }
-  napi_type_tag_object(env, external, &kJobTag);
-  return Napi::Value(env, external);
+  job.release();  // the holder's finalizer deletes it now
+  if (napi_type_tag_object(env, holder, &kJobTag) != napi_ok) return Napi::Value();
+  return Napi::Value(env, holder);
 }
 
 // readDuplicatesFinish(job, nums, errs, wide, meta, text) → undefined
@@ -140,9 +142,9 @@ Napi::Value Finish(const Napi::CallbackInfo& info) {
   bool tagged = false;
   void* data = nullptr;
   napi_valuetype type;
-  if (info.Length() < 1 || napi_typeof(env, info[0], &type) != napi_ok || type != napi_external ||
+  if (info.Length() < 1 || napi_typeof(env, info[0], &type) != napi_ok || type != napi_object ||
       napi_check_object_type_tag(env, info[0], &kJobTag, &tagged) != napi_ok || !tagged ||
-      napi_get_value_external(env, info[0], &data) != napi_ok) {
+      napi_unwrap(env, info[0], &data) != napi_ok || data == nullptr) {
     ThrowTypeError(info.Env(), "readDuplicatesFinish takes a job from readDuplicatesStart");
     return Napi::Value();
   }
