@@ -8,6 +8,7 @@
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -16,11 +17,11 @@
 
 #include <cerrno>
 #include <cstring>
-#include <thread>
 #include <vector>
 
 #include "args.h"
 #include "diag.h"
+#include "duplicates.h"
 #include "slots.h"
 #include "tcp_info.h"
 
@@ -31,54 +32,6 @@
 namespace sockopt {
 
 namespace {
-
-// The per-socket row of `meta` (Int32Array, kMetaSize per fd); exported as
-// readDuplicatesLayout.meta so the JS side never hand-maintains these numbers.
-enum Meta {
-  kGetfd = 0,       // errno of pidfd_getfd (0: duplicated)
-  kStat = 1,        // errno of fstat, or ESTALE when the fd now holds another inode
-  kLocal = 2,       // [family, port, errno, text length] of getsockname
-  kPeer = 6,        // the same for getpeername
-  kTcpInfo = 10,    // [errno (-1: not a TCP or MPTCP socket), length]
-  kCred = 12,       // [errno (-1: not a unix socket), pid, uid, gid, 1 when no peer process]
-  kQueues = 17,     // [inq, errno, outq, errno] (errno -1: not asked)
-  kMetaSize = 21,
-};
-
-constexpr int kMaxThreads = 16;
-
-struct Table {
-  const int32_t* specs;  // [level, optname, kind] per slot
-  size_t slots;
-  std::vector<uint32_t> cell;  // text offset of each slot (kinds 3 and 5) within a row
-  uint32_t local, peer, tcpInfo, stride;
-};
-
-// Text cells in slot order (string and bytes slots), then the local and the peer
-// address, then TCP_INFO's bytes: the rule readDuplicatesLayout.cells describes.
-Table Layout(const int32_t* specs, size_t slots) {
-  Table t{specs, slots, std::vector<uint32_t>(slots, 0), 0, 0, 0, 0};
-  uint32_t at = 0;
-  for (size_t i = 0; i < slots; i++) {
-    t.cell[i] = at;
-    if (specs[3 * i + 2] == kSlotString) at += kStringCell;
-    if (specs[3 * i + 2] == kSlotBytes) at += kBytesCell;
-  }
-  t.local = at;
-  t.peer = at + kAddressCell;
-  t.tcpInfo = at + 2 * kAddressCell;
-  t.stride = t.tcpInfo + TcpInfoReadSize();
-  return t;
-}
-
-struct Out {
-  double* nums;
-  int32_t* errs;
-  uint64_t* wide;
-  int32_t* meta;
-  uint8_t* text;
-  size_t textStride;  // the layout's stride, whatever the array's length
-};
 
 bool IsTcp(int protocol) {
 #ifdef IPPROTO_MPTCP
@@ -160,20 +113,6 @@ void ReadRange(int pidfd, const int32_t* fds, const double* inodes, const int32_
   }
 }
 
-// A typed array of the wanted type: its data (null when it holds nothing: nothing is then
-// written through it, as the length checks below see to) and its element count.
-template <typename T>
-bool Typed(napi_env env, napi_value v, napi_typedarray_type want, T** data, size_t* count) {
-  napi_typedarray_type type;
-  bool is = false;
-  void* raw = nullptr;
-  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
-  if (napi_get_typedarray_info(env, v, &type, count, &raw, nullptr, nullptr) != napi_ok || type != want) return false;
-  *data = static_cast<T*>(raw);
-  if (*data == nullptr) *count = 0;  // a view on a detached buffer
-  return true;
-}
-
 // readDuplicates(pidfd, fds: Int32Array(n), inodes: Float64Array(n), flags: Int32Array(n),
 //                specs: Int32Array(3m), nums: Float64Array(n·m), errs: Int32Array(n·m),
 //                wide: BigUint64Array(n·m), meta: Int32Array(n·meta.size),
@@ -215,19 +154,59 @@ Napi::Value ReadDuplicates(const Napi::CallbackInfo& info) {
   }
   if (n == 0) return info.Env().Undefined();
   Out o{nums, errs, wide, meta, text, t.stride};
-  size_t parts = static_cast<size_t>(threads) < n ? static_cast<size_t>(threads) : n;
-  std::vector<std::thread> helpers;
-  size_t per = (n + parts - 1) / parts;
-  for (size_t p = 1; p < parts; p++) {
-    size_t from = p * per, to = from + per < n ? from + per : n;
-    if (from < to) helpers.emplace_back(ReadRange, pidfd, fds, inodes, flags, std::cref(t), std::cref(o), from, to);
-  }
-  ReadRange(pidfd, fds, inodes, flags, t, o, 0, per < n ? per : n);
-  for (auto& h : helpers) h.join();
+  ReadRows(pidfd, fds, inodes, flags, t, o, n, threads);
   return info.Env().Undefined();
 }
 
 }  // namespace
+
+Table Layout(const int32_t* specs, size_t slots) {
+  Table t{specs, slots, std::vector<uint32_t>(slots, 0), 0, 0, 0, 0};
+  uint32_t at = 0;
+  for (size_t i = 0; i < slots; i++) {
+    t.cell[i] = at;
+    if (specs[3 * i + 2] == kSlotString) at += kStringCell;
+    if (specs[3 * i + 2] == kSlotBytes) at += kBytesCell;
+  }
+  t.local = at;
+  t.peer = at + kAddressCell;
+  t.tcpInfo = at + 2 * kAddressCell;
+  t.stride = t.tcpInfo + TcpInfoReadSize();
+  return t;
+}
+
+void ReadRows(int pidfd, const int32_t* fds, const double* inodes, const int32_t* flags, const Table& t, const Out& o, size_t n, int threads) {
+  if (n == 0) return;
+  struct Part {
+    int pidfd;
+    const int32_t* fds;
+    const double* inodes;
+    const int32_t* flags;
+    const Table* t;
+    const Out* o;
+    size_t from, to;
+    pthread_t id;
+    bool running;
+  };
+  size_t count = static_cast<size_t>(threads) < n ? static_cast<size_t>(threads) : n;
+  size_t per = (n + count - 1) / count;
+  std::vector<Part> parts;
+  for (size_t p = 0; p < count && p * per < n; p++) {
+    parts.push_back(Part{pidfd, fds, inodes, flags, &t, &o, p * per, (p + 1) * per < n ? (p + 1) * per : n, {}, false});
+  }
+  auto run = [](void* part) -> void* {
+    auto* x = static_cast<Part*>(part);
+    ReadRange(x->pidfd, x->fds, x->inodes, x->flags, *x->t, *x->o, x->from, x->to);
+    return nullptr;
+  };
+  for (size_t p = 1; p < parts.size(); p++) parts[p].running = pthread_create(&parts[p].id, nullptr, run, &parts[p]) == 0;
+  run(&parts[0]);
+  // A part no thread could be had for (a process at its limit) is read here.
+  for (size_t p = 1; p < parts.size(); p++) {
+    if (parts[p].running) pthread_join(parts[p].id, nullptr);
+    else run(&parts[p]);
+  }
+}
 
 void RegisterDuplicates(Napi::Env env, Napi::Object exports) {
   exports.Set("readDuplicates", Napi::Function::New(env, ReadDuplicates, "readDuplicates"));
@@ -250,6 +229,7 @@ void RegisterDuplicates(Napi::Env env, Napi::Object exports) {
   layout.Set("cells", cells);
   layout.Set("maxThreads", kMaxThreads);
   exports.Set("readDuplicatesLayout", layout);
+  RegisterDuplicateJobs(env, exports);
 }
 
 }  // namespace sockopt

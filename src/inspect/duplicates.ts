@@ -4,7 +4,7 @@
 // again; the JavaScript side then decodes one socket at a time into the same Snapshot
 // snapshot() gives. One crossing per batch instead of several per socket, and no object
 // per socket made before it is written out.
-import { binding } from '../kernel/binding';
+import { binding, type DuplicatesJob } from '../kernel/binding';
 import { ifnameFromBytes } from '../kernel/codecs';
 import { errnoCode } from '../kernel/errors';
 import { decodeTcpInfo, type TcpInfo } from '../kernel/tcp-info';
@@ -12,6 +12,8 @@ import { decodeSnapshot, optionTable, type Answer, type Extras, type Snapshot } 
 
 /** Sockets per native call: memory is a few kB per socket, so it stays small whatever the process holds. */
 export const BATCH = 256;
+/** Sockets in the first batch of a large process, read while its socket tables are dumped. */
+export const FIRST_BATCH = 4 * BATCH;
 
 const layout = binding.readDuplicatesLayout;
 const SLOT_STRING = 3;
@@ -43,6 +45,8 @@ const stringSlots = Array.from({ length: optionTable.slots }, (_, i) => i).filte
 
 /** Whether this platform can read another process's sockets in batches (Linux). */
 export const canReadDuplicates = typeof binding.readDuplicates === 'function' && layout !== undefined;
+/** Whether a batch can be read on a thread while JavaScript works on the one before (start/finish). */
+export const canReadAhead = canReadDuplicates && typeof binding.readDuplicatesStart === 'function' && typeof binding.readDuplicatesFinish === 'function';
 
 /** One batch's answers, row by row. */
 export class DuplicateBatch {
@@ -55,6 +59,8 @@ export class DuplicateBatch {
   private readonly meta: Int32Array;
   private readonly text: Buffer;
   private size = 0;
+  private job: DuplicatesJob | null = null;
+  private pending = 0;
 
   constructor(
     private readonly pidfd: number,
@@ -73,14 +79,39 @@ export class DuplicateBatch {
 
   /** Reads these fds (each expected to hold its inode; `queues`: read the byte queues too). */
   read(rows: readonly { fd: number; inode: number; queues: boolean }[]): void {
-    this.size = rows.length;
+    const n = this.load(rows);
+    binding.readDuplicates!(this.pidfd, this.fds.subarray(0, n), this.inodes.subarray(0, n), this.flags.subarray(0, n), specs, this.nums, this.errs, this.wide, this.meta, this.text, this.threads);
+    this.size = n;
+  }
+
+  /**
+   * read() begun on a native thread: returns at once, and the rows are there after finish().
+   * Meanwhile the batch has no rows to give; the thread owns copies of everything it uses.
+   */
+  start(rows: readonly { fd: number; inode: number; queues: boolean }[]): void {
+    if (this.job) throw new Error('a read is under way on this batch');
+    const n = this.load(rows);
+    this.job = binding.readDuplicatesStart!(this.pidfd, this.fds.subarray(0, n), this.inodes.subarray(0, n), this.flags.subarray(0, n), specs, this.threads);
+    this.pending = n;
+  }
+
+  /** Waits for the read start() began (if any) and takes its rows. */
+  finish(): void {
+    const job = this.job;
+    if (!job) return;
+    this.job = null;
+    binding.readDuplicatesFinish!(job, this.nums, this.errs, this.wide, this.meta, this.text);
+    this.size = this.pending;
+  }
+
+  private load(rows: readonly { fd: number; inode: number; queues: boolean }[]): number {
+    this.size = 0;
     for (let k = 0; k < rows.length; k++) {
       this.fds[k] = rows[k]!.fd;
       this.inodes[k] = rows[k]!.inode;
       this.flags[k] = rows[k]!.queues ? 1 : 0;
     }
-    const n = rows.length;
-    binding.readDuplicates!(this.pidfd, this.fds.subarray(0, n), this.inodes.subarray(0, n), this.flags.subarray(0, n), specs, this.nums, this.errs, this.wide, this.meta, this.text, this.threads);
+    return rows.length;
   }
 
   private at(k: number, field: keyof NonNullable<typeof layout>['meta']): number {

@@ -2,20 +2,20 @@
 // tools: what /proc says about each (any user may have that much for their own
 // processes), and — with ptrace-attach rights — every readable option and
 // TCP_INFO, read through a duplicate of the fd (pidfd_getfd) in batches
-// (duplicates.ts) and decoded as snapshot() decodes the library's own sockets. Each
+// (pid-read.ts, duplicates.ts) and decoded as snapshot() decodes the library's own sockets. Each
 // duplicate is closed as soon as it is read; the target process is neither stopped
 // nor signalled, and its own fd table and sockets are left as they were (the
 // duplicate shares the socket, so reading it is reading the target's socket, and
 // closing it closes only the copy).
-import { constants as os } from 'node:os';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { binding } from '../kernel/binding';
-import { featureUnsupported, invalidArgType, noSocketAt, outOfRange, processError, systemError } from '../kernel/errors';
+import { featureUnsupported, invalidArgType, noSocketAt, outOfRange, processError } from '../kernel/errors';
 import type { ExactText } from '../kernel/text';
-import { reportFromSnapshot, type SocketReport } from './format-socket';
-import { BATCH, canReadDuplicates, DuplicateBatch } from './duplicates';
+import type { SocketReport } from './format-socket';
+import { canReadDuplicates } from './duplicates';
+import { endEarly, readBatches, startEarly, type Early } from './pid-read';
 import { commandOf, kindOfFd, socketFds } from './pid-proc';
-import { sendRate, socketTables, type SocketTable, type TableSocket } from './tables';
+import { socketTables, type SocketTable, type TableSocket } from './tables';
 
 /** What snapshotPid() returns, and `sockopt inspect PID --json` prints. */
 export interface PidReport {
@@ -45,10 +45,6 @@ export interface SnapshotPidOptions {
 
 // Linux's /proc; without it there is no fd table to read (macOS, the BSDs, Windows).
 const hasProc = process.platform === 'linux' && existsSync('/proc/self/fd');
-const { EBADF, ESRCH, ESTALE } = os.errno;
-// Threads reading a batch. One: on this project's 2-core machine, shared with other work,
-// two threads were slower than one (docs/inspect.md has the figures).
-const THREADS = 1;
 
 function checkPid(pid: unknown): number {
   if (typeof pid !== 'number') throw invalidArgType('pid', 'of type number', pid);
@@ -95,7 +91,7 @@ function unlisted(fd: number, inode: number, named: { kind: SocketReport['kind']
 // The fd table and the socket tables, for listSockets and snapshotPid.
 // The fd table and the socket tables; `row(i)` builds fd i's report when asked (20k of
 // them built at once, each with its TCP_INFO, would hold hundreds of MB).
-function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'proc' = 'auto', lean: (fds: { fd: number }[]) => boolean = () => false): { count: number; fds: readonly { fd: number; inode: number }[]; row(i: number): SocketReport; table: SocketTable } {
+function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'proc' = 'auto', lean: (fds: readonly { fd: number; inode: number }[]) => boolean = () => false): { count: number; fds: readonly { fd: number; inode: number }[]; row(i: number): SocketReport; table: SocketTable } {
   if (source !== 'auto' && source !== 'proc') throw invalidArgType('options.tables', "'auto' or 'proc'", source);
   let fds: { fd: number; inode: number }[];
   try {
@@ -162,7 +158,20 @@ function readPid(pid: number, options: SnapshotPidOptions, sink?: PidSink): PidR
   }
   if (!hasProc) throw featureUnsupported("Reading another process's sockets (/proc/PID/fd)", ['linux']);
   const reading = options.options !== false;
-  const { count, fds, row, table } = listWithTables(pid, options.fd, options.tables, (list) => reading && mayDuplicate(pid, list[0]?.fd));
+  // With many sockets the first reads start before the socket tables are dumped.
+  let early: Early | null = null;
+  let listed: ReturnType<typeof listWithTables>;
+  try {
+    listed = listWithTables(pid, options.fd, options.tables, (list) => {
+      if (!reading || !mayDuplicate(pid, list[0]?.fd)) return false;
+      early = startEarly(pid, list);
+      return true;
+    });
+  } catch (err) {
+    endEarly(early);
+    throw err;
+  }
+  const { count, fds, row, table } = listed;
   if (options.fd !== undefined && count === 0) {
     throw noSocketAt(pid, options.fd);
   }
@@ -199,7 +208,7 @@ function readPid(pid: number, options: SnapshotPidOptions, sink?: PidSink): PidR
   }
   let pidfd: number;
   try {
-    pidfd = binding.pidfdOpen(pid);
+    pidfd = early ? (early as Early).pidfd : binding.pidfdOpen(pid);
   } catch (err) {
     const coded = processError(err, pid, 'the options and TCP_INFO') as { code?: string; message: string };
     if (coded.code === 'ESRCH') throw coded; // it exited: nothing is left to list either
@@ -208,38 +217,14 @@ function readPid(pid: number, options: SnapshotPidOptions, sink?: PidSink): PidR
     emitFrom(0);
     return report;
   }
-  let next = 0;
-  let pending: SocketReport | null = null; // refused: listed from the tables after the loop
-  try {
-    report.optionsRead = true;
-    const batch = new DuplicateBatch(pidfd, Math.min(count, BATCH), THREADS);
-    reading: for (let start = 0; start < count; start += BATCH) {
-      // TCP's queues are in the sock_diag row already (the same numbers SIOCINQ/SIOCOUTQ give).
-      // The rows themselves are built one at a time below: a batch of them alive at once
-      // would outlive the young generation and pile up in the old one.
-      const end = Math.min(count, start + BATCH);
-      batch.read(fds.slice(start, end).map((f) => ({ fd: f.fd, inode: f.inode, queues: !table.hasQueues(f.inode) })));
-      for (let k = 0; k < end - start; k++) {
-        const read = readRow(batch, k, pid, row(start + k));
-        if ('denied' in read) {
-          // Every fd would be refused for the same reason: stop asking.
-          next = start + k;
-          report.optionsRead = false;
-          report.denied = read.denied;
-          table.lean = false; // the rows are all there is: with their TCP_INFO
-          pending = row(next);
-          break reading;
-        }
-        emit(read.report);
-      }
-    }
-  } finally {
-    binding.close(pidfd);
-  }
-  if (pending) {
+  report.optionsRead = true;
+  const refused = readBatches(pid, pidfd, early, fds, table, row, emit);
+  if (refused) {
+    report.optionsRead = false;
+    report.denied = refused.denied;
     emit(null);
-    emit(pending);
-    emitFrom(next + 1);
+    emit(refused.report);
+    emitFrom(refused.at + 1);
   } else emitFrom(count);
   return report;
 }
@@ -260,67 +245,3 @@ function mayDuplicate(pid: number, fd: number | undefined): boolean {
   }
 }
 
-// Whether the process has exited (or is a zombie whose files are gone).
-function exited(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state === 'Z' || state === 'X';
-  } catch {
-    return true;
-  }
-}
-
-function exitedError(pid: number): Error {
-  return Object.assign(new Error(`pid ${pid} exited while its sockets were being read`), { code: 'ESRCH', errno: -3 });
-}
-
-// TCP sockets other than listeners: sock_diag gave their queues.
-function tcpRow(s: SocketReport): boolean {
-  return s.kind === 'tcp' && s.kernel?.source === 'sock_diag' && s.state !== 'LISTEN';
-}
-
-// One socket of a batch read through a duplicate of its fd; returns why not when the
-// kernel refuses duplicates altogether. A socket closed (or replaced) since /proc was read
-// is left with its /proc data and an `error`.
-function readRow(batch: DuplicateBatch, k: number, pid: number, s: SocketReport): { report: SocketReport } | { denied: NonNullable<PidReport['denied']> } {
-  const getfd = batch.getfdErrno(k);
-  if (getfd !== 0) {
-    if (getfd === EBADF) {
-      if (exited(pid)) throw exitedError(pid);
-      s.error = { code: 'EBADF', message: `fd ${s.fd} was closed while being read` };
-      return { report: s };
-    }
-    if (getfd === ESRCH) throw exitedError(pid);
-    const coded = processError(systemError(-getfd, 'pidfd_getfd'), pid, 'the options and TCP_INFO') as { code?: string; message: string };
-    return { denied: { code: coded.code ?? 'ERR', message: coded.message } };
-  }
-  try {
-    const stat = batch.statErrno(k);
-    if (stat === ESTALE) {
-      s.error = { code: 'ESTALE', message: `fd ${s.fd} now holds another file than the socket the fd table listed` };
-      return { report: s };
-    }
-    if (stat !== 0) throw systemError(-stat, 'fstat');
-    const merged = reportFromSnapshot(batch.snapshot(k, s.fd), tcpRow(s) ? { recv: s.recvQueue, send: s.sendQueue } : batch.queues(k), s.inode);
-    if (s.kernel) {
-      // The table knows more than the socket tells about itself: unix states (CONNECTING…),
-      // the exact bytes of unix names and the unix peer's name, netlink and packet addresses.
-      if (merged.kind === 'unix' || merged.kind === 'netlink' || merged.kind === 'packet') {
-        merged.state = s.state;
-        merged.local = s.local;
-        merged.remote = s.remote;
-      }
-      if (s.protocol !== undefined) merged.protocol = s.protocol;
-      merged.kernel = s.kernel;
-      const rate = merged.tcpInfo ? sendRate(merged.tcpInfo) : undefined;
-      if (rate !== undefined) merged.kernel.sendRate = rate; // from the TCP_INFO shown beside it
-    }
-    if (merged.kind === 'unknown' && s.protocolName) merged.protocolName = s.protocolName;
-    return { report: merged };
-  } catch (err) {
-    const e = err as { code?: string; message: string };
-    s.error = { code: e.code ?? 'ERR', message: e.message };
-    return { report: s };
-  }
-}

@@ -99,6 +99,13 @@ export interface Binding {
    */
   readDuplicates?(pidfd: number, fds: Int32Array, inodes: Float64Array, flags: Int32Array, specs: Int32Array, nums: Float64Array, errs: Int32Array, wide: BigUint64Array, meta: Int32Array, text: Uint8Array, threads: number): void;
   /**
+   * readDuplicates begun on a thread of its own: returns at once with a job holding copies
+   * of the inputs (and of the pidfd), whose rows readDuplicatesFinish waits for.
+   */
+  readDuplicatesStart?(pidfd: number, fds: Int32Array, inodes: Float64Array, flags: Int32Array, specs: Int32Array, threads: number): DuplicatesJob;
+  /** Waits for a job's thread and copies its rows into arrays laid out as readDuplicates' (once per job). */
+  readDuplicatesFinish?(job: DuplicatesJob, nums: Float64Array, errs: Int32Array, wide: BigUint64Array, meta: Int32Array, text: Uint8Array): void;
+  /**
    * readDuplicates' row layout. meta: the first index of each group ([errno] getfd and stat;
    * [family, port, errno, text length] local and peer; [errno, length] tcpInfo; [errno, pid,
    * uid, gid, no peer] cred; [inq, errno, outq, errno] queues) and the row size. cells: the
@@ -124,6 +131,9 @@ export interface Binding {
   /** sizeof() of the structs the codecs use. */
   readonly sizes: Readonly<{ int: number; timeval: number; linger: number }>;
 }
+
+/** A batch read under way (readDuplicatesStart): opaque, handed back to readDuplicatesFinish. */
+export type DuplicatesJob = object & { readonly __duplicatesJob: unique symbol };
 
 /** A socket address as the native layer reports it. */
 export type SocketAddress =

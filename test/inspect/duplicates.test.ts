@@ -6,7 +6,7 @@ import { constants as os } from 'node:os';
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binding, type Binding } from '../../src/kernel/binding';
-import { BATCH, canReadDuplicates, DuplicateBatch } from '../../src/inspect/duplicates';
+import { BATCH, canReadAhead, canReadDuplicates, DuplicateBatch } from '../../src/inspect/duplicates';
 import { snapshot } from '../../src/inspect/snapshot';
 import { resolveFd } from '../../src/node/fd';
 import { fdOf, tcpPair, unixPair, type StreamPair, type TcpPair } from '../helpers';
@@ -168,5 +168,77 @@ describe.skipIf(!canReadDuplicates)('readDuplicates', () => {
     binding.readDuplicates!(pidfd, new Int32Array([fd]), new Float64Array([inodeOf(fd)]), new Int32Array(n), specs, nums, shared(Int32Array, 4), shared(BigUint64Array, 8), meta, shared(Uint8Array, stride), 1);
     expect(meta[layout.meta.getfd]).toBe(0);
     expect(nums[0]).toBe(binding.constants.SOCK_STREAM);
+  });
+});
+
+describe.skipIf(!canReadAhead)('readDuplicatesStart / readDuplicatesFinish', () => {
+  const specs = new Int32Array([binding.constants.SOL_SOCKET!, binding.constants.SO_TYPE!, 0]);
+  const stride = 2 * layout.cells.address + layout.cells.tcpInfo;
+  const outputs = (n: number): unknown[] => [new Float64Array(n), new Int32Array(n), new BigUint64Array(n), new Int32Array(n * layout.meta.size), new Uint8Array(n * stride)];
+
+  it('reads on a thread what read() reads, with the pidfd closed meanwhile, and closes every duplicate', (ctx) => {
+    if (pidfd === null) return ctx.skip();
+    const fds = [fdOf(pair.client), fdOf(pair.accepted), fdOf(pair.server), fdOf(unix.client), fdOf(unix.server)];
+    const rows = fds.map((fd) => ({ fd, inode: inodeOf(fd), queues: true }));
+    const before = openFds();
+    const own = binding.pidfdOpen!(process.pid);
+    const ahead = new DuplicateBatch(own, BATCH, 2);
+    ahead.start(rows);
+    expect(() => ahead.getfdErrno(0)).toThrow(RangeError); // no rows until finish()
+    expect(() => ahead.start(rows)).toThrow(/under way/);
+    binding.close!(own); // the job holds its own copy of the pidfd
+    ahead.finish();
+    ahead.finish(); // nothing under way: nothing to do
+    const now = new DuplicateBatch(pidfd, BATCH, 1);
+    now.read(rows);
+    expect(openFds()).toBe(before);
+    fds.forEach((fd, k) => {
+      expect(ahead.getfdErrno(k)).toBe(0);
+      expect(ahead.statErrno(k)).toBe(0);
+      const [a, b] = [ahead, now].map((batch) => JSON.parse(JSON.stringify(batch.snapshot(k, fd))));
+      for (const s of [a, b]) if (s.tcpInfo) s.tcpInfo = Object.keys(s.tcpInfo);
+      expect(a).toEqual(b);
+      expect(ahead.queues(k)).toEqual(now.queues(k));
+    });
+  });
+
+  it('refuses what is not a job, a job taken twice, short arrays and bad arguments with coded errors', (ctx) => {
+    if (pidfd === null) return ctx.skip();
+    const start = (a: unknown[]) => raw.readDuplicatesStart!(...a);
+    const finish = (a: unknown[]) => raw.readDuplicatesFinish!(...a);
+    const startArgs = (): unknown[] => [pidfd, new Int32Array([fdOf(pair.client), 0]), new Float64Array([inodeOf(fdOf(pair.client)), inodeOf(0)]), new Int32Array(2), specs, 1];
+    for (let i = 0; i < 6; i++) {
+      for (const bad of [undefined, null, 'x', {}, new Float32Array(2), 3n]) {
+        const a = startArgs();
+        a[i] = bad;
+        expect(thrown(() => start(a)).code).toMatch(/^ERR_(INVALID_ARG_TYPE|OUT_OF_RANGE)$/);
+      }
+    }
+    for (const threads of [0, 17, 1.5]) {
+      const a = startArgs();
+      a[5] = threads;
+      expect(thrown(() => start(a)).code).toBe('ERR_OUT_OF_RANGE');
+    }
+    const short = startArgs();
+    short[2] = new Float64Array(1);
+    expect(thrown(() => start(short)).code).toBe('ERR_OUT_OF_RANGE');
+    const file = openSync('/dev/null', 'r');
+    closeSync(file);
+    const closed = startArgs();
+    closed[0] = file; // a closed number: the pidfd cannot be copied
+    expect(thrown(() => start(closed)).code).toBe('EBADF');
+    const before = openFds();
+    const job = start(startArgs());
+    for (const notJob of [undefined, {}, 1, new Int32Array(2)]) expect(thrown(() => finish([notJob, ...outputs(2)])).code).toBe('ERR_INVALID_ARG_TYPE');
+    const tooShort = outputs(2);
+    tooShort[4] = new Uint8Array(stride); // one row's text only
+    expect(thrown(() => finish([job, ...tooShort])).code).toBe('ERR_OUT_OF_RANGE');
+    const out = outputs(2);
+    finish([job, ...out]);
+    expect((out[0] as Float64Array)[0]).toBe(binding.constants.SOCK_STREAM);
+    expect((out[3] as Int32Array)[layout.meta.size + layout.meta.getfd]).toBe(0); // fd 0 duplicated too
+    expect(thrown(() => finish([job, ...outputs(2)])).code).toBe('ERR_INVALID_ARG_VALUE');
+    expect(openFds()).toBe(before); // its copy of the pidfd closed, every duplicate too
+    start(startArgs()); // never finished: dropped, its thread joined when it is collected
   });
 });

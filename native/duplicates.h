@@ -1,0 +1,67 @@
+// The batch reader of another process's sockets (Linux): the row layout shared by
+// readDuplicates (duplicates_linux.cc) and its background form (duplicates_job_linux.cc).
+#pragma once
+#include <napi.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace sockopt {
+
+// The per-socket row of `meta` (Int32Array, kMetaSize per fd); exported as
+// readDuplicatesLayout.meta so the JS side never hand-maintains these numbers.
+enum Meta {
+  kGetfd = 0,       // errno of pidfd_getfd (0: duplicated)
+  kStat = 1,        // errno of fstat, or ESTALE when the fd now holds another inode
+  kLocal = 2,       // [family, port, errno, text length] of getsockname
+  kPeer = 6,        // the same for getpeername
+  kTcpInfo = 10,    // [errno (-1: not a TCP or MPTCP socket), length]
+  kCred = 12,       // [errno (-1: not a unix socket), pid, uid, gid, 1 when no peer process]
+  kQueues = 17,     // [inq, errno, outq, errno] (errno -1: not asked)
+  kMetaSize = 21,
+};
+
+constexpr int kMaxThreads = 16;
+
+struct Table {
+  const int32_t* specs;  // [level, optname, kind] per slot
+  size_t slots;
+  std::vector<uint32_t> cell;  // text offset of each slot (kinds 3 and 5) within a row
+  uint32_t local, peer, tcpInfo, stride;
+};
+
+// Text cells in slot order (string and bytes slots), then the local and the peer
+// address, then TCP_INFO's bytes: the rule readDuplicatesLayout.cells describes.
+Table Layout(const int32_t* specs, size_t slots);
+
+struct Out {
+  double* nums;
+  int32_t* errs;
+  uint64_t* wide;
+  int32_t* meta;
+  uint8_t* text;
+  size_t textStride;  // the layout's stride, whatever the array's length
+};
+
+// Rows [0, n) split over `threads` threads: each fd duplicated, checked, read and closed
+// exactly once. No JS is touched: callable off the main thread.
+void ReadRows(int pidfd, const int32_t* fds, const double* inodes, const int32_t* flags, const Table& t, const Out& o, size_t n, int threads);
+
+// A typed array of the wanted type: its data (null when it holds nothing: nothing is then
+// written through it, as the callers' length checks see to) and its element count.
+template <typename T>
+bool Typed(napi_env env, napi_value v, napi_typedarray_type want, T** data, size_t* count) {
+  napi_typedarray_type type;
+  bool is = false;
+  void* raw = nullptr;
+  if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
+  if (napi_get_typedarray_info(env, v, &type, count, &raw, nullptr, nullptr) != napi_ok || type != want) return false;
+  *data = static_cast<T*>(raw);
+  if (*data == nullptr) *count = 0;  // a view on a detached buffer
+  return true;
+}
+
+void RegisterDuplicateJobs(Napi::Env env, Napi::Object exports);
+
+}  // namespace sockopt

@@ -1,0 +1,171 @@
+// The options and TCP_INFO of another process's sockets, read through duplicates of its
+// fds in batches (duplicates.ts) for snapshotPid() and streamPid() (pid.ts). With more
+// than one batch, a native thread reads the next batch while this one is decoded and
+// written, and the first, larger batch is read while the socket tables are dumped.
+import { availableParallelism, constants as os } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { binding } from '../kernel/binding';
+import { processError, systemError } from '../kernel/errors';
+import { reportFromSnapshot, type SocketReport } from './format-socket';
+import { BATCH, canReadAhead, DuplicateBatch, FIRST_BATCH } from './duplicates';
+import { sendRate, type SocketTable } from './tables';
+
+const { EBADF, ESRCH, ESTALE } = os.errno;
+// Threads reading a batch, beside the main thread formatting the batch before: two where
+// there are two cores (faster on a quiet 2-core machine; more not measured, docs/inspect.md).
+const THREADS = Math.min(2, Math.max(1, availableParallelism()));
+
+/** Why the kernel refused every duplicate (EPERM without ptrace-attach rights, …). */
+export type Denied = { code: string; message: string };
+
+// The first batch of a large process, read while its socket tables are dumped: larger
+// than the others (the dumps take about as long as reading it), each row's byte queues
+// read too (the tables that would say which need no queues are not there yet).
+export interface Early {
+  pidfd: number;
+  batch: DuplicateBatch;
+  end: number;
+}
+export function startEarly(pid: number, fds: readonly { fd: number; inode: number }[]): Early | null {
+  if (!canReadAhead || fds.length <= BATCH) return null;
+  let pidfd: number;
+  try {
+    pidfd = binding.pidfdOpen!(pid);
+  } catch {
+    return null; // asked again, and answered as before, once the tables are read
+  }
+  const end = Math.min(fds.length, FIRST_BATCH);
+  const batch = new DuplicateBatch(pidfd, end, THREADS);
+  try {
+    batch.start(fds.slice(0, end).map((f) => ({ fd: f.fd, inode: f.inode, queues: true })));
+  } catch (err) {
+    binding.close!(pidfd);
+    throw err;
+  }
+  return { pidfd, batch, end };
+}
+
+// An early read whose results will not be used: waited for, its pidfd closed.
+export function endEarly(early: Early | null): void {
+  if (!early) return;
+  early.batch.finish();
+  binding.close!(early.pidfd);
+}
+
+/**
+ * Reads fds[0..] through `pidfd` (which it closes) and hands each socket's report to `emit`,
+ * in fd order. Returns null when all were read, or where the kernel started refusing
+ * duplicates altogether: why, that fd's index and its report from the tables (then with
+ * their TCP_INFO), the rest left to the caller.
+ */
+export function readBatches(
+  pid: number,
+  pidfd: number,
+  early: Early | null,
+  fds: readonly { fd: number; inode: number }[],
+  table: SocketTable,
+  row: (i: number) => SocketReport,
+  emit: (s: SocketReport) => void,
+): { denied: Denied; at: number; report: SocketReport } | null {
+  const count = fds.length;
+  const batches: DuplicateBatch[] = [];
+  try {
+    // TCP's queues are in the sock_diag row already (the same numbers SIOCINQ/SIOCOUTQ give).
+    const rowsFrom = (from: number, to: number) => fds.slice(from, to).map((f) => ({ fd: f.fd, inode: f.inode, queues: !table.hasQueues(f.inode) }));
+    // Two batches when there are more: a thread reads the next while this one is written.
+    batches.push(early ? early.batch : new DuplicateBatch(pidfd, Math.min(count, BATCH), THREADS));
+    const ahead = canReadAhead && count > BATCH;
+    let end = early ? early.end : Math.min(count, BATCH);
+    if (ahead) {
+      batches.push(new DuplicateBatch(pidfd, BATCH, THREADS));
+      if (!early) batches[0]!.start(rowsFrom(0, end));
+    }
+    for (let start = 0, b = 0; start < count; start = end, end = Math.min(count, end + BATCH), b = ahead ? 1 - b : 0) {
+      const batch = batches[b]!;
+      if (ahead) {
+        batch.finish();
+        if (end < count) batches[1 - b]!.start(rowsFrom(end, Math.min(count, end + BATCH)));
+      } else batch.read(rowsFrom(start, end));
+      // The rows themselves are built one at a time below: a batch of them alive at once
+      // would outlive the young generation and pile up in the old one.
+      for (let k = 0; k < end - start; k++) {
+        const read = readRow(batch, k, pid, row(start + k));
+        if ('denied' in read) {
+          // Every fd would be refused for the same reason: stop asking.
+          table.lean = false; // the rows are all there is: with their TCP_INFO
+          return { denied: read.denied, at: start + k, report: row(start + k) };
+        }
+        emit(read.report);
+      }
+    }
+    return null;
+  } finally {
+    for (const b of batches) b.finish(); // a read under way ends before the pidfd closes
+    binding.close!(pidfd);
+  }
+}
+
+// Whether the process has exited (or is a zombie whose files are gone).
+function exited(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' || state === 'X';
+  } catch {
+    return true;
+  }
+}
+
+function exitedError(pid: number): Error {
+  return Object.assign(new Error(`pid ${pid} exited while its sockets were being read`), { code: 'ESRCH', errno: -3 });
+}
+
+// TCP sockets other than listeners: sock_diag gave their queues.
+function tcpRow(s: SocketReport): boolean {
+  return s.kind === 'tcp' && s.kernel?.source === 'sock_diag' && s.state !== 'LISTEN';
+}
+
+// One socket of a batch read through a duplicate of its fd; returns why not when the
+// kernel refuses duplicates altogether. A socket closed (or replaced) since /proc was read
+// is left with its /proc data and an `error`.
+function readRow(batch: DuplicateBatch, k: number, pid: number, s: SocketReport): { report: SocketReport } | { denied: Denied } {
+  const getfd = batch.getfdErrno(k);
+  if (getfd !== 0) {
+    if (getfd === EBADF) {
+      if (exited(pid)) throw exitedError(pid);
+      s.error = { code: 'EBADF', message: `fd ${s.fd} was closed while being read` };
+      return { report: s };
+    }
+    if (getfd === ESRCH) throw exitedError(pid);
+    const coded = processError(systemError(-getfd, 'pidfd_getfd'), pid, 'the options and TCP_INFO') as { code?: string; message: string };
+    return { denied: { code: coded.code ?? 'ERR', message: coded.message } };
+  }
+  try {
+    const stat = batch.statErrno(k);
+    if (stat === ESTALE) {
+      s.error = { code: 'ESTALE', message: `fd ${s.fd} now holds another file than the socket the fd table listed` };
+      return { report: s };
+    }
+    if (stat !== 0) throw systemError(-stat, 'fstat');
+    const merged = reportFromSnapshot(batch.snapshot(k, s.fd), tcpRow(s) ? { recv: s.recvQueue, send: s.sendQueue } : batch.queues(k), s.inode);
+    if (s.kernel) {
+      // The table knows more than the socket tells about itself: unix states (CONNECTING…),
+      // the exact bytes of unix names and the unix peer's name, netlink and packet addresses.
+      if (merged.kind === 'unix' || merged.kind === 'netlink' || merged.kind === 'packet') {
+        merged.state = s.state;
+        merged.local = s.local;
+        merged.remote = s.remote;
+      }
+      if (s.protocol !== undefined) merged.protocol = s.protocol;
+      merged.kernel = s.kernel;
+      const rate = merged.tcpInfo ? sendRate(merged.tcpInfo) : undefined;
+      if (rate !== undefined) merged.kernel.sendRate = rate; // from the TCP_INFO shown beside it
+    }
+    if (merged.kind === 'unknown' && s.protocolName) merged.protocolName = s.protocolName;
+    return { report: merged };
+  } catch (err) {
+    const e = err as { code?: string; message: string };
+    s.error = { code: e.code ?? 'ERR', message: e.message };
+    return { report: s };
+  }
+}
