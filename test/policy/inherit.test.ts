@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { constants as C, getsockopt, setsockopt, tuneSockets } from '../../src/index';
@@ -311,7 +312,7 @@ describe('abuse: other servers, closed listeners, reused fd numbers', () => {
 
   it('a unix-socket server is left alone (no TCP options, no crash)', async () => {
     cleanup.push(tuneSockets({ server: { userTimeout: 15_000 } }));
-    const path = join(require('node:os').tmpdir(), `sockopt-inherit-${process.pid}.sock`);
+    const path = join(tmpdir(), `sockopt-inherit-${process.pid}.sock`);
     const s = net.createServer((sock) => sock.end());
     s.listen(path);
     await once(s, 'listening');
