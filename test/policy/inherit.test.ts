@@ -281,7 +281,7 @@ describe('abuse: other servers, closed listeners, reused fd numbers', () => {
   it("an http server (Node's noDelay on by default) with a policy turning TCP_NODELAY off: off per socket, after Node's", async () => {
     cleanup.push(tuneSockets({ server: { sockopts: { TCP_NODELAY: false }, userTimeout: 14_000 } }));
     const got: unknown[] = [];
-    const s = http.createServer((req, res) => res.end('x'));
+    const s = http.createServer((_req, res) => res.end("x"));
     s.on('connection', (sock: net.Socket) => void oracle(fdOf(sock), [ND, UT]).then((v) => got.push(v)));
     s.listen(0, '127.0.0.1');
     await once(s, 'listening');
