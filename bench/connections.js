@@ -7,7 +7,10 @@
 // twice per connection. Variants alternate round by round; medians of process.cpuUsage()
 // per connection. The floor row is what the policy's options cost the kernel on a fresh
 // socket: socket() + the 8 setsockopt calls in one native call + close(), minus
-// socket() + close(). For differences of a few µs use bench/paired.js (paired batches).
+// socket() + close(). The differences it reports are medians of per-round differences
+// (each round runs every variant once, so a round's pair shares the machine's state).
+// For differences of a few µs use bench/paired.js (paired batches in one process) or
+// bench/steady.js (one process per measurement, nothing installed or removed inside it).
 'use strict';
 const net = require('node:net');
 const fs = require('node:fs');
@@ -49,6 +52,9 @@ function floor() {
   return { options: prepared.length, micros: (configured - bare) / FLOOR_SOCKETS };
 }
 
+/** Median over rounds of (a − b) within each round. */
+const paired = (cpu, a, b) => median(cpu[a].map((x, i) => x - cpu[b][i]));
+
 async function measure() {
   const server = net.createServer((s) => {
     if (isByHand()) sockopt.setsockopts(s, BY_HAND);
@@ -68,6 +74,7 @@ async function measure() {
     rounds: ROUNDS,
     cpu: Object.fromEntries(names.map((n) => [n, { median: median(cpu[n]), rounds: cpu[n] }])),
     floor: { options: floors[0].options, micros: median(floors.map((f) => f.micros)) },
+    differences: { policyVsHand: paired(cpu, 'tuneSockets both', 'by hand both (reference)'), tracking: paired(cpu, 'both + trackConnections', 'tuneSockets both') },
   };
 }
 
@@ -79,9 +86,8 @@ async function report() {
     const extra = name === 'none' ? '' : `  +${(m - base).toFixed(1)} µs`;
     console.log(`  ${name.padEnd(26)} ${m.toFixed(1).padStart(6)} µs${extra.padEnd(12)} [${rounds.map((x) => x.toFixed(0)).join(', ')}]`);
   }
-  const m = (name) => r.cpu[name].median;
-  const tracking = m('both + trackConnections') - m('tuneSockets both');
-  console.log(`  policy on both ends − the same options by hand: ${(m('tuneSockets both') - m('by hand both (reference)')).toFixed(1)} µs per connection`);
+  const { policyVsHand, tracking } = r.differences;
+  console.log(`  policy on both ends − the same options by hand: ${policyVsHand.toFixed(1)} µs per connection (median of the per-round differences)`);
   console.log(`  trackConnections on top: ${tracking.toFixed(1)} µs per connection, both ends tracked (${(tracking / 2).toFixed(1)} µs per tracked socket, one close record each)`);
   console.log(`  floor: the policy's ${r.floor.options} setsockopt calls on a fresh socket, one native call: ${r.floor.micros.toFixed(1)} µs per socket (×2 per connection for both directions: ${(2 * r.floor.micros).toFixed(1)} µs)`);
   fs.writeFileSync(path.join(__dirname, 'connections-results.json'), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, ...r }, null, 2)}\n`);

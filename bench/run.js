@@ -162,7 +162,6 @@ async function main() {
   const r = (name) => ns[name];
   const ratio = (name) => r(name) / baseOf(name);
   const conns = await require('./connections').report();
-  const perConn = (name) => conns.cpu[name].median;
   const c = http.cpuPerRequest;
   const targets = [
     ['get by name ≤ 1.4× C floor (socket)', ratio('sockopt getsockopt(sock, SO_RCVBUF)'), (x) => x <= 1.4, '×'],
@@ -176,8 +175,8 @@ async function main() {
     ['HTTP, tuneSockets on every connection ≥ 0.98× none', http.tuned / http.plain, (x) => x >= 0.98, '×'],
     ['HTTP, tuneSockets + trackConnections ≥ 0.97× none', http.tracked / http.plain, (x) => x >= 0.97, '×'],
     ['HTTP, + trackConnections ≥ 0.95× tuneSockets alone (req per CPU s)', c.tuned / c.tracked, (x) => x >= 0.95, '×'],
-    ['per connection, policy both ends ≤ by hand + 2 µs', perConn('tuneSockets both') - perConn('by hand both (reference)'), (x) => x <= 2, ' µs'],
-    ['per connection, + trackConnections (both ends) ≤ 3 µs', perConn('both + trackConnections') - perConn('tuneSockets both'), (x) => x <= 3, ' µs'],
+    ['per connection, policy both ends ≤ by hand + 2 µs', conns.differences.policyVsHand, (x) => x <= 2, ' µs'],
+    ['per connection, + trackConnections (both ends) ≤ 3 µs', conns.differences.tracking, (x) => x <= 3, ' µs'],
   ].map(([name, value, ok, unit]) => ({ target: name, value: +value.toFixed(2), unit: unit.trim(), met: ok(value) }));
   const compare = (a, b) => +(r(a) / r(b)).toFixed(2);
   const comparisons = {
