@@ -47,7 +47,7 @@ const LINUX = process.platform === 'linux';
 interface ListenerState {
   readonly handle: unknown;
   /** A listening TCP socket Node made here, on Linux: one that may hold options of ours. */
-  readonly owned: boolean;
+  owned: boolean;
   /** What accepted sockets copy from the listener now; undefined: nothing of ours (per socket). */
   r: Resolution | undefined;
   /** The entries set on the listener. */
@@ -89,16 +89,22 @@ function fdOf(server: net.Server): number {
   }
 }
 
-function portOf(server: net.Server): number | undefined {
-  const a = server.address();
-  return a !== null && typeof a === 'object' ? a.port : undefined;
+// The listener's address (Node's address() throws when the handle's getsockname fails).
+function addressOf(server: net.Server): net.AddressInfo | undefined {
+  try {
+    const a = server.address();
+    return a !== null && typeof a === 'object' ? a : undefined;
+  } catch {
+    return undefined;
+  }
 }
+const portOf = (server: net.Server): number | undefined => addressOf(server)?.port;
 
 // The entries of `r` that may live on this listener: copied by the kernel, restorable,
 // not skipped on an accepted socket of its family, and not set again by Node's own
 // per-connection options (a server's keepAlive or noDelay) after the copy.
 function onListener(server: net.Server, r: Resolution): Prepared[] {
-  const v4 = (server.address() as net.AddressInfo).family === 'IPv4';
+  const v4 = addressOf(server)?.family !== 'IPv6';
   const node = acceptOptions(server);
   return r.prepared.filter(
     (p) =>
@@ -192,7 +198,9 @@ function start(server: net.Server, resolve: ListenerResolver): ListenerState {
 
 // The resolution to put on this listener, if every socket it accepts gets it and it fits there.
 function wanted(server: net.Server, resolve: ListenerResolver): Resolution | undefined {
-  const layer = resolve(portOf(server)!);
+  const port = portOf(server);
+  if (port === undefined) return undefined;
+  const layer = resolve(port);
   if (layer === undefined || layer === 'per-socket') return undefined;
   return merge([layer]);
 }
@@ -201,7 +209,15 @@ function wanted(server: net.Server, resolve: ListenerResolver): Resolution | und
 export function relisten(resolve: ListenerResolver): void {
   for (const [server, st] of states) {
     if (!server.listening || st.handle !== listenerHandle(server)) states.delete(server);
-    else if (st.owned) retune(server, st, wanted(server, resolve));
+    else if (st.owned) {
+      try {
+        retune(server, st, wanted(server, resolve));
+      } catch {
+        // never into tuneSockets()/off(): the listener keeps what it has, its sockets are set one by one
+        st.owned = false;
+        st.r = undefined;
+      }
+    }
   }
 }
 

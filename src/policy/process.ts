@@ -165,7 +165,11 @@ function tuneAccepted(socket: net.Socket): void {
     return; // no kernel socket any more
   }
   const server = (socket as { server?: unknown }).server;
-  if (server instanceof net.Server && fromListener(server, socket, fd, listenerLayer)) return;
+  try {
+    if (server instanceof net.Server && fromListener(server, socket, fd, listenerLayer)) return;
+  } catch {
+    // never into Node's accept path: the socket is tuned on its own below
+  }
   const layer = serverLayer(socket);
   if (!layer) return;
   try {
