@@ -12,17 +12,15 @@
 // For differences of a few µs use bench/paired.js (paired batches in one process) or
 // bench/steady.js (one process per measurement, nothing installed or removed inside it).
 'use strict';
-const net = require('node:net');
 const fs = require('node:fs');
 const path = require('node:path');
-const sockopt = require('..');
 const { median } = require('./common');
 const { cpuRounds } = require('./cpu-rounds');
 const { binding } = require('../lib/kernel/binding');
 const { compilePolicy } = require('../lib/core/policy');
 const { setPrepared } = require('../lib/core/batch');
 
-const { VARIANTS, POLICY, BY_HAND, isByHand, connections } = require('./variants');
+const { VARIANTS, POLICY, connections, server: benchServer } = require('./variants');
 const N = 4000; // connections per measurement
 const CONCURRENCY = 10; // (variants.js's connections())
 const ROUNDS = 7;
@@ -56,13 +54,7 @@ function floor() {
 const paired = (cpu, a, b) => median(cpu[a].map((x, i) => x - cpu[b][i]));
 
 async function measure() {
-  const server = net.createServer((s) => {
-    if (isByHand()) sockopt.setsockopts(s, BY_HAND);
-    s.on('error', () => {});
-    s.end('x');
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const port = server.address().port;
+  const { server, port } = await benchServer();
   await connections(port, N); // warm-up
   const names = Object.keys(VARIANTS);
   const cpu = await cpuRounds(VARIANTS, ROUNDS, () => connections(port, N), N);

@@ -11,10 +11,9 @@
 // a subscriber of sockopt:tcp:close under a trackConnections({ interval: 0 }) that stays.
 'use strict';
 const diagnostics = require('node:diagnostics_channel');
-const net = require('node:net');
 const sockopt = require('..');
 const { median, bootstrap } = require('./common');
-const { VARIANTS, BY_HAND, isByHand, connections } = require('./variants');
+const { VARIANTS, connections, server: benchServer } = require('./variants');
 
 const N = Number(process.env.N ?? 500); // connections per batch
 const PAIRS = Number(process.env.PAIRS ?? 60);
@@ -45,13 +44,7 @@ async function main() {
     VARIANTS[process.env.PERMANENT]();
     sockopt.trackConnections({ interval: 0 });
   }
-  const server = net.createServer((s) => {
-    if (isByHand()) sockopt.setsockopts(s, BY_HAND);
-    s.on('error', () => {});
-    s.end('x');
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address();
+  const { server, port } = await benchServer();
   for (let i = 0; i < 4; i++) for (const name of [a, b]) await cpuPerConnection(name, port); // warm-up
   const diffs = [];
   const cpu = { [a]: [], [b]: [] };

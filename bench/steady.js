@@ -11,10 +11,8 @@
 // per-pair differences with a bootstrap 90 % interval, as in paired.js.
 'use strict';
 const { execFileSync } = require('node:child_process');
-const net = require('node:net');
-const sockopt = require('..');
 const { median, bootstrap } = require('./common');
-const { VARIANTS, BY_HAND, isByHand, connections } = require('./variants');
+const { VARIANTS, connections, server: benchServer } = require('./variants');
 
 const N = Number(process.env.N ?? 10_000); // connections timed per child
 const WARM = Number(process.env.WARM ?? 3_000); // connections before the timing starts
@@ -22,13 +20,7 @@ const PAIRS = Number(process.env.PAIRS ?? 12);
 
 async function child(name) {
   VARIANTS[name]();
-  const server = net.createServer((s) => {
-    if (isByHand()) sockopt.setsockopts(s, BY_HAND);
-    s.on('error', () => {});
-    s.end('x');
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address();
+  const { server, port } = await benchServer();
   await connections(port, WARM);
   const before = process.cpuUsage();
   await connections(port, N);

@@ -74,4 +74,15 @@ function connections(port, count) {
   });
 }
 
-module.exports = { VARIANTS, POLICY, BY_HAND, isByHand: () => byHand, connections };
+/** The loopback server every variant connects to: writes one byte and ends (by hand: the options on 'connection'). */
+async function server() {
+  const s = net.createServer((c) => {
+    if (byHand) sockopt.setsockopts(c, BY_HAND);
+    c.on('error', () => {});
+    c.end('x');
+  });
+  await new Promise((r) => s.listen(0, '127.0.0.1', r));
+  return { server: s, port: s.address().port };
+}
+
+module.exports = { VARIANTS, POLICY, BY_HAND, isByHand: () => byHand, connections, server };

@@ -17,7 +17,7 @@ export function connectWaiter<T>(start: (item: T, socket: net.Socket) => void): 
   function onConnect(this: Waiting): void {
     const waiting = this[kWaiting];
     if (waiting === undefined || waiting.length === 0) return;
-    const items = waiting.length === 1 ? [waiting[0]!] : waiting.slice();
+    const items = waiting.slice();
     waiting.length = 0; // emptied first: a start() that reconnects the socket waits afresh
     for (const item of items) start(item, this);
   }

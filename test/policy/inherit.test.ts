@@ -40,6 +40,14 @@ afterAll(async () => {
   expect(await settledFds()).toBe(fdsBefore);
 });
 
+/** Listens on `host` (loopback by default), closes after the test; returns the port. */
+async function listening(s: net.Server, host = '127.0.0.1'): Promise<number> {
+  s.listen(0, host);
+  await once(s, 'listening');
+  cleanup.push(() => new Promise((r) => s.close(r)));
+  return (s.address() as net.AddressInfo).port;
+}
+
 /** A loopback server whose 'connection' handler reads `ops` on each accepted fd (Python), in accept order. */
 async function server(ops: Get[], options: net.ServerOpts = {}): Promise<{ server: net.Server; port: number; seen: Promise<unknown[]>[] }> {
   const seen: Promise<unknown[]>[] = [];
@@ -49,10 +57,7 @@ async function server(ops: Get[], options: net.ServerOpts = {}): Promise<{ serve
     seen.push(read);
     void read.finally(() => sock.destroy()).catch(() => {});
   });
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  cleanup.push(() => new Promise((r) => s.close(r)));
-  return { server: s, port: (s.address() as net.AddressInfo).port, seen };
+  return { server: s, port: await listening(s), seen };
 }
 
 /** One connection, kept until the server side has read it and closed. */
@@ -232,10 +237,8 @@ describe('what depends on the socket stays per socket', () => {
       });
     });
     const got: unknown[] = [];
-    s.listen(0, '127.0.0.1');
-    await once(s, 'listening');
-    cleanup.push(() => new Promise((r) => s.close(r)));
-    for (let i = 0; i < 2; i++) await connect((s.address() as net.AddressInfo).port);
+    const port = await listening(s);
+    for (let i = 0; i < 2; i++) await connect(port);
     expect(got).toEqual([[4_321], [4_321]]);
   });
 
@@ -269,10 +272,8 @@ describe('abuse: other servers, closed listeners, reused fd numbers', () => {
     const s = tls.createServer(tlsCredentials());
     // The client never starts TLS: the raw socket is read, then closed.
     s.on('connection', (raw: net.Socket) => void oracle(fdOf(raw), [UT]).then((v) => got.push(v) && raw.destroy()));
-    s.listen(0, '127.0.0.1');
-    await once(s, 'listening');
-    cleanup.push(() => new Promise((r) => s.close(r)));
-    for (let i = 0; i < 2; i++) await connect((s.address() as net.AddressInfo).port);
+    const port = await listening(s);
+    for (let i = 0; i < 2; i++) await connect(port);
     for (let i = 0; i < 100 && got.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
     expect(got).toEqual([[13_000], [13_000]]);
     expect(getsockopt(s, 'TCP_USER_TIMEOUT')).toBe(13_000);
@@ -283,11 +284,9 @@ describe('abuse: other servers, closed listeners, reused fd numbers', () => {
     const got: unknown[] = [];
     const s = http.createServer((_req, res) => res.end("x"));
     s.on('connection', (sock: net.Socket) => void oracle(fdOf(sock), [ND, UT]).then((v) => got.push(v)));
-    s.listen(0, '127.0.0.1');
-    await once(s, 'listening');
-    cleanup.push(() => new Promise((r) => s.close(r)));
+    const port = await listening(s);
     for (let i = 0; i < 2; i++) {
-      const res = await new Promise<http.IncomingMessage>((r) => http.get({ port: (s.address() as net.AddressInfo).port, host: '127.0.0.1', agent: false }, r));
+      const res = await new Promise<http.IncomingMessage>((r) => http.get({ port, host: '127.0.0.1', agent: false }, r));
       res.resume();
       await once(res, 'end');
     }
@@ -303,10 +302,8 @@ describe('abuse: other servers, closed listeners, reused fd numbers', () => {
     cleanup.push(tuneSockets({ server: { sockopts: { IP_TOS: 0x20 } } }));
     const got: unknown[] = [];
     const s = net.createServer((sock) => void oracle(fdOf(sock), [get(C.IPPROTO_IP!, 'IP_TOS')]).then((v) => got.push(v) && sock.destroy()));
-    s.listen(0, '::');
-    await once(s, 'listening');
-    cleanup.push(() => new Promise((r) => s.close(r)));
-    for (let i = 0; i < 2; i++) await connect((s.address() as net.AddressInfo).port);
+    const port = await listening(s, '::');
+    for (let i = 0; i < 2; i++) await connect(port);
     expect(got).toEqual([[0x20], [0x20]]);
   });
 
