@@ -14,7 +14,7 @@ namespace sockopt {
 enum Meta {
   kGetfd = 0,       // errno of pidfd_getfd (0: duplicated)
   kStat = 1,        // errno of fstat, or ESTALE when the fd now holds another inode
-  kLocal = 2,       // [family, port, errno, text length] of getsockname
+  kLocal = 2,       // [family, port, errno (-1: not read), text length] of getsockname
   kPeer = 6,        // the same for getpeername
   kTcpInfo = 10,    // [errno (-1: not a TCP or MPTCP socket), length]
   kCred = 12,       // [errno (-1: not a unix socket), pid, uid, gid, 1 when no peer process]
@@ -29,6 +29,7 @@ struct Table {
   size_t slots;
   std::vector<uint32_t> cell;  // text offset of each slot (kinds 3 and 5) within a row
   uint32_t local, peer, tcpInfo, stride;
+  int domainSlot, protocolSlot;  // SO_DOMAIN's and SO_PROTOCOL's slots, -1 when not in the table
 };
 
 // Text cells in slot order (string and bytes slots), then the local and the peer

@@ -40,20 +40,80 @@ bool IsTcp(int protocol) {
   return protocol == IPPROTO_TCP;
 }
 
-// Reads one open duplicate into row k (no JS, no allocation: safe on any thread).
-void ReadOne(int dup, const Table& t, bool queues, double* nums, int32_t* errs, uint64_t* wide, int32_t* meta, char* text) {
-  int domain = -1, protocol = -1;
-  for (size_t i = 0; i < t.slots; i++) {
-    int level = t.specs[3 * i], optname = t.specs[3 * i + 1], kind = t.specs[3 * i + 2];
-    uint32_t room = kind == kSlotString ? kStringCell : kind == kSlotBytes ? kBytesCell : 0;
-    errs[i] = ReadSlot(dup, level, optname, kind, &nums[i], &wide[i], room ? text + t.cell[i] : nullptr, room);
-    if (errs[i] == 0 && level == SOL_SOCKET && kind == kSlotInt) {
-      if (optname == SO_DOMAIN) domain = static_cast<int>(nums[i]);
-      if (optname == SO_PROTOCOL) protocol = static_cast<int>(nums[i]);
+// A level the socket's family or protocol does not serve: the kernel refuses every option
+// of it before looking at the option (its getsockopt dispatch), so one socket's answer
+// holds for every socket of the same family and protocol.
+bool Foreign(int level, int domain, int protocol) {
+  if (level == SOL_SOCKET) return false;
+  if (level == IPPROTO_IPV6) return domain != AF_INET6;
+  if (level == IPPROTO_IP) return domain != AF_INET && domain != AF_INET6;
+  if (level == IPPROTO_TCP) return !IsTcp(protocol);
+  if (level == IPPROTO_UDP) return protocol != IPPROTO_UDP;
+  return false;
+}
+
+// The kernel's refusals of foreign-level slots, learnt from the first socket of each
+// family and protocol a thread reads (only refusals are kept: an answer is read again).
+class Refusals {
+ public:
+  explicit Refusals(size_t slots) : slots_(slots) {}
+  int32_t* For(int domain, int protocol) {
+    for (auto& k : kinds_) {
+      if (k.domain == domain && k.protocol == protocol) return k.errs.data();
     }
+    if (kinds_.size() >= kMaxKinds) return nullptr;  // more kinds than that: read them all
+    kinds_.push_back(Kind{domain, protocol, std::vector<int32_t>(slots_, 0)});
+    return kinds_.back().errs.data();
   }
-  meta[kLocal + 3] = static_cast<int32_t>(AddressOf(dup, false, meta + kLocal, text + t.local));
-  meta[kPeer + 3] = static_cast<int32_t>(AddressOf(dup, true, meta + kPeer, text + t.peer));
+
+ private:
+  static constexpr size_t kMaxKinds = 16;
+  struct Kind {
+    int domain, protocol;
+    std::vector<int32_t> errs;
+  };
+  size_t slots_;
+  std::vector<Kind> kinds_;
+};
+
+// Reads one slot of a row into nums/errs/wide and its text cell.
+inline void ReadSlotOf(int dup, const Table& t, size_t i, double* nums, int32_t* errs, uint64_t* wide, char* text) {
+  int level = t.specs[3 * i], optname = t.specs[3 * i + 1], kind = t.specs[3 * i + 2];
+  uint32_t room = kind == kSlotString ? kStringCell : kind == kSlotBytes ? kBytesCell : 0;
+  errs[i] = ReadSlot(dup, level, optname, kind, &nums[i], &wide[i], room ? text + t.cell[i] : nullptr, room);
+}
+
+// Reads one open duplicate into row k (no JS, no allocation but the refusals' first
+// entry of a kind: safe on any thread). `given`: the caller has this socket's addresses
+// from sock_diag already; they are not read.
+void ReadOne(int dup, const Table& t, bool queues, bool given, Refusals* refusals, double* nums, int32_t* errs, uint64_t* wide,
+             int32_t* meta, char* text) {
+  int domain = -1, protocol = -1;
+  // Family and protocol first: they say which levels the socket serves.
+  for (int at : {t.domainSlot, t.protocolSlot}) {
+    if (at < 0) continue;
+    ReadSlotOf(dup, t, static_cast<size_t>(at), nums, errs, wide, text);
+    if (errs[at] == 0) (at == t.domainSlot ? domain : protocol) = static_cast<int>(nums[at]);
+  }
+  int32_t* refused = domain >= 0 && protocol >= 0 ? refusals->For(domain, protocol) : nullptr;
+  for (size_t i = 0; i < t.slots; i++) {
+    if (static_cast<int>(i) == t.domainSlot || static_cast<int>(i) == t.protocolSlot) continue;
+    bool foreign = refused != nullptr && Foreign(t.specs[3 * i], domain, protocol);
+    if (foreign && refused[i] > 0) {
+      errs[i] = refused[i];  // nums, wide and the text cell stay as a refusal leaves them
+      nums[i] = 0;
+      wide[i] = 0;
+      continue;
+    }
+    ReadSlotOf(dup, t, i, nums, errs, wide, text);
+    if (foreign && errs[i] > 0) refused[i] = errs[i];
+  }
+  if (given) {
+    meta[kLocal + 2] = meta[kPeer + 2] = -1;  // not read: the caller's table has them
+  } else {
+    meta[kLocal + 3] = static_cast<int32_t>(AddressOf(dup, false, meta + kLocal, text + t.local));
+    meta[kPeer + 3] = static_cast<int32_t>(AddressOf(dup, true, meta + kPeer, text + t.peer));
+  }
   if (IsTcp(protocol)) {
     uint32_t len = TcpInfoReadSize();
     meta[kTcpInfo] = SysGet(dup, IPPROTO_TCP, TCP_INFO, text + t.tcpInfo, &len);
@@ -83,6 +143,7 @@ void ReadOne(int dup, const Table& t, bool queues, double* nums, int32_t* errs, 
 
 // Rows [from, to): each fd duplicated, checked, read and closed exactly once.
 void ReadRange(int pidfd, const int32_t* fds, const double* inodes, const int32_t* flags, const Table& t, const Out& o, size_t from, size_t to) {
+  Refusals refusals(t.slots);
   for (size_t k = from; k < to; k++) {
     int32_t* meta = o.meta + k * kMetaSize;
     for (int m = 0; m < kMetaSize; m++) meta[m] = 0;
@@ -107,7 +168,7 @@ void ReadRange(int pidfd, const int32_t* fds, const double* inodes, const int32_
     } else if (static_cast<double>(st.st_ino) != inodes[k]) {
       meta[kStat] = ESTALE;
     } else {
-      ReadOne(fd, t, (flags[k] & 1) != 0, nums, errs, wide, meta, reinterpret_cast<char*>(o.text + k * o.textStride));
+      ReadOne(fd, t, (flags[k] & 1) != 0, (flags[k] & 2) != 0, &refusals, nums, errs, wide, meta, reinterpret_cast<char*>(o.text + k * o.textStride));
     }
     close(fd);
   }
@@ -117,7 +178,8 @@ void ReadRange(int pidfd, const int32_t* fds, const double* inodes, const int32_
 //                specs: Int32Array(3m), nums: Float64Array(n·m), errs: Int32Array(n·m),
 //                wide: BigUint64Array(n·m), meta: Int32Array(n·meta.size),
 //                text: Uint8Array(n·stride), threads: 1..16) → undefined
-// Row k of each output belongs to fds[k]. flags bit 0: read the byte queues too.
+// Row k of each output belongs to fds[k]. flags bit 0: read the byte queues too; bit 1:
+// leave the addresses out (meta errno -1), the caller has them.
 // Slot values as readOptions gives them; string and bytes slots hold their length in
 // nums and their bytes in the row's text cell. errs is EBADF throughout a row whose fd
 // could not be duplicated or checked (meta says why).
@@ -161,9 +223,11 @@ Napi::Value ReadDuplicates(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Table Layout(const int32_t* specs, size_t slots) {
-  Table t{specs, slots, std::vector<uint32_t>(slots, 0), 0, 0, 0, 0};
+  Table t{specs, slots, std::vector<uint32_t>(slots, 0), 0, 0, 0, 0, -1, -1};
   uint32_t at = 0;
   for (size_t i = 0; i < slots; i++) {
+    if (specs[3 * i] == SOL_SOCKET && specs[3 * i + 2] == kSlotInt && specs[3 * i + 1] == SO_DOMAIN) t.domainSlot = static_cast<int>(i);
+    if (specs[3 * i] == SOL_SOCKET && specs[3 * i + 2] == kSlotInt && specs[3 * i + 1] == SO_PROTOCOL) t.protocolSlot = static_cast<int>(i);
     t.cell[i] = at;
     if (specs[3 * i + 2] == kSlotString) at += kStringCell;
     if (specs[3 * i + 2] == kSlotBytes) at += kBytesCell;

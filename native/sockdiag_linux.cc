@@ -133,9 +133,16 @@ size_t Request(int what, int family, int protocol, uint32_t inode, bool info, ui
 // sent them (each checked to hold its fixed header), for diagRecord to turn into a record
 // when one is wanted; the state says what a row holds without building it. A few hundred bytes per socket outside the JS heap instead of an object
 // graph per socket held for the whole run.
-Napi::Value Packed(Napi::Env env, const std::vector<uint8_t>& bytes, const std::vector<uint32_t>& index) {
+// The bytes are handed over, not copied: a copy of a large process's dump doubled the
+// command's peak memory for a moment.
+Napi::Value Packed(Napi::Env env, std::vector<uint8_t>&& bytes, const std::vector<uint32_t>& index) {
   Napi::Object o = Napi::Object::New(env);
-  o.Set("bytes", Napi::Buffer<uint8_t>::Copy(env, bytes.data(), bytes.size()));
+  if (bytes.empty()) {
+    o.Set("bytes", Napi::Buffer<uint8_t>::New(env, 0));
+  } else {
+    auto* owned = new std::vector<uint8_t>(std::move(bytes));
+    o.Set("bytes", Napi::Buffer<uint8_t>::New(env, owned->data(), owned->size(), [](Napi::Env, uint8_t*, std::vector<uint8_t>* v) { delete v; }, owned));
+  }
   Napi::Uint32Array ix = Napi::Uint32Array::New(env, index.size());
   if (!index.empty()) std::memcpy(ix.Data(), index.data(), index.size() * sizeof(uint32_t));
   o.Set("index", ix);
@@ -190,7 +197,7 @@ Napi::Value DiagDump(const Napi::CallbackInfo& info) {
   const bool packed = (flags & 2) != 0;
   std::vector<uint8_t> bytes;
   std::vector<uint32_t> index;  // [inode, offset, state] per message
-  auto done = [&]() -> Napi::Value { return packed ? Packed(env, bytes, index) : Napi::Value(out); };
+  auto done = [&]() -> Napi::Value { return packed ? Packed(env, std::move(bytes), index) : Napi::Value(out); };
   std::vector<uint8_t> buf(64 * 1024);
   size_t fixed = FixedSize(what);
   for (;;) {

@@ -9,6 +9,21 @@ import { ifnameFromBytes } from '../kernel/codecs';
 import { errnoCode } from '../kernel/errors';
 import { decodeTcpInfo, type TcpInfo } from '../kernel/tcp-info';
 import { decodeSnapshot, optionTable, type Answer, type Extras, type Snapshot } from './snapshot';
+import type { TableSocket } from './table-types';
+
+/** What a socket's sock_diag row gives in place of its own reads: its addresses. */
+export type Given = Pick<TableSocket, 'local' | 'remote'>;
+
+/**
+ * One fd to read: the inode its table lists, whether to read its byte queues, and whether
+ * its sock_diag row gives its addresses (then not read from the socket).
+ */
+export interface DuplicateRow {
+  fd: number;
+  inode: number;
+  queues: boolean;
+  given?: boolean;
+}
 
 /** Sockets per native call: memory is a few kB per socket, so it stays small whatever the process holds. */
 export const BATCH = 256;
@@ -78,7 +93,7 @@ export class DuplicateBatch {
   }
 
   /** Reads these fds (each expected to hold its inode; `queues`: read the byte queues too). */
-  read(rows: readonly { fd: number; inode: number; queues: boolean }[]): void {
+  read(rows: readonly DuplicateRow[]): void {
     const n = this.load(rows);
     binding.readDuplicates!(this.pidfd, this.fds.subarray(0, n), this.inodes.subarray(0, n), this.flags.subarray(0, n), specs, this.nums, this.errs, this.wide, this.meta, this.text, this.threads);
     this.size = n;
@@ -88,7 +103,7 @@ export class DuplicateBatch {
    * read() begun on a native thread: returns at once, and the rows are there after finish().
    * Meanwhile the batch has no rows to give; the thread owns copies of everything it uses.
    */
-  start(rows: readonly { fd: number; inode: number; queues: boolean }[]): void {
+  start(rows: readonly DuplicateRow[]): void {
     if (this.job) throw new Error('a read is under way on this batch');
     const n = this.load(rows);
     this.job = binding.readDuplicatesStart!(this.pidfd, this.fds.subarray(0, n), this.inodes.subarray(0, n), this.flags.subarray(0, n), specs, this.threads);
@@ -104,12 +119,12 @@ export class DuplicateBatch {
     this.size = this.pending;
   }
 
-  private load(rows: readonly { fd: number; inode: number; queues: boolean }[]): number {
+  private load(rows: readonly DuplicateRow[]): number {
     this.size = 0;
     for (let k = 0; k < rows.length; k++) {
       this.fds[k] = rows[k]!.fd;
       this.inodes[k] = rows[k]!.inode;
-      this.flags[k] = rows[k]!.queues ? 1 : 0;
+      this.flags[k] = (rows[k]!.queues ? 1 : 0) | (rows[k]!.given ? 2 : 0);
     }
     return rows.length;
   }
@@ -141,8 +156,11 @@ export class DuplicateBatch {
     return this.text.toString('utf8', start, start + length);
   }
 
-  /** Row k as snapshot() would have read it (`fd` the number to report); throws as snapshot() does. */
-  snapshot(k: number, fd: number): Snapshot {
+  /**
+   * Row k as snapshot() would have read it (`fd` the number to report); throws as snapshot() does.
+   * `given`: the sock_diag row of a socket read with `given` set, whose addresses it holds.
+   */
+  snapshot(k: number, fd: number, given?: Given): Snapshot {
     const base = k * slots;
     const m = this.meta;
     const local = this.at(k, 'local');
@@ -156,7 +174,13 @@ export class DuplicateBatch {
     );
     const texts = stringSlots.map((i) => (this.errs[base + i] === 0 ? this.utf8(k, cellAt[i]!, this.nums[base + i]!) : ''));
     texts.push(this.utf8(k, LOCAL_CELL, m[local + 3]!), this.utf8(k, PEER_CELL, m[peer + 3]!));
-    return decodeSnapshot(fd, texts, this.extras(k));
+    const fromRow = given !== undefined && (this.flags[k]! & 2) !== 0;
+    const snap = decodeSnapshot(fd, texts, this.extras(k));
+    if (fromRow) {
+      snap.local = given.local as Snapshot['local'];
+      snap.remote = given.remote as Snapshot['remote'];
+    }
+    return snap;
   }
 
   private extras(k: number): Extras {

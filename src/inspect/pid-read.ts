@@ -70,8 +70,9 @@ export function readBatches(
   const count = fds.length;
   const batches: DuplicateBatch[] = [];
   try {
-    // TCP's queues are in the sock_diag row already (the same numbers SIOCINQ/SIOCOUTQ give).
-    const rowsFrom = (from: number, to: number) => fds.slice(from, to).map((f) => ({ fd: f.fd, inode: f.inode, queues: !table.hasQueues(f.inode) }));
+    // TCP's queues are in the sock_diag row already (the same numbers SIOCINQ/SIOCOUTQ give),
+    // and TCP's and UDP's addresses.
+    const rowsFrom = (from: number, to: number) => fds.slice(from, to).map((f) => ({ fd: f.fd, inode: f.inode, queues: !table.hasQueues(f.inode), given: table.given(f.inode) }));
     // Two batches when there are more: a thread reads the next while this one is written.
     batches.push(early ? early.batch : new DuplicateBatch(pidfd, Math.min(count, BATCH), THREADS));
     const ahead = canReadAhead && count > BATCH;
@@ -147,7 +148,7 @@ function readRow(batch: DuplicateBatch, k: number, pid: number, s: SocketReport)
       return { report: s };
     }
     if (stat !== 0) throw systemError(-stat, 'fstat');
-    const merged = reportFromSnapshot(batch.snapshot(k, s.fd), tcpRow(s) ? { recv: s.recvQueue, send: s.sendQueue } : batch.queues(k), s.inode);
+    const merged = reportFromSnapshot(batch.snapshot(k, s.fd, s), tcpRow(s) ? { recv: s.recvQueue, send: s.sendQueue } : batch.queues(k), s.inode);
     if (s.kernel) {
       // The table knows more than the socket tells about itself: unix states (CONNECTING…),
       // the exact bytes of unix names and the unix peer's name, netlink and packet addresses.

@@ -9,6 +9,7 @@ import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { binding } from '../kernel/binding';
 import { exactText, type ExactText } from '../kernel/text';
 import { decodeTcpInfo } from '../kernel/tcp-info';
+import { canReadInetRecords, inetRecordAt, type InetRecord } from '../kernel/inet-diag';
 import { procSockets } from './pid-proc';
 import { TCP_STATES, TYPE_NAMES, type KernelView, type Skmem, type SocketKind, type TableSocket } from './table-types';
 
@@ -17,12 +18,6 @@ export type { KernelView, ReportAddress, Skmem, SocketKind, TableSocket } from '
 const TIMERS = ['unknown', 'on', 'keepalive', 'timewait', 'persist'] as const;
 const C = binding.constants;
 
-interface InetRecord {
-  family: number; state: number; timer: number; retrans: number; expires: number; rqueue: number; wqueue: number;
-  uid: number; inode: number; ifindex: number; cookie: bigint; src: string; sport: number; dst: string; dport: number;
-  info?: Buffer; skmem?: Skmem; cong?: string; shutdown?: number; tos?: number; tclass?: number; v6only?: boolean;
-  mark?: number; classId?: number; protocol?: number; cgroupId?: bigint; bbr?: KernelView['bbr'];
-}
 interface UnixRecord {
   type: number; state: number; inode: number; cookie: bigint; name?: Buffer; peer?: number; vfsInode?: number; vfsDev?: number;
   rqueue?: number; wqueue?: number; pending?: number; skmem?: Skmem; shutdown?: number; uid?: number;
@@ -211,7 +206,7 @@ function dumpPacked(nl: number, what: number, family: number, protocol: number, 
 // Opens a sock_diag socket in the network namespace of `pid`: our own socket when it is
 // ours, else one made inside theirs (needs CAP_SYS_ADMIN). null: use the /proc fallback.
 function openDiag(pid: number): number | null {
-  if (!binding.diagSocket || !binding.diagDump) return null;
+  if (!binding.diagSocket || !binding.diagDump || !canReadInetRecords) return null;
   try {
     if (statSync('/proc/self/ns/net').ino === statSync(`/proc/${pid}/ns/net`).ino) return binding.diagSocket(-1);
     const ns = openSync(`/proc/${pid}/ns/net`, 'r');
@@ -238,6 +233,7 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
       source: 'proc',
       lean,
       hasQueues: () => false,
+      given: () => false,
       // Believed only when the kernel's own name for the fd's protocol confirms the row's
       // kind and no other row of that kind claims the inode: a forged row is never taken.
       get(inode, kind) {
@@ -302,12 +298,18 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
       if (table.lean) out.delete(inode);
       if (typeof row === 'number') {
         const pack = packs[Math.floor(row / 2 ** 32)]!;
-        return inetSocket(binding.diagRecord!(KIND.inet, pack.bytes, row % 2 ** 32) as InetRecord, pack.kind, pid, cgroups, table.lean);
+        return inetSocket(inetRecordAt(pack.bytes, row % 2 ** 32), pack.kind, pid, cgroups, table.lean);
       }
       return typeof row === 'function' ? row() : row;
     },
     hasQueues(inode) {
       return queued.has(inode) && typeof out.get(inode) === 'number';
+    },
+    given(inode) {
+      const row = out.get(inode);
+      if (typeof row !== 'number') return false;
+      const kind = packs[Math.floor(row / 2 ** 32)]!.kind;
+      return kind === 'tcp' || kind === 'udp';
     },
     fallback(inode, kind) {
       proc ??= procSockets(pid);
@@ -327,6 +329,12 @@ export interface SocketTable {
   get(inode: number, kind?: SocketKind): TableSocket | undefined;
   /** Whether `inode`'s row, when asked for, is a TCP socket from sock_diag other than a listener: one whose byte queues it holds. */
   hasQueues(inode: number): boolean;
+  /**
+   * Whether `inode`'s row, when asked for, is a TCP (not MPTCP) or UDP socket from sock_diag:
+   * one whose addresses the row holds (the kernel's own, as ss shows them), so its own read
+   * can leave them out.
+   */
+  given(inode: number): boolean;
   /** sock_diag only: the /proc fallback's row for a kind sock_diag did not answer for (raw without raw_diag, ping), `kind` confirmed by the fd's protocol name. */
   fallback?(inode: number, kind: SocketKind): TableSocket | undefined;
 }

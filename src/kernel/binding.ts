@@ -73,10 +73,12 @@ export interface Binding {
   pidfdGetfd?(pidfd: number, targetfd: number): number;
   /** A NETLINK_SOCK_DIAG socket (Linux), in this network namespace (nsfd -1) or in the one of an open /proc/PID/ns/net (needs CAP_SYS_ADMIN there). Close it. */
   diagSocket?(nsfd: number): number;
-  /** One sock_diag dump (Linux): what 0 inet (family, protocol), 1 unix, 2 netlink, 3 packet; inode > 0 keeps that socket only; flags 1 leaves TCP_INFO out, 2 packs the messages (see diagRecord). Records as native/sockdiag_linux.cc builds them. */
+  /** One sock_diag dump (Linux): what 0 inet (family, protocol), 1 unix, 2 netlink, 3 packet; inode > 0 keeps that socket only; flags 1 leaves TCP_INFO out, 2 packs the messages (see diagRecord, kernel/inet-diag.ts). Records as native/sockdiag_linux.cc builds them. */
   diagDump?(nlfd: number, what: number, family: number, protocol: number, inode: number | Uint32Array, flags?: number): object[];
   /** The record of the message at `offset` of a packed dump's bytes (diagDump flags 2 gives { bytes, index: [inode, offset, state]* }), as diagDump would have built it (Linux). */
   diagRecord?(what: number, bytes: Uint8Array, offset: number): object;
+  /** Where each field of an inet sock_diag message sits (bytes from its nlmsghdr) and the INET_DIAG_* attribute numbers, from the system headers (Linux); read by kernel/inet-diag.ts. */
+  readonly diagInetLayout?: Readonly<Record<'family' | 'state' | 'timer' | 'retrans' | 'sport' | 'dport' | 'src' | 'dst' | 'ifindex' | 'cookie' | 'expires' | 'rqueue' | 'wqueue' | 'uid' | 'inode' | 'attrs' | 'rtaHeader' | 'skmemVars' | 'bbrSize' | 'bbrBwLo' | 'bbrBwHi' | 'bbrMinRtt' | 'bbrPacingGain' | 'bbrCwndGain' | 'INFO' | 'SKMEMINFO' | 'CONG' | 'SHUTDOWN' | 'TOS' | 'TCLASS' | 'SKV6ONLY' | 'MARK' | 'CLASS_ID' | 'PROTOCOL' | 'CGROUP_ID' | 'BBRINFO', number>>;
   /** The kernel's protocol name of a socket inode ('TCP', 'UNIX-STREAM', 'NETLINK'…) through the system.sockprotoname xattr of a path such as /proc/PID/fd/N (Linux). */
   sockProtoName?(path: string): string;
   /**

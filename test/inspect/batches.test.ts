@@ -2,7 +2,11 @@
 // batch is read while the socket tables are dumped, and each batch after it on a native
 // thread while the one before is decoded.
 // Every row must still land on its own fd: each TCP socket of the target carries its own
-// TCP_USER_TIMEOUT, and whole reports match the one-socket (`fd`) reads.
+// TCP_USER_TIMEOUT, and whole reports match the one-socket (`fd`) reads. The addresses
+// (taken from sock_diag's rows, not read from each socket) match what Python's
+// getsockname/getpeername say on the same sockets, and the refusals a thread learns from
+// the first socket of a family and protocol (IPv6 options on IPv4, TCP options on UDP)
+// are the codes the kernel gives each socket read alone.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +17,7 @@ import { python } from '../helpers';
 const PAIRS = Math.ceil((FIRST_BATCH + 2.5 * BATCH) / 2); // the first batch, then three, the last one partial
 let target: ChildProcess;
 let pid = 0;
+let names: Record<string, [[string, number], [string, number] | null]> = {};
 
 beforeAll(async () => {
   target = spawn(python, ['-c', `
@@ -29,10 +34,30 @@ held += list(socket.socketpair())
 for s in held:
     if s.family == socket.AF_INET:
         s.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, 10 * s.fileno())
-print(json.dumps({'pid': os.getpid()}), flush=True)
+# Other families and protocols among the last batch: IPv6 TCP, UDP bound and connected.
+listener6 = socket.create_server(('::1', 0, 0, 0), family=socket.AF_INET6)
+for _ in range(3):
+    c = socket.create_connection(listener6.getsockname()[:2])
+    a, _ = listener6.accept()
+    held += [c, a]
+for family, host in [(socket.AF_INET, '127.0.0.1'), (socket.AF_INET6, '::1')] * 2:
+    u = socket.socket(family, socket.SOCK_DGRAM)
+    u.bind((host, 0))
+    held.append(u)
+    v = socket.socket(family, socket.SOCK_DGRAM)
+    v.connect(u.getsockname()[:2])
+    held.append(v)
+def peer(s):
+    try:
+        return list(s.getpeername()[:2])
+    except OSError:
+        return None
+names = {s.fileno(): [list(s.getsockname()[:2]), peer(s)] for s in held + [listener, listener6] if s.family != socket.AF_UNIX}
+print(json.dumps({'pid': os.getpid(), 'names': names}), flush=True)
 sys.stdin.read()`], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const [line] = (await once(target.stdout!, 'data')) as [Buffer];
-  pid = (JSON.parse(line.toString()) as { pid: number }).pid;
+  let line = '';
+  while (!line.endsWith('\n')) line += ((await once(target.stdout!, 'data')) as [Buffer])[0].toString();
+  ({ pid, names } = JSON.parse(line) as { pid: number; names: typeof names });
 });
 afterAll(() => {
   target?.stdin?.end();
@@ -45,15 +70,29 @@ describe.skipIf(!canReadAhead)('sockets in more than one batch', () => {
   it('each row is its own fd\'s, as the one-socket read gives it', (ctx) => {
     const report = snapshotPid(pid);
     if (!report.optionsRead) return ctx.skip(); // no ptrace-attach rights here
-    const tcp = report.sockets.filter((s) => s.kind === 'tcp' && s.state === 'ESTABLISHED');
+    const tcp = report.sockets.filter((s) => s.kind === 'tcp' && s.family === 'IPv4' && s.state === 'ESTABLISHED');
     expect(report.sockets.length).toBeGreaterThan(FIRST_BATCH + 2 * BATCH);
     expect(tcp).toHaveLength(2 * PAIRS);
     for (const s of tcp) expect(s.options?.IPPROTO_TCP?.TCP_USER_TIMEOUT).toBe(10 * s.fd);
     expect(report.sockets.filter((s) => s.kind === 'unix' && s.peer?.pid === pid)).toHaveLength(2);
-    for (const i of [0, FIRST_BATCH - 1, FIRST_BATCH, FIRST_BATCH + BATCH - 1, FIRST_BATCH + BATCH, report.sockets.length - 1]) {
-      const s = report.sockets[i]!;
+    const others = report.sockets.filter((s) => s.family === 'IPv6' || s.kind === 'udp');
+    expect(others).toHaveLength(6 + 1 + 8); // IPv6 TCP pairs, their listener, UDP
+    for (const s of [...[0, FIRST_BATCH - 1, FIRST_BATCH, FIRST_BATCH + BATCH - 1, FIRST_BATCH + BATCH, report.sockets.length - 1].map((i) => report.sockets[i]!), ...others]) {
       expect(s.error).toBeUndefined();
       expect(steady(snapshotPid(pid, { fd: s.fd }).sockets[0]!)).toEqual(steady(s));
     }
+    const ip = report.sockets.filter((s) => s.family === 'IPv4' || s.family === 'IPv6');
+    expect(ip.length).toBe(Object.keys(names).length);
+    for (const s of ip) {
+      const [local, remote] = names[s.fd]!;
+      const at = (a: SocketReport['local']) => (a && 'address' in a ? [a.address, a.port] : null);
+      expect([s.fd, at(s.local), at(s.remote)]).toEqual([s.fd, local, remote]);
+    }
+    // An IPv6 option on an IPv4 socket, a TCP one on UDP: refused with the kernel's code, row after row.
+    const codeOf = (s: SocketReport, option: string) => s.skipped?.find((k) => k.option === option)?.code;
+    const v4 = report.sockets.filter((s) => s.kind === 'tcp' && s.family === 'IPv4');
+    expect(new Set(v4.map((s) => codeOf(s, 'IPV6_V6ONLY'))).size).toBe(1);
+    expect(codeOf(v4[0]!, 'IPV6_V6ONLY')).toMatch(/^E/);
+    expect(codeOf(others.find((s) => s.kind === 'udp')!, 'TCP_NODELAY')).toMatch(/^E/);
   });
 });

@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listSockets, snapshotPid } from '../../src/index';
 import { procSockets } from '../../src/inspect/pid-proc';
+import { binding } from '../../src/kernel/binding';
+import { canReadInetRecords, inetRecordAt } from '../../src/kernel/inet-diag';
+import { resolveFd } from '../../src/node/fd';
 import { fdOf, figure, fixtures, python } from '../helpers';
 
 const bin = join(__dirname, '..', '..', 'lib', 'cli.js');
@@ -276,5 +279,55 @@ describe('arguments and the native surface (abuse)', () => {
     expect(r.triples).toBe(2);
     expect(r.same).toBe(true);
     expect(r.codes).toEqual(['ok', 'ERR_OUT_OF_RANGE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE', 'ERR_OUT_OF_RANGE', 'ERR_OUT_OF_RANGE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_ARG_VALUE', 'ERR_INVALID_ARG_VALUE']);
+  });
+});
+
+describe.skipIf(!canReadInetRecords)('inet records read in JavaScript from a packed dump', () => {
+  it('give what diagDump builds natively, TCP and UDP, IPv4 and IPv6, TCP_INFO included; bytes that hold no whole message throw', async () => {
+    const b = binding as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const server = net.createServer().listen(0, '::1');
+    await once(server, 'listening');
+    const client = net.connect((server.address() as net.AddressInfo).port, '::1');
+    const server4 = net.createServer().listen(0, '127.0.0.1');
+    await once(server4, 'listening');
+    const client4 = net.connect((server4.address() as net.AddressInfo).port, '127.0.0.1');
+    const [, , [accepted], [accepted4]] = (await Promise.all([once(client, 'connect'), once(client4, 'connect'), once(server, 'connection'), once(server4, 'connection')])) as [unknown, unknown, [net.Socket], [net.Socket]];
+    const { createSocket } = await import('node:dgram');
+    const udp = createSocket('udp6');
+    udp.bind(0, '::1');
+    await once(udp, 'listening');
+    const nl = b.diagSocket!(-1) as number;
+    try {
+      const same = (r: unknown) => JSON.stringify(r, (k, v) => (typeof v === 'bigint' ? String(v) : k === 'expires' ? 0 : k === 'info' ? Buffer.from(v.data ?? v).toString('hex').slice(0, 16) : v));
+      const C = binding.constants;
+      let compared = 0;
+      for (const [family, protocol] of [[C.AF_INET6!, C.IPPROTO_TCP!], [C.AF_INET!, C.IPPROTO_TCP!], [C.AF_INET6!, C.IPPROTO_UDP!]] as const) {
+        const mine = Uint32Array.from(
+          [server, client, accepted, server4, client4, accepted4].map((s) => fstatSync(fdOf(s as net.Socket)).ino).concat(fstatSync(resolveFd(udp)).ino),
+        ).sort();
+        const plain = b.diagDump!(nl, 0, family, protocol, mine, 0) as { inode: number }[];
+        const packed = b.diagDump!(nl, 0, family, protocol, mine, 2) as { bytes: Buffer; index: Uint32Array };
+        const rebuilt = [];
+        for (let j = 0; j < packed.index.length; j += 3) rebuilt.push(inetRecordAt(packed.bytes, packed.index[j + 1]!));
+        expect(rebuilt.map(same).sort()).toEqual(plain.map(same).sort());
+        compared += plain.length;
+        if (protocol === C.IPPROTO_TCP) expect(rebuilt.every((r) => r.info && r.info.length > 100)).toBe(true);
+        const bytes = packed.bytes;
+        for (const [buf, at] of [[bytes.subarray(0, 10), 0], [bytes.subarray(0, 40), 0], [bytes, bytes.length], [bytes, -1], [Buffer.alloc(4096), 0], [Buffer.alloc(4096, 0xff), 0]] as const) {
+          expect(() => inetRecordAt(buf, at)).toThrow(RangeError);
+        }
+        // A message whose attributes lie about their lengths: the walk stops at the message's end.
+        const bent = Buffer.from(bytes.subarray(0, bytes.readUInt32LE(0)));
+        bent.writeUInt16LE(0xffff, binding.diagInetLayout!.attrs);
+        expect(inetRecordAt(bent, 0).inode).toBe(rebuilt[0]!.inode);
+      }
+      expect(compared).toBe(7); // a listener and both ends of a connection on ::1, the same on 127.0.0.1, a UDP socket
+    } finally {
+      b.close!(nl);
+      for (const s of [client, client4, accepted, accepted4]) s.destroy();
+      udp.close();
+      server.close();
+      server4.close();
+    }
   });
 });
