@@ -4,7 +4,7 @@
 // Node or libuv, a library, a sysctl changed since) and is worth showing.
 import { binding } from '../kernel/binding';
 import { snapshot } from './snapshot';
-import { options } from '../core/options';
+import { optionNames, options } from '../core/options';
 import type { OptionName } from '../kernel/registry';
 
 /** Flattened option values: name → value as snapshot() reads it. */
@@ -54,20 +54,28 @@ export function defaultsFor(family: unknown, type: unknown): OptionValues | null
   return values;
 }
 
-const same = (a: unknown, b: unknown): boolean => a === b || String(a) === String(b);
+// The options a difference is looked for in, decided once: name → whether on datagram sockets only.
+const COMPARED = new Map<string, boolean>();
+for (const name of optionNames) if (options[name].writable && !KERNEL_MANAGED.has(name)) COMPARED.set(name, DATAGRAM_ONLY.has(name));
 
 /**
- * Settable options whose value differs from the fresh socket's, in registry order,
- * leaving out `shown` (already printed) and the kernel-managed ones.
+ * Settable options whose value (in `byLevel`, snapshot().options' shape) differs from the
+ * fresh socket's, in registry order, leaving out `shown` (already printed) and the
+ * kernel-managed ones. Runs once per socket of `sockopt inspect`: no flattened copy.
  */
-export function changedOptions(values: OptionValues, defaults: OptionValues, type: unknown, shown: ReadonlySet<string>): OptionName[] {
+export function changedOptions(byLevel: Partial<Record<string, Partial<Record<string, unknown>>>>, defaults: OptionValues, type: unknown, shown: ReadonlySet<string>): OptionName[] {
   const out: OptionName[] = [];
-  for (const name of Object.keys(values) as OptionName[]) {
-    const info = options[name];
-    if (!info?.writable || shown.has(name) || KERNEL_MANAGED.has(name)) continue;
-    if (type !== 'dgram' && DATAGRAM_ONLY.has(name)) continue;
-    if (!(name in defaults) || same(values[name], defaults[name])) continue;
-    out.push(name);
+  const dgram = type === 'dgram';
+  const fresh = defaults as Record<string, unknown>;
+  for (const level in byLevel) {
+    const values = byLevel[level]!;
+    for (const name in values) {
+      const datagramOnly = COMPARED.get(name);
+      if (datagramOnly === undefined || (datagramOnly && !dgram) || shown.has(name) || !(name in fresh)) continue;
+      const v = values[name];
+      const d = fresh[name];
+      if (v !== d && String(v) !== String(d)) out.push(name as OptionName);
+    }
   }
   return out;
 }

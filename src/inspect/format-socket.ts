@@ -6,7 +6,7 @@
 import { binding } from '../kernel/binding';
 import { invalidArgType, invalidArgValue } from '../kernel/errors';
 import { escapeText, exactText, type ExactText } from '../kernel/text';
-import { changedOptions, defaultsFor, flatten } from './defaults';
+import { changedOptions, defaultsFor } from './defaults';
 import { formatBytes, formatDuration, formatOption, formatTcpInfoField } from './format';
 import type { Snapshot } from './snapshot';
 import { options } from '../core/options';
@@ -232,17 +232,25 @@ function group(label: string, items: string[], indent: string): string[] {
 const show = (name: OptionName, v: unknown): string => `${name} ${formatOption(name, options[name].unit, v)}`;
 
 function compactBody(r: SocketReport, indent: string): string[] {
-  if (!r.options) return [];
-  const values = flatten(r.options);
+  const byLevel = r.options;
+  if (!byLevel) return [];
   const lines: string[] = [];
-  const pick = (names: readonly OptionName[]) => names.filter((n) => n in values).map((n) => show(n, values[n]));
+  const valueOf = (n: OptionName): unknown => byLevel[options[n].level]?.[n];
+  const pick = (names: readonly OptionName[]) => {
+    const items: string[] = [];
+    for (const n of names) {
+      const level = byLevel[options[n].level];
+      if (level && n in level) items.push(show(n, level[n]));
+    }
+    return items;
+  };
   const timeouts = pick(TIMEOUTS);
   const buffers = pick(BUFFERS);
   if (timeouts.length) lines.push(...group('timeouts', timeouts, indent));
   if (buffers.length) lines.push(...group('buffers', buffers, indent));
   const defaults = defaultsFor(r.family, r.type);
   if (defaults) {
-    const changed = changedOptions(values, defaults, r.type, ALWAYS).map((n) => `${show(n, values[n])} (default ${formatOption(n, options[n].unit, defaults[n])})`);
+    const changed = changedOptions(byLevel, defaults, r.type, ALWAYS).map((n) => `${show(n, valueOf(n))} (default ${formatOption(n, options[n].unit, defaults[n])})`);
     if (changed.length) lines.push(...group('changed', changed, indent));
   }
   return lines;

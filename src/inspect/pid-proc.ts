@@ -187,6 +187,11 @@ export function procSockets(pid: number): Map<number, TableSocket[]> {
 export function socketFds(pid: number, only?: number): { fd: number; inode: number }[] {
   const dir = `/proc/${pid}/fd`;
   const out: { fd: number; inode: number }[] = [];
+  if (only === undefined && binding.socketFds) {
+    const { fds, inodes } = binding.socketFds(pid);
+    for (let i = 0; i < fds.length; i++) out.push({ fd: fds[i]!, inode: inodes[i]! });
+    return out;
+  }
   const names = only !== undefined ? [String(only)] : readdirSync(dir);
   for (const name of names) {
     let link: string;

@@ -244,7 +244,7 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
   }
   // A row, a row made when asked for, or where an inet message sits in `packs` (pack × 2^32 + offset).
   const out = new Map<number, TableSocket | (() => TableSocket) | number>();
-  const packs: { bytes: Buffer; kind: 'tcp' | 'mptcp' | 'udp' | 'raw' }[] = [];
+  const packs: { bytes: Buffer; view: DataView; kind: 'tcp' | 'mptcp' | 'udp' | 'raw' }[] = [];
   const queued = new Set<number>(); // TCP sockets but listeners: their rows hold the byte queues
   const cgroups = new Map<bigint, string | null>();
   try {
@@ -274,7 +274,7 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
       // objects held for the whole run were most of the command's memory.
       const pack = dumpPacked(nl, KIND.inet, af, proto, only, lean ? NO_INFO : 0);
       if (!pack) continue;
-      const at = packs.push({ bytes: pack.bytes, kind }) - 1;
+      const at = packs.push({ bytes: pack.bytes, view: new DataView(pack.bytes.buffer, pack.bytes.byteOffset, pack.bytes.byteLength), kind }) - 1;
       for (let j = 0; j < pack.index.length; j += 3) {
         if (pack.index[j] === 0) continue; // TIME_WAIT and request sockets: no inode, no fd
         out.set(pack.index[j]!, at * 2 ** 32 + pack.index[j + 1]!);
@@ -298,7 +298,7 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
       if (table.lean) out.delete(inode);
       if (typeof row === 'number') {
         const pack = packs[Math.floor(row / 2 ** 32)]!;
-        return inetSocket(inetRecordAt(pack.bytes, row % 2 ** 32), pack.kind, pid, cgroups, table.lean);
+        return inetSocket(inetRecordAt(pack.bytes, row % 2 ** 32, pack.view), pack.kind, pid, cgroups, table.lean);
       }
       return typeof row === 'function' ? row() : row;
     },

@@ -29,10 +29,12 @@ const SKMEM_NAMES = ['rmemAlloc', 'rcvbuf', 'wmemAlloc', 'sndbuf', 'fwdAlloc', '
 /** Whether this platform's native layer gives the layout (Linux). */
 export const canReadInetRecords = L !== undefined;
 
-/** The record of the inet message at `at` of `bytes` (a packed dump's); throws a RangeError where no whole message is. */
-export function inetRecordAt(bytes: Uint8Array, at: number): InetRecord {
+/**
+ * The record of the inet message at `at` of `bytes` (a packed dump's); throws a RangeError
+ * where no whole message is. `view`: a DataView over exactly `bytes`, for a caller reading many.
+ */
+export function inetRecordAt(bytes: Uint8Array, at: number, view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)): InetRecord {
   const l = L!;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (!(at >= 0 && at + l.attrs <= bytes.length)) throw new RangeError('no sock_diag message at this offset');
   const end = at + view.getUint32(at, LE); // nlmsg_len
   if (end > bytes.length || end < at + l.attrs) throw new RangeError('no whole sock_diag message at this offset');
@@ -97,9 +99,10 @@ function skmem(view: DataView, p: number, n: number): InetSkmem {
   return o as unknown as InetSkmem;
 }
 
-// A congestion-control name: the bytes up to the first NUL (the kernel's names are ASCII).
+// A congestion-control name: the bytes up to the first NUL (the kernel's names are
+// ASCII, at most 15 bytes), one code unit per byte.
 function latin1(bytes: Uint8Array, p: number, n: number): string {
-  let e = p;
-  while (e < p + n && bytes[e] !== 0) e++;
-  return String.fromCharCode(...bytes.subarray(p, e));
+  let text = '';
+  for (let e = p; e < p + n && bytes[e] !== 0; e++) text += String.fromCharCode(bytes[e]!);
+  return text;
 }

@@ -4,7 +4,7 @@
 // family gets a named kind.
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, fstatSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, fstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -328,6 +328,44 @@ describe.skipIf(!canReadInetRecords)('inet records read in JavaScript from a pac
       udp.close();
       server.close();
       server4.close();
+    }
+  });
+});
+
+describe.skipIf(!binding.socketFds)('socketFds, the fd table in one crossing', () => {
+  it('lists the socket fds readdir + readlink list, with their inodes, and refuses bad pids with coded errors', async () => {
+    const server = net.createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await once(client, 'connect');
+    try {
+      const { fds, inodes } = binding.socketFds!(process.pid);
+      const expected: [number, number][] = [];
+      for (const name of readdirSync('/proc/self/fd')) {
+        let link = '';
+        try {
+          link = readlinkSync(`/proc/self/fd/${name}`);
+        } catch {
+          continue; // readdir's own fd, closed since
+        }
+        const m = /^socket:\[(\d+)\]$/.exec(link);
+        if (m) expected.push([Number(name), Number(m[1])]);
+      }
+      expected.sort((a, b) => a[0] - b[0]);
+      expect([...fds].map((fd, i) => [fd, inodes[i]])).toEqual(expected);
+      expect(fds).toContain(fdOf(client));
+      const codes = [0, -1, 1.5, 2 ** 31, 'x', null, 2 ** 22 + 12345].map((pid) => {
+        try {
+          binding.socketFds!(pid as number);
+          return 'ok';
+        } catch (e) {
+          return `${(e as { code?: string }).code} ${(e as { syscall?: string }).syscall ?? ''}`.trim();
+        }
+      });
+      expect(codes).toEqual(['ERR_OUT_OF_RANGE', 'ERR_OUT_OF_RANGE', 'ERR_OUT_OF_RANGE', 'ERR_OUT_OF_RANGE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE', 'ENOENT scandir']);
+    } finally {
+      client.destroy();
+      server.close();
     }
   });
 });
