@@ -24,6 +24,11 @@ enum Meta {
 
 constexpr int kMaxThreads = 16;
 
+// A slot's kind may carry this bit: a row read with flags bit 1 leaves the slot unread
+// (errs -1), its value being in the caller's sock_diag row.
+constexpr int32_t kSlotGivenBit = 0x100;
+inline int SlotKindOf(int32_t kind) { return kind & ~kSlotGivenBit; }
+
 struct Table {
   const int32_t* specs;  // [level, optname, kind] per slot
   size_t slots;

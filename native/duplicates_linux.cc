@@ -78,14 +78,14 @@ class Refusals {
 
 // Reads one slot of a row into nums/errs/wide and its text cell.
 inline void ReadSlotOf(int dup, const Table& t, size_t i, double* nums, int32_t* errs, uint64_t* wide, char* text) {
-  int level = t.specs[3 * i], optname = t.specs[3 * i + 1], kind = t.specs[3 * i + 2];
+  int level = t.specs[3 * i], optname = t.specs[3 * i + 1], kind = SlotKindOf(t.specs[3 * i + 2]);
   uint32_t room = kind == kSlotString ? kStringCell : kind == kSlotBytes ? kBytesCell : 0;
   errs[i] = ReadSlot(dup, level, optname, kind, &nums[i], &wide[i], room ? text + t.cell[i] : nullptr, room);
 }
 
 // Reads one open duplicate into row k (no JS, no allocation but the refusals' first
 // entry of a kind: safe on any thread). `given`: the caller has this socket's addresses
-// from sock_diag already; they are not read.
+// and the slots marked kSlotGivenBit from sock_diag already; they are not read.
 void ReadOne(int dup, const Table& t, bool queues, bool given, Refusals* refusals, double* nums, int32_t* errs, uint64_t* wide,
              int32_t* meta, char* text) {
   int domain = -1, protocol = -1;
@@ -98,6 +98,12 @@ void ReadOne(int dup, const Table& t, bool queues, bool given, Refusals* refusal
   int32_t* refused = domain >= 0 && protocol >= 0 ? refusals->For(domain, protocol) : nullptr;
   for (size_t i = 0; i < t.slots; i++) {
     if (static_cast<int>(i) == t.domainSlot || static_cast<int>(i) == t.protocolSlot) continue;
+    if (given && (t.specs[3 * i + 2] & kSlotGivenBit) != 0) {
+      errs[i] = -1;  // not read: the caller's row has it
+      nums[i] = 0;
+      wide[i] = 0;
+      continue;
+    }
     bool foreign = refused != nullptr && Foreign(t.specs[3 * i], domain, protocol);
     if (foreign && refused[i] > 0) {
       errs[i] = refused[i];  // nums, wide and the text cell stay as a refusal leaves them
@@ -179,7 +185,8 @@ void ReadRange(int pidfd, const int32_t* fds, const double* inodes, const int32_
 //                wide: BigUint64Array(n·m), meta: Int32Array(n·meta.size),
 //                text: Uint8Array(n·stride), threads: 1..16) → undefined
 // Row k of each output belongs to fds[k]. flags bit 0: read the byte queues too; bit 1:
-// leave the addresses out (meta errno -1), the caller has them.
+// leave the addresses (meta errno -1) and the slots whose kind has kSlotGivenBit (errs
+// -1) out, the caller has them.
 // Slot values as readOptions gives them; string and bytes slots hold their length in
 // nums and their bytes in the row's text cell. errs is EBADF throughout a row whose fd
 // could not be duplicated or checked (meta says why).

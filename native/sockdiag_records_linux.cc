@@ -165,6 +165,7 @@ Napi::Object InetRecord(Napi::Env env, const nlmsghdr* h, const inet_diag_msg& m
       case INET_DIAG_MARK: if (n >= 4) SetU(o, "mark", U32(p)); break;
       case INET_DIAG_CLASS_ID: if (n >= 4) SetU(o, "classId", U32(p)); break;
       case INET_DIAG_PROTOCOL: if (n >= 1) SetU(o, "protocol", p[0]); break;
+      case INET_DIAG_SOCKOPT: if (n >= 2) SetU(o, "sockopt", p[0] | (p[1] << 8)); break;  // bit 8·i + k: byte i, bit k
       case INET_DIAG_CGROUP_ID:
         if (n >= 8) {
           uint64_t v;
@@ -364,6 +365,29 @@ Napi::Object InetLayout(Napi::Env env) {
       {"BBRINFO", INET_DIAG_BBRINFO},
   };
   for (const auto& f : fields) o.Set(f.first, static_cast<double>(f.second));
+  // INET_DIAG_SOCKOPT's flags are C bitfields: their bit numbers found by setting each.
+  o.Set("SOCKOPT", static_cast<double>(INET_DIAG_SOCKOPT));
+  o.Set("sockoptSize", static_cast<double>(sizeof(inet_diag_sockopt)));
+  Napi::Object bits = Napi::Object::New(env);
+  auto bitOf = [](void (*set)(inet_diag_sockopt&)) {
+    inet_diag_sockopt f;
+    std::memset(&f, 0, sizeof f);
+    set(f);
+    uint8_t b[sizeof f];
+    std::memcpy(b, &f, sizeof f);
+    for (size_t i = 0; i < sizeof f; i++) {
+      for (int k = 0; k < 8; k++) {
+        if (b[i] & (1u << k)) return static_cast<double>(8 * i + k);
+      }
+    }
+    return -1.0;
+  };
+  bits.Set("recverr", bitOf([](inet_diag_sockopt& f) { f.recverr = 1; }));
+  bits.Set("freebind", bitOf([](inet_diag_sockopt& f) { f.freebind = 1; }));
+  bits.Set("mcLoop", bitOf([](inet_diag_sockopt& f) { f.mc_loop = 1; }));
+  bits.Set("transparent", bitOf([](inet_diag_sockopt& f) { f.transparent = 1; }));
+  bits.Set("bindAddressNoPort", bitOf([](inet_diag_sockopt& f) { f.bind_address_no_port = 1; }));
+  o.Set("sockoptBits", bits);
   return o;
 }
 

@@ -9,14 +9,40 @@ import { ifnameFromBytes } from '../kernel/codecs';
 import { errnoCode } from '../kernel/errors';
 import { decodeTcpInfo, type TcpInfo } from '../kernel/tcp-info';
 import { decodeSnapshot, optionTable, type Answer, type Extras, type Snapshot } from './snapshot';
-import type { TableSocket } from './table-types';
+import { binding as native } from '../kernel/binding';
+import type { InetRecord } from '../kernel/inet-diag';
+import { DIAG_RECORD, type TableSocket } from './table-types';
 
-/** What a socket's sock_diag row gives in place of its own reads: its addresses. */
-export type Given = Pick<TableSocket, 'local' | 'remote'>;
+/** What a socket's sock_diag row gives in place of its own reads: its addresses, and the options below from its record. */
+export type Given = Pick<TableSocket, 'local' | 'remote'> & { type: string | null; state: string | null; readonly [DIAG_RECORD]?: InetRecord };
+
+const C = native.constants;
+const BITS = native.diagInetLayout?.sockoptBits;
+const bit = (r: InetRecord, name: keyof NonNullable<typeof BITS>): number => ((r.sockopt ?? 0) >> BITS![name]) & 1;
+// The options a TCP or UDP socket's sock_diag record holds as getsockopt answers them (the
+// same kernel fields: sk_type, sk_state == LISTEN, the socket cookie, sk_rcvbuf and
+// sk_sndbuf, inet->tos, the inet flag bits); an int slot's value or a u64 slot's.
+const FROM_RECORD: Partial<Record<string, (r: InetRecord, g: Given) => number | bigint>> = {
+  SO_TYPE: (_r, g) => (g.type === 'stream' ? C.SOCK_STREAM! : C.SOCK_DGRAM!),
+  SO_ACCEPTCONN: (_r, g) => (g.state === 'LISTEN' ? 1 : 0),
+  SO_COOKIE: (r) => r.cookie,
+  SO_RCVBUF: (r) => r.skmem!.rcvbuf,
+  SO_SNDBUF: (r) => r.skmem!.sndbuf,
+  IP_TOS: (r) => r.tos!,
+  IP_RECVERR: (r) => bit(r, 'recverr'),
+  IP_FREEBIND: (r) => bit(r, 'freebind'),
+  IP_TRANSPARENT: (r) => bit(r, 'transparent'),
+  IP_MULTICAST_LOOP: (r) => bit(r, 'mcLoop'),
+  IP_BIND_ADDRESS_NO_PORT: (r) => bit(r, 'bindAddressNoPort'),
+};
+const GIVEN_BIT = 0x100; // readDuplicates: a slot a row read with flags bit 1 leaves unread
+// [slot, value from the record] of each option taken from the record.
+const givenSlots = optionTable.names.flatMap((name, i) => (FROM_RECORD[name] ? [[i, FROM_RECORD[name]]] as const : []));
 
 /**
  * One fd to read: the inode its table lists, whether to read its byte queues, and whether
- * its sock_diag row gives its addresses (then not read from the socket).
+ * its sock_diag row gives its addresses and the options of FROM_RECORD (then not read from
+ * the socket: SocketTable.given()).
  */
 export interface DuplicateRow {
   fd: number;
@@ -39,6 +65,7 @@ const SLOT_OF: Partial<Record<string, number>> = { ifname: SLOT_BYTES };
 // SO_PEERCRED comes in the meta row.
 const bytesSlots = optionTable.separate.filter((s) => SLOT_OF[s.kind] !== undefined);
 const specs = Int32Array.from([...optionTable.specs, ...bytesSlots.flatMap((s) => [s.level, s.optname, SLOT_OF[s.kind]!])]);
+for (const [i] of givenSlots) specs[3 * i + 2]! |= GIVEN_BIT;
 const slots = specs.length / 3;
 
 // Each row's text cells (the rule of readDuplicatesLayout.cells), computed once.
@@ -158,13 +185,24 @@ export class DuplicateBatch {
 
   /**
    * Row k as snapshot() would have read it (`fd` the number to report); throws as snapshot() does.
-   * `given`: the sock_diag row of a socket read with `given` set, whose addresses it holds.
+   * `given`: the sock_diag row of a socket read with `given` set, whose addresses and
+   * record (FROM_RECORD) it holds.
    */
   snapshot(k: number, fd: number, given?: Given): Snapshot {
     const base = k * slots;
     const m = this.meta;
     const local = this.at(k, 'local');
     const peer = this.at(k, 'peer');
+    const record = given?.[DIAG_RECORD];
+    const fromRow = record !== undefined && (this.flags[k]! & 2) !== 0;
+    if (fromRow) {
+      for (const [i, value] of givenSlots) {
+        const v = value(record, given!);
+        if (typeof v === 'bigint') this.wide[base + i] = v;
+        else this.nums[base + i] = v;
+        this.errs[base + i] = 0;
+      }
+    }
     optionTable.fill(
       this.nums.subarray(base, base + optionTable.slots),
       this.errs.subarray(base, base + optionTable.slots),
@@ -174,11 +212,10 @@ export class DuplicateBatch {
     );
     const texts = stringSlots.map((i) => (this.errs[base + i] === 0 ? this.utf8(k, cellAt[i]!, this.nums[base + i]!) : ''));
     texts.push(this.utf8(k, LOCAL_CELL, m[local + 3]!), this.utf8(k, PEER_CELL, m[peer + 3]!));
-    const fromRow = given !== undefined && (this.flags[k]! & 2) !== 0;
     const snap = decodeSnapshot(fd, texts, this.extras(k));
     if (fromRow) {
-      snap.local = given.local as Snapshot['local'];
-      snap.remote = given.remote as Snapshot['remote'];
+      snap.local = given!.local as Snapshot['local'];
+      snap.remote = given!.remote as Snapshot['remote'];
     }
     return snap;
   }

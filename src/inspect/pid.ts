@@ -16,6 +16,7 @@ import { canReadDuplicates } from './duplicates';
 import { endEarly, readBatches, startEarly, type Early } from './pid-read';
 import { commandOf, kindOfFd, socketFds } from './pid-proc';
 import { socketTables, type SocketTable, type TableSocket } from './tables';
+import { DIAG_RECORD } from './table-types';
 
 /** What snapshotPid() returns, and `sockopt inspect PID --json` prints. */
 export interface PidReport {
@@ -70,7 +71,10 @@ function fromTable(pid: number, fd: number, inode: number, table: SocketTable): 
   }
   if (!row) return unlisted(fd, inode, named);
   const { inode: _i, ...rest } = row;
-  return { fd, inode, ...rest };
+  const report: SocketReport = { fd, inode, ...rest };
+  const record = row[DIAG_RECORD];
+  if (record) Object.defineProperty(report, DIAG_RECORD, { value: record }); // not enumerable: not copied by the spread
+  return report;
 }
 
 // The kernel's protocol names carry the IP version ('UDPv6', 'RAWv6', 'PINGv6').

@@ -343,6 +343,8 @@ function address(family: number, text: string, port: number, errno: number): Soc
 export const optionTable = {
   specs: specs as Readonly<Int32Array>,
   slots: batched.length,
+  /** The option of each slot of `specs`. */
+  names: batched as readonly OptionName[],
   separate: separate.map((n) => ({ name: n, kind: options[n].kind, level: options[n].levelNumber!, optname: options[n].optname! })),
   fill(rowNums: Float64Array, rowErrs: Int32Array, rowWide: BigUint64Array, local: ArrayLike<number>, peer: ArrayLike<number>): void {
     nums.set(rowNums);

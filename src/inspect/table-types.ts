@@ -3,6 +3,7 @@
 import { binding } from '../kernel/binding';
 import type { ExactText } from '../kernel/text';
 import type { TcpInfo } from '../kernel/tcp-info';
+import type { InetRecord } from '../kernel/inet-diag';
 
 /** Every kind of socket, named: what `kind` holds in a SocketReport. */
 export type SocketKind = 'tcp' | 'mptcp' | 'udp' | 'raw' | 'icmp' | 'unix' | 'netlink' | 'packet' | 'unknown';
@@ -81,9 +82,18 @@ export interface TableSocket {
   protocol?: number;
   tcpInfo?: TcpInfo;
   kernel: KernelView;
+  /** TCP and UDP rows from sock_diag: the record itself (non-enumerable). */
+  readonly [DIAG_RECORD]?: InetRecord;
 }
 
 // include/net/tcp_states.h, 1-based.
+/**
+ * A TCP or UDP row's sock_diag record, kept on the row (and on the report fromTable makes
+ * of it) as a non-enumerable property: what its own read of options leaves out is taken
+ * from it (duplicates.ts), and nothing of it shows in JSON or util.inspect.
+ */
+export const DIAG_RECORD = Symbol('sockopt.diagRecord');
+
 export const TCP_STATES = ['', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE', 'CLOSE_WAIT', 'LAST_ACK', 'LISTEN', 'CLOSING', 'NEW_SYN_RECV', 'BOUND_INACTIVE'];
 const C = binding.constants;
 // SOCK_* numbers → names, from this platform's compiled constants.

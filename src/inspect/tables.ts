@@ -11,7 +11,7 @@ import { exactText, type ExactText } from '../kernel/text';
 import { decodeTcpInfo } from '../kernel/tcp-info';
 import { canReadInetRecords, inetRecordAt, type InetRecord } from '../kernel/inet-diag';
 import { procSockets } from './pid-proc';
-import { TCP_STATES, TYPE_NAMES, type KernelView, type Skmem, type SocketKind, type TableSocket } from './table-types';
+import { DIAG_RECORD, TCP_STATES, TYPE_NAMES, type KernelView, type Skmem, type SocketKind, type TableSocket } from './table-types';
 
 export type { KernelView, ReportAddress, Skmem, SocketKind, TableSocket } from './table-types';
 
@@ -98,6 +98,7 @@ function inetSocket(r: InetRecord, protocol: 'tcp' | 'mptcp' | 'udp' | 'raw', pi
     s.backlog = r.wqueue;
   }
   if (protocol === 'raw') s.protocol = r.sport; // a raw socket's "port" is its IP protocol
+  if (protocol === 'tcp' || protocol === 'udp') Object.defineProperty(s, DIAG_RECORD, { value: r });
   if (protocol === 'tcp' && r.info && r.info.length > 0) { // MPTCP's INET_DIAG_INFO is an mptcp_info, not a tcp_info
     const ti = decodeTcpInfo(r.info);
     if (!lean) s.tcpInfo = ti;
@@ -244,7 +245,8 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
   }
   // A row, a row made when asked for, or where an inet message sits in `packs` (pack × 2^32 + offset).
   const out = new Map<number, TableSocket | (() => TableSocket) | number>();
-  const packs: { bytes: Buffer; view: DataView; kind: 'tcp' | 'mptcp' | 'udp' | 'raw' }[] = [];
+  // complete: its records carry everything a read may take from them (skmem, TOS, the IP flags of Linux >= 5.10).
+  const packs: { bytes: Buffer; view: DataView; kind: 'tcp' | 'mptcp' | 'udp' | 'raw'; complete: boolean }[] = [];
   const queued = new Set<number>(); // TCP sockets but listeners: their rows hold the byte queues
   const cgroups = new Map<bigint, string | null>();
   try {
@@ -274,7 +276,10 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
       // objects held for the whole run were most of the command's memory.
       const pack = dumpPacked(nl, KIND.inet, af, proto, only, lean ? NO_INFO : 0);
       if (!pack) continue;
-      const at = packs.push({ bytes: pack.bytes, view: new DataView(pack.bytes.buffer, pack.bytes.byteOffset, pack.bytes.byteLength), kind }) - 1;
+      const view = new DataView(pack.bytes.buffer, pack.bytes.byteOffset, pack.bytes.byteLength);
+      const first = pack.index.length > 0 ? inetRecordAt(pack.bytes, pack.index[1]!, view) : undefined;
+      const complete = first !== undefined && first.skmem !== undefined && first.tos !== undefined && first.sockopt !== undefined;
+      const at = packs.push({ bytes: pack.bytes, view, kind, complete }) - 1;
       for (let j = 0; j < pack.index.length; j += 3) {
         if (pack.index[j] === 0) continue; // TIME_WAIT and request sockets: no inode, no fd
         out.set(pack.index[j]!, at * 2 ** 32 + pack.index[j + 1]!);
@@ -308,8 +313,8 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
     given(inode) {
       const row = out.get(inode);
       if (typeof row !== 'number') return false;
-      const kind = packs[Math.floor(row / 2 ** 32)]!.kind;
-      return kind === 'tcp' || kind === 'udp';
+      const pack = packs[Math.floor(row / 2 ** 32)]!;
+      return pack.complete && (pack.kind === 'tcp' || pack.kind === 'udp');
     },
     fallback(inode, kind) {
       proc ??= procSockets(pid);
@@ -330,9 +335,9 @@ export interface SocketTable {
   /** Whether `inode`'s row, when asked for, is a TCP socket from sock_diag other than a listener: one whose byte queues it holds. */
   hasQueues(inode: number): boolean;
   /**
-   * Whether `inode`'s row, when asked for, is a TCP (not MPTCP) or UDP socket from sock_diag:
-   * one whose addresses the row holds (the kernel's own, as ss shows them), so its own read
-   * can leave them out.
+   * Whether `inode`'s row, when asked for, is a TCP (not MPTCP) or UDP socket from sock_diag
+   * with everything DIAG_RECORD gives (duplicates.ts GIVEN): its own read can leave out its
+   * addresses and those options.
    */
   given(inode: number): boolean;
   /** sock_diag only: the /proc fallback's row for a kind sock_diag did not answer for (raw without raw_diag, ping), `kind` confirmed by the fd's protocol name. */

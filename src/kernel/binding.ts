@@ -80,7 +80,7 @@ export interface Binding {
   /** The record of the message at `offset` of a packed dump's bytes (diagDump flags 2 gives { bytes, index: [inode, offset, state]* }), as diagDump would have built it (Linux). */
   diagRecord?(what: number, bytes: Uint8Array, offset: number): object;
   /** Where each field of an inet sock_diag message sits (bytes from its nlmsghdr) and the INET_DIAG_* attribute numbers, from the system headers (Linux); read by kernel/inet-diag.ts. */
-  readonly diagInetLayout?: Readonly<Record<'family' | 'state' | 'timer' | 'retrans' | 'sport' | 'dport' | 'src' | 'dst' | 'ifindex' | 'cookie' | 'expires' | 'rqueue' | 'wqueue' | 'uid' | 'inode' | 'attrs' | 'rtaHeader' | 'skmemVars' | 'bbrSize' | 'bbrBwLo' | 'bbrBwHi' | 'bbrMinRtt' | 'bbrPacingGain' | 'bbrCwndGain' | 'INFO' | 'SKMEMINFO' | 'CONG' | 'SHUTDOWN' | 'TOS' | 'TCLASS' | 'SKV6ONLY' | 'MARK' | 'CLASS_ID' | 'PROTOCOL' | 'CGROUP_ID' | 'BBRINFO', number>>;
+  readonly diagInetLayout?: Readonly<Record<'family' | 'state' | 'timer' | 'retrans' | 'sport' | 'dport' | 'src' | 'dst' | 'ifindex' | 'cookie' | 'expires' | 'rqueue' | 'wqueue' | 'uid' | 'inode' | 'attrs' | 'rtaHeader' | 'skmemVars' | 'bbrSize' | 'bbrBwLo' | 'bbrBwHi' | 'bbrMinRtt' | 'bbrPacingGain' | 'bbrCwndGain' | 'INFO' | 'SKMEMINFO' | 'CONG' | 'SHUTDOWN' | 'TOS' | 'TCLASS' | 'SKV6ONLY' | 'MARK' | 'CLASS_ID' | 'PROTOCOL' | 'CGROUP_ID' | 'BBRINFO' | 'SOCKOPT' | 'sockoptSize', number> & { sockoptBits: Readonly<Record<'recverr' | 'freebind' | 'mcLoop' | 'transparent' | 'bindAddressNoPort', number>> }>;
   /** The kernel's protocol name of a socket inode ('TCP', 'UNIX-STREAM', 'NETLINK'…) through the system.sockprotoname xattr of a path such as /proc/PID/fd/N (Linux). */
   sockProtoName?(path: string): string;
   /**

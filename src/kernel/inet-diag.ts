@@ -14,6 +14,8 @@ export interface InetRecord {
   uid: number; inode: number; ifindex: number; cookie: bigint; src: string; sport: number; dst: string; dport: number;
   info?: Uint8Array; skmem?: InetSkmem; cong?: string; shutdown?: number; tos?: number; tclass?: number; v6only?: boolean;
   mark?: number; classId?: number; protocol?: number; cgroupId?: bigint; bbr?: { bw: number; minRtt: number; pacingGain: number; cwndGain: number };
+  /** INET_DIAG_SOCKOPT (Linux >= 5.10): the socket's IP flags, bit numbers as diagInetLayout.sockoptBits gives them. */
+  sockopt?: number;
 }
 
 /** sk_meminfo (ss -m), bytes; drops a count. */
@@ -76,6 +78,7 @@ export function inetRecordAt(bytes: Uint8Array, at: number, view = new DataView(
     else if (n >= 4 && type === l.CLASS_ID) r.classId = view.getUint32(p, LE);
     else if (n >= 1 && type === l.PROTOCOL) r.protocol = bytes[p]!;
     else if (n >= 8 && type === l.CGROUP_ID) r.cgroupId = view.getBigUint64(p, LE);
+    else if (n >= 2 && type === l.SOCKOPT) r.sockopt = bytes[p]! | (bytes[p + 1]! << 8);
     else if (n >= l.bbrSize && type === l.BBRINFO) {
       r.bbr = {
         bw: view.getUint32(p + l.bbrBwHi, LE) * 2 ** 32 + view.getUint32(p + l.bbrBwLo, LE),

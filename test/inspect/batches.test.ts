@@ -6,18 +6,27 @@
 // (taken from sock_diag's rows, not read from each socket) match what Python's
 // getsockname/getpeername say on the same sockets, and the refusals a thread learns from
 // the first socket of a family and protocol (IPv6 options on IPv4, TCP options on UDP)
-// are the codes the kernel gives each socket read alone.
+// are the codes the kernel gives each socket read alone. The options taken from the
+// sock_diag record instead of getsockopt (duplicates.ts) match Python's getsockopt.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { snapshotPid, type SocketReport } from '../../src/index';
 import { BATCH, canReadAhead, FIRST_BATCH } from '../../src/inspect/duplicates';
+import { binding } from '../../src/kernel/binding';
 import { python } from '../helpers';
+
+// The options a TCP or UDP socket's read takes from its sock_diag record (duplicates.ts),
+// checked against Python's getsockopt on the same sockets, some of them set away from the default.
+const C = binding.constants;
+const FROM_RECORD = ['SO_TYPE', 'SO_ACCEPTCONN', 'SO_COOKIE', 'SO_RCVBUF', 'SO_SNDBUF', 'IP_TOS', 'IP_RECVERR', 'IP_FREEBIND', 'IP_TRANSPARENT', 'IP_MULTICAST_LOOP', 'IP_BIND_ADDRESS_NO_PORT'];
+const SPECS = FROM_RECORD.map((n) => [n, n.startsWith('SO_') ? C.SOL_SOCKET! : C.IPPROTO_IP!, C[n]!] as const);
 
 const PAIRS = Math.ceil((FIRST_BATCH + 2.5 * BATCH) / 2); // the first batch, then three, the last one partial
 let target: ChildProcess;
 let pid = 0;
 let names: Record<string, [[string, number], [string, number] | null]> = {};
+let values: Record<string, Record<string, number | string>> = {};
 
 beforeAll(async () => {
   target = spawn(python, ['-c', `
@@ -47,17 +56,34 @@ for family, host in [(socket.AF_INET, '127.0.0.1'), (socket.AF_INET6, '::1')] * 
     v = socket.socket(family, socket.SOCK_DGRAM)
     v.connect(u.getsockname()[:2])
     held.append(v)
+# Sockets away from each default the record gives, one option each (IP_TRANSPARENT needs CAP_NET_ADMIN).
+for i, s in enumerate(held):
+    if s.family == socket.AF_UNIX:
+        continue
+    for j, (level, name, value) in enumerate([(0, ${C.IP_TOS}, 0x20), (0, ${C.IP_RECVERR}, 1), (0, ${C.IP_FREEBIND}, 1), (0, ${C.IP_MULTICAST_LOOP}, 0), (0, ${C.IP_BIND_ADDRESS_NO_PORT}, 1), (0, ${C.IP_TRANSPARENT}, 1), (1, socket.SO_RCVBUF, 4096 + 64 * s.fileno())]):
+        if i % 9 != j + 1:
+            continue
+        try:
+            s.setsockopt(level, name, value)
+        except OSError:
+            pass
+def values(s):
+    out = {}
+    for name, level, opt in ${JSON.stringify(SPECS)}:
+        out[name] = str(int.from_bytes(s.getsockopt(level, opt, 8), 'little')) if name == 'SO_COOKIE' else s.getsockopt(level, opt)
+    return out
 def peer(s):
     try:
         return list(s.getpeername()[:2])
     except OSError:
         return None
 names = {s.fileno(): [list(s.getsockname()[:2]), peer(s)] for s in held + [listener, listener6] if s.family != socket.AF_UNIX}
-print(json.dumps({'pid': os.getpid(), 'names': names}), flush=True)
+got = {s.fileno(): values(s) for s in held + [listener, listener6] if s.family != socket.AF_UNIX}
+print(json.dumps({'pid': os.getpid(), 'names': names, 'values': got}), flush=True)
 sys.stdin.read()`], { stdio: ['pipe', 'pipe', 'inherit'] });
   let line = '';
   while (!line.endsWith('\n')) line += ((await once(target.stdout!, 'data')) as [Buffer])[0].toString();
-  ({ pid, names } = JSON.parse(line) as { pid: number; names: typeof names });
+  ({ pid, names, values } = JSON.parse(line) as { pid: number; names: typeof names; values: typeof values });
 });
 afterAll(() => {
   target?.stdin?.end();
@@ -88,6 +114,14 @@ describe.skipIf(!canReadAhead)('sockets in more than one batch', () => {
       const at = (a: SocketReport['local']) => (a && 'address' in a ? [a.address, a.port] : null);
       expect([s.fd, at(s.local), at(s.remote)]).toEqual([s.fd, local, remote]);
     }
+    // The options taken from the record, as Python reads them on each socket.
+    const asRead = (v: unknown) => (typeof v === 'boolean' ? Number(v) : v);
+    for (const s of ip) {
+      const mine = Object.fromEntries(FROM_RECORD.map((n) => [n, asRead(s.options?.[n.startsWith('SO_') ? 'SOL_SOCKET' : 'IPPROTO_IP']?.[n])]));
+      expect([s.fd, mine]).toEqual([s.fd, values[s.fd]]);
+    }
+    for (const n of ['IP_RECVERR', 'IP_FREEBIND', 'IP_BIND_ADDRESS_NO_PORT']) expect(ip.filter((s) => s.options?.IPPROTO_IP?.[n] === true).length).toBeGreaterThan(100);
+    expect(ip.filter((s) => s.options?.IPPROTO_IP?.IP_TOS === 0x20).length).toBeGreaterThan(100);
     // An IPv6 option on an IPv4 socket, a TCP one on UDP: refused with the kernel's code, row after row.
     const codeOf = (s: SocketReport, option: string) => s.skipped?.find((k) => k.option === option)?.code;
     const v4 = report.sockets.filter((s) => s.kind === 'tcp' && s.family === 'IPv4');
