@@ -27,7 +27,7 @@ if (role === 'backend') {
 } else {
   if (variant === 'tuned' || variant === 'tracked') tuneSockets({ client: POLICY, server: POLICY });
   if (variant === 'tracked') {
-    trackConnections({ interval: 1000 });
+    trackConnections({ interval: Number(process.env.SOCKOPT_BENCH_INTERVAL ?? 1000) });
     let rtt = 0; // a light consumer: look at a field
     diagnostics.subscribe('sockopt:tcp:sample', (m) => (rtt += m.info.rtt));
     diagnostics.subscribe('sockopt:tcp:close', (m) => (rtt += m.info ? m.info.rtt : 0));

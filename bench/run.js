@@ -4,16 +4,15 @@
 // Prints a table and the targets of issue 17 (met/missed), writes bench/results.json.
 // Run with --expose-gc (the npm script does).
 'use strict';
-const { execFileSync, spawn } = require('node:child_process');
+const { execFileSync } = require('node:child_process');
 const dgram = require('node:dgram');
-const { once } = require('node:events');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { Bench } = require('tinybench');
-const autocannon = require('autocannon');
 const sockopt = require('..');
 const { median, pair, snapshotFloorSpecs } = require('./common');
+const { httpBench } = require('./http-front');
 const derhuerst = require('sockopt-derhuerst');
 const netKeepalive = require('net-keepalive');
 
@@ -220,55 +219,6 @@ async function main() {
   const out = { date: new Date().toISOString(), node: process.version, cpu: os.cpus()[0].model, cpus: os.cpus().length, loadavg: os.loadavg(), rounds: ROUNDS, rows: rows.map(([what, nsPerCall, ratioOf, s]) => ({ what, nsPerCall, ratio: ratioOf, spread: s })), memory: { before: m0, after: m1 }, http, connections: conns, comparisons, targets };
   fs.writeFileSync(path.join(__dirname, 'results.json'), `${JSON.stringify(out, null, 2)}\n`);
   await require('./telemetry').report(); // trackConnections overhead: its own section and bench/telemetry-results.json
-}
-
-// The front server (bench/http-server.js) in four variants against one backend, each in
-// its own process (so autocannon's work does not share their event loop), measured in
-// alternating order round by round; req/s is each variant's median.
-async function httpBench() {
-  const seconds = 5;
-  const rounds = 4;
-  const connections = 10;
-  const start = async (...args) => {
-    const child = spawn(process.execPath, [path.join(__dirname, 'http-server.js'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const [line] = await once(child.stdout, 'data');
-    return { child, port: Number(String(line).trim()) };
-  };
-  const stop = async (child) => {
-    child.kill();
-    await once(child, 'exit');
-  };
-  const backend = await start('backend');
-  // A throwaway second first: the first seconds after the benchmark loops ran slow in every variant.
-  const warm = await start('front', 'plain', String(backend.port));
-  await autocannon({ url: `http://127.0.0.1:${warm.port}`, connections, duration: 2 });
-  await stop(warm.child);
-  const rates = { plain: [], tuned: [], tracked: [], byhand: [] };
-  // The front's own CPU per request (user + system, from /proc, start-up included): steadier
-  // than req/s, which on two cores also moves with autocannon's and the backend's share.
-  const cpu = { plain: [], tuned: [], tracked: [], byhand: [] };
-  // byhand: the same options set by the service itself (setsockopts on 'connection' and
-  // after 'connect'): what the options cost without sockopt's policy machinery.
-  const orders = [['plain', 'tuned', 'tracked', 'byhand'], ['byhand', 'tracked', 'plain', 'tuned'], ['tuned', 'byhand', 'tracked', 'plain'], ['tracked', 'plain', 'byhand', 'tuned']];
-  for (let round = 0; round < rounds; round++) {
-    for (const variant of orders[round % orders.length]) {
-      const front = await start('front', variant, String(backend.port));
-      const result = await autocannon({ url: `http://127.0.0.1:${front.port}`, connections, duration: seconds });
-      if (result.non2xx > 0 || result.errors > 0) console.error(`bench: ${variant}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-      rates[variant].push(result.requests.average);
-      cpu[variant].push(cpuSeconds(front.child.pid) * 1e6 / result.requests.total);
-      await stop(front.child);
-    }
-    process.stderr.write(`http round ${round + 1}/${rounds} done\n`);
-  }
-  await stop(backend.child);
-  const cpuPerRequest = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, median(v)]));
-  return { seconds, rounds, connections, plain: median(rates.plain), tuned: median(rates.tuned), tracked: median(rates.tracked), byhand: median(rates.byhand), rates, cpuPerRequest, cpu };
-}
-
-function cpuSeconds(pid) {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
 }
 
 main().catch((err) => {
