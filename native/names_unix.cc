@@ -41,18 +41,25 @@ Napi::Value SocketNames(const Napi::CallbackInfo& info) {
     ThrowTypeError(env, "out must be an Int32Array of at least 12 elements");
     return Napi::Value();
   }
-  int32_t* out = info[1].As<Napi::Int32Array>().Data();
+  int err = FillSocketNames(fd, info[1].As<Napi::Int32Array>().Data());
+  if (err != 0) {
+    ThrowSystemError(env, err, "getsockname");
+    return Napi::Value();
+  }
+  return env.Undefined();
+}
+
+}  // namespace
+
+int FillSocketNames(int fd, int32_t* out) {
   std::memset(out, 0, 12 * sizeof *out);
   sockaddr_storage local;
   std::memset(&local, 0, sizeof local);
   socklen_t len = sizeof local;
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0) {
-    ThrowSystemError(env, errno, "getsockname");
-    return Napi::Value();
-  }
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0) return errno;
   if (local.ss_family != AF_INET && local.ss_family != AF_INET6) {
     out[3] = EAFNOSUPPORT;
-    return env.Undefined();
+    return 0;
   }
   out[0] = local.ss_family == AF_INET ? 4 : 6;
   out[1] = Copy(local, out + 4);
@@ -68,10 +75,8 @@ Napi::Value SocketNames(const Napi::CallbackInfo& info) {
   if (rc != 0) out[3] = errno;
   else if (peer.ss_family != local.ss_family) out[3] = EAFNOSUPPORT;
   else out[2] = Copy(peer, out + 8);
-  return env.Undefined();
+  return 0;
 }
-
-}  // namespace
 
 void RegisterNames(Napi::Env env, Napi::Object exports) {
   exports.Set("socketNames", Napi::Function::New(env, SocketNames, "socketNames"));

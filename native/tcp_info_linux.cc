@@ -13,6 +13,7 @@
 
 #include "args.h"
 #include "env_data.h"
+#include "names.h"
 #include "sys.h"
 
 namespace sockopt {
@@ -21,8 +22,12 @@ namespace sockopt {
 struct TcpInfoOutput {
   Napi::Reference<Napi::Float64Array> valuesRef;
   Napi::Reference<Napi::BigUint64Array> wideRef;
+  Napi::Reference<Napi::Int32Array> namesRef;
+  Napi::Reference<Napi::Uint32Array> narrowRef;
   double* values = nullptr;
   uint64_t* wide = nullptr;
+  int32_t* names = nullptr;    // socketNames' layout, for getTcpInfoNames; optional
+  uint32_t* narrow = nullptr;  // the same fields as uint32 (Fill); optional
 };
 
 namespace {
@@ -163,7 +168,11 @@ constexpr uint32_t kTcpInfoRead = sizeof(TcpInfo) + 64;
 
 // Writes every field the length covers into values[i] (and 64-bit ones exactly
 // into wide[i]); uncovered fields become NaN so JavaScript can leave them out.
-void Fill(const uint8_t* bytes, size_t len, double* values, uint64_t* wide) {
+// With narrow, each covered field also as a uint32 there (a 64-bit one only below
+// 0xffffffff, else 0xffffffff: read values/wide then): JavaScript reading a Uint32Array
+// gets small integers, which an object stores as they are, where a Float64Array's
+// element becomes one heap number per field.
+void Fill(const uint8_t* bytes, size_t len, double* values, uint64_t* wide, uint32_t* narrow) {
   TcpInfo ti;
   std::memset(&ti, 0, sizeof ti);
   if (len > 0) std::memcpy(&ti, bytes, len < sizeof ti ? len : sizeof ti);  // an empty view may have no data pointer
@@ -176,14 +185,21 @@ void Fill(const uint8_t* bytes, size_t len, double* values, uint64_t* wide) {
                            double(ti.snd_wscale), double(ti.rcv_wscale), double(ti.delivery_rate_app_limited),
                            double(ti.fastopen_client_fail)};
   for (size_t i = 0; i < kHeaderCount; i++) {
-    if (kHeader[i].byte < len) values[i] = header[i];
+    if (kHeader[i].byte < len) {
+      values[i] = header[i];
+      if (narrow != nullptr) narrow[i] = static_cast<uint32_t>(header[i]);
+    }
   }
   size_t i = kHeaderCount;
-#define FILL_FIELD(name, member, unit, since)                            \
-  if (offsetof(TcpInfo, member) + sizeof(ti.member) <= len) {            \
-    values[i] = static_cast<double>(ti.member);                          \
-    wide[i] = static_cast<uint64_t>(ti.member);                          \
-  }                                                                      \
+#define FILL_FIELD(name, member, unit, since)                                                         \
+  if (offsetof(TcpInfo, member) + sizeof(ti.member) <= len) {                                         \
+    values[i] = static_cast<double>(ti.member);                                                       \
+    wide[i] = static_cast<uint64_t>(ti.member);                                                       \
+    if (narrow != nullptr) {                                                                          \
+      uint64_t v = static_cast<uint64_t>(ti.member);                                                  \
+      narrow[i] = v < 0xffffffffu ? static_cast<uint32_t>(v) : 0xffffffffu;                           \
+    }                                                                                                 \
+  }                                                                                                   \
   i++;
   TCP_INFO_FIELDS(FILL_FIELD)
 #undef FILL_FIELD
@@ -201,14 +217,29 @@ TcpInfoOutput* Output(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// setTcpInfoOutput(values: Float64Array, wide: BigUint64Array), each tcpInfoFields.length long.
+// setTcpInfoOutput(values: Float64Array, wide: BigUint64Array[, names: Int32Array(12)
+// [, narrow: Uint32Array]]), values, wide and narrow each tcpInfoFields.length long; names
+// is where getTcpInfoNames puts both addresses (socketNames' layout), narrow where Fill
+// puts each field as a uint32.
 Napi::Value SetTcpInfoOutput(const Napi::CallbackInfo& info) {
-  Napi::Value v = info[0], w = info[1];
+  Napi::Value v = info[0], w = info[1], n = info[2], u = info[3];
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
       v.As<Napi::TypedArray>().ElementLength() < kFieldCount || !w.IsTypedArray() ||
       w.As<Napi::TypedArray>().TypedArrayType() != napi_biguint64_array ||
       w.As<Napi::TypedArray>().ElementLength() < kFieldCount) {
     ThrowTypeError(info.Env(), "tcp_info output must be a Float64Array and a BigUint64Array of tcpInfoFields.length");
+    return Napi::Value();
+  }
+  bool hasNames = !n.IsUndefined();
+  if (hasNames && (!n.IsTypedArray() || n.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+                   n.As<Napi::TypedArray>().ElementLength() < 12)) {
+    ThrowTypeError(info.Env(), "names output must be an Int32Array of at least 12 elements");
+    return Napi::Value();
+  }
+  bool hasNarrow = !u.IsUndefined();
+  if (hasNarrow && (!u.IsTypedArray() || u.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
+                    u.As<Napi::TypedArray>().ElementLength() < kFieldCount)) {
+    ThrowTypeError(info.Env(), "narrow output must be a Uint32Array of tcpInfoFields.length");
     return Napi::Value();
   }
   auto& kept = DataOf(info.Env()).tcpInfo;
@@ -218,6 +249,14 @@ Napi::Value SetTcpInfoOutput(const Napi::CallbackInfo& info) {
   out->wideRef = Napi::Persistent(w.As<Napi::BigUint64Array>());
   out->values = out->valuesRef.Value().Data();
   out->wide = out->wideRef.Value().Data();
+  if (hasNames) {
+    out->namesRef = Napi::Persistent(n.As<Napi::Int32Array>());
+    out->names = out->namesRef.Value().Data();
+  }
+  if (hasNarrow) {
+    out->narrowRef = Napi::Persistent(u.As<Napi::Uint32Array>());
+    out->narrow = out->narrowRef.Value().Data();
+  }
   return info.Env().Undefined();
 }
 
@@ -235,8 +274,33 @@ Napi::Value GetTcpInfo(const Napi::CallbackInfo& info) {
     ThrowSystemError(info.Env(), err, "getsockopt");
     return Napi::Value();
   }
-  Fill(buf, len, out->values, out->wide);
+  Fill(buf, len, out->values, out->wide, out->narrow);
   return Napi::Number::New(info.Env(), len);
+}
+
+// getTcpInfoNames(fd, names: 0 | 1) → TCP_INFO's length, or -errno when it failed (no throw:
+// a close record reads a socket that may be half gone, and an exception per read costs).
+// With names 1, both addresses go into the registered names array as socketNames puts
+// them; names[0] is -1 when getsockname failed. Everything trackConnections reads before
+// a socket's fd closes, in one crossing instead of two.
+Napi::Value GetTcpInfoNames(const Napi::CallbackInfo& info) {
+  int32_t fd;
+  if (!ReadFd(info, 0, &fd)) return Napi::Value();
+  TcpInfoOutput* out = Output(info);
+  if (out == nullptr) return Napi::Value();
+  int32_t wantNames;
+  if (!ReadInt32(info, 1, "names", &wantNames)) return Napi::Value();
+  if (wantNames != 0 && out->names == nullptr) {
+    ThrowTypeError(info.Env(), "setTcpInfoOutput() was given no names array");
+    return Napi::Value();
+  }
+  uint8_t buf[kTcpInfoRead];
+  std::memset(buf, 0, sizeof buf);
+  uint32_t len = sizeof buf;
+  int err = SysGet(fd, IPPROTO_TCP, TCP_INFO, buf, &len);
+  if (err == 0) Fill(buf, len, out->values, out->wide, out->narrow);
+  if (wantNames != 0 && FillSocketNames(fd, out->names) != 0) out->names[0] = -1;
+  return Napi::Number::New(info.Env(), err == 0 ? static_cast<double>(len) : -static_cast<double>(err));
 }
 
 // decodeTcpInfo(buffer) → buffer length: the same decoding on any bytes (tests, old
@@ -247,7 +311,7 @@ Napi::Value DecodeTcpInfo(const Napi::CallbackInfo& info) {
   if (!ReadBytes(info.Env(), info[0], "buffer", &data, &len)) return Napi::Value();
   TcpInfoOutput* out = Output(info);
   if (out == nullptr) return Napi::Value();
-  Fill(data, len, out->values, out->wide);
+  Fill(data, len, out->values, out->wide, out->narrow);
   return Napi::Number::New(info.Env(), static_cast<double>(len));
 }
 
@@ -277,6 +341,7 @@ void RegisterTcpInfo(Napi::Env env, Napi::Object exports) {
   exports.Set("tcpInfoSize", Napi::Number::New(env, sizeof(TcpInfo)));
   exports.Set("setTcpInfoOutput", Napi::Function::New(env, SetTcpInfoOutput, "setTcpInfoOutput"));
   exports.Set("getTcpInfo", Napi::Function::New(env, GetTcpInfo, "getTcpInfo"));
+  exports.Set("getTcpInfoNames", Napi::Function::New(env, GetTcpInfoNames, "getTcpInfoNames"));
   exports.Set("decodeTcpInfo", Napi::Function::New(env, DecodeTcpInfo, "decodeTcpInfo"));
 }
 

@@ -40,10 +40,19 @@ export interface Binding {
   setBuffer(fd: number, level: number, optname: number, value: ArrayBufferView): void;
   /** Raw read into the view's bytes (at most 1 MiB of them); returns how many the kernel wrote. */
   getInto(fd: number, level: number, optname: number, buffer: ArrayBufferView): number;
-  /** Registers, once per environment, the arrays getTcpInfo/decodeTcpInfo fill (one slot per tcpInfoFields entry; NaN = not covered). */
-  setTcpInfoOutput?(values: Float64Array, wide: BigUint64Array): void;
+  /**
+   * Registers, once per environment, the arrays getTcpInfo/decodeTcpInfo fill (one slot per tcpInfoFields entry; NaN = not
+   * covered; `narrow`: each field as a uint32, a 64-bit one only below 0xffffffff) and where getTcpInfoNames puts addresses.
+   */
+  setTcpInfoOutput?(values: Float64Array, wide: BigUint64Array, names?: Int32Array, narrow?: Uint32Array): void;
   /** TCP_INFO (Linux only): fills the registered arrays, returns the bytes the kernel returned. */
   getTcpInfo?(fd: number): number;
+  /**
+   * TCP_INFO into the registered arrays and, with `names` 1, both addresses into the
+   * registered names array (socketNames' layout; slot 0 is -1 when getsockname failed),
+   * in one crossing. Returns TCP_INFO's length, or -errno when that read failed (no throw).
+   */
+  getTcpInfoNames?(fd: number, names: 0 | 1): number;
   /** The same decoding on given bytes (any view, SharedArrayBuffer-backed too; a detached one throws ERR_INVALID_ARG_VALUE); returns their length. */
   decodeTcpInfo?(buffer: ArrayBufferView): number;
   /** [name, unit, since, endOffset, is64] per decoded field, header fields first. */

@@ -19,7 +19,14 @@ export const tcpInfoFields: readonly Readonly<Field>[] = (binding.tcpInfoFields 
 
 const values = new Float64Array(tcpInfoFields.length);
 const wide = new BigUint64Array(tcpInfoFields.length);
-binding.setTcpInfoOutput?.(values, wide);
+/** Where readTcpInfoNames puts both addresses: socketNames' layout (binding.ts); slot 0 is -1 when they could not be read. */
+export const socketNamesOut = new Int32Array(12);
+// Each field again as a uint32 (a 64-bit one only below 0xffffffff, else that value: read
+// values/wide then). An object literal stores a Uint32Array element as a small integer; a
+// Float64Array element becomes one heap number per field (a record would allocate ~60).
+const narrow = new Uint32Array(tcpInfoFields.length);
+const NARROW_MAX = 0xffffffff;
+binding.setTcpInfoOutput?.(values, wide, socketNamesOut, narrow);
 const U64_MAX = 2n ** 64n - 1n;
 const INFINITE_SSTHRESH = 0x7fffffff;
 
@@ -53,18 +60,21 @@ const at: Readonly<Record<string, number>> = Object.fromEntries(tcpInfoFields.ma
 const A = at as Record<FieldName, number>;
 type FieldName = Exclude<keyof TcpInfo, 'length' | 'stateCode' | 'caStateCode'>;
 
-/** A 64-bit counter: exact bigint, or the nearest double. */
+/** A 64-bit counter: exact bigint, or the nearest double (a small one from narrow). */
 function u64(k: number, big: boolean): number | bigint {
-  return big ? wide[k]! : values[k]!;
+  if (big) return wide[k]!;
+  const n = narrow[k]!;
+  return n !== NARROW_MAX ? n : values[k]!;
 }
 /** A rate where ~0 means "unlimited" (null). */
 function rate(k: number, big: boolean): number | bigint | null {
+  if (!big && narrow[k] !== NARROW_MAX) return narrow[k]!;
   return wide[k] === U64_MAX ? null : u64(k, big);
 }
 
 // Every field, as for a reply that covers the whole struct.
 function full(length: number, big: boolean): TcpInfo<number | bigint> {
-  const v = values;
+  const v = narrow; // every field here is 32 bits or less (the 64-bit ones go through u64/rate)
   return {
     length,
     state: STATES[v[A.state]!] ?? 'UNKNOWN',
@@ -167,6 +177,34 @@ export function readTcpInfo(fd: number, bigint: boolean): TcpInfo<number | bigin
   if (darwin) return decodeConnectionInfo(binding.getBuffer(fd, binding.constants.IPPROTO_TCP!, darwin.optname, darwin.size), darwin.layout, bigint);
   const length = binding.getTcpInfo!(fd);
   return build(length, bigint);
+}
+
+const getTcpInfoNames = binding.getTcpInfoNames;
+
+/**
+ * TCP_INFO on an fd, or undefined when it cannot be read; with `names`, also both
+ * addresses into socketNamesOut (slot 0 -1 when they cannot be read), in one crossing
+ * where the addon has it (trackConnections' close records read both at once).
+ */
+export function readTcpInfoNames(fd: number, names: boolean): TcpInfo | undefined {
+  if (getTcpInfoNames !== undefined) {
+    const length = getTcpInfoNames(fd, names ? 1 : 0);
+    return length < 0 ? undefined : (build(length, false) as TcpInfo);
+  }
+  let info: TcpInfo | undefined;
+  try {
+    info = readTcpInfo(fd, false) as TcpInfo;
+  } catch {
+    info = undefined;
+  }
+  if (names) {
+    try {
+      binding.socketNames!(fd, socketNamesOut);
+    } catch {
+      socketNamesOut[0] = -1;
+    }
+  }
+  return info;
 }
 
 /**

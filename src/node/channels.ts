@@ -33,7 +33,8 @@ export interface Directions {
 const CHANNEL: Record<Direction, string> = { client: 'net.client.socket', server: 'net.server.socket' };
 
 interface Route {
-  readonly consumers: SocketConsumer[];
+  /** Replaced, never changed in place: a delivery in progress keeps iterating the list it started with. */
+  consumers: readonly SocketConsumer[];
   readonly handler: (message: unknown) => void;
 }
 
@@ -52,7 +53,6 @@ let lastPeriod = 0;
 type Delivered = net.Socket & { [kDelivered]?: number };
 
 function route(direction: Direction): Route {
-  const consumers: SocketConsumer[] = [];
   const handler = (message: unknown): void => {
     const socket = (message as { socket?: net.Socket } | null)?.socket;
     if (!socket) return;
@@ -60,11 +60,14 @@ function route(direction: Direction): Route {
       if ((socket as Delivered)[kDelivered] === period) return;
       (socket as Delivered)[kDelivered] = period;
     }
-    // A copy when there are several: a consumer may unsubscribe (itself or another) while we iterate.
+    // No copy per socket: onSocket replaces the list rather than changing it, so a consumer
+    // that unsubscribes (itself or another) while we iterate does not move this loop.
+    const consumers = r.consumers;
     if (consumers.length === 1) deliver(consumers[0]!, socket, direction);
-    else for (const consumer of consumers.slice()) deliver(consumer, socket, direction);
+    else for (let i = 0; i < consumers.length; i++) deliver(consumers[i]!, socket, direction);
   };
-  return { consumers, handler };
+  const r: Route = { consumers: [], handler };
+  return r;
 }
 
 function deliver(consumer: SocketConsumer, socket: net.Socket, direction: Direction): void {
@@ -123,7 +126,8 @@ export function onSocket(consumer: SocketConsumer, directions: Directions = {}):
   const wanted = (['client', 'server'] as const).filter((d) => directions[d] !== false);
   for (const d of wanted) {
     const r = routes[d];
-    if (r.consumers.push(consumer) !== 1) continue;
+    r.consumers = [...r.consumers, consumer];
+    if (r.consumers.length !== 1) continue;
     diagnostics.subscribe(CHANNEL[d], r.handler);
     if (d === 'client') wrapConnect(true);
     else acceptedOnBun(true, r.handler);
@@ -135,7 +139,7 @@ export function onSocket(consumer: SocketConsumer, directions: Directions = {}):
     for (const d of wanted) {
       const r = routes[d];
       const i = r.consumers.indexOf(consumer);
-      if (i >= 0) r.consumers.splice(i, 1);
+      if (i >= 0) r.consumers = r.consumers.filter((_, k) => k !== i);
       if (i < 0 || r.consumers.length > 0) continue;
       diagnostics.unsubscribe(CHANNEL[d], r.handler);
       if (d === 'client') wrapConnect(false);

@@ -31,6 +31,13 @@ const ours = new WeakSet<DestroyFn | FinalFn>();
 // while tracking runs); it stays on its socket, calling straight through once no hook is set.
 const wrapped = new Map<DestroyFn | FinalFn, { owner: Owner; key: '_destroy' | '_final'; original: DestroyFn | FinalFn }>();
 
+// hookSocket's last pair found hooked (both wrappers of ours); cleared by forget().
+let seenDestroy: DestroyFn | FinalFn | undefined;
+let seenFinal: DestroyFn | FinalFn | undefined;
+function forget(): void {
+  seenDestroy = seenFinal = undefined;
+}
+
 // Nothing may throw into Node's destroy or end path.
 function runDestroyHooks(socket: net.Socket, err: Error | null): void {
   try {
@@ -51,6 +58,7 @@ function giveBack(owner: Owner | undefined, key: '_destroy' | '_final', wrapper:
   owner![key] = entry.original;
   wrapped.delete(wrapper);
   ours.delete(wrapper);
+  forget();
 }
 
 function makeWrapper(key: '_destroy' | '_final', original: DestroyFn | FinalFn, owner: Owner | undefined): DestroyFn | FinalFn {
@@ -101,6 +109,9 @@ function wrap(owner: Owner, key: '_destroy' | '_final', instance = false): void 
  */
 export function hookSocket(socket: net.Socket): void {
   const s = socket as unknown as Owner;
+  // The pair last found hooked (almost every socket shares its class's): two compares
+  // instead of two WeakSet lookups. Forgotten whenever a wrapper of ours is given back.
+  if (s._destroy === seenDestroy && s._final === seenFinal) return;
   if (!ours.has(s._destroy)) {
     const owner = ownerOf(socket, '_destroy');
     if (owner) wrap(owner, '_destroy', owner === s);
@@ -109,7 +120,12 @@ export function hookSocket(socket: net.Socket): void {
     const owner = ownerOf(socket, '_final');
     if (owner) wrap(owner, '_final', owner === s);
   }
+  if (ours.has(s._destroy) && ours.has(s._final)) {
+    seenDestroy = s._destroy;
+    seenFinal = s._final;
+  }
 }
+
 
 function unwrapAll(): void {
   for (const [wrapper, { owner, key, original }] of wrapped) {
@@ -121,6 +137,7 @@ function unwrapAll(): void {
       ours.delete(wrapper);
     }
   }
+  forget();
 }
 
 function update(): void {

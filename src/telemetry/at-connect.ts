@@ -11,22 +11,27 @@ import type * as net from 'node:net';
  * once per item, in the order given, ahead of the app's own 'connect' listeners (one added
  * before connect() may destroy it). An item already waiting on that socket is not added twice.
  */
-export function connectWaiter<T>(start: (item: T, socket: net.Socket) => void): (socket: net.Socket, item: T) => void {
+export function connectWaiter<T extends object>(start: (item: T, socket: net.Socket) => void): (socket: net.Socket, item: T) => void {
   const kWaiting = Symbol('sockopt.tcp.waiting');
-  type Waiting = net.Socket & { [kWaiting]?: T[] };
+  // What waits on a socket: one item as itself (no array per socket in the common case),
+  // several in an array; null once taken (the slot stays: no shape change per connect).
+  type Waiting = net.Socket & { [kWaiting]?: T | T[] | null };
   function onConnect(this: Waiting): void {
     const waiting = this[kWaiting];
-    if (waiting === undefined || waiting.length === 0) return;
-    const items = waiting.slice();
-    waiting.length = 0; // emptied first: a start() that reconnects the socket waits afresh
-    for (const item of items) start(item, this);
+    if (waiting === undefined || waiting === null) return;
+    this[kWaiting] = null; // emptied first: a start() that reconnects the socket waits afresh
+    if (!Array.isArray(waiting)) start(waiting, this);
+    else for (const item of waiting) start(item, this);
   }
   return (socket, item) => {
     const s = socket as Waiting;
     const waiting = s[kWaiting];
     if (waiting === undefined) {
-      s[kWaiting] = [item];
+      s[kWaiting] = item;
       socket.prependListener('connect', onConnect);
-    } else if (!waiting.includes(item)) waiting.push(item);
+    } else if (waiting === null) s[kWaiting] = item;
+    else if (Array.isArray(waiting)) {
+      if (!waiting.includes(item)) waiting.push(item);
+    } else if (waiting !== item) s[kWaiting] = [waiting, item];
   };
 }

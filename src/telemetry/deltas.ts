@@ -41,6 +41,8 @@ export type TcpDelta = Partial<Record<TcpCounter, number>>;
  * at close). A full reply (Linux 6.7+) takes the literal below; shorter ones walk COUNTERS.
  */
 export function delta(entry: { last: Float64Array | null }, info: TcpInfo, keep: boolean): TcpDelta {
+  // A close record of a connection never sampled: its deltas are its totals.
+  if (!keep && entry.last === null && info.length >= FULL) return fromZero(info as Required<TcpInfo>);
   const last = keep ? (entry.last ??= new Float64Array(COUNTERS.length)) : (entry.last ?? ZERO);
   if (info.length >= FULL) return deltaFull(info as Required<TcpInfo>, last, keep);
   const out = deltaWalk(info, last);
@@ -96,6 +98,31 @@ function deltaFull(i: Required<TcpInfo>, l: Float64Array, keep: boolean): TcpDel
     l[16] = i.totalRtoTime;
   }
   return out;
+}
+
+// deltaFull against zeros: each counter as it is (grow(value, 0, wrap) is value), with no
+// arithmetic on doubles, so the small integers the info holds go in as they are instead of
+// one heap number per field. The keys in COUNTERS order, as deltaFull's.
+function fromZero(i: Required<TcpInfo>): TcpDelta {
+  return {
+    bytesAcked: i.bytesAcked,
+    bytesReceived: i.bytesReceived,
+    bytesSent: i.bytesSent,
+    bytesRetrans: i.bytesRetrans,
+    segsOut: i.segsOut,
+    segsIn: i.segsIn,
+    dataSegsOut: i.dataSegsOut,
+    dataSegsIn: i.dataSegsIn,
+    totalRetrans: i.totalRetrans,
+    delivered: i.delivered,
+    deliveredCe: i.deliveredCe,
+    dsackDups: i.dsackDups,
+    reordSeen: i.reordSeen,
+    rcvOoopack: i.rcvOoopack,
+    totalRto: i.totalRto,
+    totalRtoRecoveries: i.totalRtoRecoveries,
+    totalRtoTime: i.totalRtoTime,
+  };
 }
 
 /** Exported for the test that holds deltaFull to it. */

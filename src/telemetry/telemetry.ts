@@ -14,7 +14,7 @@ import type * as net from 'node:net';
 import { onSocket, type Direction } from '../node/channels';
 import { invalidArgType, outOfRange, refuseUnknownKeys, unsupported } from '../kernel/errors';
 import { isTcpSocket, resolveFd } from '../node/fd';
-import { hasTcpInfo, readTcpInfo, type TcpInfo } from '../kernel/tcp-info';
+import { hasTcpInfo, readTcpInfoNames, socketNamesOut as names, type TcpInfo } from '../kernel/tcp-info';
 import { ask, type SocketFilter } from '../policy/filter';
 import { TimerWheel, type WheelEntry } from './timer-wheel';
 import { hookSocket, onSocketEnd } from '../node/destroy-hook';
@@ -236,8 +236,7 @@ function release(entry: Entry): void {
   entry.live = false;
 }
 
-// socketNames' output: [family, local port, peer port, peer errno, local bytes ×4 slots, peer bytes ×4 slots].
-const names = new Int32Array(12);
+// socketNames' layout: [family, local port, peer port, peer errno, local bytes ×4 slots, peer bytes ×4 slots].
 const nameBytes = new Uint8Array(names.buffer);
 const ipText = (family: 4 | 6, at: number): string => (family === 4 ? ipv4Text(nameBytes, at) : ipv6Text(nameBytes, at));
 
@@ -259,9 +258,15 @@ function readNames(entry: Entry, fd: number): boolean {
   } catch {
     return false;
   }
+  takeNames(entry);
+  return true;
+}
+
+// What socketNames (or readTcpInfoNames) left in `names`, onto the entry.
+function takeNames(entry: Entry): void {
   entry.named = true;
   const family = names[0] as 0 | 4 | 6;
-  if (family === 0) return true; // not an IP socket: no addresses to give
+  if (family === 0) return; // not an IP socket: no addresses to give
   entry.family = family === 4 ? 'IPv4' : 'IPv6';
   entry.localAddress = ipText(family, 16);
   entry.localPort = names[1];
@@ -269,16 +274,17 @@ function readNames(entry: Entry, fd: number): boolean {
     entry.remoteAddress = ipText(family, 32);
     entry.remotePort = names[2];
   }
-  return true;
 }
 
-function read(fd: number): TcpInfo | undefined {
+// TCP_INFO and, when `withNames` and the entry has none yet, both addresses: one crossing.
+// Returns the info (undefined when it cannot be read); the names, when they cannot be
+// read, stay unread (entry.named false).
+function read(entry: Entry, fd: number, withNames: boolean): TcpInfo | undefined {
   if (fd < 0) return undefined;
-  try {
-    return readTcpInfo(fd, false) as TcpInfo;
-  } catch {
-    return undefined;
-  }
+  const askNames = withNames && !entry.named;
+  const info = readTcpInfoNames(fd, askNames);
+  if (askNames && names[0] !== -1) takeNames(entry);
+  return info;
 }
 
 // The next sample at a random point of [from, 1.1] × interval (A80: 0.1 for the first,
@@ -295,9 +301,8 @@ function schedule(entry: Entry, from: number): void {
 function sample(entry: Entry): void {
   const { socket, tracker } = entry;
   if (sampleChannel.hasSubscribers) {
-    const fd = fdOf(socket);
-    const info = read(fd);
-    if (!info || !readNames(entry, fd)) {
+    const info = read(entry, fdOf(socket), true);
+    if (!info || !entry.named) {
       // The fd went away without destroy() (a handle sent to a child process): nothing left to watch.
       release(entry);
       return;
@@ -324,25 +329,25 @@ function closed(entry: Entry, err: Error | null): void {
   const explainable = err !== null && explaining() && isExplainable(err);
   const publishing = closeChannel.hasSubscribers;
   if (!publishing && !explainable) return;
-  const fd = fdOf(entry.socket);
-  const info = read(fd);
-  if (publishing) readNames(entry, fd);
+  const info = read(entry, fdOf(entry.socket), publishing);
   if (explainable) explain(entry.socket, err as NodeJS.ErrnoException, info); // (the prototype hook would read TCP_INFO again)
   if (!publishing) return;
   const reason = closeReason(err, info?.state, entry.finOrder);
-  const record: TcpClose = {
-    socket: entry.socket,
-    direction: entry.direction,
-    reason,
-    remoteAddress: entry.remoteAddress,
-    remotePort: entry.remotePort,
-    localAddress: entry.localAddress,
-    localPort: entry.localPort,
-    family: entry.family,
-    ...(info && { info }),
-    delta: info ? delta(entry, info, false) : {},
-    ...(err && reason !== 'local' && reason !== 'peer' && { error: err }),
-    duration: performance.now() - entry.start,
-  };
+  const duration = performance.now() - entry.start;
+  // One literal per shape (no spreads: each would build and copy a temporary object);
+  // the keys and their order are the same as ever, `info` and `error` only when present.
+  const withError = err !== null && reason !== 'local' && reason !== 'peer';
+  const { socket, direction, remoteAddress, remotePort, localAddress, localPort, family } = entry;
+  let record: TcpClose;
+  if (info !== undefined) {
+    const d = delta(entry, info, false);
+    record = withError
+      ? { socket, direction, reason, remoteAddress, remotePort, localAddress, localPort, family, info, delta: d, error: err, duration }
+      : { socket, direction, reason, remoteAddress, remotePort, localAddress, localPort, family, info, delta: d, duration };
+  } else {
+    record = withError
+      ? { socket, direction, reason, remoteAddress, remotePort, localAddress, localPort, family, delta: {}, error: err, duration }
+      : { socket, direction, reason, remoteAddress, remotePort, localAddress, localPort, family, delta: {}, duration };
+  }
   closeChannel.publish(record);
 }

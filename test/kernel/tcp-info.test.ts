@@ -160,6 +160,14 @@ describe('decodeTcpInfo on synthetic buffers', () => {
     expect(n.options).toMatchObject({ timestamps: true, sack: true, windowScale: false, ecn: true });
     expect(decodeTcpInfo(buf, { bigint: true }).bytesAcked).toBe(2n ** 60n + 3n);
     expect(decodeTcpInfo(buf).bytesAcked).toBe(Number(2n ** 60n + 3n)); // number form: nearest double
+    // Around 2^32, where the decoder switches from its uint32 copy of a field to the double.
+    buf.writeUInt32LE(0xffffffff, 68); // rtt, a 32-bit field at its maximum
+    buf.writeBigUInt64LE(0xffffffffn, 112); // max_pacing_rate: 2^32 - 1, not unlimited
+    buf.writeBigUInt64LE(0xfffffffen, 128); // bytes_received just below it
+    buf.writeBigUInt64LE(2n ** 32n, 200); // bytes_sent just above
+    const edge = decodeTcpInfo(buf) as TcpInfo;
+    expect(edge).toMatchObject({ rtt: 0xffffffff, maxPacingRate: 0xffffffff, bytesReceived: 0xfffffffe, bytesSent: 2 ** 32, pacingRate: null });
+    expect(decodeTcpInfo(buf, { bigint: true })).toMatchObject({ maxPacingRate: 0xffffffffn, bytesReceived: 0xfffffffen, bytesSent: 2n ** 32n });
   });
 
   it('short and empty buffers are safe: fewer fields, never garbage', () => {

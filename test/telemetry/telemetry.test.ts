@@ -459,6 +459,13 @@ describe('trackConnections', () => {
       expect(shortDelta.totalRto).toBeUndefined();
       expect(shortDelta.bytesAcked).toBeDefined();
     }
+    // A close record of a connection never sampled (last null) counts from zero: the same
+    // keys, in the same order, with the same values as the walk from zeros.
+    const fromZero = delta({ last: null }, info, false);
+    const walked = deltaWalk(info, new Float64Array(17));
+    expect(Object.keys(fromZero)).toEqual(Object.keys(walked));
+    expect(fromZero).toEqual(walked);
+    expect(delta({ last: null }, short, false)).toEqual(deltaWalk(short, new Float64Array(17)));
     // keep stores the values, so the next delta is zero for an idle connection's byte counters.
     const entry = { last: null as Float64Array | null };
     delta(entry, info, true);
