@@ -299,6 +299,7 @@ void RegisterDuplicates(Napi::Env env, Napi::Object exports) {
   cells.Set("tcpInfo", TcpInfoReadSize());
   layout.Set("cells", cells);
   layout.Set("maxThreads", kMaxThreads);
+  layout.Set("givenBit", kSlotGivenBit);
   exports.Set("readDuplicatesLayout", layout);
   RegisterDuplicateJobs(env, exports);
 }

@@ -9,15 +9,14 @@ import { ifnameFromBytes } from '../kernel/codecs';
 import { errnoCode } from '../kernel/errors';
 import { decodeTcpInfo, type TcpInfo } from '../kernel/tcp-info';
 import { decodeSnapshot, optionTable, type Answer, type Extras, type Snapshot } from './snapshot';
-import { binding as native } from '../kernel/binding';
 import type { InetRecord } from '../kernel/inet-diag';
 import { DIAG_RECORD, type TableSocket } from './table-types';
 
 /** What a socket's sock_diag row gives in place of its own reads: its addresses, and the options below from its record. */
 export type Given = Pick<TableSocket, 'local' | 'remote'> & { type: string | null; state: string | null; readonly [DIAG_RECORD]?: InetRecord };
 
-const C = native.constants;
-const BITS = native.diagInetLayout?.sockoptBits;
+const C = binding.constants;
+const BITS = binding.diagInetLayout?.sockoptBits;
 const bit = (r: InetRecord, name: keyof NonNullable<typeof BITS>): number => ((r.sockopt ?? 0) >> BITS![name]) & 1;
 // The options a TCP or UDP socket's sock_diag record holds as getsockopt answers them (the
 // same kernel fields: sk_type, sk_state == LISTEN, the socket cookie, sk_rcvbuf and
@@ -35,7 +34,6 @@ const FROM_RECORD: Partial<Record<string, (r: InetRecord, g: Given) => number | 
   IP_MULTICAST_LOOP: (r) => bit(r, 'mcLoop'),
   IP_BIND_ADDRESS_NO_PORT: (r) => bit(r, 'bindAddressNoPort'),
 };
-const GIVEN_BIT = 0x100; // readDuplicates: a slot a row read with flags bit 1 leaves unread
 // [slot, value from the record] of each option taken from the record.
 const givenSlots = optionTable.names.flatMap((name, i) => (FROM_RECORD[name] ? [[i, FROM_RECORD[name]]] as const : []));
 
@@ -65,7 +63,7 @@ const SLOT_OF: Partial<Record<string, number>> = { ifname: SLOT_BYTES };
 // SO_PEERCRED comes in the meta row.
 const bytesSlots = optionTable.separate.filter((s) => SLOT_OF[s.kind] !== undefined);
 const specs = Int32Array.from([...optionTable.specs, ...bytesSlots.flatMap((s) => [s.level, s.optname, SLOT_OF[s.kind]!])]);
-for (const [i] of givenSlots) specs[3 * i + 2]! |= GIVEN_BIT;
+for (const [i] of givenSlots) specs[3 * i + 2]! |= layout?.givenBit ?? 0;
 const slots = specs.length / 3;
 
 // Each row's text cells (the rule of readDuplicatesLayout.cells), computed once.

@@ -129,6 +129,8 @@ export interface Binding {
     meta: Readonly<{ getfd: number; stat: number; local: number; peer: number; tcpInfo: number; cred: number; queues: number; size: number }>;
     cells: Readonly<{ string: number; bytes: number; address: number; tcpInfo: number }>;
     maxThreads: number;
+    /** Or'd into a slot's kind: a row read with flags bit 1 leaves that slot unread (errs -1). */
+    givenBit: number;
   }>;
   /** SIOCINQ and SIOCOUTQ (Linux): writes [inq bytes, errno, outq bytes, errno] into `out` (4 slots). */
   socketQueues?(fd: number, out: Int32Array): void;

@@ -126,7 +126,6 @@ export function hookSocket(socket: net.Socket): void {
   }
 }
 
-
 function unwrapAll(): void {
   for (const [wrapper, { owner, key, original }] of wrapped) {
     // By assignment, not delete: an own property removed changes the object's shape.
