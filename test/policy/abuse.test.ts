@@ -25,13 +25,18 @@ describe('client policy under abuse', () => {
     cleanup.push(() => new Promise((r) => server.close(r)));
     server.on('connection', (c) => c.destroy());
     const port = (server.address() as net.AddressInfo).port;
-    const closed = await listeningServer();
-    const refusedPort = (closed.address() as net.AddressInfo).port;
-    await new Promise((r) => closed.close(r));
     const peer = spawn(python, [join(fixtures, 'silent-listener.py'), '30'], { stdio: ['ignore', 'pipe', 'inherit'] });
     cleanup.push(() => peer.kill('SIGKILL'));
     const [line] = (await once(peer.stdout!, 'data')) as [Buffer];
     const silent = Number(String(line).trim());
+    // A port nothing listens on, taken after the silent listener binds: freed first, the
+    // kernel once handed the same port to it, and the "refused" connects hung (ETIMEDOUT).
+    let refusedPort = silent;
+    while (refusedPort === silent) {
+      const closed = await listeningServer();
+      refusedPort = (closed.address() as net.AddressInfo).port;
+      await new Promise((r) => closed.close(r));
+    }
     const fillers: net.Socket[] = [];
     for (let i = 0; i < 8; i++) {
       const c = net.connect(silent, '127.0.0.1').on('error', () => {});
