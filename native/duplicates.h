@@ -24,10 +24,16 @@ enum Meta {
 
 constexpr int kMaxThreads = 16;
 
-// A slot's kind may carry this bit: a row read with flags bit 1 leaves the slot unread
-// (errs -1), its value being in the caller's sock_diag row.
-constexpr int32_t kSlotGivenBit = 0x100;
-inline int SlotKindOf(int32_t kind) { return kind & ~kSlotGivenBit; }
+// A slot's kind may carry given groups in bits 8..15 (group g: bit 8 + g). A row whose
+// flags give group g (bit 1 + g) leaves such a slot unread (errs -1): its value is in the
+// caller's sock_diag row. Group 0 is the row's record itself (with its addresses); the
+// others are attributes a record may lack. Row flags: bit 0 read the byte queues; bits
+// 1..7 the given groups; with group 0, bits 8..15 the family and 16..23 the protocol
+// (then SO_DOMAIN and SO_PROTOCOL are not read either).
+constexpr int kSlotGivenShift = 8;
+constexpr int32_t kSlotKindMask = 0xff;
+inline int SlotKindOf(int32_t kind) { return kind & kSlotKindMask; }
+inline int SlotGroupsOf(int32_t kind) { return (kind >> kSlotGivenShift) & 0xff; }
 
 struct Table {
   const int32_t* specs;  // [level, optname, kind] per slot

@@ -84,21 +84,31 @@ inline void ReadSlotOf(int dup, const Table& t, size_t i, double* nums, int32_t*
 }
 
 // Reads one open duplicate into row k (no JS, no allocation but the refusals' first
-// entry of a kind: safe on any thread). `given`: the caller has this socket's addresses
-// and the slots marked kSlotGivenBit from sock_diag already; they are not read.
-void ReadOne(int dup, const Table& t, bool queues, bool given, Refusals* refusals, double* nums, int32_t* errs, uint64_t* wide,
+// entry of a kind: safe on any thread). `given`: the groups (duplicates.h) of slots the
+// caller has from sock_diag; with group 0, its addresses, family and protocol too.
+void ReadOne(int dup, const Table& t, bool queues, int32_t flags, Refusals* refusals, double* nums, int32_t* errs, uint64_t* wide,
              int32_t* meta, char* text) {
-  int domain = -1, protocol = -1;
-  // Family and protocol first: they say which levels the socket serves.
-  for (int at : {t.domainSlot, t.protocolSlot}) {
-    if (at < 0) continue;
-    ReadSlotOf(dup, t, static_cast<size_t>(at), nums, errs, wide, text);
-    if (errs[at] == 0) (at == t.domainSlot ? domain : protocol) = static_cast<int>(nums[at]);
+  const int given = (flags >> 1) & 0x7f;
+  int domain = (given & 1) ? (flags >> 8) & 0xff : 0, protocol = (given & 1) ? (flags >> 16) & 0xff : 0;
+  if (domain > 0 && protocol > 0) {
+    for (int at : {t.domainSlot, t.protocolSlot}) {
+      if (at < 0) continue;
+      errs[at] = -1;  // not read: the caller's row has it
+      nums[at] = 0;
+    }
+  } else {
+    domain = protocol = -1;
+    // Family and protocol first: they say which levels the socket serves.
+    for (int at : {t.domainSlot, t.protocolSlot}) {
+      if (at < 0) continue;
+      ReadSlotOf(dup, t, static_cast<size_t>(at), nums, errs, wide, text);
+      if (errs[at] == 0) (at == t.domainSlot ? domain : protocol) = static_cast<int>(nums[at]);
+    }
   }
   int32_t* refused = domain >= 0 && protocol >= 0 ? refusals->For(domain, protocol) : nullptr;
   for (size_t i = 0; i < t.slots; i++) {
     if (static_cast<int>(i) == t.domainSlot || static_cast<int>(i) == t.protocolSlot) continue;
-    if (given && (t.specs[3 * i + 2] & kSlotGivenBit) != 0) {
+    if ((SlotGroupsOf(t.specs[3 * i + 2]) & given) != 0) {
       errs[i] = -1;  // not read: the caller's row has it
       nums[i] = 0;
       wide[i] = 0;
@@ -114,7 +124,7 @@ void ReadOne(int dup, const Table& t, bool queues, bool given, Refusals* refusal
     ReadSlotOf(dup, t, i, nums, errs, wide, text);
     if (foreign && errs[i] > 0) refused[i] = errs[i];
   }
-  if (given) {
+  if (given & 1) {
     meta[kLocal + 2] = meta[kPeer + 2] = -1;  // not read: the caller's table has them
   } else {
     meta[kLocal + 3] = static_cast<int32_t>(AddressOf(dup, false, meta + kLocal, text + t.local));
@@ -174,7 +184,7 @@ void ReadRange(int pidfd, const int32_t* fds, const double* inodes, const int32_
     } else if (static_cast<double>(st.st_ino) != inodes[k]) {
       meta[kStat] = ESTALE;
     } else {
-      ReadOne(fd, t, (flags[k] & 1) != 0, (flags[k] & 2) != 0, &refusals, nums, errs, wide, meta, reinterpret_cast<char*>(o.text + k * o.textStride));
+      ReadOne(fd, t, (flags[k] & 1) != 0, flags[k], &refusals, nums, errs, wide, meta, reinterpret_cast<char*>(o.text + k * o.textStride));
     }
     close(fd);
   }
@@ -184,9 +194,9 @@ void ReadRange(int pidfd, const int32_t* fds, const double* inodes, const int32_
 //                specs: Int32Array(3m), nums: Float64Array(n·m), errs: Int32Array(n·m),
 //                wide: BigUint64Array(n·m), meta: Int32Array(n·meta.size),
 //                text: Uint8Array(n·stride), threads: 1..16) → undefined
-// Row k of each output belongs to fds[k]. flags bit 0: read the byte queues too; bit 1:
-// leave the addresses (meta errno -1) and the slots whose kind has kSlotGivenBit (errs
-// -1) out, the caller has them.
+// Row k of each output belongs to fds[k]. flags as duplicates.h says: bit 0 read the byte
+// queues too; bits 1..7 given groups, whose slots (and, for group 0, the addresses: meta
+// errno -1) are left out (errs -1), the caller has them.
 // Slot values as readOptions gives them; string and bytes slots hold their length in
 // nums and their bytes in the row's text cell. errs is EBADF throughout a row whose fd
 // could not be duplicated or checked (meta says why).
@@ -233,11 +243,12 @@ Table Layout(const int32_t* specs, size_t slots) {
   Table t{specs, slots, std::vector<uint32_t>(slots, 0), 0, 0, 0, 0, -1, -1};
   uint32_t at = 0;
   for (size_t i = 0; i < slots; i++) {
-    if (specs[3 * i] == SOL_SOCKET && specs[3 * i + 2] == kSlotInt && specs[3 * i + 1] == SO_DOMAIN) t.domainSlot = static_cast<int>(i);
-    if (specs[3 * i] == SOL_SOCKET && specs[3 * i + 2] == kSlotInt && specs[3 * i + 1] == SO_PROTOCOL) t.protocolSlot = static_cast<int>(i);
+    int kind = SlotKindOf(specs[3 * i + 2]);
+    if (specs[3 * i] == SOL_SOCKET && kind == kSlotInt && specs[3 * i + 1] == SO_DOMAIN) t.domainSlot = static_cast<int>(i);
+    if (specs[3 * i] == SOL_SOCKET && kind == kSlotInt && specs[3 * i + 1] == SO_PROTOCOL) t.protocolSlot = static_cast<int>(i);
     t.cell[i] = at;
-    if (specs[3 * i + 2] == kSlotString) at += kStringCell;
-    if (specs[3 * i + 2] == kSlotBytes) at += kBytesCell;
+    if (kind == kSlotString) at += kStringCell;
+    if (kind == kSlotBytes) at += kBytesCell;
   }
   t.local = at;
   t.peer = at + kAddressCell;
@@ -299,7 +310,7 @@ void RegisterDuplicates(Napi::Env env, Napi::Object exports) {
   cells.Set("tcpInfo", TcpInfoReadSize());
   layout.Set("cells", cells);
   layout.Set("maxThreads", kMaxThreads);
-  layout.Set("givenBit", kSlotGivenBit);
+  layout.Set("givenShift", kSlotGivenShift);
   exports.Set("readDuplicatesLayout", layout);
   RegisterDuplicateJobs(env, exports);
 }

@@ -11,42 +11,75 @@ import { decodeTcpInfo, type TcpInfo } from '../kernel/tcp-info';
 import { decodeSnapshot, optionTable, type Answer, type Extras, type Snapshot } from './snapshot';
 import type { InetRecord } from '../kernel/inet-diag';
 import { DIAG_RECORD, type TableSocket } from './table-types';
+import type { RecordFacts } from './tables';
 
 /** What a socket's sock_diag row gives in place of its own reads: its addresses, and the options below from its record. */
 export type Given = Pick<TableSocket, 'local' | 'remote'> & { type: string | null; state: string | null; readonly [DIAG_RECORD]?: InetRecord };
 
 const C = binding.constants;
-const BITS = binding.diagInetLayout?.sockoptBits;
+const L = binding.diagInetLayout;
+const BITS = L?.sockoptBits;
 const bit = (r: InetRecord, name: keyof NonNullable<typeof BITS>): number => ((r.sockopt ?? 0) >> BITS![name]) & 1;
 // The options a TCP or UDP socket's sock_diag record holds as getsockopt answers them (the
 // same kernel fields: sk_type, sk_state == LISTEN, the socket cookie, sk_rcvbuf and
-// sk_sndbuf, inet->tos, the inet flag bits); an int slot's value or a u64 slot's.
-const FROM_RECORD: Partial<Record<string, (r: InetRecord, g: Given) => number | bigint>> = {
-  SO_TYPE: (_r, g) => (g.type === 'stream' ? C.SOCK_STREAM! : C.SOCK_DGRAM!),
-  SO_ACCEPTCONN: (_r, g) => (g.state === 'LISTEN' ? 1 : 0),
-  SO_COOKIE: (r) => r.cookie,
-  SO_RCVBUF: (r) => r.skmem!.rcvbuf,
-  SO_SNDBUF: (r) => r.skmem!.sndbuf,
-  IP_TOS: (r) => r.tos!,
-  IP_RECVERR: (r) => bit(r, 'recverr'),
-  IP_FREEBIND: (r) => bit(r, 'freebind'),
-  IP_TRANSPARENT: (r) => bit(r, 'transparent'),
-  IP_MULTICAST_LOOP: (r) => bit(r, 'mcLoop'),
-  IP_BIND_ADDRESS_NO_PORT: (r) => bit(r, 'bindAddressNoPort'),
+// sk_sndbuf, inet->tos, the inet flag bits, sk_family, sk_protocol; then, where the record
+// has the attribute, the congestion control's name, sk_mark, the IPv6 traffic class and
+// v6-only flag; and sk_bound_dev_if 0, which SO_BINDTODEVICE answers with no name).
+// Group 0 holds for every row with a record; each other group only where its record
+// has that attribute (has()): rows without it read the option as before.
+type Value = (r: InetRecord, g: Given) => number | bigint | string;
+interface FromRecord {
+  group: number;
+  value: Value;
+}
+const GROUPS: readonly ((f: RecordFacts) => boolean)[] = [
+  () => true,
+  (f) => has(f, L?.CONG),
+  (f) => has(f, L?.MARK),
+  (f) => f.ifindex === 0,
+  (f) => has(f, L?.TCLASS),
+  (f) => has(f, L?.SKV6ONLY),
+];
+const has = (f: RecordFacts, type: number | undefined): boolean => type !== undefined && type < 32 && (f.attrs & (1 << type)) !== 0;
+const FROM_RECORD: Partial<Record<string, FromRecord>> = {
+  SO_TYPE: { group: 0, value: (_r, g) => (g.type === 'stream' ? C.SOCK_STREAM! : C.SOCK_DGRAM!) },
+  SO_ACCEPTCONN: { group: 0, value: (_r, g) => (g.state === 'LISTEN' ? 1 : 0) },
+  SO_COOKIE: { group: 0, value: (r) => r.cookie },
+  SO_RCVBUF: { group: 0, value: (r) => r.skmem!.rcvbuf },
+  SO_SNDBUF: { group: 0, value: (r) => r.skmem!.sndbuf },
+  SO_DOMAIN: { group: 0, value: (r) => r.family },
+  SO_PROTOCOL: { group: 0, value: (_r, g) => (g.type === 'stream' ? C.IPPROTO_TCP! : C.IPPROTO_UDP!) },
+  IP_TOS: { group: 0, value: (r) => r.tos! },
+  IP_RECVERR: { group: 0, value: (r) => bit(r, 'recverr') },
+  IP_FREEBIND: { group: 0, value: (r) => bit(r, 'freebind') },
+  IP_TRANSPARENT: { group: 0, value: (r) => bit(r, 'transparent') },
+  IP_MULTICAST_LOOP: { group: 0, value: (r) => bit(r, 'mcLoop') },
+  IP_BIND_ADDRESS_NO_PORT: { group: 0, value: (r) => bit(r, 'bindAddressNoPort') },
+  TCP_CONGESTION: { group: 1, value: (r) => r.cong! },
+  SO_MARK: { group: 2, value: (r) => r.mark! | 0 }, // the int getsockopt gives
+  SO_BINDTODEVICE: { group: 3, value: () => '' },
+  IPV6_TCLASS: { group: 4, value: (r) => r.tclass! },
+  IPV6_V6ONLY: { group: 5, value: (r) => (r.v6only ? 1 : 0) },
 };
-// [slot, value from the record] of each option taken from the record.
-const givenSlots = optionTable.names.flatMap((name, i) => (FROM_RECORD[name] ? [[i, FROM_RECORD[name]]] as const : []));
+
+/** The given-group flags (duplicates.h) of a row whose table gives `facts`: 0 when it gives nothing. */
+function givenFlags(facts: RecordFacts | undefined): number {
+  if (facts === undefined) return 0;
+  let groups = 0;
+  for (let g = 0; g < GROUPS.length; g++) if (GROUPS[g]!(facts)) groups |= 1 << g;
+  return (groups << 1) | ((facts.family & 0xff) << 8) | ((facts.protocol & 0xff) << 16);
+}
 
 /**
- * One fd to read: the inode its table lists, whether to read its byte queues, and whether
- * its sock_diag row gives its addresses and the options of FROM_RECORD (then not read from
- * the socket: SocketTable.given()).
+ * One fd to read: the inode its table lists, whether to read its byte queues, and what its
+ * sock_diag row says of its record (SocketTable.given()): then its addresses and the
+ * options FROM_RECORD has for it are not read from the socket.
  */
 export interface DuplicateRow {
   fd: number;
   inode: number;
   queues: boolean;
-  given?: boolean;
+  given?: RecordFacts;
 }
 
 /** Sockets per native call: memory is a few kB per socket, so it stays small whatever the process holds. */
@@ -63,8 +96,11 @@ const SLOT_OF: Partial<Record<string, number>> = { ifname: SLOT_BYTES };
 // SO_PEERCRED comes in the meta row.
 const bytesSlots = optionTable.separate.filter((s) => SLOT_OF[s.kind] !== undefined);
 const specs = Int32Array.from([...optionTable.specs, ...bytesSlots.flatMap((s) => [s.level, s.optname, SLOT_OF[s.kind]!])]);
-for (const [i] of givenSlots) specs[3 * i + 2]! |= layout?.givenBit ?? 0;
 const slots = specs.length / 3;
+// [slot, group, value from the record] of each option a record may give.
+const slotNames = [...optionTable.names, ...bytesSlots.map((s) => s.name)];
+const givenSlots = slotNames.flatMap((name, i) => (FROM_RECORD[name] ? [[i, FROM_RECORD[name].group, FROM_RECORD[name].value] as const] : []));
+if (layout) for (const [i, group] of givenSlots) specs[3 * i + 2]! |= 1 << (layout.givenShift + group);
 
 // Each row's text cells (the rule of readDuplicatesLayout.cells), computed once.
 const cellAt = new Int32Array(slots);
@@ -72,7 +108,7 @@ let stride = 0;
 if (layout) {
   for (let i = 0; i < slots; i++) {
     cellAt[i] = stride;
-    const kind = specs[3 * i + 2];
+    const kind = specs[3 * i + 2]! & 0xff; // (given groups above)
     if (kind === SLOT_STRING) stride += layout.cells.string;
     if (kind === SLOT_BYTES) stride += layout.cells.bytes;
   }
@@ -81,7 +117,7 @@ const LOCAL_CELL = stride;
 const PEER_CELL = stride + (layout?.cells.address ?? 0);
 const TCP_INFO_CELL = stride + 2 * (layout?.cells.address ?? 0);
 stride = TCP_INFO_CELL + (layout?.cells.tcpInfo ?? 0);
-const stringSlots = Array.from({ length: optionTable.slots }, (_, i) => i).filter((i) => specs[3 * i + 2] === SLOT_STRING);
+const stringSlots = Array.from({ length: optionTable.slots }, (_, i) => i).filter((i) => (specs[3 * i + 2]! & 0xff) === SLOT_STRING);
 
 /** Whether this platform can read another process's sockets in batches (Linux). */
 export const canReadDuplicates = typeof binding.readDuplicates === 'function' && layout !== undefined;
@@ -149,7 +185,7 @@ export class DuplicateBatch {
     for (let k = 0; k < rows.length; k++) {
       this.fds[k] = rows[k]!.fd;
       this.inodes[k] = rows[k]!.inode;
-      this.flags[k] = (rows[k]!.queues ? 1 : 0) | (rows[k]!.given ? 2 : 0);
+      this.flags[k] = (rows[k]!.queues ? 1 : 0) | givenFlags(rows[k]!.given);
     }
     return rows.length;
   }
@@ -192,12 +228,15 @@ export class DuplicateBatch {
     const local = this.at(k, 'local');
     const peer = this.at(k, 'peer');
     const record = given?.[DIAG_RECORD];
-    const fromRow = record !== undefined && (this.flags[k]! & 2) !== 0;
+    const groups = record === undefined ? 0 : this.flags[k]! >> 1;
+    const fromRow = (groups & 1) !== 0;
     if (fromRow) {
-      for (const [i, value] of givenSlots) {
-        const v = value(record, given!);
+      for (const [i, group, value] of givenSlots) {
+        if ((groups & (1 << group)) === 0) continue;
+        const v = value(record!, given!);
         if (typeof v === 'bigint') this.wide[base + i] = v;
-        else this.nums[base + i] = v;
+        else if (typeof v === 'number') this.nums[base + i] = v;
+        else this.nums[base + i] = this.text.write(v, k * stride + cellAt[i]!, 'latin1'); // a string or bytes slot's cell
         this.errs[base + i] = 0;
       }
     }

@@ -9,7 +9,7 @@ import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
 import { binding } from '../kernel/binding';
 import { exactText, type ExactText } from '../kernel/text';
 import { decodeTcpInfo } from '../kernel/tcp-info';
-import { canReadInetRecords, inetRecordAt, type InetRecord } from '../kernel/inet-diag';
+import { canReadInetRecords, inetFactsAt, inetRecordAt, type InetFacts, type InetRecord } from '../kernel/inet-diag';
 import { procSockets } from './pid-proc';
 import { DIAG_RECORD, TCP_STATES, TYPE_NAMES, type KernelView, type Skmem, type SocketKind, type TableSocket } from './table-types';
 
@@ -234,7 +234,7 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
       source: 'proc',
       lean,
       hasQueues: () => false,
-      given: () => false,
+      given: () => undefined,
       // Believed only when the kernel's own name for the fd's protocol confirms the row's
       // kind and no other row of that kind claims the inode: a forged row is never taken.
       get(inode, kind) {
@@ -312,9 +312,11 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
     },
     given(inode) {
       const row = out.get(inode);
-      if (typeof row !== 'number') return false;
+      if (typeof row !== 'number') return undefined;
       const pack = packs[Math.floor(row / 2 ** 32)]!;
-      return pack.complete && (pack.kind === 'tcp' || pack.kind === 'udp');
+      if (!pack.complete || (pack.kind !== 'tcp' && pack.kind !== 'udp')) return undefined;
+      const { family, ifindex, attrs } = inetFactsAt(pack.bytes, row % 2 ** 32, pack.view);
+      return { family, ifindex, attrs, protocol: pack.kind === 'tcp' ? C.IPPROTO_TCP! : C.IPPROTO_UDP! };
     },
     fallback(inode, kind) {
       proc ??= procSockets(pid);
@@ -324,6 +326,9 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
   };
   return table;
 }
+
+/** What SocketTable.given() says of a row: its record's facts, and its protocol (IPPROTO_TCP or IPPROTO_UDP). */
+export type RecordFacts = InetFacts & { protocol: number };
 
 /** A socket table: one row per inode, built when asked for. */
 export interface SocketTable {
@@ -335,11 +340,12 @@ export interface SocketTable {
   /** Whether `inode`'s row, when asked for, is a TCP socket from sock_diag other than a listener: one whose byte queues it holds. */
   hasQueues(inode: number): boolean;
   /**
-   * Whether `inode`'s row, when asked for, is a TCP (not MPTCP) or UDP socket from sock_diag
-   * with everything DIAG_RECORD gives (duplicates.ts GIVEN): its own read can leave out its
-   * addresses and those options.
+   * When `inode`'s row, when asked for, is a TCP (not MPTCP) or UDP socket from sock_diag
+   * with everything DIAG_RECORD gives (duplicates.ts FROM_RECORD): its family, protocol,
+   * bound interface and the attributes its record holds, so that its own read can leave out
+   * its addresses and the options the record has. Else undefined.
    */
-  given(inode: number): boolean;
+  given(inode: number): RecordFacts | undefined;
   /** sock_diag only: the /proc fallback's row for a kind sock_diag did not answer for (raw without raw_diag, ping), `kind` confirmed by the fd's protocol name. */
   fallback?(inode: number, kind: SocketKind): TableSocket | undefined;
 }

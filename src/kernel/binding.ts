@@ -129,8 +129,12 @@ export interface Binding {
     meta: Readonly<{ getfd: number; stat: number; local: number; peer: number; tcpInfo: number; cred: number; queues: number; size: number }>;
     cells: Readonly<{ string: number; bytes: number; address: number; tcpInfo: number }>;
     maxThreads: number;
-    /** Or'd into a slot's kind: a row read with flags bit 1 leaves that slot unread (errs -1). */
-    givenBit: number;
+    /**
+     * Given group g is bit (givenShift + g) of a slot's kind; a row whose flags have bit
+     * (1 + g) leaves that slot unread (errs -1). Group 0 also leaves the addresses unread and
+     * takes the family and protocol from the row's flags bits 8..15 and 16..23.
+     */
+    givenShift: number;
   }>;
   /** SIOCINQ and SIOCOUTQ (Linux): writes [inq bytes, errno, outq bytes, errno] into `out` (4 slots). */
   socketQueues?(fd: number, out: Int32Array): void;

@@ -92,6 +92,32 @@ export function inetRecordAt(bytes: Uint8Array, at: number, view = new DataView(
   return r;
 }
 
+/** What inetFactsAt reads of a message: no strings, no objects but this one. */
+export interface InetFacts {
+  family: number;
+  /** The interface the socket is bound to (SO_BINDTODEVICE's sk_bound_dev_if), 0 for none. */
+  ifindex: number;
+  /** Bit `type` set for each attribute type present (types 0..31). */
+  attrs: number;
+}
+
+/** The family, bound interface and attribute types of the inet message at `at` (as inetRecordAt checks it). */
+export function inetFactsAt(bytes: Uint8Array, at: number, view: DataView): InetFacts {
+  const l = L!;
+  if (!(at >= 0 && at + l.attrs <= bytes.length)) throw new RangeError('no sock_diag message at this offset');
+  const end = at + view.getUint32(at, LE);
+  if (end > bytes.length || end < at + l.attrs) throw new RangeError('no whole sock_diag message at this offset');
+  let attrs = 0;
+  for (let off = at + l.attrs; off + l.rtaHeader <= end; ) {
+    const len = view.getUint16(off, LE);
+    const type = view.getUint16(off + 2, LE);
+    if (len < l.rtaHeader || off + len > end) break;
+    if (type < 32) attrs |= 1 << type;
+    off += (len + 3) & ~3;
+  }
+  return { family: bytes[at + l.family]!, ifindex: view.getUint32(at + l.ifindex, LE), attrs: attrs >>> 0 };
+}
+
 function skmem(view: DataView, p: number, n: number): InetSkmem {
   if (n >= 36 && L!.skmemVars >= 9) {
     const u = (i: number): number => view.getUint32(p + 4 * i, LE);

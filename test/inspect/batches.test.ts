@@ -19,8 +19,14 @@ import { python } from '../helpers';
 // The options a TCP or UDP socket's read takes from its sock_diag record (duplicates.ts),
 // checked against Python's getsockopt on the same sockets, some of them set away from the default.
 const C = binding.constants;
-const FROM_RECORD = ['SO_TYPE', 'SO_ACCEPTCONN', 'SO_COOKIE', 'SO_RCVBUF', 'SO_SNDBUF', 'IP_TOS', 'IP_RECVERR', 'IP_FREEBIND', 'IP_TRANSPARENT', 'IP_MULTICAST_LOOP', 'IP_BIND_ADDRESS_NO_PORT'];
-const SPECS = FROM_RECORD.map((n) => [n, n.startsWith('SO_') ? C.SOL_SOCKET! : C.IPPROTO_IP!, C[n]!] as const);
+const LEVEL = { SO: 'SOL_SOCKET', IP: 'IPPROTO_IP', IPV6: 'IPPROTO_IPV6', TCP: 'IPPROTO_TCP' } as const;
+const levelOf = (n: string) => LEVEL[n.slice(0, n.indexOf('_')) as keyof typeof LEVEL];
+const FROM_RECORD = [
+  'SO_TYPE', 'SO_ACCEPTCONN', 'SO_COOKIE', 'SO_RCVBUF', 'SO_SNDBUF', 'SO_DOMAIN', 'SO_PROTOCOL', 'SO_MARK', 'SO_BINDTODEVICE',
+  'IP_TOS', 'IP_RECVERR', 'IP_FREEBIND', 'IP_TRANSPARENT', 'IP_MULTICAST_LOOP', 'IP_BIND_ADDRESS_NO_PORT',
+  'IPV6_TCLASS', 'IPV6_V6ONLY', 'TCP_CONGESTION',
+];
+const SPECS = FROM_RECORD.map((n) => [n, C[levelOf(n)]!, C[n]!] as const);
 
 const PAIRS = Math.ceil((FIRST_BATCH + 2.5 * BATCH) / 2); // the first batch, then three, the last one partial
 let target: ChildProcess;
@@ -30,7 +36,7 @@ let values: Record<string, Record<string, number | string>> = {};
 
 beforeAll(async () => {
   target = spawn(python, ['-c', `
-import json, os, resource, socket, sys
+import errno, json, os, resource, socket, sys
 hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 listener = socket.create_server(('127.0.0.1', 0), backlog=1024)
@@ -60,8 +66,9 @@ for family, host in [(socket.AF_INET, '127.0.0.1'), (socket.AF_INET6, '::1')] * 
 for i, s in enumerate(held):
     if s.family == socket.AF_UNIX:
         continue
-    for j, (level, name, value) in enumerate([(0, ${C.IP_TOS}, 0x20), (0, ${C.IP_RECVERR}, 1), (0, ${C.IP_FREEBIND}, 1), (0, ${C.IP_MULTICAST_LOOP}, 0), (0, ${C.IP_BIND_ADDRESS_NO_PORT}, 1), (0, ${C.IP_TRANSPARENT}, 1), (1, socket.SO_RCVBUF, 4096 + 64 * s.fileno())]):
-        if i % 9 != j + 1:
+    for j, (level, name, value) in enumerate([(0, ${C.IP_TOS}, 0x20), (0, ${C.IP_RECVERR}, 1), (0, ${C.IP_FREEBIND}, 1), (0, ${C.IP_MULTICAST_LOOP}, 0), (0, ${C.IP_BIND_ADDRESS_NO_PORT}, 1), (0, ${C.IP_TRANSPARENT}, 1), (1, socket.SO_RCVBUF, 4096 + 64 * s.fileno()),
+            (1, ${C.SO_MARK}, (0x80000000 + s.fileno()).to_bytes(4, 'little')), (1, ${C.SO_BINDTODEVICE}, b'lo'), (6, ${C.TCP_CONGESTION}, b'reno'), (41, ${C.IPV6_TCLASS}, 0x40)]):
+        if i % 13 != j + 1:
             continue
         try:
             s.setsockopt(level, name, value)
@@ -70,7 +77,17 @@ for i, s in enumerate(held):
 def values(s):
     out = {}
     for name, level, opt in ${JSON.stringify(SPECS)}:
-        out[name] = str(int.from_bytes(s.getsockopt(level, opt, 8), 'little')) if name == 'SO_COOKIE' else s.getsockopt(level, opt)
+        try:
+            if name == 'SO_COOKIE':
+                out[name] = str(int.from_bytes(s.getsockopt(level, opt, 8), 'little'))
+            elif name in ('SO_BINDTODEVICE', 'TCP_CONGESTION'):
+                out[name] = s.getsockopt(level, opt, 64).split(b'\\0')[0].decode()
+            elif name == 'SO_MARK':
+                out[name] = s.getsockopt(level, opt) & 0xffffffff
+            else:
+                out[name] = s.getsockopt(level, opt)
+        except OSError as e:
+            out[name] = errno.errorcode[e.errno]
     return out
 def peer(s):
     try:
@@ -115,11 +132,24 @@ describe.skipIf(!canReadAhead)('sockets in more than one batch', () => {
       expect([s.fd, at(s.local), at(s.remote)]).toEqual([s.fd, local, remote]);
     }
     // The options taken from the record, as Python reads them on each socket.
-    const asRead = (v: unknown) => (typeof v === 'boolean' ? Number(v) : v);
+    // A refused one as its code (an IPv6 option on IPv4, a TCP one on UDP).
+    const asRead = (s: SocketReport, n: string) => {
+      const v = s.options?.[levelOf(n)]?.[n];
+      if (v === undefined) return s.skipped?.find((k) => k.option === n)?.code;
+      return typeof v === 'boolean' ? Number(v) : v;
+    };
     for (const s of ip) {
-      const mine = Object.fromEntries(FROM_RECORD.map((n) => [n, asRead(s.options?.[n.startsWith('SO_') ? 'SOL_SOCKET' : 'IPPROTO_IP']?.[n])]));
+      const mine = Object.fromEntries(FROM_RECORD.map((n) => [n, asRead(s, n)]));
       expect([s.fd, mine]).toEqual([s.fd, values[s.fd]]);
     }
+    const count = (n: string, v: unknown) => ip.filter((s) => s.options?.[levelOf(n)]?.[n] === v).length;
+    if (process.getuid?.() === 0) {
+      expect(ip.filter((s) => (s.options?.SOL_SOCKET?.SO_MARK as number) >= 0x80000000).length).toBeGreaterThan(100);
+      expect(count('SO_BINDTODEVICE', 'lo')).toBeGreaterThan(100);
+    }
+    expect(count('TCP_CONGESTION', 'reno')).toBeGreaterThan(50);
+    expect(count('IPV6_TCLASS', 0x40)).toBeGreaterThan(0);
+    expect(count('IPV6_V6ONLY', true)).toBeGreaterThan(0);
     for (const n of ['IP_RECVERR', 'IP_FREEBIND', 'IP_BIND_ADDRESS_NO_PORT']) expect(ip.filter((s) => s.options?.IPPROTO_IP?.[n] === true).length).toBeGreaterThan(100);
     expect(ip.filter((s) => s.options?.IPPROTO_IP?.IP_TOS === 0x20).length).toBeGreaterThan(100);
     // An IPv6 option on an IPv4 socket, a TCP one on UDP: refused with the kernel's code, row after row.
