@@ -11,9 +11,13 @@ import { BATCH, canReadAhead, DuplicateBatch, FIRST_BATCH } from './duplicates';
 import { sendRate, type SocketTable } from './tables';
 
 const { EBADF, ESRCH, ESTALE } = os.errno;
-// Threads reading a batch, beside the main thread formatting the batch before: two where
-// there are two cores (faster on a quiet 2-core machine; more not measured, docs/inspect.md).
-const THREADS = Math.min(2, Math.max(1, availableParallelism()));
+// Batches read at once, one native thread each, while the main thread writes the batch
+// before them: with two, a reader finishing early starts the next batch instead of waiting
+// for the writer (docs/inspect.md has the figures). The first, larger batch, read while the
+// socket tables are dumped, has a thread per core (up to two).
+const IN_FLIGHT = 2;
+const THREADS = 1;
+const EARLY_THREADS = Math.min(2, Math.max(1, availableParallelism()));
 
 /** Why the kernel refused every duplicate (EPERM without ptrace-attach rights, …). */
 export type Denied = { code: string; message: string };
@@ -35,7 +39,7 @@ export function startEarly(pid: number, fds: readonly { fd: number; inode: numbe
     return null; // asked again, and answered as before, once the tables are read
   }
   const end = Math.min(fds.length, FIRST_BATCH);
-  const batch = new DuplicateBatch(pidfd, end, THREADS);
+  const batch = new DuplicateBatch(pidfd, end, EARLY_THREADS);
   try {
     batch.start(fds.slice(0, end).map((f) => ({ fd: f.fd, inode: f.inode, queues: true })));
   } catch (err) {
@@ -68,40 +72,57 @@ export function readBatches(
   emit: (s: SocketReport) => void,
 ): { denied: Denied; at: number; report: SocketReport } | null {
   const count = fds.length;
-  const batches: DuplicateBatch[] = [];
+  // TCP's queues are in the sock_diag row already (the same numbers SIOCINQ/SIOCOUTQ give),
+  // and TCP's and UDP's addresses.
+  const rowsFrom = (from: number, to: number) => fds.slice(from, to).map((f) => ({ fd: f.fd, inode: f.inode, queues: !table.hasQueues(f.inode), given: table.given(f.inode) }));
+  // Batches being read (oldest first) while the one before them is written.
+  const reading: { batch: DuplicateBatch; from: number; to: number }[] = [];
+  const spare: DuplicateBatch[] = [];
+  let next = 0; // the first row no batch has been given yet
+  const readNext = (): void => {
+    const to = Math.min(count, next + BATCH);
+    const batch = spare.pop() ?? new DuplicateBatch(pidfd, BATCH, THREADS);
+    reading.push({ batch, from: next, to });
+    batch.start(rowsFrom(next, to));
+    next = to;
+  };
   try {
-    // TCP's queues are in the sock_diag row already (the same numbers SIOCINQ/SIOCOUTQ give),
-    // and TCP's and UDP's addresses.
-    const rowsFrom = (from: number, to: number) => fds.slice(from, to).map((f) => ({ fd: f.fd, inode: f.inode, queues: !table.hasQueues(f.inode), given: table.given(f.inode) }));
-    // Two batches when there are more: a thread reads the next while this one is written.
-    batches.push(early ? early.batch : new DuplicateBatch(pidfd, Math.min(count, BATCH), THREADS));
-    const ahead = canReadAhead && count > BATCH;
-    let end = early ? early.end : Math.min(count, BATCH);
-    if (ahead) {
-      batches.push(new DuplicateBatch(pidfd, BATCH, THREADS));
-      if (!early) batches[0]!.start(rowsFrom(0, end));
+    if (early) {
+      reading.push({ batch: early.batch, from: 0, to: early.end });
+      next = early.end;
     }
-    for (let start = 0, b = 0; start < count; start = end, end = Math.min(count, end + BATCH), b = ahead ? 1 - b : 0) {
-      const batch = batches[b]!;
+    const ahead = canReadAhead && count > BATCH; // (an early batch is only made then)
+    while (next < count || reading.length > 0) {
+      let batch: DuplicateBatch, from: number, to: number;
       if (ahead) {
+        if (reading.length === 0) readNext();
+        ({ batch, from, to } = reading.shift()!);
         batch.finish();
-        if (end < count) batches[1 - b]!.start(rowsFrom(end, Math.min(count, end + BATCH)));
-      } else batch.read(rowsFrom(start, end));
+        // IN_FLIGHT batches on their threads while this one is written.
+        while (reading.length < IN_FLIGHT && next < count) readNext();
+      } else {
+        from = next;
+        to = Math.min(count, next + BATCH);
+        batch = new DuplicateBatch(pidfd, to - from, THREADS);
+        batch.read(rowsFrom(from, to));
+        next = to;
+      }
       // The rows themselves are built one at a time below: a batch of them alive at once
       // would outlive the young generation and pile up in the old one.
-      for (let k = 0; k < end - start; k++) {
-        const read = readRow(batch, k, pid, row(start + k));
+      for (let k = 0; k < to - from; k++) {
+        const read = readRow(batch, k, pid, row(from + k));
         if ('denied' in read) {
           // Every fd would be refused for the same reason: stop asking.
           table.lean = false; // the rows are all there is: with their TCP_INFO
-          return { denied: read.denied, at: start + k, report: row(start + k) };
+          return { denied: read.denied, at: from + k, report: row(from + k) };
         }
         emit(read.report);
       }
+      spare.push(batch);
     }
     return null;
   } finally {
-    for (const b of batches) b.finish(); // a read under way ends before the pidfd closes
+    for (const { batch } of reading) batch.finish(); // a read under way ends before the pidfd closes
     binding.close!(pidfd);
   }
 }
