@@ -24,7 +24,8 @@ const bit = (r: InetRecord, name: keyof NonNullable<typeof BITS>): number => ((r
 // same kernel fields: sk_type, sk_state == LISTEN, the socket cookie, sk_rcvbuf and
 // sk_sndbuf, inet->tos, the inet flag bits, sk_family, sk_protocol; then, where the record
 // has the attribute, the congestion control's name, sk_mark, the IPv6 traffic class and
-// v6-only flag; and sk_bound_dev_if 0, which SO_BINDTODEVICE answers with no name).
+// v6-only flag; sk_bound_dev_if 0, which SO_BINDTODEVICE answers with no name; and
+// sk_priority 0 where the record's class id is 0).
 // Group 0 holds for every row with a record; each other group only where its record
 // has that attribute (has()): rows without it read the option as before.
 type Value = (r: InetRecord, g: Given) => number | bigint | string;
@@ -39,6 +40,7 @@ const GROUPS: readonly ((f: RecordFacts) => boolean)[] = [
   (f) => f.ifindex === 0,
   (f) => has(f, L?.TCLASS),
   (f) => has(f, L?.SKV6ONLY),
+  (f) => f.classId === 0,
 ];
 const has = (f: RecordFacts, type: number | undefined): boolean => type !== undefined && type < 32 && (f.attrs & (1 << type)) !== 0;
 const FROM_RECORD: Partial<Record<string, FromRecord>> = {
@@ -60,6 +62,8 @@ const FROM_RECORD: Partial<Record<string, FromRecord>> = {
   SO_BINDTODEVICE: { group: 3, value: () => '' },
   IPV6_TCLASS: { group: 4, value: (r) => r.tclass! },
   IPV6_V6ONLY: { group: 5, value: (r) => (r.v6only ? 1 : 0) },
+  // INET_DIAG_CLASS_ID is the net_cls class id, or sk_priority where that is 0: 0 only when both are.
+  SO_PRIORITY: { group: 6, value: () => 0 },
 };
 
 /** The given-group flags (duplicates.h) of a row whose table gives `facts`: 0 when it gives nothing. */

@@ -315,8 +315,8 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
       if (typeof row !== 'number') return undefined;
       const pack = packs[Math.floor(row / 2 ** 32)]!;
       if (!pack.complete || (pack.kind !== 'tcp' && pack.kind !== 'udp')) return undefined;
-      const { family, ifindex, attrs } = inetFactsAt(pack.bytes, row % 2 ** 32, pack.view);
-      return { family, ifindex, attrs, protocol: pack.kind === 'tcp' ? C.IPPROTO_TCP! : C.IPPROTO_UDP! };
+      const { family, ifindex, attrs, classId } = inetFactsAt(pack.bytes, row % 2 ** 32, pack.view);
+      return { family, ifindex, attrs, classId, protocol: pack.kind === 'tcp' ? C.IPPROTO_TCP! : C.IPPROTO_UDP! };
     },
     fallback(inode, kind) {
       proc ??= procSockets(pid);

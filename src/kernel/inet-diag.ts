@@ -99,6 +99,8 @@ export interface InetFacts {
   ifindex: number;
   /** Bit `type` set for each attribute type present (types 0..31). */
   attrs: number;
+  /** INET_DIAG_CLASS_ID (the net_cls class id, else sk_priority); -1 where the record has none. */
+  classId: number;
 }
 
 /** The family, bound interface and attribute types of the inet message at `at` (as inetRecordAt checks it). */
@@ -108,14 +110,16 @@ export function inetFactsAt(bytes: Uint8Array, at: number, view: DataView): Inet
   const end = at + view.getUint32(at, LE);
   if (end > bytes.length || end < at + l.attrs) throw new RangeError('no whole sock_diag message at this offset');
   let attrs = 0;
+  let classId = -1;
   for (let off = at + l.attrs; off + l.rtaHeader <= end; ) {
     const len = view.getUint16(off, LE);
     const type = view.getUint16(off + 2, LE);
     if (len < l.rtaHeader || off + len > end) break;
     if (type < 32) attrs |= 1 << type;
+    if (type === l.CLASS_ID && len >= l.rtaHeader + 4) classId = view.getUint32(off + l.rtaHeader, LE);
     off += (len + 3) & ~3;
   }
-  return { family: bytes[at + l.family]!, ifindex: view.getUint32(at + l.ifindex, LE), attrs: attrs >>> 0 };
+  return { family: bytes[at + l.family]!, ifindex: view.getUint32(at + l.ifindex, LE), attrs: attrs >>> 0, classId };
 }
 
 function skmem(view: DataView, p: number, n: number): InetSkmem {

@@ -22,7 +22,7 @@ const C = binding.constants;
 const LEVEL = { SO: 'SOL_SOCKET', IP: 'IPPROTO_IP', IPV6: 'IPPROTO_IPV6', TCP: 'IPPROTO_TCP' } as const;
 const levelOf = (n: string) => LEVEL[n.slice(0, n.indexOf('_')) as keyof typeof LEVEL];
 const FROM_RECORD = [
-  'SO_TYPE', 'SO_ACCEPTCONN', 'SO_COOKIE', 'SO_RCVBUF', 'SO_SNDBUF', 'SO_DOMAIN', 'SO_PROTOCOL', 'SO_MARK', 'SO_BINDTODEVICE',
+  'SO_TYPE', 'SO_ACCEPTCONN', 'SO_COOKIE', 'SO_RCVBUF', 'SO_SNDBUF', 'SO_DOMAIN', 'SO_PROTOCOL', 'SO_MARK', 'SO_BINDTODEVICE', 'SO_PRIORITY',
   'IP_TOS', 'IP_RECVERR', 'IP_FREEBIND', 'IP_TRANSPARENT', 'IP_MULTICAST_LOOP', 'IP_BIND_ADDRESS_NO_PORT',
   'IPV6_TCLASS', 'IPV6_V6ONLY', 'TCP_CONGESTION',
 ];
@@ -74,6 +74,8 @@ for i, s in enumerate(held):
             s.setsockopt(level, name, value)
         except OSError:
             pass
+    if i % 5 == 2:
+        s.setsockopt(socket.SOL_SOCKET, ${C.SO_PRIORITY}, 3)
 def values(s):
     out = {}
     for name, level, opt in ${JSON.stringify(SPECS)}:
@@ -150,6 +152,7 @@ describe.skipIf(!canReadAhead)('sockets in more than one batch', () => {
     expect(count('TCP_CONGESTION', 'reno')).toBeGreaterThan(50);
     expect(count('IPV6_TCLASS', 0x40)).toBeGreaterThan(0);
     expect(count('IPV6_V6ONLY', true)).toBeGreaterThan(0);
+    expect(count('SO_PRIORITY', 3)).toBeGreaterThan(50);
     for (const n of ['IP_RECVERR', 'IP_FREEBIND', 'IP_BIND_ADDRESS_NO_PORT']) expect(ip.filter((s) => s.options?.IPPROTO_IP?.[n] === true).length).toBeGreaterThan(100);
     expect(ip.filter((s) => s.options?.IPPROTO_IP?.IP_TOS === 0x20).length).toBeGreaterThan(100);
     // An IPv6 option on an IPv4 socket, a TCP one on UDP: refused with the kernel's code, row after row.
