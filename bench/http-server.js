@@ -18,6 +18,14 @@ const { POLICY, BY_HAND } = require('./variants');
 
 const [role, variant, backendPort] = process.argv.slice(2);
 const byHand = variant === 'byhand';
+// burnN (e.g. burn10): tuned plus N µs of plain JavaScript per socket (accepted and
+// outgoing) as it closes: how the front's CPU per request answers a known extra cost
+// (docs/performance.md).
+const burnMicros = /^burn\d+$/.test(variant ?? '') ? Number(variant.slice(4)) : 0;
+const burn = () => {
+  const end = process.hrtime.bigint() + BigInt(Math.round(burnMicros * 1000));
+  while (process.hrtime.bigint() < end);
+};
 let server;
 if (role === 'backend') {
   server = http.createServer((req, res) => {
@@ -25,7 +33,7 @@ if (role === 'backend') {
     res.end('ok');
   });
 } else {
-  if (variant === 'tuned' || variant === 'tracked') tuneSockets({ client: POLICY, server: POLICY });
+  if (variant === 'tuned' || variant === 'tracked' || burnMicros > 0) tuneSockets({ client: POLICY, server: POLICY });
   if (variant === 'tracked') {
     trackConnections({ interval: Number(process.env.SOCKOPT_BENCH_INTERVAL ?? 1000) });
     let rtt = 0; // a light consumer: look at a field
@@ -45,6 +53,7 @@ if (role === 'backend') {
       })
       .on('socket', (s) => {
         if (byHand) s.once('connect', () => setsockopts(s, BY_HAND));
+        if (burnMicros) s.once('close', burn);
       })
       .on('error', () => {
         res.statusCode = 502;
@@ -54,4 +63,5 @@ if (role === 'backend') {
   });
 }
 if (byHand) server.on('connection', (s) => setsockopts(s, BY_HAND));
+if (burnMicros) server.on('connection', (s) => s.once('close', burn));
 server.listen(0, '127.0.0.1', () => console.log(server.address().port));
