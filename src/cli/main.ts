@@ -1,11 +1,6 @@
 // The `sockopt` command's dispatch: inspect another process's sockets,
 // open a tuned connection, look up an option. Errors are one line on stderr, never
 // a stack trace; the exit code says what kind of failure it was.
-import * as connectCmd from './connect';
-import * as doctorCmd from './doctor';
-import * as inspectCmd from './inspect';
-import * as optionsCmd from './options';
-import * as runCmd from './run';
 import { stdio, toJson, type Output } from './output';
 import { usageError } from '../kernel/errors';
 import { escapeText } from '../kernel/text';
@@ -36,9 +31,19 @@ const USAGE = `usage: sockopt <command> [arguments] [--json]
   --json on every command prints JSON (schemas in docs/cli.md); sockopt <command> --help for more.
   Exit codes: 0 done, 1 failed (refused, timed out, no such process), 2 usage, 3 permission denied.`;
 
-type Command = (args: string[], io: Output) => number | Promise<number>;
-const COMMANDS: Record<string, Command> = { inspect: inspectCmd.run, connect: connectCmd.run, options: optionsCmd.run, doctor: doctorCmd.run, run: runCmd.run };
-const USAGES: Record<string, string> = { inspect: inspectCmd.usage, connect: connectCmd.usage, options: optionsCmd.usage, doctor: doctorCmd.usage, run: runCmd.usage };
+interface Command {
+  run(args: string[], io: Output): number | Promise<number>;
+  usage: string;
+}
+// Each command's module is loaded when it runs: `inspect` does not pay for loading the
+// policy, birth and TLS code the other commands use (a tenth of a second on a small VM).
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  inspect: () => import('./inspect'),
+  connect: () => import('./connect'),
+  options: () => import('./options'),
+  doctor: () => import('./doctor'),
+  run: () => import('./run'),
+};
 
 // Codes of errors that are the caller's mistake (exit 2), and of refusals (exit 3).
 const USAGE_CODES = new Set(['ERR_SOCKOPT_USAGE', 'ERR_SOCKOPT_UNKNOWN_OPTION', 'ERR_SOCKOPT_READ_ONLY', 'ERR_SOCKOPT_WRITE_ONLY', 'ERR_SOCKOPT_NOT_APPLICABLE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE']);
@@ -58,9 +63,9 @@ export async function main(args: string[], io: Output = stdio): Promise<number> 
       io.out(USAGE);
       return name === undefined ? EXIT.usage : EXIT.ok;
     }
-    const command = COMMANDS[name];
-    if (!command) throw usageError(`unknown command '${name}' (inspect, connect, options, doctor or run)`);
-    return await command(rest, io);
+    const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+    if (!load) throw usageError(`unknown command '${name}' (inspect, connect, options, doctor or run)`);
+    return await (await load()).run(rest, io);
   } catch (err) {
     const e = err as { code?: unknown; message?: unknown };
     const code = typeof e?.code === 'string' ? e.code : 'ERR';
@@ -71,7 +76,7 @@ export async function main(args: string[], io: Output = stdio): Promise<number> 
     if (json) io.out(toJson({ error: { code, message } }));
     if (USAGE_CODES.has(code)) {
       // A mistake in the command line: the command's usage after the one line that says what.
-      if (code === 'ERR_SOCKOPT_USAGE') io.err(USAGES[args[0] ?? ''] ?? USAGE);
+      if (code === 'ERR_SOCKOPT_USAGE') io.err(Object.hasOwn(COMMANDS, args[0] ?? '') ? (await COMMANDS[args[0]!]!()).usage : USAGE);
       return EXIT.usage;
     }
     return DENIED_CODES.has(code) ? EXIT.denied : EXIT.failed;

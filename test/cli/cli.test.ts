@@ -319,6 +319,8 @@ describe('sockopt options', () => {
     expect((JSON.parse((await cli(['options', '--json'])).stdout) as unknown[]).length).toBe(Object.keys(options).length);
     expectOneLineError(await cli(['options', 'TCP_NODELEY']), 2, /Did you mean 'TCP_NODELAY'\?/);
     expectOneLineError(await cli(['frobnicate']), 2, /unknown command 'frobnicate'/);
+    // Names every object has are not commands either.
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) expectOneLineError(await cli([name]), 2, new RegExp(`unknown command '${name}'`));
     const help = await cli([]);
     expect(help.code).toBe(2);
     expect(help.stdout).toMatch(/^usage: sockopt <command>/);
