@@ -105,6 +105,10 @@ const slots = specs.length / 3;
 const slotNames = [...optionTable.names, ...bytesSlots.map((s) => s.name)];
 const givenSlots = slotNames.flatMap((name, i) => (FROM_RECORD[name] ? [[i, FROM_RECORD[name].group, FROM_RECORD[name].value] as const] : []));
 if (layout) for (const [i, group] of givenSlots) specs[3 * i + 2]! |= 1 << (layout.givenShift + group);
+// A slot's kind without its given groups.
+const KIND_MASK = layout ? (1 << layout.givenShift) - 1 : -1;
+// The row flags' given groups (duplicates.h: bits 1..7).
+const groupsOf = (flags: number): number => (flags >> 1) & 0x7f;
 
 // Each row's text cells (the rule of readDuplicatesLayout.cells), computed once.
 const cellAt = new Int32Array(slots);
@@ -112,7 +116,7 @@ let stride = 0;
 if (layout) {
   for (let i = 0; i < slots; i++) {
     cellAt[i] = stride;
-    const kind = specs[3 * i + 2]! & 0xff; // (given groups above)
+    const kind = specs[3 * i + 2]! & KIND_MASK;
     if (kind === SLOT_STRING) stride += layout.cells.string;
     if (kind === SLOT_BYTES) stride += layout.cells.bytes;
   }
@@ -121,7 +125,7 @@ const LOCAL_CELL = stride;
 const PEER_CELL = stride + (layout?.cells.address ?? 0);
 const TCP_INFO_CELL = stride + 2 * (layout?.cells.address ?? 0);
 stride = TCP_INFO_CELL + (layout?.cells.tcpInfo ?? 0);
-const stringSlots = Array.from({ length: optionTable.slots }, (_, i) => i).filter((i) => (specs[3 * i + 2]! & 0xff) === SLOT_STRING);
+const stringSlots = Array.from({ length: optionTable.slots }, (_, i) => i).filter((i) => (specs[3 * i + 2]! & KIND_MASK) === SLOT_STRING);
 
 /** Whether this platform can read another process's sockets in batches (Linux). */
 export const canReadDuplicates = typeof binding.readDuplicates === 'function' && layout !== undefined;
@@ -232,7 +236,7 @@ export class DuplicateBatch {
     const local = this.at(k, 'local');
     const peer = this.at(k, 'peer');
     const record = given?.[DIAG_RECORD];
-    const groups = record === undefined ? 0 : this.flags[k]! >> 1;
+    const groups = record === undefined ? 0 : groupsOf(this.flags[k]!);
     const fromRow = (groups & 1) !== 0;
     if (fromRow) {
       for (const [i, group, value] of givenSlots) {

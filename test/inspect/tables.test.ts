@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listSockets, snapshotPid } from '../../src/index';
 import { procSockets } from '../../src/inspect/pid-proc';
 import { binding } from '../../src/kernel/binding';
-import { canReadInetRecords, inetRecordAt } from '../../src/kernel/inet-diag';
+import { canReadInetRecords, inetFactsAt, inetRecordAt } from '../../src/kernel/inet-diag';
 import { resolveFd } from '../../src/node/fd';
 import { fdOf, figure, fixtures, python } from '../helpers';
 
@@ -311,15 +311,28 @@ describe.skipIf(!canReadInetRecords)('inet records read in JavaScript from a pac
         for (let j = 0; j < packed.index.length; j += 3) rebuilt.push(inetRecordAt(packed.bytes, packed.index[j + 1]!));
         expect(rebuilt.map(same).sort()).toEqual(plain.map(same).sort());
         compared += plain.length;
+        // The light walk the batched reads decide by: the same family, interface and attributes.
+        const L = binding.diagInetLayout!;
+        const view = new DataView(packed.bytes.buffer, packed.bytes.byteOffset, packed.bytes.byteLength);
+        const FIELD = { CONG: 'cong', MARK: 'mark', TCLASS: 'tclass', SKV6ONLY: 'v6only', TOS: 'tos', SKMEMINFO: 'skmem', SOCKOPT: 'sockopt', CLASS_ID: 'classId' } as const;
+        for (let j = 0; j < packed.index.length; j += 3) {
+          const at = packed.index[j + 1]!;
+          const r = inetRecordAt(packed.bytes, at);
+          const f = inetFactsAt(packed.bytes, at, view);
+          expect([f.family, f.ifindex, f.classId]).toEqual([r.family, r.ifindex, r.classId ?? -1]);
+          for (const [attr, field] of Object.entries(FIELD)) expect([attr, (f.attrs >>> L[attr as keyof typeof FIELD]) & 1]).toEqual([attr, r[field] === undefined ? 0 : 1]);
+        }
         if (protocol === C.IPPROTO_TCP) expect(rebuilt.every((r) => r.info && r.info.length > 100)).toBe(true);
         const bytes = packed.bytes;
         for (const [buf, at] of [[bytes.subarray(0, 10), 0], [bytes.subarray(0, 40), 0], [bytes, bytes.length], [bytes, -1], [Buffer.alloc(4096), 0], [Buffer.alloc(4096, 0xff), 0]] as const) {
           expect(() => inetRecordAt(buf, at)).toThrow(RangeError);
+          expect(() => inetFactsAt(buf, at, new DataView(buf.buffer, buf.byteOffset, buf.byteLength))).toThrow(RangeError);
         }
         // A message whose attributes lie about their lengths: the walk stops at the message's end.
         const bent = Buffer.from(bytes.subarray(0, bytes.readUInt32LE(0)));
         bent.writeUInt16LE(0xffff, binding.diagInetLayout!.attrs);
         expect(inetRecordAt(bent, 0).inode).toBe(rebuilt[0]!.inode);
+        expect(inetFactsAt(bent, 0, new DataView(bent.buffer, bent.byteOffset, bent.byteLength)).attrs).toBe(0);
       }
       expect(compared).toBe(7); // a listener and both ends of a connection on ::1, the same on 127.0.0.1, a UDP socket
     } finally {
