@@ -95,19 +95,28 @@ describe('sockopt run: hostile command lines', () => {
   it('SIGTERM to sockopt run ends the program it started too: nothing is left behind', async () => {
     const pidFile = join(dir, 'child.pid');
     const sockopt = spawn(process.execPath, [bin, 'run', '--preset', 'strict', '--', process.execPath, '-e', `require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setInterval(() => {}, 1000)`], { env: clean(), stdio: 'ignore' });
-    for (let i = 0; i < 200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 25));
-    const child = Number(readFileSync(pidFile, 'utf8'));
-    expect(child).toBeGreaterThan(0);
-    sockopt.kill('SIGTERM');
-    const [code, signal] = (await once(sockopt, 'exit')) as [number | null, NodeJS.Signals | null];
-    expect(signal ?? code).toBe('SIGTERM');
-    let alive = true;
-    for (let i = 0; i < 100 && alive; i++) {
-      alive = existsSync(`/proc/${child}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${child}/status`, 'utf8'));
-      if (alive) await new Promise((r) => setTimeout(r, 20));
+    let child = 0;
+    try {
+      // Up to 30 s for two Node processes to start: under the ASan suite on a loaded CI
+      // machine 5 s was not always enough.
+      for (let i = 0; i < 1200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 25));
+      child = Number(readFileSync(pidFile, 'utf8'));
+      expect(child).toBeGreaterThan(0);
+      sockopt.kill('SIGTERM');
+      const [code, signal] = (await once(sockopt, 'exit')) as [number | null, NodeJS.Signals | null];
+      expect(signal ?? code).toBe('SIGTERM');
+      let alive = true;
+      for (let i = 0; i < 100 && alive; i++) {
+        alive = existsSync(`/proc/${child}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${child}/status`, 'utf8'));
+        if (alive) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(alive).toBe(false);
+    } finally {
+      // A failed step above must leave neither the command nor its program running.
+      if (sockopt.exitCode === null && sockopt.signalCode === null) sockopt.kill('SIGKILL');
+      if (child > 0 && existsSync(`/proc/${child}`)) process.kill(child, 'SIGKILL');
     }
-    expect(alive).toBe(false);
-  });
+  }, 60_000);
 });
 
 describe('sockopt run and doctor: a hostile SOCKOPT in the environment', () => {
