@@ -13,11 +13,12 @@ import { sendRate, type SocketTable } from './tables';
 const { EBADF, ESRCH, ESTALE } = os.errno;
 // Batches read at once, one native thread each, while the main thread writes the batch
 // before them: with two, a reader finishing early starts the next batch instead of waiting
-// for the writer (docs/inspect.md has the figures). The first, larger batch, read while the
-// socket tables are dumped, has a thread per core (up to two).
+// for the writer (docs/inspect.md has the figures). A batch read with no other beside it
+// (the first, larger one, read while the socket tables are dumped; the only one of a small
+// process) has a thread per core, up to two.
 const IN_FLIGHT = 2;
 const THREADS = 1;
-const EARLY_THREADS = Math.min(2, Math.max(1, availableParallelism()));
+const SOLO_THREADS = Math.min(2, Math.max(1, availableParallelism()));
 
 /** Why the kernel refused every duplicate (EPERM without ptrace-attach rights, …). */
 export type Denied = { code: string; message: string };
@@ -39,7 +40,7 @@ export function startEarly(pid: number, fds: readonly { fd: number; inode: numbe
     return null; // asked again, and answered as before, once the tables are read
   }
   const end = Math.min(fds.length, FIRST_BATCH);
-  const batch = new DuplicateBatch(pidfd, end, EARLY_THREADS);
+  const batch = new DuplicateBatch(pidfd, end, SOLO_THREADS);
   try {
     batch.start(fds.slice(0, end).map((f) => ({ fd: f.fd, inode: f.inode, queues: true })));
   } catch (err) {
@@ -103,7 +104,7 @@ export function readBatches(
       } else {
         from = next;
         to = Math.min(count, next + BATCH);
-        batch = new DuplicateBatch(pidfd, to - from, THREADS);
+        batch = new DuplicateBatch(pidfd, to - from, SOLO_THREADS);
         batch.read(rowsFrom(from, to));
         next = to;
       }
