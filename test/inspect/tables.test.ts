@@ -382,3 +382,35 @@ describe.skipIf(!binding.socketFds)('socketFds, the fd table in one crossing', (
     }
   });
 });
+
+describe.skipIf(!binding.socketFds)('socketFds over a large fd table', () => {
+  it('with more fds than one thread reads (sockets among pipes and files): the same as readdir + readlink', async () => {
+    const t = await hold(python, ['-c', `
+import json, os, resource, socket, sys
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+held = []
+for i in range(1500):
+    held.append(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+    if i % 3 == 0:
+        held += list(os.pipe())
+    if i % 5 == 0:
+        held.append(os.open('/dev/null', os.O_RDONLY))
+print(json.dumps({'pid': os.getpid()}), flush=True)
+sys.stdin.read()`]);
+    cleanup.push(t.proc);
+    const pid = (t.info as { pid: number }).pid;
+    const names = readdirSync(`/proc/${pid}/fd`);
+    expect(names.length).toBeGreaterThan(2500); // past the native split (2,048 fds)
+    const expected: [number, number][] = [];
+    for (const name of names) {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${name}`));
+      if (m) expected.push([Number(name), Number(m[1])]);
+    }
+    expected.sort((a, b) => a[0] - b[0]);
+    const { fds, inodes } = binding.socketFds!(pid);
+    expect(expected.length).toBeGreaterThanOrEqual(1500); // (its stdio are sockets too)
+    expect([...fds].map((fd, i) => [fd, inodes[i]])).toEqual(expected);
+    t.proc.stdin!.end();
+  });
+});
