@@ -84,10 +84,12 @@ inline void ReadSlotOf(int dup, const Table& t, size_t i, double* nums, int32_t*
 }
 
 // Reads one open duplicate into row k (no JS, no allocation but the refusals' first
-// entry of a kind: safe on any thread). `given`: the groups (duplicates.h) of slots the
-// caller has from sock_diag; with group 0, its addresses, family and protocol too.
-void ReadOne(int dup, const Table& t, bool queues, int32_t flags, Refusals* refusals, double* nums, int32_t* errs, uint64_t* wide,
+// entry of a kind: safe on any thread). `flags` as duplicates.h says: whether to read the
+// byte queues, and the groups of slots the caller has from sock_diag (with group 0, its
+// addresses, family and protocol too).
+void ReadOne(int dup, const Table& t, int32_t flags, Refusals* refusals, double* nums, int32_t* errs, uint64_t* wide,
              int32_t* meta, char* text) {
+  const bool queues = (flags & 1) != 0;
   const int given = (flags >> 1) & 0x7f;
   int domain = (given & 1) ? (flags >> 8) & 0xff : 0, protocol = (given & 1) ? (flags >> 16) & 0xff : 0;
   if (domain > 0 && protocol > 0) {
@@ -184,7 +186,7 @@ void ReadRange(int pidfd, const int32_t* fds, const double* inodes, const int32_
     } else if (static_cast<double>(st.st_ino) != inodes[k]) {
       meta[kStat] = ESTALE;
     } else {
-      ReadOne(fd, t, (flags[k] & 1) != 0, flags[k], &refusals, nums, errs, wide, meta, reinterpret_cast<char*>(o.text + k * o.textStride));
+      ReadOne(fd, t, flags[k], &refusals, nums, errs, wide, meta, reinterpret_cast<char*>(o.text + k * o.textStride));
     }
     close(fd);
   }

@@ -86,7 +86,6 @@ constexpr size_t kSplitAt = 2048;
 // whole table (20k readlinks from JavaScript cost a string and a try each); an fd closed
 // between the listing and its link is left out. Throws the errno of opening the
 // directory as "scandir", as fs.readdirSync would (ENOENT: no such process; EACCES).
-
 Napi::Value SocketFds(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int32_t pid;

@@ -179,6 +179,17 @@ describe('fuzz', () => {
       }),
       { numRuns: RUNS },
     );
+    // Valid arrays holding arbitrary row flags (queues, given groups, family and protocol
+    // hints) and kinds carrying arbitrary given-group bits: values or refusals, never a crash.
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { minLength: n, maxLength: n }), fc.array(fc.integer({ min: 0, max: 0xff }), { minLength: 3, maxLength: 3 }), (flags, groups) => {
+        const a = valid();
+        a[3] = Int32Array.from(flags);
+        a[4] = specs.map((v, i) => (i % 3 === 2 ? v | (groups[(i - 2) / 3]! << L.givenShift) : v));
+        coded(() => binding.readDuplicates!(...(a as Parameters<NonNullable<typeof binding.readDuplicates>>)));
+      }),
+      { numRuns: RUNS },
+    );
     expect(readdirSync('/proc/self/fd').length).toBe(before);
     binding.close!(pidfd);
   });
