@@ -57,8 +57,13 @@ struct Out {
 };
 
 // Rows [0, n) split over `threads` threads: each fd duplicated, checked, read and closed
-// exactly once. No JS is touched: callable off the main thread.
-void ReadRows(int pidfd, const int32_t* fds, const double* inodes, const int32_t* flags, const Table& t, const Out& o, size_t n, int threads);
+// exactly once; with `ring`, each thread reads the SOL_SOCKET slots through an io_uring
+// of its own where the kernel gives one. No JS is touched: callable off the main thread.
+void ReadRows(int pidfd, const int32_t* fds, const double* inodes, const int32_t* flags, const Table& t, const Out& o, size_t n, int threads,
+              bool ring);
+
+// The optional `ring` argument at `at`: absent or undefined is false, a non-boolean throws.
+bool ReadRingChoice(const Napi::CallbackInfo& info, size_t at, bool* ring);
 
 // A typed array of the wanted type: its data (null when it holds nothing: nothing is then
 // written through it, as the callers' length checks see to) and its element count.

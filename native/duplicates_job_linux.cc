@@ -24,6 +24,7 @@ namespace {
 struct Job {
   int pidfd = -1;
   int threads = 1;
+  bool ring = false;
   std::vector<int32_t> fds, flags, specs;
   std::vector<double> inodes;
   Table table{};
@@ -56,7 +57,7 @@ struct Job {
   }
   void Run() {
     Out o{Nums(), Errs(), Wide(), Meta(), Text(), table.stride};
-    ReadRows(pidfd, fds.data(), inodes.data(), flags.data(), table, o, fds.size(), threads);
+    ReadRows(pidfd, fds.data(), inodes.data(), flags.data(), table, o, fds.size(), threads, ring);
   }
   void Join() {
     if (running) pthread_join(thread, nullptr);
@@ -83,7 +84,7 @@ bool CopyIn(napi_env env, napi_value v, napi_typedarray_type type, std::vector<T
 }
 
 // readDuplicatesStart(pidfd, fds: Int32Array(n), inodes: Float64Array(n), flags: Int32Array(n),
-//                     specs: Int32Array(3m), threads: 1..16) → job
+//                     specs: Int32Array(3m), threads: 1..16, ring?: boolean) → job
 // What readDuplicates reads, begun on a thread; the rows wait in the job.
 Napi::Value Start(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
@@ -100,6 +101,7 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
     ThrowRangeError(info.Env(), "The \"threads\" argument must be from 1 to 16");
     return Napi::Value();
   }
+  if (!ReadRingChoice(info, 6, &job->ring)) return Napi::Value();
   size_t n = job->fds.size(), m = job->specs.size() / 3;
   if (job->specs.size() % 3 != 0 || job->inodes.size() < n || job->flags.size() < n) {
     ThrowRangeError(info.Env(), "inodes and flags need a row per fd, specs three numbers per slot");

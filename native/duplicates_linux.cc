@@ -24,6 +24,7 @@
 #include "duplicates.h"
 #include "slots.h"
 #include "tcp_info.h"
+#include "uring_linux.h"
 
 #ifndef SYS_pidfd_getfd
 #define SYS_pidfd_getfd 438
@@ -83,12 +84,97 @@ inline void ReadSlotOf(int dup, const Table& t, size_t i, double* nums, int32_t*
   errs[i] = ReadSlot(dup, level, optname, kind, &nums[i], &wide[i], room ? text + t.cell[i] : nullptr, room);
 }
 
+// The SOL_SOCKET slots of a run of rows, read through the thread's ring in one crossing.
+// The rows' duplicates stay open until Flush, which decodes every answer, reads again with
+// the syscall whatever the ring did not answer with success, and then closes them.
+// The ring is set up at the first read it takes, so a batch of no sockets makes none.
+class Deferred {
+ public:
+  explicit Deferred(bool ring) : want_(ring) {}
+  ~Deferred() { Flush(); }
+  Deferred(const Deferred&) = delete;
+  Deferred& operator=(const Deferred&) = delete;
+
+  // Whether rows go through here: false once the ring is refused or broken.
+  bool Takes() const { return want_; }
+  bool Holds() const { return open_ > 0; }
+  // Room for one more row of up to `slots` entries and its duplicate.
+  bool Fits(size_t slots) const { return ring_.Queued() + slots <= GetRing::kEntries && open_ < kMaxOpen; }
+
+  void Queue(int fd, const Table& t, size_t i, double* num, int32_t* err, uint64_t* wide, char* text) {
+    if (!ring_.IsOpen() && !(want_ = ring_.Open())) {  // no ring here: this and every later read direct
+      ReadSlotOf(fd, t, i, num - i, err - i, wide - i, text);
+      return;
+    }
+    Entry& e = entries_[ring_.Queued()];
+    e.optname = t.specs[3 * i + 1];
+    e.kind = SlotKindOf(t.specs[3 * i + 2]);
+    e.cell = e.kind == kSlotString ? kStringCell : e.kind == kSlotBytes ? kBytesCell : 0;
+    e.fd = fd;
+    e.num = num;
+    e.err = err;
+    e.wide = wide;
+    e.text = e.cell ? text + t.cell[i] : nullptr;
+    *num = 0;
+    *wide = 0;
+    *err = SlotTargetOf(e.kind, e.scratch, e.text, e.cell, &e.target);
+    if (*err == 0) ring_.Queue(fd, e.optname, e.target.buf, e.target.len);
+  }
+  // The duplicate of the row just queued: closed by the next Flush.
+  void Hold(int fd) { fds_[open_++] = fd; }
+
+  void Flush() {
+    const unsigned n = ring_.Queued();
+    if (n > 0) {
+      int32_t res[GetRing::kEntries];
+      ring_.Drain(res);
+      bool answered = false;
+      for (unsigned i = 0; i < n; i++) {
+        Entry& e = entries_[i];
+        if (res[i] >= 0) {
+          const uint32_t len = static_cast<uint32_t>(res[i]) < e.target.len ? static_cast<uint32_t>(res[i]) : e.target.len;
+          SlotDecode(e.kind, e.target.buf, len, e.num, e.wide);
+          *e.err = 0;
+          answered = true;
+        } else {
+          *e.err = ReadSlot(e.fd, SOL_SOCKET, e.optname, e.kind, e.num, e.wide, e.text, e.cell);
+        }
+      }
+      // A kernel without the socket command refuses every entry: read directly from now on.
+      if (!proven_ && !answered) ring_.Close();
+      proven_ = proven_ || answered;
+      want_ = ring_.IsOpen();  // Drain closes a ring that broke
+    }
+    for (unsigned i = 0; i < open_; i++) close(fds_[i]);
+    open_ = 0;
+  }
+
+ private:
+  struct Entry {
+    alignas(8) unsigned char scratch[kSlotScratch];
+    SlotTarget target;
+    int fd, optname, kind;
+    uint32_t cell;
+    double* num;
+    int32_t* err;
+    uint64_t* wide;
+    char* text;
+  };
+  static constexpr unsigned kMaxOpen = 64;
+  GetRing ring_;
+  Entry entries_[GetRing::kEntries];
+  int fds_[kMaxOpen];
+  unsigned open_ = 0;
+  bool want_;
+  bool proven_ = false;
+};
+
 // Reads one open duplicate into row k (no JS, no allocation but the refusals' first
 // entry of a kind: safe on any thread). `flags` as duplicates.h says: whether to read the
 // byte queues, and the groups of slots the caller has from sock_diag (with group 0, its
 // addresses, family and protocol too).
-void ReadOne(int dup, const Table& t, int32_t flags, Refusals* refusals, double* nums, int32_t* errs, uint64_t* wide,
-             int32_t* meta, char* text) {
+void ReadOne(int dup, const Table& t, int32_t flags, Refusals* refusals, Deferred* later, double* nums, int32_t* errs,
+             uint64_t* wide, int32_t* meta, char* text) {
   const bool queues = (flags & 1) != 0;
   const int given = (flags >> 1) & 0x7f;
   int domain = (given & 1) ? (flags >> 8) & 0xff : 0, protocol = (given & 1) ? (flags >> 16) & 0xff : 0;
@@ -121,6 +207,10 @@ void ReadOne(int dup, const Table& t, int32_t flags, Refusals* refusals, double*
       errs[i] = refused[i];  // nums, wide and the text cell stay as a refusal leaves them
       nums[i] = 0;
       wide[i] = 0;
+      continue;
+    }
+    if (later != nullptr && t.specs[3 * i] == SOL_SOCKET) {
+      later->Queue(dup, t, i, nums + i, errs + i, wide + i, text);  // never foreign
       continue;
     }
     ReadSlotOf(dup, t, i, nums, errs, wide, text);
@@ -160,8 +250,10 @@ void ReadOne(int dup, const Table& t, int32_t flags, Refusals* refusals, double*
 }
 
 // Rows [from, to): each fd duplicated, checked, read and closed exactly once.
-void ReadRange(int pidfd, const int32_t* fds, const double* inodes, const int32_t* flags, const Table& t, const Out& o, size_t from, size_t to) {
+void ReadRange(int pidfd, const int32_t* fds, const double* inodes, const int32_t* flags, const Table& t, const Out& o, size_t from, size_t to,
+               bool ring) {
   Refusals refusals(t.slots);
+  Deferred later(ring);
   for (size_t k = from; k < to; k++) {
     int32_t* meta = o.meta + k * kMetaSize;
     for (int m = 0; m < kMetaSize; m++) meta[m] = 0;
@@ -174,34 +266,46 @@ void ReadRange(int pidfd, const int32_t* fds, const double* inodes, const int32_
       errs[i] = EBADF;
       wide[i] = 0;
     }
+    if (later.Takes() && !later.Fits(t.slots)) later.Flush();
     long dup = syscall(SYS_pidfd_getfd, pidfd, fds[k], 0);
+    if (dup < 0 && errno == EMFILE && later.Holds()) {  // the held duplicates take the room: free it
+      later.Flush();
+      dup = syscall(SYS_pidfd_getfd, pidfd, fds[k], 0);
+    }
     if (dup < 0) {
       meta[kGetfd] = errno;
       continue;
     }
     int fd = static_cast<int>(dup);
     struct stat st;
+    bool held = false;
     if (fstat(fd, &st) != 0) {
       meta[kStat] = errno;
     } else if (static_cast<double>(st.st_ino) != inodes[k]) {
       meta[kStat] = ESTALE;
     } else {
-      ReadOne(fd, t, flags[k], &refusals, nums, errs, wide, meta, reinterpret_cast<char*>(o.text + k * o.textStride));
+      Deferred* to = later.Takes() ? &later : nullptr;
+      ReadOne(fd, t, flags[k], &refusals, to, nums, errs, wide, meta, reinterpret_cast<char*>(o.text + k * o.textStride));
+      if (to != nullptr) to->Hold(fd);
+      held = to != nullptr;
     }
-    close(fd);
+    if (!held) close(fd);
   }
+  later.Flush();
 }
 
 // readDuplicates(pidfd, fds: Int32Array(n), inodes: Float64Array(n), flags: Int32Array(n),
 //                specs: Int32Array(3m), nums: Float64Array(n·m), errs: Int32Array(n·m),
 //                wide: BigUint64Array(n·m), meta: Int32Array(n·meta.size),
-//                text: Uint8Array(n·stride), threads: 1..16) → undefined
+//                text: Uint8Array(n·stride), threads: 1..16, ring?: boolean) → undefined
 // Row k of each output belongs to fds[k]. flags as duplicates.h says: bit 0 read the byte
 // queues too; bits 1..7 given groups, whose slots (and, for group 0, the addresses: meta
 // errno -1) are left out (errs -1), the caller has them.
 // Slot values as readOptions gives them; string and bytes slots hold their length in
 // nums and their bytes in the row's text cell. errs is EBADF throughout a row whose fd
-// could not be duplicated or checked (meta says why).
+// could not be duplicated or checked (meta says why). `ring` (default false): read the
+// SOL_SOCKET slots through an io_uring where the kernel has one (uring_linux.h); the
+// values and errnos are the same either way.
 Napi::Value ReadDuplicates(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   int32_t pidfd, threads;
@@ -226,6 +330,8 @@ Napi::Value ReadDuplicates(const Napi::CallbackInfo& info) {
     ThrowRangeError(info.Env(), "The \"threads\" argument must be from 1 to 16");
     return Napi::Value();
   }
+  bool ring = false;
+  if (!ReadRingChoice(info, 11, &ring)) return Napi::Value();
   size_t m = nSpecs / 3;
   Table t = Layout(specs, m);
   if (nSpecs % 3 != 0 || nInodes < n || nFlags < n || nNums < n * m || nErrs < n * m || nWide < n * m ||
@@ -235,11 +341,22 @@ Napi::Value ReadDuplicates(const Napi::CallbackInfo& info) {
   }
   if (n == 0) return info.Env().Undefined();
   Out o{nums, errs, wide, meta, text, t.stride};
-  ReadRows(pidfd, fds, inodes, flags, t, o, n, threads);
+  ReadRows(pidfd, fds, inodes, flags, t, o, n, threads, ring);
   return info.Env().Undefined();
 }
 
 }  // namespace
+
+bool ReadRingChoice(const Napi::CallbackInfo& info, size_t at, bool* ring) {
+  *ring = false;
+  if (info.Length() <= at || info[at].IsUndefined()) return true;
+  if (!info[at].IsBoolean()) {
+    ThrowTypeError(info.Env(), "The \"ring\" argument must be of type boolean");
+    return false;
+  }
+  *ring = info[at].As<Napi::Boolean>().Value();
+  return true;
+}
 
 Table Layout(const int32_t* specs, size_t slots) {
   Table t{specs, slots, std::vector<uint32_t>(slots, 0), 0, 0, 0, 0, -1, -1};
@@ -259,7 +376,8 @@ Table Layout(const int32_t* specs, size_t slots) {
   return t;
 }
 
-void ReadRows(int pidfd, const int32_t* fds, const double* inodes, const int32_t* flags, const Table& t, const Out& o, size_t n, int threads) {
+void ReadRows(int pidfd, const int32_t* fds, const double* inodes, const int32_t* flags, const Table& t, const Out& o, size_t n, int threads,
+              bool ring) {
   if (n == 0) return;
   struct Part {
     int pidfd;
@@ -269,6 +387,7 @@ void ReadRows(int pidfd, const int32_t* fds, const double* inodes, const int32_t
     const Table* t;
     const Out* o;
     size_t from, to;
+    bool ring;
     pthread_t id;
     bool running;
   };
@@ -276,11 +395,11 @@ void ReadRows(int pidfd, const int32_t* fds, const double* inodes, const int32_t
   size_t per = (n + count - 1) / count;
   std::vector<Part> parts;
   for (size_t p = 0; p < count && p * per < n; p++) {
-    parts.push_back(Part{pidfd, fds, inodes, flags, &t, &o, p * per, (p + 1) * per < n ? (p + 1) * per : n, {}, false});
+    parts.push_back(Part{pidfd, fds, inodes, flags, &t, &o, p * per, (p + 1) * per < n ? (p + 1) * per : n, ring, {}, false});
   }
   auto run = [](void* part) -> void* {
     auto* x = static_cast<Part*>(part);
-    ReadRange(x->pidfd, x->fds, x->inodes, x->flags, *x->t, *x->o, x->from, x->to);
+    ReadRange(x->pidfd, x->fds, x->inodes, x->flags, *x->t, *x->o, x->from, x->to, x->ring);
     return nullptr;
   };
   for (size_t p = 1; p < parts.size(); p++) parts[p].running = pthread_create(&parts[p].id, nullptr, run, &parts[p]) == 0;

@@ -32,60 +32,94 @@ enum SlotKind {
 constexpr uint32_t kStringCell = kMaxString;
 constexpr uint32_t kBytesCell = 64;  // IFNAMSIZ (16) with room to spare, as readIfname reads it
 
+// Where one slot's answer is read to: `buf` holds `len` bytes, either the caller's
+// 16-byte `scratch` (numbers and structs) or the slot's text cell (kinds 3 and 5).
+// Split from the decoding so a read may go through a ring (uring_linux.h) as well as
+// a syscall: both hand the same bytes to SlotDecode.
+struct SlotTarget {
+  void* buf;
+  uint32_t len;
+};
+constexpr size_t kSlotScratch = 16;  // the largest fixed answer, struct timeval
+static_assert(sizeof(struct timeval) <= kSlotScratch && sizeof(struct linger) <= kSlotScratch, "a slot's scratch holds its answer");
+
+// The target of a slot of `kind`; 0 or the errno a read of it fails with before any syscall.
+inline int SlotTargetOf(int kind, void* scratch, char* text, uint32_t cell, SlotTarget* t) {
+  switch (kind) {
+    case kSlotInt:
+      std::memset(scratch, 0, sizeof(int));
+      *t = {scratch, sizeof(int)};
+      return 0;
+    case kSlotTimeval:
+      std::memset(scratch, 0, sizeof(struct timeval));
+      *t = {scratch, sizeof(struct timeval)};
+      return 0;
+    case kSlotLinger:
+      std::memset(scratch, 0, sizeof(struct linger));
+      *t = {scratch, sizeof(struct linger)};
+      return 0;
+    case kSlotString:
+      if (text == nullptr || cell < 2) return ENOBUFS;
+      std::memset(text, 0, cell);
+      *t = {text, cell - 1};  // always leaves a NUL behind the copy
+      return 0;
+    case kSlotU64:
+      std::memset(scratch, 0, sizeof(uint64_t));
+      *t = {scratch, sizeof(uint64_t)};
+      return 0;
+    case kSlotBytes:
+      if (text == nullptr || cell == 0) return ENOBUFS;
+      *t = {text, cell};
+      return 0;
+    default:
+      return EINVAL;
+  }
+}
+
+// The value of an answer of `len` bytes the kernel wrote to `buf` (SlotTargetOf's).
+inline void SlotDecode(int kind, const void* buf, uint32_t len, double* num, uint64_t* wide) {
+  switch (kind) {
+    case kSlotInt: {
+      int value;
+      std::memcpy(&value, buf, sizeof value);
+      if (len == 1) value = *static_cast<const unsigned char*>(buf);
+      *num = value;
+      return;
+    }
+    case kSlotTimeval: {
+      struct timeval tv;
+      std::memcpy(&tv, buf, sizeof tv);
+      *num = MsFromTimeval(tv);
+      return;
+    }
+    case kSlotLinger: {
+      struct linger l;
+      std::memcpy(&l, buf, sizeof l);
+      *num = l.l_onoff ? static_cast<double>(l.l_linger) : __builtin_nan("");
+      return;
+    }
+    case kSlotString:
+      *num = static_cast<double>(strnlen(static_cast<const char*>(buf), len));
+      return;
+    case kSlotU64:
+      std::memcpy(wide, buf, sizeof *wide);
+      return;
+    case kSlotBytes:
+      *num = len;
+      return;
+  }
+}
+
 // Reads one slot; 0 or the errno. `text` holds `cell` bytes (kinds 3 and 5 only).
 inline int ReadSlot(int fd, int level, int optname, int kind, double* num, uint64_t* wide, char* text, uint32_t cell) {
   *num = 0;
   *wide = 0;
-  switch (kind) {
-    case kSlotInt: {
-      int value = 0;
-      uint32_t len = sizeof value;
-      int err = SysGet(fd, level, optname, &value, &len);
-      if (err == 0 && len == 1) value = *reinterpret_cast<unsigned char*>(&value);
-      if (err == 0) *num = value;
-      return err;
-    }
-    case kSlotTimeval: {
-      struct timeval tv;
-      std::memset(&tv, 0, sizeof tv);
-      uint32_t len = sizeof tv;
-      int err = SysGet(fd, level, optname, &tv, &len);
-      if (err == 0) *num = MsFromTimeval(tv);
-      return err;
-    }
-    case kSlotLinger: {
-      struct linger l;
-      std::memset(&l, 0, sizeof l);
-      uint32_t len = sizeof l;
-      int err = SysGet(fd, level, optname, &l, &len);
-      if (err == 0) *num = l.l_onoff ? static_cast<double>(l.l_linger) : __builtin_nan("");
-      return err;
-    }
-    case kSlotString: {
-      if (text == nullptr || cell < 2) return ENOBUFS;
-      std::memset(text, 0, cell);
-      uint32_t len = cell - 1;  // always leaves a NUL behind the copy
-      int err = SysGet(fd, level, optname, text, &len);
-      if (err == 0) *num = static_cast<double>(strnlen(text, len));
-      return err;
-    }
-    case kSlotU64: {
-      uint64_t value = 0;
-      uint32_t len = sizeof value;
-      int err = SysGet(fd, level, optname, &value, &len);
-      if (err == 0) *wide = value;
-      return err;
-    }
-    case kSlotBytes: {
-      if (text == nullptr || cell == 0) return ENOBUFS;
-      uint32_t len = cell;
-      int err = SysGet(fd, level, optname, text, &len);
-      if (err == 0) *num = len;
-      return err;
-    }
-    default:
-      return EINVAL;
-  }
+  alignas(8) unsigned char scratch[kSlotScratch];
+  SlotTarget t;
+  int err = SlotTargetOf(kind, scratch, text, cell, &t);
+  if (err == 0) err = SysGet(fd, level, optname, t.buf, &t.len);
+  if (err == 0) SlotDecode(kind, t.buf, t.len, num, wide);
+  return err;
 }
 
 #ifndef _WIN32

@@ -127,6 +127,12 @@ const TCP_INFO_CELL = stride + 2 * (layout?.cells.address ?? 0);
 stride = TCP_INFO_CELL + (layout?.cells.tcpInfo ?? 0);
 const stringSlots = Array.from({ length: optionTable.slots }, (_, i) => i).filter((i) => (specs[3 * i + 2]! & KIND_MASK) === SLOT_STRING);
 
+/**
+ * Whether batches read their SOL_SOCKET options through io_uring where the kernel has it:
+ * SOCKOPT_URING=0 turns that off (for systems that audit io_uring), with the same answers.
+ */
+const RING = process.env['SOCKOPT_URING'] !== '0';
+
 /** Whether this platform can read another process's sockets in batches (Linux). */
 export const canReadDuplicates = typeof binding.readDuplicates === 'function' && layout !== undefined;
 /** Whether a batch can be read on a thread while JavaScript works on the one before (start/finish). */
@@ -164,7 +170,7 @@ export class DuplicateBatch {
   /** Reads these fds (each expected to hold its inode; `queues`: read the byte queues too). */
   read(rows: readonly DuplicateRow[]): void {
     const n = this.load(rows);
-    binding.readDuplicates!(this.pidfd, this.fds.subarray(0, n), this.inodes.subarray(0, n), this.flags.subarray(0, n), specs, this.nums, this.errs, this.wide, this.meta, this.text, this.threads);
+    binding.readDuplicates!(this.pidfd, this.fds.subarray(0, n), this.inodes.subarray(0, n), this.flags.subarray(0, n), specs, this.nums, this.errs, this.wide, this.meta, this.text, this.threads, RING);
     this.size = n;
   }
 
@@ -175,7 +181,7 @@ export class DuplicateBatch {
   start(rows: readonly DuplicateRow[]): void {
     if (this.job) throw new Error('a read is under way on this batch');
     const n = this.load(rows);
-    this.job = binding.readDuplicatesStart!(this.pidfd, this.fds.subarray(0, n), this.inodes.subarray(0, n), this.flags.subarray(0, n), specs, this.threads);
+    this.job = binding.readDuplicatesStart!(this.pidfd, this.fds.subarray(0, n), this.inodes.subarray(0, n), this.flags.subarray(0, n), specs, this.threads, RING);
     this.pending = n;
   }
 

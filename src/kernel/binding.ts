@@ -108,14 +108,16 @@ export interface Binding {
    * slots hold their length in nums and their bytes in the row's text cell. The meta row
    * (readDuplicatesLayout.meta) holds the getfd and fstat errnos, both addresses, TCP_INFO's
    * errno and length, SO_PEERCRED and, with flags[k] bit 0, the byte queues. `threads`
-   * (1–16) split the rows.
+   * (1–16) split the rows. `ring` (default false): each thread reads the SOL_SOCKET slots
+   * through an io_uring of its own where the kernel has one (Linux ≥ 6.7); the answers are
+   * the same, in one kernel crossing per run of rows instead of a syscall each.
    */
-  readDuplicates?(pidfd: number, fds: Int32Array, inodes: Float64Array, flags: Int32Array, specs: Int32Array, nums: Float64Array, errs: Int32Array, wide: BigUint64Array, meta: Int32Array, text: Uint8Array, threads: number): void;
+  readDuplicates?(pidfd: number, fds: Int32Array, inodes: Float64Array, flags: Int32Array, specs: Int32Array, nums: Float64Array, errs: Int32Array, wide: BigUint64Array, meta: Int32Array, text: Uint8Array, threads: number, ring?: boolean): void;
   /**
    * readDuplicates begun on a thread of its own: returns at once with a job holding copies
    * of the inputs (and of the pidfd), whose rows readDuplicatesFinish waits for.
    */
-  readDuplicatesStart?(pidfd: number, fds: Int32Array, inodes: Float64Array, flags: Int32Array, specs: Int32Array, threads: number): DuplicatesJob;
+  readDuplicatesStart?(pidfd: number, fds: Int32Array, inodes: Float64Array, flags: Int32Array, specs: Int32Array, threads: number, ring?: boolean): DuplicatesJob;
   /** Waits for a job's thread and copies its rows into arrays laid out as readDuplicates' (once per job). */
   readDuplicatesFinish?(job: DuplicatesJob, nums: Float64Array, errs: Int32Array, wide: BigUint64Array, meta: Int32Array, text: Uint8Array): void;
   /**
