@@ -7,6 +7,8 @@ import { jsonTerminalSafe, terminalSafe } from '../kernel/text';
 export interface Output {
   out(text: string): void;
   err(text: string): void;
+  /** Optional: writes bytes already made as out() makes them (terminal-safe UTF-8 lines). */
+  outBytes?(bytes: Uint8Array): void;
 }
 
 // Every field from elsewhere is escaped where it is formatted; terminalSafe is the last
@@ -14,6 +16,7 @@ export interface Output {
 export const stdio: Output = {
   out: (text) => process.stdout.write(`${terminalSafe(text)}\n`),
   err: (text) => process.stderr.write(`${terminalSafe(text)}\n`),
+  outBytes: (bytes) => process.stdout.write(bytes),
 };
 
 /**

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { chunked } from '../../src/cli/chunked';
 import type { Output } from '../../src/cli/output';
+import { terminalSafe } from '../../src/kernel/text';
 
 function recorder(): Output & { log: string[] } {
   const log: string[] = [];
@@ -34,5 +35,49 @@ describe('chunked', () => {
     out.out('c');
     out.flush();
     expect(inner.log).toEqual(['out:a\nb\n', 'err:oops\n', 'out:c\n']);
+  });
+});
+
+describe('chunked, to an Output that takes bytes', () => {
+  function byteRecorder(): Output & { log: (string | Buffer)[] } {
+    const log: (string | Buffer)[] = [];
+    return { log, out: (t) => log.push(`out:${t}\n`), err: (t) => log.push(`err:${t}\n`), outBytes: (b) => log.push(Buffer.from(b)) };
+  }
+  // What stdio.out would write for each line, in one string.
+  const asStdio = (lines: string[]) => lines.map((l) => `${terminalSafe(l)}\n`).join('');
+
+  it('writes the bytes stdio.out would, escaped, in chunks of about 64 KiB', () => {
+    const odd = ['\u001b[2J', 'a\u202eb', '\ud800', '\udc00x', '\ud83d\ude00', 'é→·', '\\', '\u0085', 'line\nline'];
+    const lines = Array.from({ length: 6000 }, (_, i) => `fd ${i} ${'x'.repeat(i % 97)}${odd[i % odd.length]}`);
+    lines.push('y'.repeat(300_000)); // longer than a chunk's buffer
+    lines.push('→'.repeat(70_000)); // three bytes each
+    const inner = byteRecorder();
+    const out = chunked(inner);
+    for (const l of lines) out.out(l);
+    out.flush();
+    out.flush(); // nothing waiting: no empty write
+    expect(inner.log.every((b) => Buffer.isBuffer(b))).toBe(true);
+    const bytes = Buffer.concat(inner.log as Buffer[]);
+    expect(bytes.equals(Buffer.from(asStdio(lines), 'utf8'))).toBe(true);
+    expect(bytes.includes(0x1b)).toBe(false);
+    expect(inner.log.length).toBeLessThan(lines.length / 100);
+  });
+
+  it('hands on what is waiting before anything goes to err(), and each chunk in a buffer of its own', () => {
+    const inner = byteRecorder();
+    const out = chunked(inner);
+    out.out('a');
+    out.out('b');
+    out.err('oops');
+    out.out('c');
+    out.flush();
+    expect(inner.log.map((x) => x.toString())).toEqual(['a\nb\n', 'err:oops\n', 'c\n']);
+    const held: Uint8Array[] = [];
+    const keep = chunked({ out: () => {}, err: () => {}, outBytes: (b) => held.push(b) });
+    keep.out('first');
+    keep.flush();
+    keep.out('second');
+    keep.flush();
+    expect(held.map((b) => Buffer.from(b).toString())).toEqual(['first\n', 'second\n']);
   });
 });
