@@ -77,13 +77,27 @@ export interface SocketReport {
   error?: { code: string; message: string };
 }
 
+// Whether v is JSON data as it stands: no bigint, bytes, undefined or function in it.
+function isJson(v: unknown): boolean {
+  if (v === null) return true;
+  const t = typeof v;
+  if (t !== 'object') return t === 'string' || t === 'number' || t === 'boolean';
+  if (v instanceof Uint8Array) return false;
+  if (Array.isArray(v)) return v.every(isJson);
+  for (const k in v) if (!isJson((v as Record<string, unknown>)[k])) return false;
+  return true;
+}
+
 // JSON-safe data: bigints as decimal strings, bytes (an interface name that is not
 // UTF-8) as the exact text rule gives them (a string, or { hex }). A walk, not
 // JSON.parse(JSON.stringify()): it runs once per socket, 20k times for a large process.
+// A part that is JSON already is kept, not copied: the callers' snapshots are made for
+// the one report and dropped (most of a socket's options are plain numbers).
 function json(v: unknown): JsonValue {
   if (typeof v === 'bigint') return v.toString();
   if (v === null || typeof v !== 'object') return v === undefined ? null : (v as JsonValue);
   if (v instanceof Uint8Array) return exactText(v);
+  if (isJson(v)) return v as JsonValue;
   if (Array.isArray(v)) return v.map(json) as unknown as JsonValue;
   const out: Record<string, JsonValue> = {};
   for (const k in v) {
