@@ -77,31 +77,33 @@ export interface SocketReport {
   error?: { code: string; message: string };
 }
 
-// Whether v is JSON data as it stands: no bigint, bytes, undefined or function in it.
-function isJson(v: unknown): boolean {
-  if (v === null) return true;
-  const t = typeof v;
-  if (t !== 'object') return t === 'string' || t === 'number' || t === 'boolean';
-  if (v instanceof Uint8Array) return false;
-  if (Array.isArray(v)) return v.every(isJson);
-  for (const k in v) if (!isJson((v as Record<string, unknown>)[k])) return false;
-  return true;
-}
-
 // JSON-safe data: bigints as decimal strings, bytes (an interface name that is not
 // UTF-8) as the exact text rule gives them (a string, or { hex }). A walk, not
 // JSON.parse(JSON.stringify()): it runs once per socket, 20k times for a large process.
-// A part that is JSON already is kept, not copied: the callers' snapshots are made for
-// the one report and dropped (most of a socket's options are plain numbers).
+// Objects are made safe where they stand, value by value (reportFromSnapshot's snapshots
+// are made for the one report and dropped: copying them was most of what this
+// allocated); one with a member JSON leaves out (undefined, a function) is copied.
 function json(v: unknown): JsonValue {
   if (typeof v === 'bigint') return v.toString();
   if (v === null || typeof v !== 'object') return v === undefined ? null : (v as JsonValue);
   if (v instanceof Uint8Array) return exactText(v);
-  if (isJson(v)) return v as JsonValue;
   if (Array.isArray(v)) return v.map(json) as unknown as JsonValue;
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
+    const x = o[k];
+    if (x === undefined || typeof x === 'function') return jsonCopy(o);
+  }
+  for (const k in o) {
+    const x = o[k];
+    if (typeof x === 'bigint' || (x !== null && typeof x === 'object')) o[k] = json(x);
+  }
+  return o as JsonValue;
+}
+
+function jsonCopy(o: Record<string, unknown>): JsonValue {
   const out: Record<string, JsonValue> = {};
-  for (const k in v) {
-    const x = (v as Record<string, unknown>)[k];
+  for (const k in o) {
+    const x = o[k];
     if (x !== undefined && typeof x !== 'function') out[k] = json(x);
   }
   return out;
@@ -125,7 +127,10 @@ function kindOf(family: string | number | null, type: string | null, protocol: s
   return 'unknown';
 }
 
-/** Builds the report of a socket from its snapshot and, when known, its queues and inode. */
+/**
+ * Builds the report of a socket from its snapshot and, when known, its queues and inode.
+ * Takes the snapshot over: its option objects become the report's, made JSON-safe in place.
+ */
 export function reportFromSnapshot(snap: Snapshot, queues: { recv: number | null; send: number | null } | null, inode?: number): SocketReport {
   const sol = snap.options.SOL_SOCKET ?? {};
   const type = typeof snap.type === 'string' ? snap.type : snap.type === null ? null : (TYPE_NAMES[snap.type] ?? null);
@@ -245,23 +250,61 @@ function group(label: string, items: string[], indent: string): string[] {
 
 const show = (name: OptionName, v: unknown): string => `${name} ${formatOption(name, options[name].unit, v)}`;
 
+// The timeouts and buffers groups of the compact view, by their options' values: most
+// sockets of a process share them, and their text was a third of what formatting a
+// socket allocated (docs/inspect.md). Exact: the text depends on nothing but the label,
+// the indent and the values, all primitives (an object value is never cached). Looked up
+// value by value in nested Maps, so a hit allocates nothing. Bounded.
+const GROUP_CACHE_SIZE = 512;
+const ABSENT = Symbol('absent');
+const LINES = Symbol('lines');
+type GroupNode = Map<unknown, GroupNode> & { [LINES]?: readonly string[] };
+const groupRoots = new Map<string, Map<string, GroupNode>>(); // label → indent → values
+let groupsCached = 0;
+
+function pickedGroup(label: string, names: readonly OptionName[], byLevel: NonNullable<SocketReport['options']>, indent: string): readonly string[] {
+  let byIndent = groupRoots.get(label);
+  if (byIndent === undefined) groupRoots.set(label, (byIndent = new Map()));
+  let node: GroupNode | undefined = byIndent.get(indent);
+  if (node === undefined) byIndent.set(indent, (node = new Map() as GroupNode));
+  for (const n of names) {
+    const level = byLevel[options[n].level];
+    const v = level && n in level ? level[n] : ABSENT;
+    if (v !== null && typeof v === 'object') return group(label, pick(names, byLevel), indent);
+    let next: GroupNode | undefined = node.get(v);
+    if (next === undefined) node.set(v, (next = new Map() as GroupNode));
+    node = next;
+  }
+  let lines = node[LINES];
+  if (lines === undefined) {
+    const items = pick(names, byLevel);
+    lines = items.length ? group(label, items, indent) : [];
+    if (++groupsCached > GROUP_CACHE_SIZE) {
+      groupRoots.clear();
+      groupsCached = 0;
+    } else {
+      node[LINES] = lines;
+    }
+  }
+  return lines;
+}
+
+function pick(names: readonly OptionName[], byLevel: NonNullable<SocketReport['options']>): string[] {
+  const items: string[] = [];
+  for (const n of names) {
+    const level = byLevel[options[n].level];
+    if (level && n in level) items.push(show(n, level[n]));
+  }
+  return items;
+}
+
 function compactBody(r: SocketReport, indent: string): string[] {
   const byLevel = r.options;
   if (!byLevel) return [];
   const lines: string[] = [];
   const valueOf = (n: OptionName): unknown => byLevel[options[n].level]?.[n];
-  const pick = (names: readonly OptionName[]) => {
-    const items: string[] = [];
-    for (const n of names) {
-      const level = byLevel[options[n].level];
-      if (level && n in level) items.push(show(n, level[n]));
-    }
-    return items;
-  };
-  const timeouts = pick(TIMEOUTS);
-  const buffers = pick(BUFFERS);
-  if (timeouts.length) lines.push(...group('timeouts', timeouts, indent));
-  if (buffers.length) lines.push(...group('buffers', buffers, indent));
+  lines.push(...pickedGroup('timeouts', TIMEOUTS, byLevel, indent));
+  lines.push(...pickedGroup('buffers', BUFFERS, byLevel, indent));
   const defaults = defaultsFor(r.family, r.type);
   if (defaults) {
     const changed = changedOptions(byLevel, defaults, r.type, ALWAYS).map((n) => `${show(n, valueOf(n))} (default ${formatOption(n, options[n].unit, defaults[n])})`);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { describeSocket, formatBytes, formatDuration, formatRate, getsockopt, getTcpInfo, setKeepAlive, setsockopt, sockopt } from '../../src/index';
+import { describeSocket, formatBytes, formatDuration, formatRate, formatSocket, getsockopt, getTcpInfo, setKeepAlive, setsockopt, sockopt } from '../../src/index';
 import { boundUdp, figure, tcpPair, unixPair, type TcpPair } from '../helpers';
 
 let pair: TcpPair | undefined;
@@ -136,5 +136,60 @@ describe('compact view', () => {
     const back = JSON.parse(JSON.stringify(d)) as typeof d;
     expect(back.options!.SOL_SOCKET!.SO_COOKIE).toBe(getsockopt(pair.client, 'SO_COOKIE').toString());
     expect(back).toMatchObject({ kind: 'tcp', family: 'IPv4', type: 'stream', state: 'ESTABLISHED', recvQueue: 0 });
+  });
+});
+
+// The compact view's timeouts and buffers lines are kept by their options' values
+// (format-socket.ts): each socket must still get the text of its own values, whatever was
+// formatted before it, in whatever order, past the cache's bound.
+describe('compact view of many sockets', () => {
+  // "NAME value" of one option as the full view (never cached) prints it.
+  const token = (r: Parameters<typeof formatSocket>[0], name: string) => {
+    const m = new RegExp(`(?:^| )(${name} [^·\\n]*?)(?: ·|$)`, 'm').exec(formatSocket(r, { all: true }));
+    return m ? m[1]!.trim() : null;
+  };
+  const compactLines = (r: Parameters<typeof formatSocket>[0]) => formatSocket(r).split('\n').slice(1).join('\n').replace(/ ·\n +/g, ' · ');
+
+  it('gives each socket its own values, in any order, past the cache bound', async () => {
+    pair = await tcpPair();
+    const base = describeSocket(pair.client);
+    const levelOf = (name: string) => (name.startsWith('TCP_') ? 'IPPROTO_TCP' : 'SOL_SOCKET');
+    const variants: typeof base[] = [];
+    const varied: string[] = [];
+    const change: [string, unknown[]][] = [
+      ['SO_LINGER', [null, 0, 5]], ['SO_KEEPALIVE', [true, false]], ['TCP_KEEPIDLE', [7200, 30, 1]], ['SO_RCVTIMEO', [null, 1500]],
+      ['TCP_NODELAY', [true, false, undefined]], ['TCP_USER_TIMEOUT', [0, 1, 30000]],
+    ];
+    for (const [name, values] of change) {
+      for (const v of values) {
+        const r = structuredClone(base);
+        const level = r.options![levelOf(name)]!;
+        if (v === undefined) delete level[name];
+        else level[name] = v as never;
+        variants.push(r);
+        varied.push(name);
+      }
+    }
+    for (let i = 0; i < 600; i++) { // more distinct values than the cache keeps
+      const r = structuredClone(base);
+      r.options!.SOL_SOCKET!.SO_RCVBUF = 4096 + 2 * i;
+      variants.push(r);
+      varied.push('SO_RCVBUF');
+    }
+    const check = (order: number[]) => {
+      for (const i of order) {
+        const want = token(variants[i]!, varied[i]!);
+        const text = compactLines(variants[i]!);
+        if (want === null) expect(text).not.toMatch(new RegExp(`\\b${varied[i]} `));
+        else expect(text.includes(want), `${want} in\n${text}`).toBe(true);
+      }
+    };
+    const order = variants.map((_, i) => i);
+    check(order);
+    check([...order].reverse());
+    check(order.map((_, i) => (i * 7919) % order.length));
+    // The same report twice, and a copy of it: the same text.
+    expect(formatSocket(variants[0]!)).toBe(formatSocket(structuredClone(variants[0]!)));
+    figure('compact groups checked', variants.length);
   });
 });
