@@ -28,10 +28,14 @@ struct Job {
   std::vector<int32_t> fds, flags, specs;
   std::vector<double> inodes;
   Table table{};
-  // The rows, in one mapping of their own: unmapped as soon as they are copied out, so
-  // a run of batches leaves no malloc heap behind (per-batch vectors grew it by 40 MB).
+  // The rows, in one mapping of their own, not the malloc heap (per-batch vectors grew it
+  // by 40 MB). Once copied out, the mapping may pass to the caller's next job (Start's
+  // `reuse`): a fresh one costs a page fault per page as the thread writes it, and page
+  // faults are dear in some virtual machines (docs/inspect.md).
   void* rows = MAP_FAILED;
-  size_t rowsSize = 0;
+  size_t rowsSize = 0;  // what this job's rows take of the mapping
+  size_t mapSize = 0;   // the mapping's length
+  bool taken = false;   // the rows were copied out
   size_t counts[5] = {0, 0, 0, 0, 0};  // elements of wide, nums, errs, meta, text
   pthread_t thread{};
   bool running = false;
@@ -42,18 +46,30 @@ struct Job {
   int32_t* Meta() const { return Errs() + counts[2]; }
   uint8_t* Text() const { return reinterpret_cast<uint8_t*>(Meta() + counts[3]); }
 
-  bool Map(size_t n, size_t m) {
+  // Room for n rows of m slots: `old`'s mapping when it is large enough and its rows
+  // are taken (zeroed, as a fresh one is), else a new one, its pages faulted in at once.
+  bool Map(size_t n, size_t m, Job* old) {
     counts[0] = counts[1] = counts[2] = n * m;
     counts[3] = n * kMetaSize;
     counts[4] = n * table.stride;
     rowsSize = counts[0] * 8 + counts[1] * 8 + counts[2] * 4 + counts[3] * 4 + counts[4];
     if (rowsSize == 0) return true;
-    rows = mmap(nullptr, rowsSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (old != nullptr && old != this && old->taken && old->rows != MAP_FAILED && old->mapSize >= rowsSize) {
+      rows = old->rows;
+      mapSize = old->mapSize;
+      old->rows = MAP_FAILED;
+      old->mapSize = 0;
+      std::memset(rows, 0, rowsSize);
+      return true;
+    }
+    rows = mmap(nullptr, rowsSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    mapSize = rows != MAP_FAILED ? rowsSize : 0;
     return rows != MAP_FAILED;
   }
   void Unmap() {
-    if (rows != MAP_FAILED) munmap(rows, rowsSize);
+    if (rows != MAP_FAILED) munmap(rows, mapSize);
     rows = MAP_FAILED;
+    mapSize = 0;
   }
   void Run() {
     Out o{Nums(), Errs(), Wide(), Meta(), Text(), table.stride};
@@ -74,6 +90,18 @@ struct Job {
 // Tells a job from any other object handed back by a caller.
 constexpr napi_type_tag kJobTag = {0x736f636b6f707420ULL, 0x6475706a6f622031ULL};
 
+// The job a holder from Start wraps; null for anything else.
+Job* Unwrap(napi_env env, napi_value v) {
+  bool tagged = false;
+  void* data = nullptr;
+  napi_valuetype type;
+  if (napi_typeof(env, v, &type) != napi_ok || type != napi_object || napi_check_object_type_tag(env, v, &kJobTag, &tagged) != napi_ok ||
+      !tagged || napi_unwrap(env, v, &data) != napi_ok) {
+    return nullptr;
+  }
+  return static_cast<Job*>(data);
+}
+
 template <typename T>
 bool CopyIn(napi_env env, napi_value v, napi_typedarray_type type, std::vector<T>* out) {
   T* data = nullptr;
@@ -84,8 +112,9 @@ bool CopyIn(napi_env env, napi_value v, napi_typedarray_type type, std::vector<T
 }
 
 // readDuplicatesStart(pidfd, fds: Int32Array(n), inodes: Float64Array(n), flags: Int32Array(n),
-//                     specs: Int32Array(3m), threads: 1..16, ring?: boolean) → job
-// What readDuplicates reads, begun on a thread; the rows wait in the job.
+//                     specs: Int32Array(3m), threads: 1..16, ring?: boolean, reuse?: job) → job
+// What readDuplicates reads, begun on a thread; the rows wait in the job. `reuse`: a job
+// whose rows were taken, whose memory this one takes over when it is large enough.
 Napi::Value Start(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   int32_t pidfd, threads;
@@ -102,6 +131,14 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
     return Napi::Value();
   }
   if (!ReadRingChoice(info, 6, &job->ring)) return Napi::Value();
+  Job* old = nullptr;
+  if (info.Length() > 7 && !info[7].IsUndefined() && !info[7].IsNull()) {
+    old = Unwrap(env, info[7]);
+    if (old == nullptr) {
+      ThrowTypeError(info.Env(), "The \"reuse\" argument must be a job from readDuplicatesStart, null or undefined");
+      return Napi::Value();
+    }
+  }
   size_t n = job->fds.size(), m = job->specs.size() / 3;
   if (job->specs.size() % 3 != 0 || job->inodes.size() < n || job->flags.size() < n) {
     ThrowRangeError(info.Env(), "inodes and flags need a row per fd, specs three numbers per slot");
@@ -114,7 +151,7 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
   }
   job->threads = threads;
   job->table = Layout(job->specs.data(), m);
-  if (!job->Map(n, m)) {
+  if (!job->Map(n, m, old)) {
     ThrowSystemError(info.Env(), errno, "mmap");
     return Napi::Value();  // the job's destructor closes its pidfd
   }
@@ -141,16 +178,11 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
 // Waits for the job's thread, then copies its rows into arrays laid out as readDuplicates'.
 Napi::Value Finish(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
-  bool tagged = false;
-  void* data = nullptr;
-  napi_valuetype type;
-  if (info.Length() < 1 || napi_typeof(env, info[0], &type) != napi_ok || type != napi_object ||
-      napi_check_object_type_tag(env, info[0], &kJobTag, &tagged) != napi_ok || !tagged ||
-      napi_unwrap(env, info[0], &data) != napi_ok || data == nullptr) {
+  Job* job = info.Length() < 1 ? nullptr : Unwrap(env, info[0]);
+  if (job == nullptr) {
     ThrowTypeError(info.Env(), "readDuplicatesFinish takes a job from readDuplicatesStart");
     return Napi::Value();
   }
-  Job* job = static_cast<Job*>(data);
   size_t nNums = 0, nErrs = 0, nWide = 0, nMeta = 0, nText = 0;
   double* nums;
   int32_t *errs, *meta;
@@ -162,7 +194,7 @@ Napi::Value Finish(const Napi::CallbackInfo& info) {
     ThrowTypeError(info.Env(), "readDuplicatesFinish takes (job, Float64Array, Int32Array, BigUint64Array, Int32Array, Uint8Array)");
     return Napi::Value();
   }
-  if (job->rows == MAP_FAILED && job->rowsSize != 0) {
+  if (job->taken || (job->rows == MAP_FAILED && job->rowsSize != 0)) {
     ThrowValueError(info.Env(), "this job's rows were taken already");
     return Napi::Value();
   }
@@ -172,13 +204,16 @@ Napi::Value Finish(const Napi::CallbackInfo& info) {
     return Napi::Value();
   }
   job->Join();
-  if (job->rowsSize == 0) return info.Env().Undefined();
+  if (job->rowsSize == 0) {
+    job->taken = true;
+    return info.Env().Undefined();
+  }
   std::memcpy(wide, job->Wide(), c[0] * sizeof(uint64_t));
   std::memcpy(nums, job->Nums(), c[1] * sizeof(double));
   std::memcpy(errs, job->Errs(), c[2] * sizeof(int32_t));
   std::memcpy(meta, job->Meta(), c[3] * sizeof(int32_t));
   std::memcpy(text, job->Text(), c[4]);
-  job->Unmap();
+  job->taken = true;  // the mapping stays for a next job to reuse, or the finalizer
   return info.Env().Undefined();
 }
 

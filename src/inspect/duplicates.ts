@@ -150,6 +150,8 @@ export class DuplicateBatch {
   private readonly text: Buffer;
   private size = 0;
   private job: DuplicatesJob | null = null;
+  // The last finished job: the next start() takes over its row memory.
+  private done: DuplicatesJob | null = null;
   private pending = 0;
 
   constructor(
@@ -181,7 +183,8 @@ export class DuplicateBatch {
   start(rows: readonly DuplicateRow[]): void {
     if (this.job) throw new Error('a read is under way on this batch');
     const n = this.load(rows);
-    this.job = binding.readDuplicatesStart!(this.pidfd, this.fds.subarray(0, n), this.inodes.subarray(0, n), this.flags.subarray(0, n), specs, this.threads, RING);
+    this.job = binding.readDuplicatesStart!(this.pidfd, this.fds.subarray(0, n), this.inodes.subarray(0, n), this.flags.subarray(0, n), specs, this.threads, RING, this.done);
+    this.done = null;
     this.pending = n;
   }
 
@@ -191,6 +194,7 @@ export class DuplicateBatch {
     if (!job) return;
     this.job = null;
     binding.readDuplicatesFinish!(job, this.nums, this.errs, this.wide, this.meta, this.text);
+    this.done = job;
     this.size = this.pending;
   }
 

@@ -115,9 +115,11 @@ export interface Binding {
   readDuplicates?(pidfd: number, fds: Int32Array, inodes: Float64Array, flags: Int32Array, specs: Int32Array, nums: Float64Array, errs: Int32Array, wide: BigUint64Array, meta: Int32Array, text: Uint8Array, threads: number, ring?: boolean): void;
   /**
    * readDuplicates begun on a thread of its own: returns at once with a job holding copies
-   * of the inputs (and of the pidfd), whose rows readDuplicatesFinish waits for.
+   * of the inputs (and of the pidfd), whose rows readDuplicatesFinish waits for. `reuse`:
+   * a finished job whose row memory this one takes over when it is large enough (fresh
+   * memory costs a page fault per page).
    */
-  readDuplicatesStart?(pidfd: number, fds: Int32Array, inodes: Float64Array, flags: Int32Array, specs: Int32Array, threads: number, ring?: boolean): DuplicatesJob;
+  readDuplicatesStart?(pidfd: number, fds: Int32Array, inodes: Float64Array, flags: Int32Array, specs: Int32Array, threads: number, ring?: boolean, reuse?: DuplicatesJob | null): DuplicatesJob;
   /** Waits for a job's thread and copies its rows into arrays laid out as readDuplicates' (once per job). */
   readDuplicatesFinish?(job: DuplicatesJob, nums: Float64Array, errs: Int32Array, wide: BigUint64Array, meta: Int32Array, text: Uint8Array): void;
   /**
