@@ -281,8 +281,10 @@ describe.skipIf(!canReadAhead)('readDuplicatesStart / readDuplicatesFinish', () 
       faults(true); // warm
       const [without, withReuse] = [faults(false), faults(true)];
       figure('minor page faults, 12 batches', { without, withReuse });
-      // Every batch but the first takes over the memory before: its pages are not faulted in again.
-      expect(withReuse).toBeLessThan(without / 2);
+      // Every batch but the first takes over the memory before: its pages are not faulted
+      // in again. A difference, not a ratio: ASan's shadow memory adds faults to both.
+      const pages = Math.ceil((BATCH * (specs.length / 3) * 20 + BATCH * layout.meta.size * 4 + BATCH * stride) / 4096);
+      expect(without - withReuse).toBeGreaterThan(0.8 * 11 * pages);
       udp.close();
     });
   });
