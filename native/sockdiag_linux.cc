@@ -26,6 +26,7 @@
 
 #include "args.h"
 #include "diag.h"
+#include "grow_buffer_linux.h"
 #include "sockdiag.h"
 
 namespace sockopt {
@@ -135,13 +136,18 @@ size_t Request(int what, int family, int protocol, uint32_t inode, bool info, ui
 // graph per socket held for the whole run.
 // The bytes are handed over, not copied: a copy of a large process's dump doubled the
 // command's peak memory for a moment.
-Napi::Value Packed(Napi::Env env, std::vector<uint8_t>&& bytes, const std::vector<uint32_t>& index) {
+Napi::Value Packed(Napi::Env env, GrowBuffer* bytes, const std::vector<uint32_t>& index) {
   Napi::Object o = Napi::Object::New(env);
-  if (bytes.empty()) {
+  if (bytes->size() == 0) {
     o.Set("bytes", Napi::Buffer<uint8_t>::New(env, 0));
   } else {
-    auto* owned = new std::vector<uint8_t>(std::move(bytes));
-    o.Set("bytes", Napi::Buffer<uint8_t>::New(env, owned->data(), owned->size(), [](Napi::Env, uint8_t*, std::vector<uint8_t>* v) { delete v; }, owned));
+    const size_t size = bytes->size();
+    auto* capacity = new size_t(bytes->capacity());
+    uint8_t* data = bytes->Release();
+    o.Set("bytes", Napi::Buffer<uint8_t>::New(env, data, size, [](Napi::Env, uint8_t* p, size_t* c) {
+      munmap(p, *c);
+      delete c;
+    }, capacity));
   }
   Napi::Uint32Array ix = Napi::Uint32Array::New(env, index.size());
   if (!index.empty()) std::memcpy(ix.Data(), index.data(), index.size() * sizeof(uint32_t));
@@ -195,20 +201,33 @@ Napi::Value DiagDump(const Napi::CallbackInfo& info) {
   uint32_t count = 0;
   // flags 2: the matching messages themselves, packed (see Packed), not one object each.
   const bool packed = (flags & 2) != 0;
-  std::vector<uint8_t> bytes;
+  // Packed, the kernel's messages are received straight into `bytes` and the ones kept
+  // moved down over the others (`kept`: the end of those kept so far).
+  GrowBuffer bytes;
+  size_t kept = 0;
   std::vector<uint32_t> index;  // [inode, offset, state] per message
-  auto done = [&]() -> Napi::Value { return packed ? Packed(env, std::move(bytes), index) : Napi::Value(out); };
-  std::vector<uint8_t> buf(64 * 1024);
+  auto done = [&]() -> Napi::Value {
+    bytes.Resize(kept);
+    return packed ? Packed(env, &bytes, index) : Napi::Value(out);
+  };
+  constexpr size_t kRecv = 64 * 1024;
+  std::vector<uint8_t> buf(packed ? 0 : kRecv);
   size_t fixed = FixedSize(what);
   for (;;) {
-    ssize_t n = recv(fd, buf.data(), buf.size(), 0);
+    bytes.Resize(kept);  // the next messages land after those kept
+    uint8_t* at = packed ? bytes.Tail(kRecv) : buf.data();
+    if (at == nullptr) {
+      ThrowSystemError(env, ENOMEM, "mmap");
+      return Napi::Value();
+    }
+    ssize_t n = recv(fd, at, kRecv, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
       ThrowSystemError(env, errno, "recv");
       return Napi::Value();
     }
     if (n == 0) return done();
-    for (auto* h = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(h, static_cast<size_t>(n)); h = NLMSG_NEXT(h, n)) {
+    for (auto* h = reinterpret_cast<nlmsghdr*>(at); NLMSG_OK(h, static_cast<size_t>(n)); h = NLMSG_NEXT(h, n)) {
       if (h->nlmsg_type == NLMSG_DONE) return done();
       if (h->nlmsg_type == NLMSG_ERROR) {
         int err = 0;
@@ -223,10 +242,13 @@ Napi::Value DiagDump(const Napi::CallbackInfo& info) {
       if (wanted && !std::binary_search(wanted, wanted + nWanted, InodeOf(what, p))) continue;
       if (packed) {
         index.push_back(InodeOf(what, p));
-        index.push_back(static_cast<uint32_t>(bytes.size()));
+        index.push_back(static_cast<uint32_t>(kept));
         index.push_back(StateOf(what, p));
-        const uint8_t* m = reinterpret_cast<const uint8_t*>(h);
-        bytes.insert(bytes.end(), m, m + NLMSG_ALIGN(h->nlmsg_len));
+        // NLMSG_OK holds nlmsg_len within what was received; its alignment padding may not be.
+        const size_t length = std::min<size_t>(NLMSG_ALIGN(h->nlmsg_len), static_cast<size_t>(n));
+        uint8_t* m = reinterpret_cast<uint8_t*>(h);
+        if (m != bytes.data() + kept) std::memmove(bytes.data() + kept, m, length);
+        kept += length;
         if (what == kUnix && inode > 0) return done();
         continue;
       }

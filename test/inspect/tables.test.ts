@@ -283,6 +283,50 @@ describe('arguments and the native surface (abuse)', () => {
 });
 
 describe.skipIf(!canReadInetRecords)('inet records read in JavaScript from a packed dump', () => {
+  // The packed dump receives the kernel's messages straight into its buffer and moves the
+  // kept ones down over the others (native/grow_buffer_linux.h): across many receives,
+  // every kept record must be whole and in place, and no other one there.
+  it('over several receives, keeps exactly the wanted records, each as the object dump builds it', async () => {
+    const b = binding as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const server = net.createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const accepted: net.Socket[] = [];
+    server.on('connection', (s) => accepted.push(s));
+    const clients = Array.from({ length: 200 }, () => net.connect((server.address() as net.AddressInfo).port, '127.0.0.1'));
+    await Promise.all(clients.map((c) => once(c, 'connect')));
+    for (let i = 0; i < 100 && accepted.length < clients.length; i++) await new Promise((r) => setTimeout(r, 10));
+    const nl = b.diagSocket!(-1) as number;
+    try {
+      const C = binding.constants;
+      const all = Uint32Array.from([server, ...clients, ...accepted].map((s) => fstatSync(fdOf(s as net.Socket)).ino)).sort();
+      expect(all.length).toBe(401);
+      const every = b.diagDump!(nl, 0, C.AF_INET!, C.IPPROTO_TCP!, all, 2) as { bytes: Buffer; index: Uint32Array };
+      expect(every.index.length / 3).toBe(401);
+      expect(every.bytes.length).toBeGreaterThan(2 * 64 * 1024); // more than one receive's worth
+      const wanted = all.filter((_, i) => i % 3 !== 1);
+      const plain = b.diagDump!(nl, 0, C.AF_INET!, C.IPPROTO_TCP!, wanted, 0) as { inode: number }[];
+      const packed = b.diagDump!(nl, 0, C.AF_INET!, C.IPPROTO_TCP!, wanted, 2) as { bytes: Buffer; index: Uint32Array };
+      const same = (r: unknown) => JSON.stringify(r, (k, v) => (typeof v === 'bigint' ? String(v) : k === 'expires' || k === 'info' || k === 'skmem' ? 0 : v));
+      const rebuilt = [];
+      let end = 0;
+      for (let j = 0; j < packed.index.length; j += 3) {
+        const at = packed.index[j + 1]!;
+        expect(at).toBe(end); // one after another, nothing between
+        const r = inetRecordAt(packed.bytes, at);
+        expect(r.inode).toBe(packed.index[j]);
+        rebuilt.push(r);
+        end = at + ((packed.bytes.readUInt32LE(at) + 3) & ~3);
+      }
+      expect(end).toBe(packed.bytes.length);
+      expect(rebuilt.map((r) => r.inode).sort((x, y) => x - y)).toEqual([...wanted]);
+      expect(rebuilt.map(same).sort()).toEqual(plain.map(same).sort());
+    } finally {
+      b.close!(nl);
+      for (const c of clients) c.destroy();
+      server.close();
+    }
+  });
+
   it('give what diagDump builds natively, TCP and UDP, IPv4 and IPv6, TCP_INFO included; bytes that hold no whole message throw', async () => {
     const b = binding as unknown as Record<string, (...a: unknown[]) => unknown>;
     const server = net.createServer().listen(0, '::1');
