@@ -227,7 +227,13 @@ Napi::Value DiagDump(const Napi::CallbackInfo& info) {
       return Napi::Value();
     }
     if (n == 0) return done();
-    for (auto* h = reinterpret_cast<nlmsghdr*>(at); NLMSG_OK(h, static_cast<size_t>(n)); h = NLMSG_NEXT(h, n)) {
+    // The next message is found before this one is looked at: packed, a kept message moves
+    // down over those dropped, and may overwrite its own header in its new place.
+    for (auto* next = reinterpret_cast<nlmsghdr*>(at); NLMSG_OK(next, static_cast<size_t>(n));) {
+      nlmsghdr* h = next;
+      const size_t step = std::min<size_t>(NLMSG_ALIGN(h->nlmsg_len), static_cast<size_t>(n));
+      next = reinterpret_cast<nlmsghdr*>(reinterpret_cast<uint8_t*>(h) + step);
+      n -= static_cast<ssize_t>(step);
       if (h->nlmsg_type == NLMSG_DONE) return done();
       if (h->nlmsg_type == NLMSG_ERROR) {
         int err = 0;
@@ -244,11 +250,9 @@ Napi::Value DiagDump(const Napi::CallbackInfo& info) {
         index.push_back(InodeOf(what, p));
         index.push_back(static_cast<uint32_t>(kept));
         index.push_back(StateOf(what, p));
-        // NLMSG_OK holds nlmsg_len within what was received; its alignment padding may not be.
-        const size_t length = std::min<size_t>(NLMSG_ALIGN(h->nlmsg_len), static_cast<size_t>(n));
         uint8_t* m = reinterpret_cast<uint8_t*>(h);
-        if (m != bytes.data() + kept) std::memmove(bytes.data() + kept, m, length);
-        kept += length;
+        if (m != bytes.data() + kept) std::memmove(bytes.data() + kept, m, step);
+        kept += step;
         if (what == kUnix && inode > 0) return done();
         continue;
       }
