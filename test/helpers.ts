@@ -7,6 +7,7 @@ import * as net from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import * as tls from 'node:tls';
+import { binding } from '../src/kernel/binding';
 
 /** The package's root (the checkout), whatever folder of test/ a test file sits in. */
 export const root = join(__dirname, '..');
@@ -150,4 +151,24 @@ export async function oracle(fd: number, ops: OracleOp[]): Promise<(number | str
 
 export function fdOf(sock: net.Socket | net.Server): number {
   return (sock as unknown as { _handle: { fd: number } })._handle.fd;
+}
+
+/**
+ * A pidfd of `pid` through which pidfd_getfd works (Linux >= 5.6 and ptrace-attach rights),
+ * tried on its fd `probe`; null where it does not.
+ */
+export function pidfdWithGetfd(pid: number, probe: number): number | null {
+  if (!binding.pidfdOpen || !binding.pidfdGetfd) return null;
+  try {
+    const pidfd = binding.pidfdOpen(pid);
+    try {
+      binding.close!(binding.pidfdGetfd(pidfd, probe));
+      return pidfd;
+    } catch {
+      binding.close!(pidfd);
+      return null;
+    }
+  } catch {
+    return null;
+  }
 }

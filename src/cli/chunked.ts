@@ -14,7 +14,7 @@ const CHUNK = 1 << 16;
  * waiting, before anything goes to err() (the order stays), and at flush().
  */
 export function chunked(io: Output): Output & { flush(): void } {
-  return io.outBytes ? byteChunks(io, io.outBytes) : stringChunks(io);
+  return io.outBytes ? byteChunks(io) : stringChunks(io);
 }
 
 function stringChunks(io: Output): Output & { flush(): void } {
@@ -42,7 +42,7 @@ function stringChunks(io: Output): Output & { flush(): void } {
 }
 
 // The bytes io.out(text) would write: terminalSafe(text) and a newline, in UTF-8.
-function byteChunks(io: Output, outBytes: (bytes: Uint8Array) => void): Output & { flush(): void } {
+function byteChunks(io: Output): Output & { flush(): void } {
   let buf = Buffer.allocUnsafe(2 * CHUNK);
   let at = 0;
   const flush = () => {
@@ -51,7 +51,7 @@ function byteChunks(io: Output, outBytes: (bytes: Uint8Array) => void): Output &
     // A new buffer for what follows: the stream may still hold this one.
     buf = Buffer.allocUnsafe(2 * CHUNK);
     at = 0;
-    outBytes(full);
+    io.outBytes!(full); // called on io: an Output may be a class
   };
   return {
     out(text) {

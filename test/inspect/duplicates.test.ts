@@ -9,27 +9,13 @@ import { binding, type Binding } from '../../src/kernel/binding';
 import { BATCH, canReadAhead, canReadDuplicates, DuplicateBatch } from '../../src/inspect/duplicates';
 import { snapshot } from '../../src/inspect/snapshot';
 import { resolveFd } from '../../src/node/fd';
-import { fdOf, figure, tcpPair, unixPair, type StreamPair, type TcpPair } from '../helpers';
+import { fdOf, figure, pidfdWithGetfd, tcpPair, unixPair, type StreamPair, type TcpPair } from '../helpers';
 
 const raw = binding as unknown as Record<keyof Binding, (...a: unknown[]) => unknown>;
 const layout = binding.readDuplicatesLayout!;
 
 // pidfd_getfd on this process itself: Linux >= 5.6 and ptrace rights over ourselves.
-function ownPidfd(): number | null {
-  if (!canReadDuplicates || !binding.pidfdOpen || !binding.pidfdGetfd) return null;
-  try {
-    const pidfd = binding.pidfdOpen(process.pid);
-    try {
-      binding.close!(binding.pidfdGetfd(pidfd, 0));
-      return pidfd;
-    } catch {
-      binding.close!(pidfd);
-      return null;
-    }
-  } catch {
-    return null;
-  }
-}
+const ownPidfd = () => (canReadDuplicates ? pidfdWithGetfd(process.pid, 0) : null);
 
 const openFds = () => readdirSync('/proc/self/fd').length;
 const inodeOf = (fd: number) => statSync(`/proc/self/fd/${fd}`).ino;

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canReadDuplicates, DuplicateBatch } from '../../src/inspect/duplicates';
 import { optionTable } from '../../src/inspect/snapshot';
 import { binding, type Binding } from '../../src/kernel/binding';
-import { figure, fixtures, python, root } from '../helpers';
+import { figure, fixtures, openFds, pidfdWithGetfd, python, root } from '../helpers';
 
 const C = binding.constants;
 const raw = binding as unknown as Record<keyof Binding, (...a: unknown[]) => unknown>;
@@ -98,22 +98,7 @@ afterAll(() => {
   target?.stdin?.end();
 });
 
-const ownFds = () => readdirSync('/proc/self/fd').length;
-
-function targetPidfd(): number | null {
-  try {
-    const pidfd = binding.pidfdOpen!(pid);
-    try {
-      binding.close!(binding.pidfdGetfd!(pidfd, sockets[0]!.fd));
-      return pidfd;
-    } catch {
-      binding.close!(pidfd);
-      return null;
-    }
-  } catch {
-    return null;
-  }
-}
+const targetPidfd = () => pidfdWithGetfd(pid, sockets[0]!.fd);
 
 // readDuplicates' raw rows for every socket of the target, with or without the ring.
 function rows(pidfd: number, ring: boolean | undefined, threads: number) {
@@ -173,11 +158,11 @@ describe.skipIf(!canReadDuplicates)('the batch reader\'s io_uring', () => {
     const pidfd = targetPidfd();
     if (pidfd === null) return ctx.skip();
     try {
-      const before = ownFds();
+      const before = openFds();
       const plain = rows(pidfd, undefined, 1);
       for (const threads of [1, 2]) {
         const ring = rows(pidfd, true, threads);
-        expect(ownFds()).toBe(before);
+        expect(openFds()).toBe(before);
         expect(ring.errs).toEqual(plain.errs);
         expect(ring.nums).toEqual(plain.nums);
         expect(ring.wide).toEqual(plain.wide);
