@@ -197,8 +197,8 @@ describe.skipIf(!canReadDuplicates)('the batch reader\'s io_uring', () => {
       expect(ring.out.optionsRead).toBe(true);
       expect(ring.out.errors).toBe(0);
       expect(ring.out).toEqual(plain.out);
-      expect(plain.setups).toBe(0);
-      expect(ring.setups).toBeGreaterThan(0);
+      // Node's libuv may set up rings of its own (Node 22 does): ours are the difference.
+      expect(ring.setups).toBeGreaterThan(plain.setups);
       // The socket command came with Linux 6.7; a sandbox may refuse io_uring_setup. Then
       // every option is read with the syscall, as without the ring, and that is what to see.
       const [major, minor] = release().split('.').map(Number) as [number, number];
@@ -207,10 +207,11 @@ describe.skipIf(!canReadDuplicates)('the batch reader\'s io_uring', () => {
         expect(ring.gets).toBe(plain.gets);
         return;
       }
-      figure('io_uring', `getsockopt ${plain.gets} -> ${ring.gets}, io_uring_enter ${ring.enters}, for ${ring.out.sockets.length} sockets`);
+      figure('io_uring', `getsockopt ${plain.gets} -> ${ring.gets}, io_uring_enter ${plain.enters} -> ${ring.enters}, for ${ring.out.sockets.length} sockets`);
       // Each TCP socket has at least 13 SOL_SOCKET options its record does not give.
       expect(plain.gets - ring.gets).toBeGreaterThanOrEqual(13 * 2 * PAIRS);
-      expect(ring.enters).toBeLessThan(2 * PAIRS);
+      expect(ring.enters - plain.enters).toBeGreaterThan(0);
+      expect(ring.enters - plain.enters).toBeLessThan(2 * PAIRS);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
