@@ -80,7 +80,7 @@ class Refusals {
 // Reads one slot of a row into nums/errs/wide and its text cell.
 inline void ReadSlotOf(int dup, const Table& t, size_t i, double* nums, int32_t* errs, uint64_t* wide, char* text) {
   int level = t.specs[3 * i], optname = t.specs[3 * i + 1], kind = SlotKindOf(t.specs[3 * i + 2]);
-  uint32_t room = kind == kSlotString ? kStringCell : kind == kSlotBytes ? kBytesCell : 0;
+  uint32_t room = SlotCell(kind);
   errs[i] = ReadSlot(dup, level, optname, kind, &nums[i], &wide[i], room ? text + t.cell[i] : nullptr, room);
 }
 
@@ -102,19 +102,19 @@ class Deferred {
   bool Fits(size_t slots) const { return ring_.Queued() + slots <= GetRing::kEntries && open_ < kMaxOpen; }
 
   void Queue(int fd, const Table& t, size_t i, double* num, int32_t* err, uint64_t* wide, char* text) {
-    if (!ring_.IsOpen() && !(want_ = ring_.Open())) {  // no ring here: this and every later read direct
-      ReadSlotOf(fd, t, i, num - i, err - i, wide - i, text);
-      return;
-    }
     Entry& e = entries_[ring_.Queued()];
     e.optname = t.specs[3 * i + 1];
     e.kind = SlotKindOf(t.specs[3 * i + 2]);
-    e.cell = e.kind == kSlotString ? kStringCell : e.kind == kSlotBytes ? kBytesCell : 0;
+    e.cell = SlotCell(e.kind);
+    e.text = e.cell ? text + t.cell[i] : nullptr;
+    if (!ring_.IsOpen() && !(want_ = ring_.Open())) {  // no ring here: this and every later read direct
+      *err = ReadSlot(fd, SOL_SOCKET, e.optname, e.kind, num, wide, e.text, e.cell);
+      return;
+    }
     e.fd = fd;
     e.num = num;
     e.err = err;
     e.wide = wide;
-    e.text = e.cell ? text + t.cell[i] : nullptr;
     *num = 0;
     *wide = 0;
     *err = SlotTargetOf(e.kind, e.scratch, e.text, e.cell, &e.target);

@@ -31,6 +31,8 @@ enum SlotKind {
 // The text room a slot of each kind takes (readDuplicates' cells; readOptions uses kMaxString too).
 constexpr uint32_t kStringCell = kMaxString;
 constexpr uint32_t kBytesCell = 64;  // IFNAMSIZ (16) with room to spare, as readIfname reads it
+// The text room a slot of `kind` takes: 0 for kinds whose answer is a number.
+inline uint32_t SlotCell(int kind) { return kind == kSlotString ? kStringCell : kind == kSlotBytes ? kBytesCell : 0; }
 
 // Where one slot's answer is read to: `buf` holds `len` bytes, either the caller's
 // 16-byte `scratch` (numbers and structs) or the slot's text cell (kinds 3 and 5).

@@ -8,7 +8,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
@@ -79,7 +78,6 @@ bool GetRing::Open() {
   }
   auto* sq = static_cast<unsigned char*>(sqRing_);
   auto* cq = static_cast<unsigned char*>(cqRing_);
-  sqHead_ = reinterpret_cast<uint32_t*>(sq + p.sq_off.head);
   sqTail_ = reinterpret_cast<uint32_t*>(sq + p.sq_off.tail);
   sqMask_ = *reinterpret_cast<uint32_t*>(sq + p.sq_off.ring_mask);
   sqArray_ = reinterpret_cast<uint32_t*>(sq + p.sq_off.array);

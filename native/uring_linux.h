@@ -42,7 +42,7 @@ class GetRing {
   void* cqRing_ = nullptr;
   void* sqes_ = nullptr;
   size_t sqRingSize_ = 0, cqRingSize_ = 0, sqesSize_ = 0;
-  uint32_t *sqHead_ = nullptr, *sqTail_ = nullptr, *sqArray_ = nullptr, *cqHead_ = nullptr, *cqTail_ = nullptr;
+  uint32_t *sqTail_ = nullptr, *sqArray_ = nullptr, *cqHead_ = nullptr, *cqTail_ = nullptr;
   const void* cqes_ = nullptr;
   uint32_t sqMask_ = 0, cqMask_ = 0;
   unsigned queued_ = 0;

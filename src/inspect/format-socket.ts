@@ -270,15 +270,14 @@ function pickedGroup(label: string, names: readonly OptionName[], byLevel: NonNu
   for (const n of names) {
     const level = byLevel[options[n].level];
     const v = level && n in level ? level[n] : ABSENT;
-    if (v !== null && typeof v === 'object') return group(label, pick(names, byLevel), indent);
+    if (v !== null && typeof v === 'object') return groupOf(label, names, byLevel, indent);
     let next: GroupNode | undefined = node.get(v);
     if (next === undefined) node.set(v, (next = new Map() as GroupNode));
     node = next;
   }
   let lines = node[LINES];
   if (lines === undefined) {
-    const items = pick(names, byLevel);
-    lines = items.length ? group(label, items, indent) : [];
+    lines = groupOf(label, names, byLevel, indent);
     if (++groupsCached > GROUP_CACHE_SIZE) {
       groupRoots.clear();
       groupsCached = 0;
@@ -289,13 +288,14 @@ function pickedGroup(label: string, names: readonly OptionName[], byLevel: NonNu
   return lines;
 }
 
-function pick(names: readonly OptionName[], byLevel: NonNullable<SocketReport['options']>): string[] {
+// The group of those of `names` the report holds; no lines when it holds none.
+function groupOf(label: string, names: readonly OptionName[], byLevel: NonNullable<SocketReport['options']>, indent: string): readonly string[] {
   const items: string[] = [];
   for (const n of names) {
     const level = byLevel[options[n].level];
     if (level && n in level) items.push(show(n, level[n]));
   }
-  return items;
+  return items.length ? group(label, items, indent) : [];
 }
 
 function compactBody(r: SocketReport, indent: string): string[] {
