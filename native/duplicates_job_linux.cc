@@ -7,7 +7,11 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <cerrno>
 #include <cstring>
@@ -20,6 +24,22 @@
 namespace sockopt {
 
 namespace {
+
+// How much lower than its caller a job's thread runs (nice steps). With more threads than
+// cores, an equal share left the JavaScript thread, which writes every row the readers
+// give it, at half a core while the readers waited for it to start the next batch
+// (docs/inspect.md). A reader lower than the writer still takes any core left idle.
+constexpr int kReaderNice = 10;
+
+// Lowers the calling thread's priority (its own, not the process's: Linux's nice is per
+// thread). Raising nice needs no privilege; where it fails, the thread runs as it was.
+void YieldToCaller() {
+  const id_t tid = static_cast<id_t>(syscall(SYS_gettid));
+  errno = 0;
+  const int now = getpriority(PRIO_PROCESS, tid);
+  if (now == -1 && errno != 0) return;
+  setpriority(PRIO_PROCESS, tid, std::min(19, now + kReaderNice));
+}
 
 struct Job {
   int pidfd = -1;
@@ -158,6 +178,7 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
   Job* raw = job.get();
   // No thread to be had (a process at its limit): the batch is read here and now instead.
   auto run = [](void* j) -> void* {
+    YieldToCaller();  // its helper threads, if any, start from this one's nice
     static_cast<Job*>(j)->Run();
     return nullptr;
   };

@@ -12,11 +12,12 @@ import { sendRate, type SocketTable } from './tables';
 
 const { EBADF, ESRCH, ESTALE } = os.errno;
 // Batches read at once, one native thread each, while the main thread writes the batch
-// before them: with two, a reader finishing early starts the next batch instead of waiting
-// for the writer (docs/inspect.md has the figures). A batch read with no other beside it
-// (the first, larger one, read while the socket tables are dumped; the only one of a small
-// process) has a thread per core, up to two.
-const IN_FLIGHT = 2;
+// before them. Their threads run below the main thread's priority (the native job lowers
+// them), so with more threads than cores the writer keeps its core and the readers take
+// what is left; four keep them from running dry while it writes (docs/inspect.md has the
+// figures). A batch read with no other beside it (the first, larger one, read while the
+// socket tables are dumped; the only one of a small process) has a thread per core, up to two.
+const IN_FLIGHT = 4;
 const THREADS = 1;
 const SOLO_THREADS = Math.min(2, Math.max(1, availableParallelism()));
 

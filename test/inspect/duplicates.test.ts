@@ -1,7 +1,7 @@
 // readDuplicates, the batch reader behind `sockopt inspect PID`: on this process's own
 // sockets (through its own pidfd) it gives what snapshot() reads on them, closes every
 // duplicate it makes, and refuses hostile arguments with coded errors, never a crash.
-import { closeSync, openSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -228,6 +228,36 @@ describe.skipIf(!canReadAhead)('readDuplicatesStart / readDuplicatesFinish', () 
     start(startArgs()); // never finished: dropped, its thread joined when it is collected
     // reuse: a job, null or undefined; anything else is refused before any read.
     for (const bad of [{}, 1, 'job', new Int32Array(2)]) expect(thrown(() => start([...startArgs(), false, bad])).code).toBe('ERR_INVALID_ARG_TYPE');
+  });
+
+  it("runs its thread below the caller's priority, and leaves the caller's as it was", (ctx) => {
+    if (pidfd === null) return ctx.skip();
+    // /proc/self/task/TID/stat field 19 is the thread's nice (after the comm's ")").
+    const niceOf = (tid: string): number | null => {
+      try {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'latin1');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      } catch {
+        return null; // the thread ended
+      }
+    };
+    const own = niceOf(String(process.pid))!;
+    const tasks = new Set(readdirSync('/proc/self/task'));
+    const udp = createSocket('udp4');
+    return new Promise<void>((done) => udp.bind(0, '127.0.0.1', done)).then(() => {
+      const fds = new Int32Array(20_000).fill(resolveFd(udp)); // long enough to be seen running
+      const job = raw.readDuplicatesStart!(pidfd, fds, new Float64Array(fds.length).fill(inodeOf(fds[0]!)), new Int32Array(fds.length), specs, 1, false);
+      const lowered = Math.min(19, own + 10);
+      const seen = new Set<number | null>(); // the niceness of every thread born since
+      const until = Date.now() + 2000;
+      while (!seen.has(lowered) && Date.now() < until) {
+        for (const tid of readdirSync('/proc/self/task')) if (!tasks.has(tid)) seen.add(niceOf(tid));
+      }
+      raw.readDuplicatesFinish!(job, ...outputs(fds.length));
+      udp.close();
+      expect([...seen]).toContain(lowered);
+      expect(niceOf(String(process.pid))).toBe(own);
+    });
   });
 
   it('a job takes over a finished job\'s memory: the same rows, zeroed, with fewer page faults', (ctx) => {
