@@ -13,7 +13,8 @@ namespace sockopt {
 // readDuplicatesLayout.meta so the JS side never hand-maintains these numbers.
 enum Meta {
   kGetfd = 0,       // errno of pidfd_getfd (0: duplicated)
-  kStat = 1,        // errno of fstat, or ESTALE when the fd now holds another inode
+  kStat = 1,        // errno of fstat, ESTALE when the fd now holds another inode, or -1:
+                    // not checked here (a row read with its record: its SO_COOKIE is compared)
   kLocal = 2,       // [family, port, errno (-1: not read), text length] of getsockname
   kPeer = 6,        // the same for getpeername
   kTcpInfo = 10,    // [errno (-1: not a TCP or MPTCP socket), length]

@@ -58,6 +58,13 @@ bool Foreign(int level, int domain, int protocol) {
 class Refusals {
  public:
   explicit Refusals(size_t slots) : slots_(slots) {}
+  // Whether a row of this kind was read before (its refusals, if any, learnt).
+  bool Knows(int domain, int protocol) const {
+    for (const auto& k : kinds_) {
+      if (k.domain == domain && k.protocol == protocol) return true;
+    }
+    return false;
+  }
   int32_t* For(int domain, int protocol) {
     for (auto& k : kinds_) {
       if (k.domain == domain && k.protocol == protocol) return k.errs.data();
@@ -279,11 +286,20 @@ void ReadRange(int pidfd, const int32_t* fds, const double* inodes, const int32_
     int fd = static_cast<int>(dup);
     struct stat st;
     bool held = false;
-    if (fstat(fd, &st) != 0) {
+    // A row the caller has the sock_diag record of is checked by its SO_COOKIE instead,
+    // read with the other options (through the ring: no syscall of its own) and compared
+    // by the caller (kStat -1). Not the first row of its kind: it teaches the refusals,
+    // which only a socket known to be of that kind may do.
+    const int32_t f = flags[k];
+    const bool byCookie = ((f >> 1) & 1) != 0 && refusals.Knows((f >> 8) & 0xff, (f >> 16) & 0xff);
+    if (byCookie) {
+      meta[kStat] = -1;
+    } else if (fstat(fd, &st) != 0) {
       meta[kStat] = errno;
     } else if (static_cast<double>(st.st_ino) != inodes[k]) {
       meta[kStat] = ESTALE;
-    } else {
+    }
+    if (meta[kStat] <= 0) {
       Deferred* to = later.Takes() ? &later : nullptr;
       ReadOne(fd, t, flags[k], &refusals, to, nums, errs, wide, meta, reinterpret_cast<char*>(o.text + k * o.textStride));
       if (to != nullptr) to->Hold(fd);

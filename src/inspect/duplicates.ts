@@ -4,6 +4,7 @@
 // again; the JavaScript side then decodes one socket at a time into the same Snapshot
 // snapshot() gives. One crossing per batch instead of several per socket, and no object
 // per socket made before it is written out.
+import { constants as osConstants } from 'node:os';
 import { binding, type DuplicatesJob } from '../kernel/binding';
 import { ifnameFromBytes } from '../kernel/codecs';
 import { errnoCode } from '../kernel/errors';
@@ -21,7 +22,7 @@ const L = binding.diagInetLayout;
 const BITS = L?.sockoptBits;
 const bit = (r: InetRecord, name: keyof NonNullable<typeof BITS>): number => ((r.sockopt ?? 0) >> BITS![name]) & 1;
 // The options a TCP or UDP socket's sock_diag record holds as getsockopt answers them (the
-// same kernel fields: sk_type, sk_state == LISTEN, the socket cookie, sk_rcvbuf and
+// same kernel fields: sk_type, sk_state == LISTEN, sk_rcvbuf and
 // sk_sndbuf, inet->tos, the inet flag bits, sk_family, sk_protocol; then, where the record
 // has the attribute, the congestion control's name, sk_mark, the IPv6 traffic class and
 // v6-only flag; sk_bound_dev_if 0, which SO_BINDTODEVICE answers with no name; and
@@ -46,7 +47,6 @@ const has = (f: RecordFacts, type: number | undefined): boolean => type !== unde
 const FROM_RECORD: Partial<Record<string, FromRecord>> = {
   SO_TYPE: { group: 0, value: (_r, g) => (g.type === 'stream' ? C.SOCK_STREAM! : C.SOCK_DGRAM!) },
   SO_ACCEPTCONN: { group: 0, value: (_r, g) => (g.state === 'LISTEN' ? 1 : 0) },
-  SO_COOKIE: { group: 0, value: (r) => r.cookie },
   SO_RCVBUF: { group: 0, value: (r) => r.skmem!.rcvbuf },
   SO_SNDBUF: { group: 0, value: (r) => r.skmem!.sndbuf },
   SO_DOMAIN: { group: 0, value: (r) => r.family },
@@ -105,6 +105,9 @@ const slots = specs.length / 3;
 const slotNames = [...optionTable.names, ...bytesSlots.map((s) => s.name)];
 const givenSlots = slotNames.flatMap((name, i) => (FROM_RECORD[name] ? [[i, FROM_RECORD[name].group, FROM_RECORD[name].value] as const] : []));
 if (layout) for (const [i, group] of givenSlots) specs[3 * i + 2]! |= 1 << (layout.givenShift + group);
+// SO_COOKIE's slot: a row read with its record is checked by it (statErrno).
+const COOKIE_SLOT = slotNames.indexOf('SO_COOKIE');
+const ESTALE = osConstants.errno.ESTALE;
 // A slot's kind without its given groups.
 const KIND_MASK = layout ? (1 << layout.givenShift) - 1 : -1;
 // The row flags' given groups (duplicates.h: bits 1..7).
@@ -218,9 +221,19 @@ export class DuplicateBatch {
     return this.meta[this.at(k, 'getfd')]!;
   }
 
-  /** The errno fstat failed with on row k's duplicate, or ESTALE's when it held another inode (0: checked). */
-  statErrno(k: number): number {
-    return this.meta[this.at(k, 'stat')]!;
+  /**
+   * Why row k's duplicate is not the socket its fd table row names (0: it is): fstat's
+   * errno, or ESTALE's when it holds another inode, or, for a row read with `given` (its
+   * sock_diag row, whose record the native side was told of), another SO_COOKIE than
+   * the record's. The native side checks by inode; a row with a record it leaves to
+   * this cookie check, which costs it no syscall.
+   */
+  statErrno(k: number, given?: Given): number {
+    const stat = this.meta[this.at(k, 'stat')]!;
+    if (stat !== -1) return stat;
+    const at = k * slots + COOKIE_SLOT;
+    const record = given?.[DIAG_RECORD];
+    return record !== undefined && COOKIE_SLOT >= 0 && this.errs[at] === 0 && this.wide[at] === record.cookie ? 0 : ESTALE;
   }
 
   /** Row k's byte queues (null where not read or refused). */

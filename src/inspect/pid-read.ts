@@ -165,7 +165,7 @@ function readRow(batch: DuplicateBatch, k: number, pid: number, s: SocketReport)
     return { denied: { code: coded.code ?? 'ERR', message: coded.message } };
   }
   try {
-    const stat = batch.statErrno(k);
+    const stat = batch.statErrno(k, s);
     if (stat === ESTALE) {
       s.error = { code: 'ESTALE', message: `fd ${s.fd} now holds another file than the socket the fd table listed` };
       return { report: s };

@@ -6,7 +6,8 @@ import { constants as os } from 'node:os';
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binding, type Binding } from '../../src/kernel/binding';
-import { BATCH, canReadAhead, canReadDuplicates, DuplicateBatch } from '../../src/inspect/duplicates';
+import { BATCH, canReadAhead, canReadDuplicates, DuplicateBatch, type Given } from '../../src/inspect/duplicates';
+import { DIAG_RECORD } from '../../src/inspect/table-types';
 import { snapshot } from '../../src/inspect/snapshot';
 import { resolveFd } from '../../src/node/fd';
 import { fdOf, figure, pidfdWithGetfd, tcpPair, unixPair, type StreamPair, type TcpPair } from '../helpers';
@@ -92,6 +93,33 @@ describe.skipIf(!canReadDuplicates)('readDuplicates', () => {
     closeSync(file);
     batch.read([]); // an empty list reads nothing
     expect(openFds()).toBe(before - 1);
+  });
+
+  it('checks a row read with its record by SO_COOKIE, not fstat, once a row of its kind was read', (ctx) => {
+    if (pidfd === null) return ctx.skip();
+    const C = binding.constants;
+    // What a TCP row's sock_diag record says of it (SocketTable.given()): its record is there.
+    const facts = { family: C.AF_INET!, protocol: C.IPPROTO_TCP!, ifindex: 0, attrs: 0, classId: 1 };
+    const cookieOf = (fd: number) => snapshot(fd).options.SOL_SOCKET!.SO_COOKIE as bigint;
+    const client = fdOf(pair.client), accepted = fdOf(pair.accepted);
+    const given = (cookie: bigint) => ({ local: null, remote: null, type: 'stream', state: 'ESTABLISHED', [DIAG_RECORD]: { cookie } }) as unknown as Given;
+    const batch = new DuplicateBatch(pidfd, 8, 1);
+    const before = openFds();
+    batch.read([
+      { fd: client, inode: inodeOf(client), queues: false, given: facts }, // the first of its kind: by fstat
+      { fd: accepted, inode: inodeOf(accepted), queues: false, given: facts },
+      { fd: client, inode: inodeOf(accepted), queues: false, given: facts }, // listed as another socket
+      { fd: accepted, inode: 12345, queues: false }, // no record: by fstat, as before
+    ]);
+    expect(openFds()).toBe(before);
+    expect(batch.statErrno(0)).toBe(0);
+    expect(batch.statErrno(1, given(cookieOf(accepted)))).toBe(0);
+    expect(batch.statErrno(1, given(cookieOf(client)))).toBe(os.errno.ESTALE); // another socket's record
+    expect(batch.statErrno(1)).toBe(os.errno.ESTALE); // no record to compare with: not taken as checked
+    // Row 2 is told the wrong inode, but its record's cookie is the socket's: only the cookie counts there.
+    expect(batch.statErrno(2, given(cookieOf(client)))).toBe(0);
+    expect(batch.statErrno(2, given(cookieOf(accepted)))).toBe(os.errno.ESTALE);
+    expect(batch.statErrno(3)).toBe(os.errno.ESTALE);
   });
 
   it('refuses wrong types, short arrays and bad thread counts with coded errors', () => {
