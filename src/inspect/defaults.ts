@@ -18,7 +18,7 @@ const KERNEL_MANAGED = new Set<OptionName>(['SO_INCOMING_CPU', 'TCP_MAXSEG', 'TC
 // them (IP_MULTICAST_TTL reads 64 instead of 1), which is not tuning either.
 const DATAGRAM_ONLY = new Set<OptionName>(['IP_MULTICAST_TTL', 'IP_MULTICAST_LOOP', 'SO_BROADCAST']);
 
-const cache = new Map<string, OptionValues>();
+const cache = new Map<unknown, Map<unknown, OptionValues>>(); // family → type → values
 
 /** Flattens snapshot().options (by level) into name → value. */
 export function flatten(byLevel: Partial<Record<string, Partial<Record<string, unknown>>>> | undefined): OptionValues {
@@ -34,8 +34,7 @@ export function flatten(byLevel: Partial<Record<string, Partial<Record<string, u
  * only (the addon makes no unix sockets; the socket-level defaults are the same).
  */
 export function defaultsFor(family: unknown, type: unknown): OptionValues | null {
-  const key = `${String(family)}/${String(type)}`;
-  const cached = cache.get(key);
+  const cached = cache.get(family)?.get(type); // no key string built per socket
   if (cached) return cached;
   let values: OptionValues | null = null;
   if (binding.socket && binding.close && (family === 'IPv4' || family === 'IPv6' || family === 'unix')) {
@@ -50,7 +49,10 @@ export function defaultsFor(family: unknown, type: unknown): OptionValues | null
       if (fd >= 0) binding.close(fd);
     }
   }
-  if (values) cache.set(key, values); // a failure (EMFILE, say) may pass: ask again next time
+  if (values) { // a failure (EMFILE, say) may pass: ask again next time
+    const byType = cache.get(family) ?? new Map<unknown, OptionValues>();
+    cache.set(family, byType.set(type, values));
+  }
   return values;
 }
 

@@ -278,7 +278,12 @@ export class DuplicateBatch {
       m.subarray(local, local + 3),
       m.subarray(peer, peer + 3),
     );
-    const texts = stringSlots.map((i) => (this.errs[base + i] === 0 ? this.utf8(k, cellAt[i]!, this.nums[base + i]!) : ''));
+    // Pushed, not map()ped: pushing onto map's holey result deoptimized this function.
+    const texts: string[] = [];
+    for (let s = 0; s < stringSlots.length; s++) {
+      const i = stringSlots[s]!;
+      texts.push(this.errs[base + i] === 0 ? this.utf8(k, cellAt[i]!, this.nums[base + i]!) : '');
+    }
     texts.push(this.utf8(k, LOCAL_CELL, m[local + 3]!), this.utf8(k, PEER_CELL, m[peer + 3]!));
     const snap = decodeSnapshot(fd, texts, this.extras(k));
     if (fromRow) {

@@ -307,8 +307,14 @@ function compactBody(r: SocketReport, indent: string): string[] {
   lines.push(...pickedGroup('buffers', BUFFERS, byLevel, indent));
   const defaults = defaultsFor(r.family, r.type);
   if (defaults) {
-    const changed = changedOptions(byLevel, defaults, r.type, ALWAYS).map((n) => `${show(n, valueOf(n))} (default ${formatOption(n, options[n].unit, defaults[n])})`);
-    if (changed.length) lines.push(...group('changed', changed, indent));
+    const names = changedOptions(byLevel, defaults, r.type, ALWAYS);
+    if (names.length > 0) {
+      // Pushed, not map()ped: map's result, empty for most sockets, had two array shapes
+      // and deoptimized this function when the second turned up.
+      const changed: string[] = [];
+      for (const n of names) changed.push(`${show(n, valueOf(n))} (default ${formatOption(n, options[n].unit, defaults[n])})`);
+      lines.push(...group('changed', changed, indent));
+    }
   }
   return lines;
 }
