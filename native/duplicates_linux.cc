@@ -105,8 +105,9 @@ class Deferred {
   // Whether rows go through here: false once the ring is refused or broken.
   bool Takes() const { return want_; }
   bool Holds() const { return open_ > 0; }
-  // Room for one more row of up to `slots` entries and its duplicate.
-  bool Fits(size_t slots) const { return ring_.Queued() + slots <= GetRing::kEntries && open_ < kMaxOpen; }
+  // Room for one more row of up to `slots` entries and its duplicate (whose close takes an
+  // entry at Flush).
+  bool Fits(size_t slots) const { return ring_.Queued() + slots + open_ + 1 <= GetRing::kEntries && open_ < kMaxOpen; }
 
   void Queue(int fd, const Table& t, size_t i, double* num, int32_t* err, uint64_t* wide, char* text) {
     Entry& e = entries_[ring_.Queued()];
@@ -152,11 +153,25 @@ class Deferred {
       proven_ = proven_ || answered;
       want_ = ring_.IsOpen();  // Drain closes a ring that broke
     }
-    for (unsigned i = 0; i < open_; i++) close(fds_[i]);
-    open_ = 0;
+    CloseHeld();
   }
 
  private:
+  // Closes the held duplicates, through the ring where it is open: after the reads above
+  // and their retries, which use them. Exactly once each: a close the kernel took is
+  // done, whatever it answered; one it never took is made with the syscall.
+  void CloseHeld() {
+    unsigned taken = 0;
+    if (open_ > 0 && ring_.IsOpen()) {
+      for (unsigned i = 0; i < open_; i++) ring_.QueueClose(fds_[i]);
+      int32_t res[GetRing::kEntries];
+      taken = ring_.Drain(res);
+      want_ = ring_.IsOpen();
+    }
+    for (unsigned i = taken; i < open_; i++) close(fds_[i]);
+    open_ = 0;
+  }
+
   struct Entry {
     alignas(8) unsigned char scratch[kSlotScratch];
     SlotTarget target;

@@ -25,6 +25,7 @@ namespace {
 
 // From the 6.7 uapi (include/uapi/linux/io_uring.h): the socket command and where its
 // fields sit in the 64-byte entry.
+constexpr uint8_t kOpClose = 19;              // IORING_OP_CLOSE
 constexpr uint8_t kOpUringCmd = 46;           // IORING_OP_URING_CMD
 constexpr uint32_t kSocketOpGetsockopt = 2;   // SOCKET_URING_OP_GETSOCKOPT
 constexpr size_t kAtCmdOp = 8;                // cmd_op (u32), over `off`
@@ -116,17 +117,28 @@ void GetRing::Queue(int fd, int optname, void* buf, uint32_t len) {
   queued_++;
 }
 
-void GetRing::Drain(int32_t* res) {
+void GetRing::QueueClose(int fd) {
+  const uint32_t slot = (*sqTail_ + queued_) & sqMask_;
+  auto* sqe = static_cast<unsigned char*>(sqes_) + slot * sizeof(io_uring_sqe);
+  std::memset(sqe, 0, sizeof(io_uring_sqe));
+  sqe[0] = kOpClose;
+  Put<int32_t>(sqe, offsetof(io_uring_sqe, fd), fd);
+  Put<uint64_t>(sqe, kAtUserData, queued_);
+  sqArray_[slot] = slot;
+  queued_++;
+}
+
+unsigned GetRing::Drain(int32_t* res) {
   const unsigned n = queued_;
   for (unsigned i = 0; i < n; i++) res[i] = kNotRun;
   if (n == 0 || fd_ < 0) {
     queued_ = 0;
-    return;
+    return 0;
   }
   StoreRelease(sqTail_, *sqTail_ + n);
   unsigned submitted = 0, reaped = 0;
   for (int stalls = 0; reaped < n;) {
-    // Sockets answer getsockopt at once, so this one call both submits and completes.
+    // Sockets answer getsockopt and close at once, so this one call both submits and completes.
     long rc = syscall(__NR_io_uring_enter, fd_, n - submitted, n - reaped, IORING_ENTER_GETEVENTS, nullptr, 0);
     const int err = rc < 0 ? errno : 0;
     if (rc > 0) submitted += static_cast<unsigned>(rc);
@@ -146,6 +158,7 @@ void GetRing::Drain(int32_t* res) {
   queued_ = 0;
   // Entries left unrun stay unrun: closing the ring here means nothing ever submits them.
   if (reaped < n) Close();
+  return submitted;
 }
 
 }  // namespace sockopt

@@ -3,7 +3,7 @@
 // each. What it gives must be what the syscall gives: every SOL_SOCKET option of a
 // target's sockets, set to a value of its own per fd, equals Python's getsockopt on the
 // same socket; the raw rows equal those of the syscall path (ring off) byte for byte;
-// strace shows the syscalls it saves and SOCKOPT_URING=0 turning it off; a process short
+// strace shows the syscalls it saves (getsockopt, close) and SOCKOPT_URING=0 turning it off; a process short
 // of fds (the ring holds a run's duplicates open) still reads every row; every fd it
 // opens is closed.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -175,14 +175,14 @@ describe.skipIf(!canReadDuplicates)('the batch reader\'s io_uring', () => {
     }
   });
 
-  it('saves a getsockopt per SOL_SOCKET option read, and SOCKOPT_URING=0 turns it off (counted with strace)', (ctx) => {
+  it('saves a getsockopt per SOL_SOCKET option read and a close per socket, and SOCKOPT_URING=0 turns it off (counted with strace)', (ctx) => {
     if (targetPidfd() === null) return ctx.skip();
     const dir = mkdtempSync(join(tmpdir(), 'sockopt-ring-'));
     try {
       const run = (env: NodeJS.ProcessEnv, name: string) => {
         const trace = join(dir, name);
         // -ff: a file per thread, so no call is split into "unfinished" and "resumed" lines.
-        const r = spawnSync('strace', ['-ff', '-qq', '-e', 'trace=getsockopt,io_uring_setup,io_uring_enter', '-o', trace, process.execPath, join(fixtures, 'ring-read.js'), String(pid), root], {
+        const r = spawnSync('strace', ['-ff', '-qq', '-e', 'trace=getsockopt,close,io_uring_setup,io_uring_enter', '-o', trace, process.execPath, join(fixtures, 'ring-read.js'), String(pid), root], {
           encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env },
         });
         expect(r.status, r.stderr).toBe(0);
@@ -190,7 +190,7 @@ describe.skipIf(!canReadDuplicates)('the batch reader\'s io_uring', () => {
         const calls = text.split('\n').map((l) => /^(\w+)\(.*\) += (-?\d+)/.exec(l)).filter((m) => m !== null);
         const count = (call: string) => calls.filter((m) => m[1] === call).length;
         const refused = calls.some((m) => m[1] === 'io_uring_setup' && Number(m[2]) < 0);
-        return { out: JSON.parse(r.stdout) as { optionsRead: boolean; errors: number; sockets: unknown[] }, gets: count('getsockopt'), setups: count('io_uring_setup'), enters: count('io_uring_enter'), refused };
+        return { out: JSON.parse(r.stdout) as { optionsRead: boolean; errors: number; sockets: unknown[] }, gets: count('getsockopt'), closes: count('close'), setups: count('io_uring_setup'), enters: count('io_uring_enter'), refused };
       };
       const ring = run({}, 'ring');
       const plain = run({ SOCKOPT_URING: '0' }, 'plain');
@@ -205,13 +205,16 @@ describe.skipIf(!canReadDuplicates)('the batch reader\'s io_uring', () => {
       if (ring.refused || major < 6 || (major === 6 && minor < 7)) {
         figure('io_uring', `not available here (io_uring_setup refused: ${ring.refused}, kernel ${release()}): getsockopt ${ring.gets} with the ring asked for, ${plain.gets} without`);
         expect(ring.gets).toBe(plain.gets);
+        expect(ring.closes).toBe(plain.closes);
         return;
       }
-      figure('io_uring', `getsockopt ${plain.gets} -> ${ring.gets}, io_uring_enter ${plain.enters} -> ${ring.enters}, for ${ring.out.sockets.length} sockets`);
+      figure('io_uring', `getsockopt ${plain.gets} -> ${ring.gets}, close ${plain.closes} -> ${ring.closes}, io_uring_enter ${plain.enters} -> ${ring.enters}, for ${ring.out.sockets.length} sockets`);
       // Each TCP socket has at least 13 SOL_SOCKET options its record does not give.
       expect(plain.gets - ring.gets).toBeGreaterThanOrEqual(13 * 2 * PAIRS);
       expect(ring.enters - plain.enters).toBeGreaterThan(0);
       expect(ring.enters - plain.enters).toBeLessThan(2 * PAIRS);
+      // Each duplicate is closed through the ring, after its run's reads: a close syscall less per socket.
+      expect(plain.closes - ring.closes).toBeGreaterThanOrEqual(2 * PAIRS);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
