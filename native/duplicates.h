@@ -57,11 +57,14 @@ struct Out {
   size_t textStride;  // the layout's stride, whatever the array's length
 };
 
+class GetRing;
+
 // Rows [0, n) split over `threads` threads: each fd duplicated, checked, read and closed
 // exactly once; with `ring`, each thread reads the SOL_SOCKET slots through an io_uring
-// of its own where the kernel gives one. No JS is touched: callable off the main thread.
+// of its own where the kernel gives one (the calling thread through `own` when given:
+// a ring that outlives the call). No JS is touched: callable off the main thread.
 void ReadRows(int pidfd, const int32_t* fds, const double* inodes, const int32_t* flags, const Table& t, const Out& o, size_t n, int threads,
-              bool ring);
+              bool ring, GetRing* own = nullptr);
 
 // The optional `ring` argument at `at`: absent or undefined is false, a non-boolean throws.
 bool ReadRingChoice(const Napi::CallbackInfo& info, size_t at, bool* ring);

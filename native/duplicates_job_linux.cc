@@ -1,17 +1,12 @@
-// readDuplicates in the background: readDuplicatesStart hands a batch to a thread of its
-// own and returns at once, readDuplicatesFinish waits for it and copies the rows into the
-// caller's arrays. The JavaScript side formats one batch while the kernel reads the next.
+// readDuplicates in the background: readDuplicatesStart hands a batch to the
+// environment's reader threads (reader_pool_linux.h) and returns at once,
+// readDuplicatesFinish waits for it and copies the rows into the caller's arrays. The JavaScript side formats one batch while the kernel reads the next.
 // The job owns everything its thread touches (copies of the inputs, its own output rows,
 // a duplicate of the pidfd): nothing the JavaScript side does meanwhile (closing the
 // pidfd, detaching a buffer, dropping the job) can pull memory or an fd from under it.
 #include <fcntl.h>
-#include <pthread.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-
-#include <algorithm>
 
 #include <cerrno>
 #include <cstring>
@@ -20,28 +15,15 @@
 
 #include "args.h"
 #include "duplicates.h"
+#include "env_data.h"
+#include "reader_pool_linux.h"
 
 namespace sockopt {
 
 namespace {
 
-// How much lower than its caller a job's thread runs (nice steps). With more threads than
-// cores, an equal share left the JavaScript thread, which writes every row the readers
-// give it, at half a core while the readers waited for it to start the next batch
-// (docs/inspect.md). A reader lower than the writer still takes any core left idle.
-constexpr int kReaderNice = 10;
-
-// Lowers the calling thread's priority (its own, not the process's: Linux's nice is per
-// thread). Raising nice needs no privilege; where it fails, the thread runs as it was.
-void YieldToCaller() {
-  const id_t tid = static_cast<id_t>(syscall(SYS_gettid));
-  errno = 0;
-  const int now = getpriority(PRIO_PROCESS, tid);
-  if (now == -1 && errno != 0) return;
-  setpriority(PRIO_PROCESS, tid, std::min(19, now + kReaderNice));
-}
-
-struct Job {
+struct Job : ReaderPool::Task {
+  std::shared_ptr<ReaderPool> pool;  // null unless the job went to the pool
   int pidfd = -1;
   int threads = 1;
   bool ring = false;
@@ -57,8 +39,6 @@ struct Job {
   size_t mapSize = 0;   // the mapping's length
   bool taken = false;   // the rows were copied out
   size_t counts[5] = {0, 0, 0, 0, 0};  // elements of wide, nums, errs, meta, text
-  pthread_t thread{};
-  bool running = false;
 
   uint64_t* Wide() const { return static_cast<uint64_t*>(rows); }
   double* Nums() const { return reinterpret_cast<double*>(Wide() + counts[0]); }
@@ -91,18 +71,19 @@ struct Job {
     rows = MAP_FAILED;
     mapSize = 0;
   }
-  void Run() {
+  void Run(GetRing* own) {
     Out o{Nums(), Errs(), Wide(), Meta(), Text(), table.stride};
-    ReadRows(pidfd, fds.data(), inodes.data(), flags.data(), table, o, fds.size(), threads, ring);
+    ReadRows(pidfd, fds.data(), inodes.data(), flags.data(), table, o, fds.size(), threads, ring, own);
   }
-  void Join() {
-    if (running) pthread_join(thread, nullptr);
-    running = false;
+  // Waits for the read (withdrawing it instead when it has not started and `withdraw`).
+  void Join(bool withdraw) {
+    if (pool) withdraw ? pool->Withdraw(this) : pool->Wait(this);
+    pool.reset();
     if (pidfd >= 0) close(pidfd);
     pidfd = -1;
   }
   ~Job() {
-    Join();
+    Join(true);  // dropped unfinished: whatever has not started never will
     Unmap();
   }
 };
@@ -175,20 +156,20 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
     ThrowSystemError(info.Env(), errno, "mmap");
     return Napi::Value();  // the job's destructor closes its pidfd
   }
-  Job* raw = job.get();
+  job->run = [](ReaderPool::Task* t, GetRing* own) { static_cast<Job*>(t)->Run(own); };
+  std::shared_ptr<ReaderPool>& readers = DataOf(Napi::Env(env)).readers;
+  if (!readers) readers = std::make_shared<ReaderPool>();
+  job->pool = readers;
   // No thread to be had (a process at its limit): the batch is read here and now instead.
-  auto run = [](void* j) -> void* {
-    YieldToCaller();  // its helper threads, if any, start from this one's nice
-    static_cast<Job*>(j)->Run();
-    return nullptr;
-  };
-  raw->running = pthread_create(&raw->thread, nullptr, run, raw) == 0;
-  if (!raw->running) raw->Run();
+  if (!readers->Submit(job.get())) {
+    job->pool.reset();
+    job->Run(nullptr);
+  }
   // A plain object wrapping the job and type-tagged: N-API 8 does both on any object.
   napi_value holder;
   if (napi_create_object(env, &holder) != napi_ok ||
       napi_wrap(env, holder, job.get(), [](napi_env, void* data, void*) { delete static_cast<Job*>(data); }, nullptr, nullptr) != napi_ok) {
-    return Napi::Value();  // the job, still ours, is deleted here: its thread joined first
+    return Napi::Value();  // the job, still ours, is deleted here: withdrawn or waited for first
   }
   job.release();  // the holder's finalizer deletes it now
   if (napi_type_tag_object(env, holder, &kJobTag) != napi_ok) return Napi::Value();
@@ -196,7 +177,7 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
 }
 
 // readDuplicatesFinish(job, nums, errs, wide, meta, text) → undefined
-// Waits for the job's thread, then copies its rows into arrays laid out as readDuplicates'.
+// Waits for the job's read, then copies its rows into arrays laid out as readDuplicates'.
 Napi::Value Finish(const Napi::CallbackInfo& info) {
   napi_env env = info.Env();
   Job* job = info.Length() < 1 ? nullptr : Unwrap(env, info[0]);
@@ -224,7 +205,7 @@ Napi::Value Finish(const Napi::CallbackInfo& info) {
     ThrowRangeError(info.Env(), "nums, errs, wide, meta and text need room for the job's rows (readDuplicatesLayout)");
     return Napi::Value();
   }
-  job->Join();
+  job->Join(false);
   if (job->rowsSize == 0) {
     job->taken = true;
     return info.Env().Undefined();

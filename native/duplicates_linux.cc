@@ -97,7 +97,9 @@ inline void ReadSlotOf(int dup, const Table& t, size_t i, double* nums, int32_t*
 // The ring is set up at the first read it takes, so a batch of no sockets makes none.
 class Deferred {
  public:
-  explicit Deferred(bool ring) : want_(ring) {}
+  // `shared`: a ring of the calling thread's that outlives this (a pool thread's), used
+  // instead of one of its own.
+  Deferred(bool ring, GetRing* shared) : ring_(shared != nullptr ? *shared : own_), want_(ring) {}
   ~Deferred() { Flush(); }
   Deferred(const Deferred&) = delete;
   Deferred& operator=(const Deferred&) = delete;
@@ -183,7 +185,8 @@ class Deferred {
     char* text;
   };
   static constexpr unsigned kMaxOpen = 64;
-  GetRing ring_;
+  GetRing own_;
+  GetRing& ring_;
   Entry entries_[GetRing::kEntries];
   int fds_[kMaxOpen];
   unsigned open_ = 0;
@@ -273,9 +276,9 @@ void ReadOne(int dup, const Table& t, int32_t flags, Refusals* refusals, Deferre
 
 // Rows [from, to): each fd duplicated, checked, read and closed exactly once.
 void ReadRange(int pidfd, const int32_t* fds, const double* inodes, const int32_t* flags, const Table& t, const Out& o, size_t from, size_t to,
-               bool ring) {
+               bool ring, GetRing* shared) {
   Refusals refusals(t.slots);
-  Deferred later(ring);
+  Deferred later(ring, shared);
   for (size_t k = from; k < to; k++) {
     int32_t* meta = o.meta + k * kMetaSize;
     for (int m = 0; m < kMetaSize; m++) meta[m] = 0;
@@ -408,7 +411,7 @@ Table Layout(const int32_t* specs, size_t slots) {
 }
 
 void ReadRows(int pidfd, const int32_t* fds, const double* inodes, const int32_t* flags, const Table& t, const Out& o, size_t n, int threads,
-              bool ring) {
+              bool ring, GetRing* own) {
   if (n == 0) return;
   struct Part {
     int pidfd;
@@ -430,11 +433,11 @@ void ReadRows(int pidfd, const int32_t* fds, const double* inodes, const int32_t
   }
   auto run = [](void* part) -> void* {
     auto* x = static_cast<Part*>(part);
-    ReadRange(x->pidfd, x->fds, x->inodes, x->flags, *x->t, *x->o, x->from, x->to, x->ring);
+    ReadRange(x->pidfd, x->fds, x->inodes, x->flags, *x->t, *x->o, x->from, x->to, x->ring, nullptr);
     return nullptr;
   };
   for (size_t p = 1; p < parts.size(); p++) parts[p].running = pthread_create(&parts[p].id, nullptr, run, &parts[p]) == 0;
-  run(&parts[0]);
+  ReadRange(pidfd, fds, inodes, flags, t, o, parts[0].from, parts[0].to, ring, own);  // here: with the caller's ring
   // A part no thread could be had for (a process at its limit) is read here.
   for (size_t p = 1; p < parts.size(); p++) {
     if (parts[p].running) pthread_join(parts[p].id, nullptr);

@@ -11,11 +11,13 @@ namespace sockopt {
 
 struct TcpInfoOutput;  // tcp_info_linux.cc: the arrays TCP_INFO is decoded into
 struct KeptKeys;       // sockdiag_records_linux.cc: the records' property names
+class ReaderPool;      // reader_pool_linux.h: the background readers of readDuplicatesStart
 
 struct EnvData {
   // shared_ptr: each part is made, and its deleter taken, where its type is complete.
   std::shared_ptr<TcpInfoOutput> tcpInfo;
   std::shared_ptr<KeptKeys> keys;
+  std::shared_ptr<ReaderPool> readers;  // each job holds it too, until the job is done
 };
 
 inline EnvData& DataOf(Napi::Env env) {

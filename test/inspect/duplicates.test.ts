@@ -1,7 +1,7 @@
 // readDuplicates, the batch reader behind `sockopt inspect PID`: on this process's own
 // sockets (through its own pidfd) it gives what snapshot() reads on them, closes every
 // duplicate it makes, and refuses hostile arguments with coded errors, never a crash.
-import { closeSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { constants as os } from 'node:os';
 import { createSocket } from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,19 @@ const layout = binding.readDuplicatesLayout!;
 const ownPidfd = () => (canReadDuplicates ? pidfdWithGetfd(process.pid, 0) : null);
 
 const openFds = () => readdirSync('/proc/self/fd').length;
+const linkOf = (fd: string) => {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return ''; // closed meanwhile
+  }
+};
+// The io_uring fds of the background readers' threads (native/reader_pool_linux.h).
+const ringFds = () => readdirSync('/proc/self/fd').filter((fd) => linkOf(fd).includes('io_uring')).length;
+// Waits (bounded) until the fd count is `want`: reader threads close their rings once idle.
+async function settled(want: number): Promise<void> {
+  for (let i = 0; i < 40 && openFds() !== want; i++) await new Promise((r) => setTimeout(r, 50));
+}
 const inodeOf = (fd: number) => statSync(`/proc/self/fd/${fd}`).ino;
 
 function thrown(fn: () => unknown): Error & { code?: string } {
@@ -190,10 +203,11 @@ describe.skipIf(!canReadAhead)('readDuplicatesStart / readDuplicatesFinish', () 
   const stride = 2 * layout.cells.address + layout.cells.tcpInfo;
   const outputs = (n: number): unknown[] => [new Float64Array(n), new Int32Array(n), new BigUint64Array(n), new Int32Array(n * layout.meta.size), new Uint8Array(n * stride)];
 
-  it('reads on a thread what read() reads, with the pidfd closed meanwhile, and closes every duplicate', (ctx) => {
+  it('reads on a thread what read() reads, with the pidfd closed meanwhile, and closes every duplicate', async (ctx) => {
     if (pidfd === null) return ctx.skip();
     const fds = [fdOf(pair.client), fdOf(pair.accepted), fdOf(pair.server), fdOf(unix.client), fdOf(unix.server)];
     const rows = fds.map((fd) => ({ fd, inode: inodeOf(fd), queues: true }));
+    await settled(openFds() - ringFds()); // no reader thread's ring left from an earlier test
     const before = openFds();
     const own = binding.pidfdOpen!(process.pid);
     const ahead = new DuplicateBatch(own, BATCH, 2);
@@ -205,6 +219,10 @@ describe.skipIf(!canReadAhead)('readDuplicatesStart / readDuplicatesFinish', () 
     ahead.finish(); // nothing under way: nothing to do
     const now = new DuplicateBatch(pidfd, BATCH, 1);
     now.read(rows);
+    // Every duplicate is closed; the reader thread's ring lives on until the thread idles out.
+    expect(openFds() - ringFds()).toBe(before);
+    expect(ringFds()).toBeLessThanOrEqual(2); // a ring per reader thread, two at most
+    await settled(before);
     expect(openFds()).toBe(before);
     fds.forEach((fd, k) => {
       expect(ahead.getfdErrno(k)).toBe(0);
@@ -270,16 +288,15 @@ describe.skipIf(!canReadAhead)('readDuplicatesStart / readDuplicatesFinish', () 
       }
     };
     const own = niceOf(String(process.pid))!;
-    const tasks = new Set(readdirSync('/proc/self/task'));
     const udp = createSocket('udp4');
     return new Promise<void>((done) => udp.bind(0, '127.0.0.1', done)).then(() => {
       const fds = new Int32Array(20_000).fill(resolveFd(udp)); // long enough to be seen running
       const job = raw.readDuplicatesStart!(pidfd, fds, new Float64Array(fds.length).fill(inodeOf(fds[0]!)), new Int32Array(fds.length), specs, 1, false);
       const lowered = Math.min(19, own + 10);
-      const seen = new Set<number | null>(); // the niceness of every thread born since
+      const seen = new Set<number | null>(); // the niceness of every thread of this process
       const until = Date.now() + 2000;
       while (!seen.has(lowered) && Date.now() < until) {
-        for (const tid of readdirSync('/proc/self/task')) if (!tasks.has(tid)) seen.add(niceOf(tid));
+        for (const tid of readdirSync('/proc/self/task')) seen.add(niceOf(tid));
       }
       raw.readDuplicatesFinish!(job, ...outputs(fds.length));
       udp.close();
