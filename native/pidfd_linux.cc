@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -81,19 +82,14 @@ uint64_t SocketInode(const char* link, size_t n) {
 // Fds from which socketFds reads the links on two threads.
 constexpr size_t kSplitAt = 2048;
 
-// socketFds(pid) → { fds: Int32Array, inodes: Float64Array }: the sockets of
-// /proc/PID/fd in fd order, each with the inode its link names. One crossing for the
-// whole table (20k readlinks from JavaScript cost a string and a try each); an fd closed
-// between the listing and its link is left out. Throws the errno of opening the
-// directory as "scandir", as fs.readdirSync would (ENOENT: no such process; EACCES).
-Napi::Value SocketFds(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  int32_t pid;
-  if (!ReadInt32(info, 0, "pid", &pid)) return Napi::Value();
-  if (pid <= 0) {
-    ThrowRangeError(env, "The \"pid\" argument must be > 0");
-    return Napi::Value();
-  }
+using FdInodes = std::vector<std::pair<int32_t, double>>;
+
+// The sockets of /proc/PID/fd in fd order, each with the inode its link names: the names
+// first (getdents: a few calls for thousands), then one readlinkat each, split over two
+// threads when there are many (those are most of the time). An fd closed between the
+// listing and its link is left out. Returns the errno of opening or reading the
+// directory (0: listed). No JS: callable off the main thread.
+int ListSocketFds(int32_t pid, FdInodes* out) {
   char path[32];
   std::snprintf(path, sizeof path, "/proc/%d/fd", pid);
   int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -101,11 +97,8 @@ Napi::Value SocketFds(const Napi::CallbackInfo& info) {
   if (dir == nullptr) {
     int err = errno;
     if (dfd >= 0) close(dfd);
-    ThrowSystemError(env, err, "scandir");
-    return Napi::Value();
+    return err;
   }
-  // The names first (getdents: a few calls for thousands), then one readlinkat each,
-  // split over two threads when there are many: those are most of this call's time.
   std::vector<int32_t> names;
   for (;;) {
     errno = 0;
@@ -119,14 +112,13 @@ Napi::Value SocketFds(const Napi::CallbackInfo& info) {
   int err = errno;
   if (err != 0) {
     closedir(dir);
-    ThrowSystemError(env, err, "scandir");
-    return Napi::Value();
+    return err;
   }
   struct Part {
     int dfd;
     const int32_t* fds;
     size_t from, to;
-    std::vector<std::pair<int32_t, double>> found;
+    FdInodes found;
     pthread_t id;
     bool running;
   };
@@ -149,9 +141,19 @@ Napi::Value SocketFds(const Napi::CallbackInfo& info) {
   if (parts[1].running) pthread_join(parts[1].id, nullptr);
   else run(&parts[1]);  // no thread to be had (a process at its task limit), or few fds: here
   closedir(dir);  // closes dfd too
-  std::vector<std::pair<int32_t, double>>& found = parts[0].found;
-  found.insert(found.end(), parts[1].found.begin(), parts[1].found.end());
-  std::sort(found.begin(), found.end());
+  *out = std::move(parts[0].found);
+  out->insert(out->end(), parts[1].found.begin(), parts[1].found.end());
+  std::sort(out->begin(), out->end());
+  return 0;
+}
+
+// { fds: Int32Array, inodes: Float64Array } of a listing, or the error thrown as "scandir",
+// as fs.readdirSync would (ENOENT: no such process; EACCES: no ptrace-read rights).
+Napi::Value Listed(Napi::Env env, int err, const FdInodes& found) {
+  if (err != 0) {
+    ThrowSystemError(env, err, "scandir");
+    return Napi::Value();
+  }
   Napi::Int32Array fds = Napi::Int32Array::New(env, found.size());
   Napi::Float64Array inodes = Napi::Float64Array::New(env, found.size());
   for (size_t i = 0; i < found.size(); i++) {
@@ -164,10 +166,98 @@ Napi::Value SocketFds(const Napi::CallbackInfo& info) {
   return out;
 }
 
+bool ReadPid(const Napi::CallbackInfo& info, int32_t* pid) {
+  if (!ReadInt32(info, 0, "pid", pid)) return false;
+  if (*pid <= 0) {
+    ThrowRangeError(info.Env(), "The \"pid\" argument must be > 0");
+    return false;
+  }
+  return true;
+}
+
+// socketFds(pid) → { fds: Int32Array, inodes: Float64Array }: the sockets of
+// /proc/PID/fd in fd order, each with the inode its link names. One crossing for the
+// whole table (20k readlinks from JavaScript cost a string and a try each).
+Napi::Value SocketFds(const Napi::CallbackInfo& info) {
+  int32_t pid;
+  if (!ReadPid(info, &pid)) return Napi::Value();
+  FdInodes found;
+  int err = ListSocketFds(pid, &found);
+  return Listed(info.Env(), err, found);
+}
+
+// A listing under way on a thread of its own (socketFdsStart): `sockopt inspect` starts it
+// before loading the rest of its code, which then takes no time of its own.
+struct Listing {
+  int32_t pid = 0;
+  int err = 0;
+  FdInodes found;
+  pthread_t thread{};
+  bool running = false;
+  bool taken = false;
+  void Join() {
+    if (running) pthread_join(thread, nullptr);
+    running = false;
+  }
+  ~Listing() { Join(); }
+};
+
+constexpr napi_type_tag kListingTag = {0x736f636b6f707420ULL, 0x6664736c69737431ULL};
+
+// socketFdsStart(pid) → listing: what socketFds(pid) gives, read on a thread; taken with
+// socketFdsFinish. Without a thread to be had the listing is made here.
+Napi::Value SocketFdsStart(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  int32_t pid;
+  if (!ReadPid(info, &pid)) return Napi::Value();
+  auto listing = std::make_unique<Listing>();
+  listing->pid = pid;
+  auto run = [](void* arg) -> void* {
+    auto* l = static_cast<Listing*>(arg);
+    l->err = ListSocketFds(l->pid, &l->found);
+    return nullptr;
+  };
+  listing->running = pthread_create(&listing->thread, nullptr, run, listing.get()) == 0;
+  if (!listing->running) run(listing.get());
+  napi_value holder;
+  if (napi_create_object(env, &holder) != napi_ok ||
+      napi_wrap(env, holder, listing.get(), [](napi_env, void* data, void*) { delete static_cast<Listing*>(data); }, nullptr, nullptr) != napi_ok) {
+    return Napi::Value();  // the listing, still ours, is joined and deleted here
+  }
+  listing.release();  // the holder's finalizer deletes it now
+  if (napi_type_tag_object(env, holder, &kListingTag) != napi_ok) return Napi::Value();
+  return Napi::Value(env, holder);
+}
+
+// socketFdsFinish(listing) → { fds, inodes }: waits for the listing; throws as socketFds
+// would. Each listing is taken once.
+Napi::Value SocketFdsFinish(const Napi::CallbackInfo& info) {
+  napi_env env = info.Env();
+  bool tagged = false;
+  void* data = nullptr;
+  napi_valuetype type;
+  if (info.Length() < 1 || napi_typeof(env, info[0], &type) != napi_ok || type != napi_object ||
+      napi_check_object_type_tag(env, info[0], &kListingTag, &tagged) != napi_ok || !tagged || napi_unwrap(env, info[0], &data) != napi_ok) {
+    ThrowTypeError(info.Env(), "socketFdsFinish takes a listing from socketFdsStart");
+    return Napi::Value();
+  }
+  auto* listing = static_cast<Listing*>(data);
+  if (listing->taken) {
+    ThrowValueError(info.Env(), "this listing was taken already");
+    return Napi::Value();
+  }
+  listing->Join();
+  listing->taken = true;
+  FdInodes found = std::move(listing->found);
+  return Listed(info.Env(), listing->err, found);
+}
+
 }  // namespace
 
 void RegisterPidfd(Napi::Env env, Napi::Object exports) {
   exports.Set("socketFds", Napi::Function::New(env, SocketFds, "socketFds"));
+  exports.Set("socketFdsStart", Napi::Function::New(env, SocketFdsStart, "socketFdsStart"));
+  exports.Set("socketFdsFinish", Napi::Function::New(env, SocketFdsFinish, "socketFdsFinish"));
   exports.Set("pidfdOpen", Napi::Function::New(env, PidfdOpen, "pidfdOpen"));
   exports.Set("pidfdGetfd", Napi::Function::New(env, PidfdGetfd, "pidfdGetfd"));
 }

@@ -82,6 +82,9 @@ export interface Binding {
   pidfdGetfd?(pidfd: number, targetfd: number): number;
   /** The sockets of /proc/PID/fd in fd order with the inode each link names, in one crossing (Linux); throws the errno of opening the directory (syscall 'scandir'). */
   socketFds?(pid: number): { fds: Int32Array; inodes: Float64Array };
+  /** socketFds(pid) begun on a native thread; socketFdsFinish waits for it, once. */
+  socketFdsStart?(pid: number): FdListing;
+  socketFdsFinish?(listing: FdListing): { fds: Int32Array; inodes: Float64Array };
   /** A NETLINK_SOCK_DIAG socket (Linux), in this network namespace (nsfd -1) or in the one of an open /proc/PID/ns/net (needs CAP_SYS_ADMIN there). Close it. */
   diagSocket?(nsfd: number): number;
   /** One sock_diag dump (Linux): what 0 inet (family, protocol), 1 unix, 2 netlink, 3 packet; inode > 0 keeps that socket only; flags 1 leaves TCP_INFO out, 2 packs the messages (see diagRecord, kernel/inet-diag.ts). Records as native/sockdiag_linux.cc builds them. */
@@ -157,6 +160,8 @@ export interface Binding {
 
 /** A batch read under way (readDuplicatesStart): opaque, handed back to readDuplicatesFinish. */
 export type DuplicatesJob = object & { readonly __duplicatesJob: unique symbol };
+/** A listing of a process's socket fds under way (socketFdsStart). */
+export type FdListing = object & { readonly __fdListing: unique symbol };
 
 /** A socket address as the native layer reports it. */
 export type SocketAddress =

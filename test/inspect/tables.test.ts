@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listSockets, snapshotPid } from '../../src/index';
-import { procSockets } from '../../src/inspect/pid-proc';
-import { binding } from '../../src/kernel/binding';
+import { prefetchSocketFds, procSockets, socketFds } from '../../src/inspect/pid-proc';
+import { binding, type FdListing } from '../../src/kernel/binding';
 import { canReadInetRecords, inetFactsAt, inetRecordAt } from '../../src/kernel/inet-diag';
 import { resolveFd } from '../../src/node/fd';
 import { fdOf, figure, fixtures, python } from '../helpers';
@@ -204,7 +204,7 @@ describe('arguments and the native surface (abuse)', () => {
   });
 
   it('a five-digit fd keeps a space before the kind', async () => {
-    const { formatPidReport } = await import('../../src/cli/inspect');
+    const { formatPidReport } = await import('../../src/cli/inspect-print');
     const text = formatPidReport({ pid: 1, command: 'x', tables: 'sock_diag', optionsRead: false, sockets: [{ fd: 19990, kind: 'tcp', family: 'IPv4', type: 'stream', state: 'LISTEN', local: { family: 'IPv4', address: '127.0.0.1', port: 1 }, remote: null, recvQueue: null, sendQueue: null }] }, false);
     expect(text.split('\n')[1]).toBe('fd 19990 tcp IPv4 127.0.0.1:1 LISTEN');
   });
@@ -481,6 +481,61 @@ sys.stdin.read()`]);
     const { fds, inodes } = binding.socketFds!(pid);
     expect(expected.length).toBeGreaterThanOrEqual(1500); // (its stdio are sockets too)
     expect([...fds].map((fd, i) => [fd, inodes[i]])).toEqual(expected);
+    // The same listing made on a thread (socketFdsStart), and through socketFds(pid) after a prefetch.
+    const later = binding.socketFdsFinish!(binding.socketFdsStart!(pid));
+    expect([...later.fds].map((fd, i) => [fd, later.inodes[i]])).toEqual(expected);
+    prefetchSocketFds(pid);
+    expect(socketFds(pid).map((f) => [f.fd, f.inode])).toEqual(expected);
     t.proc.stdin!.end();
+  });
+});
+
+describe.skipIf(!binding.socketFdsStart)('socketFdsStart / socketFdsFinish, and the prefetch', () => {
+  it('refuses what is not a listing, a listing taken twice and bad pids with coded errors; a missing process throws at finish', () => {
+    const code = (fn: () => unknown) => {
+      try {
+        fn();
+        return 'ok';
+      } catch (e) {
+        return `${(e as { code?: string }).code} ${(e as { syscall?: string }).syscall ?? ''}`.trim();
+      }
+    };
+    const start = binding.socketFdsStart!;
+    const finish = binding.socketFdsFinish! as (l: unknown) => unknown;
+    expect([0, -1, 1.5, 2 ** 31, 'x', null].map((pid) => code(() => start(pid as number)))).toEqual(
+      ['ERR_OUT_OF_RANGE', 'ERR_OUT_OF_RANGE', 'ERR_OUT_OF_RANGE', 'ERR_OUT_OF_RANGE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE']);
+    expect([undefined, null, {}, 1, 'l', new Uint8Array(4)].map((l) => code(() => finish(l)))).toEqual(Array(6).fill('ERR_INVALID_ARG_TYPE'));
+    const own = start(process.pid);
+    expect(code(() => finish(own))).toBe('ok');
+    expect(code(() => finish(own))).toBe('ERR_INVALID_ARG_VALUE'); // taken once
+    expect(code(() => finish(start(2 ** 22 + 12345)))).toBe('ENOENT scandir'); // as socketFds would throw
+    for (let i = 0; i < 20; i++) start(process.pid); // dropped unfinished: joined when collected
+  });
+
+  it('socketFds takes a prefetched listing of the same pid only, once', () => {
+    const original = binding.socketFdsFinish!;
+    let taken = 0;
+    (binding as { socketFdsFinish?: unknown }).socketFdsFinish = (l: FdListing) => (taken++, original(l));
+    try {
+      prefetchSocketFds(process.pid);
+      socketFds(process.pid);
+      socketFds(process.pid); // nothing prefetched any more: listed here
+      expect(taken).toBe(1);
+      prefetchSocketFds(process.pid);
+      socketFds(process.pid, 0); // one fd: not from the listing, which is dropped
+      socketFds(process.pid);
+      prefetchSocketFds(process.pid);
+      try {
+        socketFds(1); // another pid: the listing is dropped too
+      } catch {
+        // pid 1's fd table may be closed to us: the listing is dropped all the same
+      }
+      socketFds(process.pid);
+      expect(taken).toBe(1);
+      for (const bad of [0, -1, 1.5, 2 ** 31, Number.NaN]) prefetchSocketFds(bad); // refused quietly: no listing
+      expect(taken).toBe(1);
+    } finally {
+      (binding as { socketFdsFinish?: unknown }).socketFdsFinish = original;
+    }
   });
 });
