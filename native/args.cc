@@ -115,4 +115,15 @@ bool ReadTarget(const Napi::CallbackInfo& info, Target* out) {
   return true;
 }
 
+void* UnwrapTagged(napi_env env, napi_value v, const napi_type_tag* tag) {
+  bool tagged = false;
+  void* data = nullptr;
+  napi_valuetype type;
+  if (v == nullptr || napi_typeof(env, v, &type) != napi_ok || type != napi_object || napi_check_object_type_tag(env, v, tag, &tagged) != napi_ok ||
+      !tagged || napi_unwrap(env, v, &data) != napi_ok) {
+    return nullptr;
+  }
+  return data;
+}
+
 }  // namespace sockopt

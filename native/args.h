@@ -4,6 +4,8 @@
 #pragma once
 #include <napi.h>
 
+#include <memory>
+
 namespace sockopt {
 
 void ThrowTypeError(Napi::Env env, const char* message);
@@ -30,5 +32,22 @@ bool ReadInt32Value(napi_env env, napi_value v, const char* name, int32_t* out);
 // SharedArrayBuffer, at any offset. A view on a detached buffer is refused
 // (ERR_INVALID_ARG_VALUE). *data may be null when *len is 0.
 bool ReadBytes(napi_env env, napi_value v, const char* name, const uint8_t** data, size_t* len);
+
+// A native object handed to JavaScript as an opaque holder: a plain object wrapping it,
+// type-tagged so that nothing else passes for it (N-API 8 does both on any object). The
+// holder's finalizer deletes the object: once wrapped, `*object` is released to it; where
+// wrapping fails it stays the caller's. Returns null on failure (an exception pending).
+template <typename T>
+napi_value WrapTagged(napi_env env, std::unique_ptr<T>* object, const napi_type_tag* tag) {
+  napi_value holder;
+  if (napi_create_object(env, &holder) != napi_ok ||
+      napi_wrap(env, holder, object->get(), [](napi_env, void* data, void*) { delete static_cast<T*>(data); }, nullptr, nullptr) != napi_ok) {
+    return nullptr;
+  }
+  object->release();
+  return napi_type_tag_object(env, holder, tag) == napi_ok ? holder : nullptr;
+}
+// The object a holder of `tag` wraps (WrapTagged); null for anything else.
+void* UnwrapTagged(napi_env env, napi_value v, const napi_type_tag* tag);
 
 }  // namespace sockopt

@@ -1,6 +1,7 @@
 // readDuplicates in the background: readDuplicatesStart hands a batch to the
 // environment's reader threads (reader_pool_linux.h) and returns at once,
-// readDuplicatesFinish waits for it and copies the rows into the caller's arrays. The JavaScript side formats one batch while the kernel reads the next.
+// readDuplicatesFinish waits for it and copies the rows into the caller's arrays. The
+// JavaScript side formats one batch while the kernel reads the next.
 // The job owns everything its thread touches (copies of the inputs, its own output rows,
 // a duplicate of the pidfd): nothing the JavaScript side does meanwhile (closing the
 // pidfd, detaching a buffer, dropping the job) can pull memory or an fd from under it.
@@ -92,16 +93,7 @@ struct Job : ReaderPool::Task {
 constexpr napi_type_tag kJobTag = {0x736f636b6f707420ULL, 0x6475706a6f622031ULL};
 
 // The job a holder from Start wraps; null for anything else.
-Job* Unwrap(napi_env env, napi_value v) {
-  bool tagged = false;
-  void* data = nullptr;
-  napi_valuetype type;
-  if (napi_typeof(env, v, &type) != napi_ok || type != napi_object || napi_check_object_type_tag(env, v, &kJobTag, &tagged) != napi_ok ||
-      !tagged || napi_unwrap(env, v, &data) != napi_ok) {
-    return nullptr;
-  }
-  return static_cast<Job*>(data);
-}
+Job* Unwrap(napi_env env, napi_value v) { return static_cast<Job*>(UnwrapTagged(env, v, &kJobTag)); }
 
 template <typename T>
 bool CopyIn(napi_env env, napi_value v, napi_typedarray_type type, std::vector<T>* out) {
@@ -165,15 +157,9 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
     job->pool.reset();
     job->Run(nullptr);
   }
-  // A plain object wrapping the job and type-tagged: N-API 8 does both on any object.
-  napi_value holder;
-  if (napi_create_object(env, &holder) != napi_ok ||
-      napi_wrap(env, holder, job.get(), [](napi_env, void* data, void*) { delete static_cast<Job*>(data); }, nullptr, nullptr) != napi_ok) {
-    return Napi::Value();  // the job, still ours, is deleted here: withdrawn or waited for first
-  }
-  job.release();  // the holder's finalizer deletes it now
-  if (napi_type_tag_object(env, holder, &kJobTag) != napi_ok) return Napi::Value();
-  return Napi::Value(env, holder);
+  // Where wrapping fails the job, still ours, is deleted here: withdrawn or waited for first.
+  napi_value holder = WrapTagged(env, &job, &kJobTag);
+  return holder == nullptr ? Napi::Value() : Napi::Value(env, holder);
 }
 
 // readDuplicatesFinish(job, nums, errs, wide, meta, text) → undefined

@@ -219,29 +219,19 @@ Napi::Value SocketFdsStart(const Napi::CallbackInfo& info) {
   };
   listing->running = pthread_create(&listing->thread, nullptr, run, listing.get()) == 0;
   if (!listing->running) run(listing.get());
-  napi_value holder;
-  if (napi_create_object(env, &holder) != napi_ok ||
-      napi_wrap(env, holder, listing.get(), [](napi_env, void* data, void*) { delete static_cast<Listing*>(data); }, nullptr, nullptr) != napi_ok) {
-    return Napi::Value();  // the listing, still ours, is joined and deleted here
-  }
-  listing.release();  // the holder's finalizer deletes it now
-  if (napi_type_tag_object(env, holder, &kListingTag) != napi_ok) return Napi::Value();
-  return Napi::Value(env, holder);
+  // Where wrapping fails the listing, still ours, is joined and deleted here.
+  napi_value holder = WrapTagged(env, &listing, &kListingTag);
+  return holder == nullptr ? Napi::Value() : Napi::Value(env, holder);
 }
 
 // socketFdsFinish(listing) → { fds, inodes }: waits for the listing; throws as socketFds
 // would. Each listing is taken once.
 Napi::Value SocketFdsFinish(const Napi::CallbackInfo& info) {
-  napi_env env = info.Env();
-  bool tagged = false;
-  void* data = nullptr;
-  napi_valuetype type;
-  if (info.Length() < 1 || napi_typeof(env, info[0], &type) != napi_ok || type != napi_object ||
-      napi_check_object_type_tag(env, info[0], &kListingTag, &tagged) != napi_ok || !tagged || napi_unwrap(env, info[0], &data) != napi_ok) {
+  auto* listing = info.Length() < 1 ? nullptr : static_cast<Listing*>(UnwrapTagged(info.Env(), info[0], &kListingTag));
+  if (listing == nullptr) {
     ThrowTypeError(info.Env(), "socketFdsFinish takes a listing from socketFdsStart");
     return Napi::Value();
   }
-  auto* listing = static_cast<Listing*>(data);
   if (listing->taken) {
     ThrowValueError(info.Env(), "this listing was taken already");
     return Napi::Value();

@@ -1,10 +1,11 @@
 // A small io_uring of one reader thread's own, for getsockopt at SOL_SOCKET and close: a
 // batch of reads (or closes) crosses into the kernel in one io_uring_enter instead of a
-// syscall each (SOCKET_URING_OP_GETSOCKOPT, Linux >= 6.7; IORING_OP_CLOSE, 5.6). The kernel serves only SOL_SOCKET this way
-// (io_uring/cmd_net.c), through the same do_sock_getsockopt as the syscall. The ring
-// never decides a value's fate on its own: whatever it does not answer with success
-// the caller reads again with the syscall. Where there is no ring (an older kernel,
-// seccomp, the kernel.io_uring_disabled sysctl) Open() fails and the caller reads directly.
+// syscall each (SOCKET_URING_OP_GETSOCKOPT, Linux >= 6.7; IORING_OP_CLOSE, 5.6). The
+// kernel serves only SOL_SOCKET this way (io_uring/cmd_net.c), through the same
+// do_sock_getsockopt as the syscall. The ring never decides a value's fate on its own:
+// whatever it does not answer with success the caller reads again with the syscall. Where
+// there is no ring (an older kernel, seccomp, the kernel.io_uring_disabled sysctl) Open()
+// fails and the caller reads directly.
 #pragma once
 #include <climits>
 #include <cstddef>
