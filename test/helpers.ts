@@ -1,5 +1,5 @@
 // Real sockets on loopback, and the Python oracle that reads them a second way.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -18,6 +18,19 @@ export const fixtures = join(__dirname, 'fixtures');
  * not run again for each of the suite's Python oracles and peers.
  */
 export const python = process.env.SOCKOPT_TEST_PYTHON || 'python3';
+
+/**
+ * Makes sure a command from Debian's apt is there (nft from nftables, say): installed when
+ * missing, as scripts/test-clients.sh installs its servers (root, as in CI); a machine
+ * where it cannot be has the test fail with apt's own message.
+ */
+export function ensureApt(command: string, pkg: string): void {
+  if (spawnSync('sh', ['-c', `command -v ${command}`]).status === 0) return;
+  const start = Date.now();
+  const run = spawnSync('sh', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${pkg}`], { encoding: 'utf8', timeout: 300_000 });
+  if (run.status !== 0) throw new Error(`${command} is missing and apt-get install ${pkg} failed: ${(run.stderr || run.error?.message || '').trim().slice(-500)}`);
+  figure(`apt-get install ${pkg}`, `${Math.round((Date.now() - start) / 1000)} s`);
+}
 
 /** How many fds a process holds open now, from /proc/PID/fd (this process by default). */
 export function openFds(pid: number | 'self' = 'self'): number {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { httpChannel, trackRequests, type HttpRequestRecord } from '../../src/telemetry/requests';
-import { figure, fixtures } from '../helpers';
+import { ensureApt, figure, fixtures } from '../helpers';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -27,6 +27,7 @@ function collect(): HttpRequestRecord[] {
 
 describe('trackRequests', () => {
   it('retransmit deltas > 0 on a lossy path and 0 on a clean one, 100 fetch requests each over keep-alive (nftables, own namespace)', async () => {
+    ensureApt('nft', 'nftables');
     const { stdout } = await promisify(execFile)('unshare', ['-rn', process.execPath, join(fixtures, 'http-loss.js')], { timeout: 90_000 });
     type Sum = { requests: number; sockets: number; statuses: number[]; retransmits: number; bytesRetrans: number; withRtt: number };
     const r = JSON.parse(stdout.trim().split('\n').pop()!) as { error?: string; lossy: Sum; clean: Sum; http: Sum };
@@ -44,7 +45,7 @@ describe('trackRequests', () => {
     expect(r.http.requests).toBe(20);
     expect(r.http.statuses).toEqual([200]);
     expect(r.http.retransmits).toBe(0);
-  }, 100_000);
+  }, 300_000); // nftables from apt first where it is missing
 
   it('publishes a failed undici request with its error; stop() ends publishing; strict options', async () => {
     const seen = collect();
