@@ -32,6 +32,12 @@ constexpr int kMaxThreads = 16;
 // 1..7 the given groups; with group 0, bits 8..15 the family and 16..23 the protocol
 // (then SO_DOMAIN and SO_PROTOCOL are not read either).
 constexpr int kSlotGivenShift = 8;
+// Bits of a slot's kind for a caller whose view never shows the option: kSlotOmitted
+// leaves it unread on every row, kSlotOmittedOnTcp on TCP and MPTCP rows only (an
+// option the view looks at on datagram sockets alone). Its errs is then kErrOmitted.
+constexpr int32_t kSlotOmitted = 1 << 16;
+constexpr int32_t kSlotOmittedOnTcp = 1 << 17;
+constexpr int32_t kErrOmitted = -2;
 constexpr int32_t kSlotKindMask = 0xff;
 inline int SlotKindOf(int32_t kind) { return kind & kSlotKindMask; }
 inline int SlotGroupsOf(int32_t kind) { return (kind >> kSlotGivenShift) & 0xff; }

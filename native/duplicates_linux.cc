@@ -221,7 +221,14 @@ void ReadOne(int dup, const Table& t, int32_t flags, Refusals* refusals, Deferre
   int32_t* refused = domain >= 0 && protocol >= 0 ? refusals->For(domain, protocol) : nullptr;
   for (size_t i = 0; i < t.slots; i++) {
     if (static_cast<int>(i) == t.domainSlot || static_cast<int>(i) == t.protocolSlot) continue;
-    if ((SlotGroupsOf(t.specs[3 * i + 2]) & given) != 0) {
+    const int32_t spec = t.specs[3 * i + 2];
+    if ((spec & kSlotOmitted) != 0 || ((spec & kSlotOmittedOnTcp) != 0 && IsTcp(protocol))) {
+      errs[i] = kErrOmitted;  // not wanted: no syscall
+      nums[i] = 0;
+      wide[i] = 0;
+      continue;
+    }
+    if ((SlotGroupsOf(spec) & given) != 0) {
       errs[i] = -1;  // not read: the caller's row has it
       nums[i] = 0;
       wide[i] = 0;
@@ -466,6 +473,11 @@ void RegisterDuplicates(Napi::Env env, Napi::Object exports) {
   layout.Set("cells", cells);
   layout.Set("maxThreads", kMaxThreads);
   layout.Set("givenShift", kSlotGivenShift);
+  Napi::Object omitted = Napi::Object::New(env);
+  omitted.Set("always", kSlotOmitted);
+  omitted.Set("onTcp", kSlotOmittedOnTcp);
+  omitted.Set("errno", kErrOmitted);
+  layout.Set("omitted", omitted);
   exports.Set("readDuplicatesLayout", layout);
   RegisterDuplicateJobs(env, exports);
 }

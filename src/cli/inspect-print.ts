@@ -1,6 +1,6 @@
 // What `sockopt inspect` prints: the text (a title, then each socket in the compact or
 // full view) or the JSON, streamed socket by socket (cli/inspect.ts parses the command line).
-import { formatSocket, type SocketReport } from '../inspect/format-socket';
+import { compactUnread, formatSocket, type SocketReport } from '../inspect/format-socket';
 import { streamPid, type PidReport } from '../inspect/pid';
 import { escapeText } from '../kernel/text';
 import { chunked } from './chunked';
@@ -38,7 +38,7 @@ export function printPid(pid: number, fd: number | undefined, all: boolean, json
 
 function print(pid: number, options: { fd?: number }, all: boolean, json: boolean, io: Output): number {
   if (!json) {
-    streamPid(pid, options, { head: (r, n) => io.out(title(r, n).join('\n')), socket: (s) => io.out(socketText(s, all)) });
+    streamPid(pid, options, { head: (r, n) => io.out(title(r, n).join('\n')), socket: (s) => io.out(socketText(s, all)), ...(all ? {} : { unread: compactUnread }) });
     return 0;
   }
   // JSON, streamed: the same document toJson(report) would give, its keys in this order

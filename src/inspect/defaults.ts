@@ -60,6 +60,12 @@ export function defaultsFor(family: unknown, type: unknown): OptionValues | null
 const COMPARED = new Map<string, boolean>();
 for (const name of optionNames) if (options[name].writable && !KERNEL_MANAGED.has(name)) COMPARED.set(name, DATAGRAM_ONLY.has(name));
 
+/** On which sockets changedOptions() looks at option `name`: every socket, datagram sockets only, or none. */
+export function comparedOn(name: OptionName): 'all' | 'datagrams' | 'none' {
+  const datagramOnly = COMPARED.get(name);
+  return datagramOnly === undefined ? 'none' : datagramOnly ? 'datagrams' : 'all';
+}
+
 /**
  * Settable options whose value (in `byLevel`, snapshot().options' shape) differs from the
  * fresh socket's, in registry order, leaving out `shown` (already printed) and the

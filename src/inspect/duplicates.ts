@@ -131,6 +131,34 @@ stride = TCP_INFO_CELL + (layout?.cells.tcpInfo ?? 0);
 const stringSlots = Array.from({ length: optionTable.slots }, (_, i) => i).filter((i) => (specs[3 * i + 2]! & KIND_MASK) === SLOT_STRING);
 
 /**
+ * Options a view never shows, left unread (no syscall, absent from the snapshot, not
+ * listed as skipped): `always` on every socket, `onTcp` on TCP and MPTCP sockets only.
+ * SOL_SOCKET options are read whatever these say: the ring reads them at no syscall's
+ * cost, and every row needs some of them (SO_TYPE, SO_DOMAIN, SO_COOKIE).
+ */
+export interface Unread {
+  readonly always: ReadonlySet<string>;
+  readonly onTcp: ReadonlySet<string>;
+}
+const specsByUnread = new WeakMap<Unread, Int32Array>();
+const SOL_SOCKET = C.SOL_SOCKET;
+function specsFor(unread: Unread | undefined): Int32Array {
+  if (unread === undefined || !layout) return specs;
+  let s = specsByUnread.get(unread);
+  if (s === undefined) {
+    s = specs.slice();
+    for (let i = 0; i < slots; i++) {
+      if (s[3 * i] === SOL_SOCKET) continue;
+      if (unread.always.has(slotNames[i]!)) s[3 * i + 2]! |= layout.omitted.always;
+      else if (unread.onTcp.has(slotNames[i]!)) s[3 * i + 2]! |= layout.omitted.onTcp;
+    }
+    specsByUnread.set(unread, s);
+  }
+  return s;
+}
+const OMITTED = layout?.omitted.errno;
+
+/**
  * Whether batches read their SOL_SOCKET options through io_uring where the kernel has it:
  * SOCKOPT_URING=0 turns that off (for systems that audit io_uring), with the same answers.
  */
@@ -156,12 +184,16 @@ export class DuplicateBatch {
   // The last finished job: the next start() takes over its row memory.
   private done: DuplicatesJob | null = null;
   private pending = 0;
+  private readonly specs: Int32Array;
 
+  /** `unread`: the options this batch's reader never looks at (Unread). */
   constructor(
     private readonly pidfd: number,
     capacity: number,
     private readonly threads: number,
+    unread?: Unread,
   ) {
+    this.specs = specsFor(unread);
     this.fds = new Int32Array(capacity);
     this.inodes = new Float64Array(capacity);
     this.flags = new Int32Array(capacity);
@@ -175,7 +207,7 @@ export class DuplicateBatch {
   /** Reads these fds (each expected to hold its inode; `queues`: read the byte queues too). */
   read(rows: readonly DuplicateRow[]): void {
     const n = this.load(rows);
-    binding.readDuplicates!(this.pidfd, this.fds.subarray(0, n), this.inodes.subarray(0, n), this.flags.subarray(0, n), specs, this.nums, this.errs, this.wide, this.meta, this.text, this.threads, RING);
+    binding.readDuplicates!(this.pidfd, this.fds.subarray(0, n), this.inodes.subarray(0, n), this.flags.subarray(0, n), this.specs, this.nums, this.errs, this.wide, this.meta, this.text, this.threads, RING);
     this.size = n;
   }
 
@@ -186,7 +218,7 @@ export class DuplicateBatch {
   start(rows: readonly DuplicateRow[]): void {
     if (this.job) throw new Error('a read is under way on this batch');
     const n = this.load(rows);
-    this.job = binding.readDuplicatesStart!(this.pidfd, this.fds.subarray(0, n), this.inodes.subarray(0, n), this.flags.subarray(0, n), specs, this.threads, RING, this.done);
+    this.job = binding.readDuplicatesStart!(this.pidfd, this.fds.subarray(0, n), this.inodes.subarray(0, n), this.flags.subarray(0, n), this.specs, this.threads, RING, this.done);
     this.done = null;
     this.pending = n;
   }
@@ -263,7 +295,7 @@ export class DuplicateBatch {
     const fromRow = (groups & 1) !== 0;
     if (fromRow) {
       for (const [i, group, value] of givenSlots) {
-        if ((groups & (1 << group)) === 0) continue;
+        if ((groups & (1 << group)) === 0 || this.errs[base + i] === OMITTED) continue;
         const v = value(record!, given!);
         if (typeof v === 'bigint') this.wide[base + i] = v;
         else if (typeof v === 'number') this.nums[base + i] = v;

@@ -6,10 +6,11 @@
 import { binding } from '../kernel/binding';
 import { invalidArgType, invalidArgValue } from '../kernel/errors';
 import { escapeText, exactText, type ExactText } from '../kernel/text';
-import { changedOptions, defaultsFor } from './defaults';
+import { changedOptions, comparedOn, defaultsFor } from './defaults';
+import type { Unread } from './duplicates';
 import { formatBytes, formatDuration, formatOption, formatTcpInfoField } from './format';
 import type { Snapshot } from './snapshot';
-import { options } from '../core/options';
+import { optionNames, options } from '../core/options';
 import type { OptionName, PeerCred } from '../kernel/registry';
 import { tcpInfoFields, type TcpInfo } from '../kernel/tcp-info';
 import { TYPE_NAMES, type KernelView, type ReportAddress, type SocketKind } from './table-types';
@@ -224,6 +225,25 @@ export function formatHeader(r: SocketReport): string {
 const TIMEOUTS: readonly OptionName[] = ['SO_KEEPALIVE', 'TCP_KEEPIDLE', 'TCP_KEEPINTVL', 'TCP_KEEPCNT', 'TCP_USER_TIMEOUT', 'SO_RCVTIMEO', 'SO_SNDTIMEO', 'SO_LINGER'];
 const BUFFERS: readonly OptionName[] = ['SO_RCVBUF', 'SO_SNDBUF', 'TCP_NODELAY'];
 const ALWAYS = new Set<string>([...TIMEOUTS, ...BUFFERS]);
+
+/**
+ * The options the compact view never shows, so `sockopt inspect PID` leaves them unread:
+ * those it neither prints always nor compares with a fresh socket's (the kernel-managed
+ * MSS, window clamp, quickack and path MTUs), and, on TCP sockets, those it compares on
+ * datagram sockets only. Each is a getsockopt per socket saved (SOL_SOCKET options are
+ * read through the ring regardless: duplicates.ts).
+ */
+export const compactUnread: Unread = (() => {
+  const always = new Set<string>();
+  const onTcp = new Set<string>();
+  for (const name of optionNames) {
+    if (ALWAYS.has(name) || name === 'TCP_INFO' || options[name].level === 'SOL_SOCKET') continue; // TCP_INFO: the header's
+    const on = comparedOn(name);
+    if (on === 'none') always.add(name);
+    else if (on === 'datagrams') onTcp.add(name);
+  }
+  return { always, onTcp };
+})();
 
 const WIDTH = 100;
 const LABEL = 14;

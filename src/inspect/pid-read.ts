@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { binding } from '../kernel/binding';
 import { processError, systemError } from '../kernel/errors';
 import { reportFromSnapshot, type SocketReport } from './format-socket';
-import { BATCH, canReadAhead, DuplicateBatch, FIRST_BATCH } from './duplicates';
+import { BATCH, canReadAhead, DuplicateBatch, FIRST_BATCH, type Unread } from './duplicates';
 import { sendRate, type SocketTable } from './tables';
 
 const { EBADF, ESRCH, ESTALE } = os.errno;
@@ -32,7 +32,7 @@ export interface Early {
   batch: DuplicateBatch;
   end: number;
 }
-export function startEarly(pid: number, fds: readonly { fd: number; inode: number }[]): Early | null {
+export function startEarly(pid: number, fds: readonly { fd: number; inode: number }[], unread?: Unread): Early | null {
   if (!canReadAhead || fds.length <= BATCH) return null;
   let pidfd: number;
   try {
@@ -41,7 +41,7 @@ export function startEarly(pid: number, fds: readonly { fd: number; inode: numbe
     return null; // asked again, and answered as before, once the tables are read
   }
   const end = Math.min(fds.length, FIRST_BATCH);
-  const batch = new DuplicateBatch(pidfd, end, SOLO_THREADS);
+  const batch = new DuplicateBatch(pidfd, end, SOLO_THREADS, unread);
   try {
     batch.start(fds.slice(0, end).map((f) => ({ fd: f.fd, inode: f.inode, queues: true })));
   } catch (err) {
@@ -72,6 +72,7 @@ export function readBatches(
   table: SocketTable,
   row: (i: number) => SocketReport,
   emit: (s: SocketReport) => void,
+  unread?: Unread,
 ): { denied: Denied; at: number; report: SocketReport } | null {
   const count = fds.length;
   // TCP's queues are in the sock_diag row already (the same numbers SIOCINQ/SIOCOUTQ give),
@@ -83,7 +84,7 @@ export function readBatches(
   let next = 0; // the first row no batch has been given yet
   const readNext = (): void => {
     const to = Math.min(count, next + BATCH);
-    const batch = spare.pop() ?? new DuplicateBatch(pidfd, BATCH, THREADS);
+    const batch = spare.pop() ?? new DuplicateBatch(pidfd, BATCH, THREADS, unread);
     reading.push({ batch, from: next, to });
     batch.start(rowsFrom(next, to));
     next = to;
@@ -105,7 +106,7 @@ export function readBatches(
       } else {
         from = next;
         to = Math.min(count, next + BATCH);
-        batch = new DuplicateBatch(pidfd, to - from, SOLO_THREADS);
+        batch = new DuplicateBatch(pidfd, to - from, SOLO_THREADS, unread);
         batch.read(rowsFrom(from, to));
         next = to;
       }
@@ -120,7 +121,9 @@ export function readBatches(
         }
         emit(read.report);
       }
-      spare.push(batch);
+      // The early batch splits its rows across SOLO_THREADS: reused, it would make a thread
+      // (and a ring) per read beside the pool's.
+      if (batch !== early?.batch) spare.push(batch);
     }
     return null;
   } finally {

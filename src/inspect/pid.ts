@@ -12,7 +12,7 @@ import { binding } from '../kernel/binding';
 import { featureUnsupported, invalidArgType, noSocketAt, outOfRange, processError } from '../kernel/errors';
 import type { ExactText } from '../kernel/text';
 import type { SocketReport } from './format-socket';
-import { canReadDuplicates } from './duplicates';
+import { canReadDuplicates, type Unread } from './duplicates';
 import { endEarly, readBatches, startEarly, type Early } from './pid-read';
 import { commandOf, kindOfFd, socketFds } from './pid-proc';
 import { socketTables, type SocketTable, type TableSocket } from './tables';
@@ -142,6 +142,8 @@ export interface PidSink {
   head(report: Omit<PidReport, 'sockets'>, total: number): void;
   /** Each socket in fd order, as soon as it is read; nothing of it is kept afterwards. */
   socket(report: SocketReport): void;
+  /** Options this sink never looks at: not read, so absent from each report (and from its `skipped`). */
+  unread?: Unread;
 }
 
 /**
@@ -168,7 +170,7 @@ function readPid(pid: number, options: SnapshotPidOptions, sink?: PidSink): PidR
   try {
     listed = listWithTables(pid, options.fd, options.tables, (list) => {
       if (!reading || !mayDuplicate(pid, list[0]?.fd)) return false;
-      early = startEarly(pid, list);
+      early = startEarly(pid, list, sink?.unread);
       return true;
     });
   } catch (err) {
@@ -222,7 +224,7 @@ function readPid(pid: number, options: SnapshotPidOptions, sink?: PidSink): PidR
     return report;
   }
   report.optionsRead = true;
-  const refused = readBatches(pid, pidfd, early, fds, table, row, emit);
+  const refused = readBatches(pid, pidfd, early, fds, table, row, emit, sink?.unread);
   if (refused) {
     report.optionsRead = false;
     report.denied = refused.denied;

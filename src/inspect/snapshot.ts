@@ -192,6 +192,9 @@ function template(plan: LevelPlan, key: number, answers: readonly SeparateAnswer
   if (plan.templates.size < MAX_TEMPLATES) plan.templates.set(key, t);
   return t;
 }
+// A slot a batch left unread because its view never shows it (duplicates.ts): neither an
+// answer nor a refusal.
+const OMITTED = binding.readDuplicatesLayout?.omitted.errno;
 // Every socket answers SO_TYPE: when it fails, the fd is not an open socket.
 const TYPE_SLOT = batched.indexOf('SO_TYPE');
 
@@ -298,7 +301,7 @@ export function decodeSnapshot(fd: number, texts: readonly string[], extras: Ext
     byLevel[plan.level] = obj;
   }
   for (let i = 0; i < batched.length; i++) {
-    if (errs[i] !== 0) skipped.push({ option: batched[i]!, code: errnoCode(errs[i]!) });
+    if (errs[i] !== 0 && errs[i] !== OMITTED) skipped.push({ option: batched[i]!, code: errnoCode(errs[i]!) });
   }
   for (let i = 0; i < separate.length; i++) {
     const name = separate[i]!;

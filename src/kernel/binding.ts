@@ -142,6 +142,11 @@ export interface Binding {
      * takes the family and protocol from the row's flags bits 8..15 and 16..23.
      */
     givenShift: number;
+    /**
+     * Bits of a slot's kind for an option the caller's view never shows: `always` leaves it
+     * unread on every row, `onTcp` on TCP and MPTCP rows only; its errs is then `errno`.
+     */
+    omitted: Readonly<{ always: number; onTcp: number; errno: number }>;
   }>;
   /** SIOCINQ and SIOCOUTQ (Linux): writes [inq bytes, errno, outq bytes, errno] into `out` (4 slots). */
   socketQueues?(fd: number, out: Int32Array): void;
