@@ -143,7 +143,7 @@ export interface Unread {
 const specsByUnread = new WeakMap<Unread, Int32Array>();
 const SOL_SOCKET = C.SOL_SOCKET;
 function specsFor(unread: Unread | undefined): Int32Array {
-  if (unread === undefined || !layout) return specs;
+  if (unread === undefined || !layout?.omitted) return specs; // a native layer without it reads them all
   let s = specsByUnread.get(unread);
   if (s === undefined) {
     s = specs.slice();

@@ -2,13 +2,17 @@
 // PID` in its compact view skips the kernel-managed TCP and IP options on every socket and
 // the datagram-only ones on TCP sockets. What is left out is absent (neither a value nor a
 // refusal), everything else is what a full read gives, the compact text is the same
-// either way, and strace shows the syscalls not made while --all still makes them.
+// either way (on this process's sockets, and on another's past the first batch and the
+// batches read ahead, where sock_diag records fill options in), and strace shows the
+// syscalls not made while --all still makes them.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BATCH, canReadDuplicates, DuplicateBatch } from '../../src/inspect/duplicates';
-import { compactUnread, formatSocket, reportFromSnapshot } from '../../src/inspect/format-socket';
+import { compactUnread, formatSocket, reportFromSnapshot, type SocketReport } from '../../src/inspect/format-socket';
+import { streamPid } from '../../src/inspect/pid';
+import { FIRST_BATCH } from '../../src/inspect/duplicates';
 import { binding } from '../../src/kernel/binding';
 import { resolveFd } from '../../src/node/fd';
 import { boundUdp, fdOf, figure, listeningServer, pidfdWithGetfd, python, root, tcpPair, type TcpPair } from '../helpers';
@@ -71,6 +75,56 @@ describe.skipIf(!canReadDuplicates)('options a view never shows', () => {
       const text = (s: typeof a) => steady(formatSocket(reportFromSnapshot(s, full.queues(k), rows[k]!.inode)));
       expect(text(b)).toBe(text(a));
     });
+  });
+
+  it('another process, past the first batch and the batches read ahead: the same compact text; TCP rows without them, the record\'s too', async (ctx) => {
+    // A listener, PAIRS connections (both ends) and a UDP socket: more than the first batch holds.
+    const PAIRS = 700;
+    const target: ChildProcess = spawn(python, ['-c', `
+import resource, socket, sys
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+l = socket.create_server(('127.0.0.1', 0), backlog=1024)
+held = []
+for _ in range(${PAIRS}):
+    held.append(socket.create_connection(l.getsockname()))
+    held.append(l.accept()[0])
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(('127.0.0.1', 0))
+print(l.fileno(), flush=True)
+sys.stdin.read()
+`], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      const [line] = (await once(target.stdout!, 'data')) as [Buffer];
+      const probe = pidfdWithGetfd(target.pid!, Number(String(line).trim()));
+      if (probe === null) return ctx.skip(); // no pidfd_getfd rights over a child here
+      binding.close!(probe);
+      const read = (unread?: typeof compactUnread) => {
+        const out: SocketReport[] = [];
+        streamPid(target.pid!, {}, { head() {}, socket: (s) => void out.push(s), ...(unread ? { unread } : {}) });
+        return out;
+      };
+      const full = read();
+      const lean = read(compactUnread);
+      expect(full.length).toBeGreaterThan(FIRST_BATCH + BATCH);
+      expect(lean.map((r) => r.fd)).toEqual(full.map((r) => r.fd));
+      const flat = (r: SocketReport) => Object.assign({}, ...Object.values(r.options ?? {})) as Record<string, unknown>;
+      let tcp = 0;
+      full.forEach((f, k) => {
+        const l = lean[k]!;
+        expect(steady(formatSocket(l)), `fd ${f.fd}`).toBe(steady(formatSocket(f)));
+        if (f.kind !== 'tcp') return;
+        tcp++;
+        const [ff, fl] = [flat(f), flat(l)];
+        for (const name of [...compactUnread.always, ...compactUnread.onTcp]) expect(fl, `fd ${f.fd} ${name}`).not.toHaveProperty(name);
+        expect(ff).toHaveProperty('TCP_MAXSEG');
+        expect(ff).toHaveProperty('IP_MULTICAST_LOOP'); // from the socket's sock_diag record in a full read
+        expect(l.skipped).toEqual((f.skipped ?? []).filter((s) => !compactUnread.always.has(s.option) && !compactUnread.onTcp.has(s.option)));
+      });
+      expect(tcp).toBe(2 * PAIRS + 1);
+    } finally {
+      target.kill();
+    }
   });
 
   it.skipIf(!hasStrace)('sockopt inspect PID makes no getsockopt for them on the target; --all does', async (ctx) => {
