@@ -68,7 +68,7 @@ function inetSocket(r: InetRecord, protocol: 'tcp' | 'mptcp' | 'udp' | 'raw', pi
   const stateName = TCP_STATES[r.state] ?? `state ${r.state}`;
   const state = tcp ? stateName : stateName === 'ESTABLISHED' ? 'CONNECTED' : 'UNCONNECTED';
   const listening = tcp && state === 'LISTEN';
-  const unconnected = r.dport === 0 && /^(0\.0\.0\.0|::)$/.test(r.dst);
+  const unconnected = r.dport === 0 && (r.dst === '0.0.0.0' || r.dst === '::');
   const kernel: KernelView = { source: 'sock_diag', uid: r.uid, cookie: r.cookie.toString() };
   if (r.cgroupId !== undefined) {
     kernel.cgroupId = r.cgroupId.toString();
@@ -79,7 +79,13 @@ function inetSocket(r: InetRecord, protocol: 'tcp' | 'mptcp' | 'udp' | 'raw', pi
   if (r.skmem) kernel.skmem = r.skmem;
   if (r.cong) kernel.congestion = r.cong;
   if (r.bbr) kernel.bbr = r.bbr;
-  for (const k of ['shutdown', 'tos', 'tclass', 'classId', 'mark', 'v6only'] as const) if (r[k] !== undefined) (kernel as unknown as Record<string, unknown>)[k] = r[k];
+  // One by one, not by a loop over their names: named stores, no array per socket.
+  if (r.shutdown !== undefined) kernel.shutdown = r.shutdown;
+  if (r.tos !== undefined) kernel.tos = r.tos;
+  if (r.tclass !== undefined) kernel.tclass = r.tclass;
+  if (r.classId !== undefined) kernel.classId = r.classId;
+  if (r.mark !== undefined) kernel.mark = r.mark;
+  if (r.v6only !== undefined) kernel.v6only = r.v6only;
   kernel.ifindex = r.ifindex;
   const s: TableSocket = {
     inode: r.inode,
