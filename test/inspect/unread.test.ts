@@ -25,6 +25,25 @@ const hasStrace = spawnSync('strace', ['-V']).status === 0;
 // The header's live TCP_INFO figures move between two reads.
 const steady = (text: string) => text.replace(/rtt [\d.]+\/[\d.]+ ms/, 'rtt');
 
+// A Python process holding a listener, `pairs` connections (both ends) and a bound UDP
+// socket; it prints the listener's fd once they are all open and lives until stdin closes.
+function holder(pairs: number): ChildProcess {
+  return spawn(python, ['-c', `
+import resource, socket, sys
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+l = socket.create_server(('127.0.0.1', 0), backlog=1024)
+held = []
+for _ in range(${pairs}):
+    held.append(socket.create_connection(l.getsockname()))
+    held.append(l.accept()[0])
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.bind(('127.0.0.1', 0))
+print(l.fileno(), flush=True)
+sys.stdin.read()
+`], { stdio: ['pipe', 'pipe', 'inherit'] });
+}
+
 let pidfd: number | null = null;
 let pair: TcpPair;
 let udp: dgram.Socket;
@@ -80,20 +99,7 @@ describe.skipIf(!canReadDuplicates)('options a view never shows', () => {
   it('another process, past the first batch and the batches read ahead: the same compact text; TCP rows without them, the record\'s too', async (ctx) => {
     // A listener, PAIRS connections (both ends) and a UDP socket: more than the first batch holds.
     const PAIRS = 700;
-    const target: ChildProcess = spawn(python, ['-c', `
-import resource, socket, sys
-hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
-resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-l = socket.create_server(('127.0.0.1', 0), backlog=1024)
-held = []
-for _ in range(${PAIRS}):
-    held.append(socket.create_connection(l.getsockname()))
-    held.append(l.accept()[0])
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.bind(('127.0.0.1', 0))
-print(l.fileno(), flush=True)
-sys.stdin.read()
-`], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const target = holder(PAIRS);
     try {
       const [line] = (await once(target.stdout!, 'data')) as [Buffer];
       const probe = pidfdWithGetfd(target.pid!, Number(String(line).trim()));
@@ -131,18 +137,7 @@ sys.stdin.read()
     if (pidfd === null) return ctx.skip();
     // A listener, PAIRS connections (both ends) and a UDP socket: 2·PAIRS + 1 TCP sockets.
     const PAIRS = 20;
-    const target: ChildProcess = spawn(python, ['-c', `
-import socket, sys
-l = socket.create_server(('127.0.0.1', 0))
-held = []
-for _ in range(${PAIRS}):
-    held.append(socket.create_connection(l.getsockname()))
-    held.append(l.accept()[0])
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-u.bind(('127.0.0.1', 0))
-print('ready', flush=True)
-sys.stdin.read()
-`], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const target = holder(PAIRS);
     try {
       await once(target.stdout!, 'data');
       let lines: string[] = [];
