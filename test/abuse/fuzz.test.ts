@@ -180,9 +180,10 @@ describe('fuzz', () => {
       { numRuns: RUNS },
     );
     // Valid arrays holding arbitrary row flags (queues, given groups, family and protocol
-    // hints) and kinds carrying arbitrary given-group bits: values or refusals, never a crash.
+    // hints) and kinds carrying arbitrary given-group bits and the omitted bits above them
+    // (readDuplicatesLayout.omitted): values, refusals or omissions, never a crash.
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { minLength: n, maxLength: n }), fc.array(fc.integer({ min: 0, max: 0xff }), { minLength: 3, maxLength: 3 }), (flags, groups) => {
+      fc.property(fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { minLength: n, maxLength: n }), fc.array(fc.integer({ min: 0, max: 0x3ff }), { minLength: 3, maxLength: 3 }), (flags, groups) => {
         const a = valid();
         a[3] = Int32Array.from(flags);
         a[4] = specs.map((v, i) => (i % 3 === 2 ? v | (groups[(i - 2) / 3]! << L.givenShift) : v));
