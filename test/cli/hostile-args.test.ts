@@ -99,8 +99,11 @@ describe('sockopt run: hostile command lines', () => {
     try {
       // Up to 30 s for two Node processes to start: under the ASan suite on a loaded CI
       // machine 5 s was not always enough.
-      for (let i = 0; i < 1200 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 25));
-      child = Number(readFileSync(pidFile, 'utf8'));
+      // The file exists before its pid is written in it (writeFileSync opens, then writes):
+      // wait for the number, not only for the file.
+      const written = () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : 0);
+      for (let i = 0; i < 1200 && !(written() > 0); i++) await new Promise((r) => setTimeout(r, 25));
+      child = written();
       expect(child).toBeGreaterThan(0);
       sockopt.kill('SIGTERM');
       const [code, signal] = (await once(sockopt, 'exit')) as [number | null, NodeJS.Signals | null];
