@@ -48,10 +48,11 @@ function byteChunks(io: Output): Output & { flush(): void } {
   const flush = () => {
     if (at === 0) return;
     const full = buf.subarray(0, at);
-    // A new buffer for what follows: the stream may still hold this one.
-    buf = Buffer.allocUnsafe(2 * CHUNK);
     at = 0;
-    io.outBytes!(full); // called on io: an Output may be a class
+    // called on io: an Output may be a class. A buffer the stream still holds is left to
+    // it and a new one taken; one already written is filled again (a new one per chunk
+    // was most of the text view's memory: garbage that outlived the young generation).
+    if (io.outBytes!(full) !== true || buf.length > 2 * CHUNK) buf = Buffer.allocUnsafe(2 * CHUNK);
   };
   return {
     out(text) {

@@ -3,6 +3,7 @@
 // module starts listing the fd table on a native thread first; the command-line parser
 // and the code that reads and prints (inspect-print.ts) load meanwhile.
 import { prefetchSocketFds } from '../inspect/pid-proc';
+import { keepYoungGenerationSmall } from '../node/young-generation';
 import type { Output } from './output';
 
 export const usage = `sockopt inspect PID [--fd N] [--all] [--json]
@@ -26,6 +27,7 @@ function likelyPid(args: readonly string[]): number | undefined {
 export async function run(args: string[], io: Output): Promise<number> {
   const early = likelyPid(args);
   if (early !== undefined) prefetchSocketFds(early);
+  keepYoungGenerationSmall();
   const { common, parse, parseFd, parsePid } = await import('./args');
   const { values, positionals } = parse(args, { ...common, fd: { type: 'string' }, all: { type: 'boolean' } });
   if (values.help) {

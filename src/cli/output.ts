@@ -7,8 +7,11 @@ import { jsonTerminalSafe, terminalSafe } from '../kernel/text';
 export interface Output {
   out(text: string): void;
   err(text: string): void;
-  /** Optional: writes bytes already made as out() makes them (terminal-safe UTF-8 lines). */
-  outBytes?(bytes: Uint8Array): void;
+  /**
+   * Optional: writes bytes already made as out() makes them (terminal-safe UTF-8 lines).
+   * Returns true when they are written already, so the caller may reuse the buffer.
+   */
+  outBytes?(bytes: Uint8Array): boolean | void;
 }
 
 // Every field from elsewhere is escaped where it is formatted; terminalSafe is the last
@@ -16,7 +19,12 @@ export interface Output {
 export const stdio: Output = {
   out: (text) => process.stdout.write(`${terminalSafe(text)}\n`),
   err: (text) => process.stderr.write(`${terminalSafe(text)}\n`),
-  outBytes: (bytes) => process.stdout.write(bytes),
+  // Linux's stdout writes are synchronous (files, pipes and TTYs alike): nothing waits
+  // in the stream once write() returns, and the buffer may be filled again.
+  outBytes: (bytes) => {
+    process.stdout.write(bytes);
+    return process.stdout.writableLength === 0;
+  },
 };
 
 /**

@@ -46,7 +46,7 @@ describe('chunked', () => {
 describe('chunked, to an Output that takes bytes', () => {
   function byteRecorder(): Output & { log: (string | Buffer)[] } {
     const log: (string | Buffer)[] = [];
-    return { log, out: (t) => log.push(`out:${t}\n`), err: (t) => log.push(`err:${t}\n`), outBytes: (b) => log.push(Buffer.from(b)) };
+    return { log, out: (t) => log.push(`out:${t}\n`), err: (t) => log.push(`err:${t}\n`), outBytes: (b) => void log.push(Buffer.from(b)) };
   }
   // What stdio.out would write for each line, in one string.
   const asStdio = (lines: string[]) => lines.map((l) => `${terminalSafe(l)}\n`).join('');
@@ -70,11 +70,39 @@ describe('chunked, to an Output that takes bytes', () => {
 
   it('hands each chunk over in a buffer of its own', () => {
     const held: Uint8Array[] = [];
-    const keep = chunked({ out: () => {}, err: () => {}, outBytes: (b) => held.push(b) });
+    const keep = chunked({ out: () => {}, err: () => {}, outBytes: (b) => void held.push(b) });
     keep.out('first');
     keep.flush();
     keep.out('second');
     keep.flush();
     expect(held.map((b) => Buffer.from(b).toString())).toEqual(['first\n', 'second\n']);
+  });
+
+  it('fills a buffer again once the Output says it is written, and never one it still holds', () => {
+    const seen: { bytes: Uint8Array; copy: string }[] = [];
+    let written = true;
+    const out = chunked({ out: () => {}, err: () => {}, outBytes: (b) => (seen.push({ bytes: b, copy: Buffer.from(b).toString() }), written) });
+    const write = (text: string) => {
+      out.out(text);
+      out.flush();
+    };
+    write('a');
+    write('b');
+    written = false; // the Output keeps this one
+    write('c');
+    written = true;
+    write('d');
+    write('e'.repeat(200_000)); // longer than a chunk's buffer: one of its own, not kept
+    write('f');
+    const memory = seen.map((s) => s.bytes.buffer);
+    expect(memory[1]).toBe(memory[0]); // a, b: the same memory
+    expect(memory[2]).toBe(memory[0]); // c: written into it, then left to the Output
+    expect(memory[3]).not.toBe(memory[2]); // d: a new buffer
+    expect(memory[4]).not.toBe(memory[3]);
+    expect(memory[5]).not.toBe(memory[4]);
+    expect(memory[5]!.byteLength).toBeLessThan(200_000);
+    // Each write carried its own line, and what the Output kept was not written over.
+    expect(seen.map((s) => s.copy)).toEqual(['a\n', 'b\n', 'c\n', 'd\n', `${'e'.repeat(200_000)}\n`, 'f\n']);
+    expect(Buffer.from(seen[2]!.bytes).toString()).toBe('c\n');
   });
 });
