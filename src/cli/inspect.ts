@@ -3,7 +3,7 @@
 // module starts listing the fd table on a native thread first; the command-line parser
 // and the code that reads and prints (inspect-print.ts) load meanwhile.
 import { prefetchSocketFds } from '../inspect/pid-proc';
-import { keepYoungGenerationSmall } from '../node/young-generation';
+import { keepYoungGenerationSmall, skipMaglev } from '../node/v8-flags';
 import type { Output } from './output';
 
 export const usage = `sockopt inspect PID [--fd N] [--all] [--json]
@@ -36,6 +36,8 @@ export async function run(args: string[], io: Output): Promise<number> {
   }
   const pid = parsePid(positionals[0]);
   const fd = parseFd(values.fd);
+  // --json is held to a memory bound, the text view to a time bound (docs/inspect.md).
+  if (values.json === true) skipMaglev();
   const { printPid } = await import('./inspect-print');
   return printPid(pid, fd, values.all === true, values.json === true, io);
 }
