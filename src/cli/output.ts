@@ -19,8 +19,8 @@ export interface Output {
 export const stdio: Output = {
   out: (text) => process.stdout.write(`${terminalSafe(text)}\n`),
   err: (text) => process.stderr.write(`${terminalSafe(text)}\n`),
-  // Linux's stdout writes are synchronous (files, pipes and TTYs alike): nothing waits
-  // in the stream once write() returns, and the buffer may be filled again.
+  // Files and TTYs take the bytes within write(); a pipe whose reader is behind keeps them
+  // queued (with the buffer). Only when nothing waits may the buffer be filled again.
   outBytes: (bytes) => {
     process.stdout.write(bytes);
     return process.stdout.writableLength === 0;

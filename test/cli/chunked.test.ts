@@ -1,9 +1,13 @@
 // The CLI's chunked Output: the same bytes as one write per line, err() never ahead of
 // the lines before it, and nothing left behind after flush().
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chunked } from '../../src/cli/chunked';
 import type { Output } from '../../src/cli/output';
 import { terminalSafe } from '../../src/kernel/text';
+import { root } from '../helpers';
 
 function recorder(): Output & { log: string[] } {
   const log: string[] = [];
@@ -104,5 +108,35 @@ describe('chunked, to an Output that takes bytes', () => {
     // Each write carried its own line, and what the Output kept was not written over.
     expect(seen.map((s) => s.copy)).toEqual(['a\n', 'b\n', 'c\n', 'd\n', `${'e'.repeat(200_000)}\n`, 'f\n']);
     expect(Buffer.from(seen[2]!.bytes).toString()).toBe('c\n');
+  });
+});
+
+describe('chunked(stdio), through a real pipe', () => {
+  // stdio.outBytes says a buffer is written when nothing waits in process.stdout; a reader
+  // that does not read for a while fills the pipe, and every byte must still arrive as
+  // written: a buffer is never filled again while the stream holds it.
+  it.each([
+    ['read at once', 0],
+    ['read after the pipe has filled', 300],
+  ])('the bytes arrive exactly (%s)', async (_, delay) => {
+    const lib = (p: string) => JSON.stringify(join(root, 'lib', p));
+    const code = `
+const { chunked } = require(${lib('cli/chunked.js')});
+const { stdio } = require(${lib('cli/output.js')});
+const out = chunked(stdio);
+for (let i = 0; i < 40000; i++) out.out('line ' + i + ' ' + String.fromCharCode(97 + (i % 26)).repeat(i % 113));
+out.flush();`;
+    const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const chunks: Buffer[] = [];
+    child.stdout.pause();
+    await new Promise((r) => setTimeout(r, delay));
+    child.stdout.on('data', (c: Buffer) => chunks.push(c));
+    child.stdout.resume();
+    const [code_] = (await once(child, 'close')) as [number];
+    expect(code_).toBe(0);
+    const expected = Array.from({ length: 40000 }, (_, i) => `line ${i} ${String.fromCharCode(97 + (i % 26)).repeat(i % 113)}\n`).join('');
+    const got = Buffer.concat(chunks).toString();
+    expect(got.length).toBe(expected.length);
+    expect(got === expected).toBe(true);
   });
 });
