@@ -442,4 +442,43 @@ test(`register: SOCKOPT client TCP_SYNCNT 1 ${NATIVE_BIRTH ? 'is applied' : 'exi
   equal(r.stdout.trim(), '', 'the program did not run');
 });
 
+// `sockopt inspect` run by this runtime (a child of it, as a user would start the bin) on a
+// Python process holding a listener and 20 connections, one with TCP_USER_TIMEOUT 4321.
+test('sockopt inspect PID run by the runtime: text and --json, options read', async () => {
+  const holder = cp.spawn('python3', ['-c', `
+import json, os, socket, sys
+l = socket.create_server(('127.0.0.1', 0))
+held = []
+for _ in range(10):
+    held.append(socket.create_connection(l.getsockname()))
+    held.append(l.accept()[0])
+held[0].setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, 4321)
+print(json.dumps({'pid': os.getpid(), 'fd': held[0].fileno()}), flush=True)
+sys.stdin.read()
+`], { stdio: ['pipe', 'pipe', 'inherit'] });
+  try {
+    const [line] = await once(holder.stdout, 'data');
+    const { pid, fd } = JSON.parse(line.toString());
+    const [cmd, args] = runtimeArgv(path.join(root, 'lib/cli.js'));
+    const inspect = (...more) => cp.spawnSync(cmd, [...args, 'inspect', String(pid), ...more], { encoding: 'utf8', timeout: 30000 });
+    const json = inspect('--json');
+    equal(json.status, 0, `--json exit code (stderr: ${json.stderr.slice(0, 300)})`);
+    const report = JSON.parse(json.stdout);
+    note(`${LABEL} lib/cli.js inspect ${pid} --json: ${report.sockets.length} sockets, optionsRead ${report.optionsRead}, tables ${report.tables}`);
+    equal(report.sockets.filter((x) => x.kind === 'tcp').length, 21, 'the listener and 20 connected TCP sockets');
+    const mine = report.sockets.find((x) => x.fd === fd);
+    if (process.getuid && process.getuid() === 0) {
+      equal(report.optionsRead, true, 'options read (root: ptrace rights)');
+      equal(mine.options.IPPROTO_TCP.TCP_USER_TIMEOUT, 4321, "the held socket's TCP_USER_TIMEOUT");
+    } else equal(typeof report.optionsRead, 'boolean', 'optionsRead said either way');
+    const text = inspect();
+    equal(text.status, 0, 'text exit code');
+    assert(text.stdout.startsWith(`pid ${pid} (python3): `), `title line: ${text.stdout.split('\n')[0]}`);
+    equal(text.stdout.split('\n').filter((l) => /^fd \d+ +tcp /.test(l)).length, 21, 'a header line per TCP socket');
+  } finally {
+    holder.stdin.end();
+    holder.kill();
+  }
+});
+
 run(LABEL);
