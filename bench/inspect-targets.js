@@ -6,13 +6,14 @@
 'use strict';
 const { execFileSync, spawn, spawnSync } = require('node:child_process');
 const { once } = require('node:events');
+const os = require('node:os');
 const path = require('node:path');
+const { median } = require('./common');
 
 const n = Number(process.argv[2] ?? 19800);
 const rounds = Number(process.argv[3] ?? 5);
 const node = process.env.BENCH_NODE || process.execPath;
 const cli = path.join(__dirname, '..', 'lib', 'cli.js');
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
 // One run under /usr/bin/time: wall seconds, CPU seconds, peak RSS in KB (as the kernel counts: KiB).
 function timed(args) {
@@ -25,10 +26,14 @@ function timed(args) {
 async function main() {
   const target = spawn('python3', [path.join(__dirname, 'inspect-target.py'), String(n)], { stdio: ['pipe', 'pipe', 'inherit'] });
   try {
-    const [line] = await once(target.stdout, 'data');
+    // Its pid once every socket is open; a target that exits first (no python3, the fd limit) ends the run.
+    const [line] = await Promise.race([
+      once(target.stdout, 'data'),
+      once(target, 'exit').then(([code]) => Promise.reject(new Error(`the target exited (${code}) before it held its sockets`))),
+    ]);
     const { pid, sockets } = JSON.parse(line.toString());
     const version = execFileSync(node, ['-v'], { encoding: 'utf8' }).trim();
-    console.log(`target pid ${pid}: ${sockets} sockets; node ${version}; ${require('node:os').availableParallelism()} cores; ${rounds} rounds`);
+    console.log(`target pid ${pid}: ${sockets} sockets; node ${version}; ${os.availableParallelism()} cores; ${rounds} rounds`);
     const runs = { text: [], json: [] };
     for (let r = 0; r < rounds; r++) {
       for (const [view, args] of [['text', []], ['json', ['--json']]]) {

@@ -76,7 +76,7 @@ describe('v8-flags', () => {
   it('`sockopt inspect` sets both with --json and the young generation alone for text; without them the run grows it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sockopt-young-'));
     const preload = join(dir, 'report.js');
-    const control = join(dir, 'no-flags.js'); // the run as it was: the flag not set
+    const control = join(dir, 'no-flags.js'); // the run as it was: the flags not set
     writeFileSync(preload, report);
     writeFileSync(control, `require('node:v8').setFlagsFromString = () => {};`);
     const target = spawn(python, [join(root, 'bench/inspect-target.py'), '2400'], { stdio: ['pipe', 'pipe', 'inherit'] });
