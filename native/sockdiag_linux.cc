@@ -133,10 +133,16 @@ size_t Request(int what, int family, int protocol, uint32_t inode, bool info, ui
 // { bytes: Buffer, index: Uint32Array [inode, offset, state]* }: the messages as the kernel
 // sent them (each checked to hold its fixed header), for diagRecord to turn into a record
 // when one is wanted; the state says what a row holds without building it. A few hundred bytes per socket outside the JS heap instead of an object
-// graph per socket held for the whole run.
+// graph per socket held for the whole run. The index is sorted by inode, so that the
+// caller finds a socket's message by binary search, with no map of its own per socket.
 // The bytes are handed over, not copied: a copy of a large process's dump doubled the
 // command's peak memory for a moment.
-Napi::Value Packed(Napi::Env env, GrowBuffer* bytes, const std::vector<uint32_t>& index) {
+struct IndexEntry {
+  uint32_t inode, offset, state;
+};
+static_assert(sizeof(IndexEntry) == 3 * sizeof(uint32_t), "index entries are three packed u32s");
+
+Napi::Value Packed(Napi::Env env, GrowBuffer* bytes, std::vector<uint32_t>* index) {
   Napi::Object o = Napi::Object::New(env);
   if (bytes->size() == 0) {
     o.Set("bytes", Napi::Buffer<uint8_t>::New(env, 0));
@@ -149,8 +155,12 @@ Napi::Value Packed(Napi::Env env, GrowBuffer* bytes, const std::vector<uint32_t>
       delete c;
     }, capacity));
   }
-  Napi::Uint32Array ix = Napi::Uint32Array::New(env, index.size());
-  if (!index.empty()) std::memcpy(ix.Data(), index.data(), index.size() * sizeof(uint32_t));
+  Napi::Uint32Array ix = Napi::Uint32Array::New(env, index->size());
+  if (!index->empty()) {
+    auto* e = reinterpret_cast<IndexEntry*>(ix.Data());
+    std::memcpy(e, index->data(), index->size() * sizeof(uint32_t));
+    std::stable_sort(e, e + index->size() / 3, [](const IndexEntry& a, const IndexEntry& b) { return a.inode < b.inode; });
+  }
   o.Set("index", ix);
   return o;
 }
@@ -208,7 +218,7 @@ Napi::Value DiagDump(const Napi::CallbackInfo& info) {
   std::vector<uint32_t> index;  // [inode, offset, state] per message
   auto done = [&]() -> Napi::Value {
     bytes.Resize(kept);
-    return packed ? Packed(env, &bytes, index) : Napi::Value(out);
+    return packed ? Packed(env, &bytes, &index) : Napi::Value(out);
   };
   constexpr size_t kRecv = 64 * 1024;
   std::vector<uint8_t> buf(packed ? 0 : kRecv);

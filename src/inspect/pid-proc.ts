@@ -195,20 +195,22 @@ export function prefetchSocketFds(pid: number): void {
   prefetched = { pid, listing: binding.socketFdsStart(pid) };
 }
 
+/** A process's socket fds and their inodes, in fd order: two arrays, not an object per fd. */
+export interface FdList {
+  fds: Int32Array;
+  inodes: Float64Array;
+}
+
 /**
  * fd → socket inode for every socket fd of process `pid` (or fd `only`), in fd order.
  * @throws the fs error (ENOENT: no such process or fd; EACCES: no ptrace-read rights).
  */
-export function socketFds(pid: number, only?: number): { fd: number; inode: number }[] {
+export function socketFds(pid: number, only?: number): FdList {
   const dir = `/proc/${pid}/fd`;
-  const out: { fd: number; inode: number }[] = [];
   const early = prefetched?.pid === pid && only === undefined ? prefetched.listing : null;
   prefetched = null;
-  if (only === undefined && binding.socketFds) {
-    const { fds, inodes } = early ? binding.socketFdsFinish!(early) : binding.socketFds(pid);
-    for (let i = 0; i < fds.length; i++) out.push({ fd: fds[i]!, inode: inodes[i]! });
-    return out;
-  }
+  if (only === undefined && binding.socketFds) return early ? binding.socketFdsFinish!(early) : binding.socketFds(pid);
+  const found: [number, number][] = [];
   const names = only !== undefined ? [String(only)] : readdirSync(dir);
   for (const name of names) {
     let link: string;
@@ -219,9 +221,10 @@ export function socketFds(pid: number, only?: number): { fd: number; inode: numb
       continue; // closed between readdir and readlink (or, with `only`, no such fd)
     }
     const m = /^socket:\[(\d+)\]$/.exec(link);
-    if (m) out.push({ fd: Number(name), inode: Number(m[1]) });
+    if (m) found.push([Number(name), Number(m[1])]);
   }
-  return out.sort((a, b) => a.fd - b.fd);
+  found.sort((a, b) => a[0] - b[0]);
+  return { fds: Int32Array.from(found, (f) => f[0]), inodes: Float64Array.from(found, (f) => f[1]) };
 }
 
 // The kernel's protocol names (sock->sk_prot->name, the system.sockprotoname xattr) by kind.

@@ -8,6 +8,7 @@ import { binding } from '../kernel/binding';
 import { processError, systemError } from '../kernel/errors';
 import { reportFromSnapshot, type SocketReport } from './format-socket';
 import { BATCH, canReadAhead, DuplicateBatch, FIRST_BATCH, type Unread } from './duplicates';
+import type { FdList } from './pid-proc';
 import { sendRate, type SocketTable } from './tables';
 
 const { EBADF, ESRCH, ESTALE } = os.errno;
@@ -32,18 +33,20 @@ export interface Early {
   batch: DuplicateBatch;
   end: number;
 }
-export function startEarly(pid: number, fds: readonly { fd: number; inode: number }[], unread?: Unread): Early | null {
-  if (!canReadAhead || fds.length <= BATCH) return null;
+export function startEarly(pid: number, list: FdList, unread?: Unread): Early | null {
+  if (!canReadAhead || list.fds.length <= BATCH) return null;
   let pidfd: number;
   try {
     pidfd = binding.pidfdOpen!(pid);
   } catch {
     return null; // asked again, and answered as before, once the tables are read
   }
-  const end = Math.min(fds.length, FIRST_BATCH);
+  const end = Math.min(list.fds.length, FIRST_BATCH);
   const batch = new DuplicateBatch(pidfd, end, SOLO_THREADS, unread);
   try {
-    batch.start(fds.slice(0, end).map((f) => ({ fd: f.fd, inode: f.inode, queues: true })));
+    const rows = [];
+    for (let i = 0; i < end; i++) rows.push({ fd: list.fds[i]!, inode: list.inodes[i]!, queues: true });
+    batch.start(rows);
   } catch (err) {
     binding.close!(pidfd);
     throw err;
@@ -59,7 +62,7 @@ export function endEarly(early: Early | null): void {
 }
 
 /**
- * Reads fds[0..] through `pidfd` (which it closes) and hands each socket's report to `emit`,
+ * Reads the fds of `list` through `pidfd` (which it closes) and hands each socket's report to `emit`,
  * in fd order. Returns null when all were read, or where the kernel started refusing
  * duplicates altogether: why, that fd's index and its report from the tables (then with
  * their TCP_INFO), the rest left to the caller.
@@ -68,16 +71,23 @@ export function readBatches(
   pid: number,
   pidfd: number,
   early: Early | null,
-  fds: readonly { fd: number; inode: number }[],
+  list: FdList,
   table: SocketTable,
   row: (i: number) => SocketReport,
   emit: (s: SocketReport) => void,
   unread?: Unread,
 ): { denied: Denied; at: number; report: SocketReport } | null {
-  const count = fds.length;
+  const count = list.fds.length;
   // TCP's queues are in the sock_diag row already (the same numbers SIOCINQ/SIOCOUTQ give),
   // and TCP's and UDP's addresses.
-  const rowsFrom = (from: number, to: number) => fds.slice(from, to).map((f) => ({ fd: f.fd, inode: f.inode, queues: !table.hasQueues(f.inode), given: table.given(f.inode) }));
+  const rowsFrom = (from: number, to: number) => {
+    const rows = [];
+    for (let i = from; i < to; i++) {
+      const inode = list.inodes[i]!;
+      rows.push({ fd: list.fds[i]!, inode, queues: !table.hasQueues(inode), given: table.given(inode) });
+    }
+    return rows;
+  };
   // Batches being read (oldest first) while the one before them is written.
   const reading: { batch: DuplicateBatch; from: number; to: number }[] = [];
   const spare: DuplicateBatch[] = [];

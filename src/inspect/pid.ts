@@ -14,7 +14,7 @@ import type { ExactText } from '../kernel/text';
 import type { SocketReport } from './format-socket';
 import { canReadDuplicates, type Unread } from './duplicates';
 import { endEarly, readBatches, startEarly, type Early } from './pid-read';
-import { commandOf, kindOfFd, socketFds } from './pid-proc';
+import { commandOf, kindOfFd, socketFds, type FdList } from './pid-proc';
 import { socketTables, type SocketTable, type TableSocket } from './tables';
 import { DIAG_RECORD } from './table-types';
 
@@ -95,16 +95,16 @@ function unlisted(fd: number, inode: number, named: { kind: SocketReport['kind']
 // The fd table and the socket tables, for listSockets and snapshotPid.
 // The fd table and the socket tables; `row(i)` builds fd i's report when asked (20k of
 // them built at once, each with its TCP_INFO, would hold hundreds of MB).
-function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'proc' = 'auto', lean: (fds: readonly { fd: number; inode: number }[]) => boolean = () => false): { count: number; fds: readonly { fd: number; inode: number }[]; row(i: number): SocketReport; table: SocketTable } {
+function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'proc' = 'auto', lean: (fds: FdList) => boolean = () => false): { count: number; fds: FdList; row(i: number): SocketReport; table: SocketTable } {
   if (source !== 'auto' && source !== 'proc') throw invalidArgType('options.tables', "'auto' or 'proc'", source);
-  let fds: { fd: number; inode: number }[];
+  let fds: FdList;
   try {
     fds = socketFds(pid, fd);
   } catch (err) {
     throw processError(err, pid, `the fd table (/proc/${pid}/fd)`);
   }
-  const table = socketTables(pid, fds.map((f) => f.inode), source === 'proc', lean(fds));
-  return { count: fds.length, fds, row: (i) => fromTable(pid, fds[i]!.fd, fds[i]!.inode, table), table };
+  const table = socketTables(pid, fds.inodes, source === 'proc', lean(fds));
+  return { count: fds.fds.length, fds, row: (i) => fromTable(pid, fds.fds[i]!, fds.inodes[i]!, table), table };
 }
 
 /**
@@ -169,7 +169,7 @@ function readPid(pid: number, options: SnapshotPidOptions, sink?: PidSink): PidR
   let listed: ReturnType<typeof listWithTables>;
   try {
     listed = listWithTables(pid, options.fd, options.tables, (list) => {
-      if (!reading || !mayDuplicate(pid, list[0]?.fd)) return false;
+      if (!reading || !mayDuplicate(pid, list.fds[0])) return false;
       early = startEarly(pid, list, sink?.unread);
       return true;
     });

@@ -121,7 +121,7 @@ export function sendRate(ti: { rtt?: number; sndCwnd?: number; sndMss?: number }
 
 const UNIX_STATES: Record<string, string> = { LISTEN: 'LISTEN', ESTABLISHED: 'CONNECTED', SYN_SENT: 'CONNECTING', CLOSE: 'UNCONNECTED' };
 
-function unixSockets(records: UnixRecord[], out: Map<number, TableSocket | (() => TableSocket) | number>, names?: Map<number, ExactText>): void {
+function unixSockets(records: UnixRecord[], out: Map<number, TableSocket | (() => TableSocket)>, names?: Map<number, ExactText>): void {
   const byInode = names ?? new Map(records.map((r) => [r.inode, unixPath(r.name)]));
   for (const r of records) {
     const tcpState = TCP_STATES[r.state] ?? `state ${r.state}`;
@@ -232,7 +232,7 @@ function openDiag(pid: number): number | null {
  * only those are built (one alone is asked for by inode where the kernel allows it; else
  * the dump is filtered natively before any object is made).
  */
-export function socketTables(pid: number, inodes?: readonly number[], forceProc = false, lean = false): SocketTable {
+export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc = false, lean = false): SocketTable {
   const nl = forceProc ? null : openDiag(pid);
   if (nl === null) {
     const rows = procSockets(pid);
@@ -249,17 +249,20 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
       },
     };
   }
-  // A row, a row made when asked for, or where an inet message sits in `packs` (pack × 2^32 + offset).
-  const out = new Map<number, TableSocket | (() => TableSocket) | number>();
+  // The rows of unix, netlink and packet sockets (few, and some for the peer names), made now or when asked for.
+  const out = new Map<number, TableSocket | (() => TableSocket)>();
+  // The inet dumps, packed: a socket's message found by binary search in its pack's index
+  // (sorted by inode), so that 20k sockets cost no map or object of their own until written.
   // complete: its records carry everything a read may take from them (skmem, TOS, the IP flags of Linux >= 5.10).
-  const packs: { bytes: Buffer; view: DataView; kind: 'tcp' | 'mptcp' | 'udp' | 'raw'; complete: boolean }[] = [];
-  const queued = new Set<number>(); // TCP sockets but listeners: their rows hold the byte queues
+  const packs: InetPack[] = [];
   const cgroups = new Map<bigint, string | null>();
+  const shared = new Set<number>(); // inodes more than one fd holds (dup): their rows are asked for more than once
   try {
     const wanted = inodes && inodes.length === 1 ? inodes[0]! : 0;
     // The process's own sockets only: records of the namespace's other sockets are never built.
     const only = wanted || (inodes ? Uint32Array.from(inodes).sort() : 0);
-    const left = () => wanted === 0 || !out.has(wanted);
+    if (only instanceof Uint32Array) for (let i = 1; i < only.length; i++) if (only[i] === only[i - 1]) shared.add(only[i]!);
+    const left = () => wanted === 0 || (!out.has(wanted) && !packs.some((p) => entryOf(p, wanted) >= 0));
     // unix first: one exact request when a single inode is wanted. Peer names need the
     // whole table (the peer's record), so a single socket with a peer asks for that one too.
     if (wanted) {
@@ -285,43 +288,46 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
       const view = new DataView(pack.bytes.buffer, pack.bytes.byteOffset, pack.bytes.byteLength);
       const first = pack.index.length > 0 ? inetRecordAt(pack.bytes, pack.index[1]!, view) : undefined;
       const complete = first !== undefined && first.skmem !== undefined && first.tos !== undefined && first.sockopt !== undefined;
-      const at = packs.push({ bytes: pack.bytes, view, kind, complete }) - 1;
-      for (let j = 0; j < pack.index.length; j += 3) {
-        if (pack.index[j] === 0) continue; // TIME_WAIT and request sockets: no inode, no fd
-        out.set(pack.index[j]!, at * 2 ** 32 + pack.index[j + 1]!);
-        if (kind === 'tcp' && pack.index[j + 2] !== TCP_LISTEN) queued.add(pack.index[j]!);
-        else queued.delete(pack.index[j]!);
-      }
+      packs.push({ bytes: pack.bytes, index: pack.index, view, kind, complete });
     }
     if (left()) for (const r of dump<NetlinkRecord>(nl, KIND.netlink, 0, 0, only)) out.set(r.inode, netlinkSocket(r));
     if (left()) for (const r of dump<PacketRecord>(nl, KIND.packet, 0, 0, only)) out.set(r.inode, packetSocket(r));
   } finally {
     binding.close!(nl);
   }
+  // Where `inode`'s inet message is: its pack and that pack's index entry; null for a row of `out` or none.
+  const inetAt = (inode: number): { pack: InetPack; at: number } | null => {
+    if (out.has(inode)) return null;
+    for (let p = packs.length - 1; p >= 0; p--) {
+      const at = entryOf(packs[p]!, inode);
+      if (at >= 0) return { pack: packs[p]!, at };
+    }
+    return null;
+  };
   let proc: Map<number, TableSocket[]> | undefined;
   const table: SocketTable = {
     source: 'sock_diag',
     lean,
     get(inode) {
+      const inet = inetAt(inode);
+      if (inet) return inetSocket(inetRecordAt(inet.pack.bytes, inet.pack.index[inet.at + 1]!, inet.pack.view), inet.pack.kind, pid, cgroups, table.lean);
       const row = out.get(inode);
-      // While options are read, each row is asked for once, in fd order: let it go then,
-      // so memory shrinks as the sockets are written out.
-      if (table.lean) out.delete(inode);
-      if (typeof row === 'number') {
-        const pack = packs[Math.floor(row / 2 ** 32)]!;
-        return inetSocket(inetRecordAt(pack.bytes, row % 2 ** 32, pack.view), pack.kind, pid, cgroups, table.lean);
-      }
+      // While options are read, each row is asked for once per fd, in fd order: let it go
+      // then, unless another fd holds the same socket, so memory shrinks as the sockets are
+      // written out (a process may hold 20k unix sockets).
+      if (table.lean && !shared.has(inode)) out.delete(inode);
       return typeof row === 'function' ? row() : row;
     },
     hasQueues(inode) {
-      return queued.has(inode) && typeof out.get(inode) === 'number';
+      const inet = inetAt(inode);
+      return inet !== null && inet.pack.kind === 'tcp' && inet.pack.index[inet.at + 2] !== TCP_LISTEN;
     },
     given(inode) {
-      const row = out.get(inode);
-      if (typeof row !== 'number') return undefined;
-      const pack = packs[Math.floor(row / 2 ** 32)]!;
+      const inet = inetAt(inode);
+      if (!inet) return undefined;
+      const { pack } = inet;
       if (!pack.complete || (pack.kind !== 'tcp' && pack.kind !== 'udp')) return undefined;
-      const { family, ifindex, attrs, classId } = inetFactsAt(pack.bytes, row % 2 ** 32, pack.view);
+      const { family, ifindex, attrs, classId } = inetFactsAt(pack.bytes, pack.index[inet.at + 1]!, pack.view);
       return { family, ifindex, attrs, classId, protocol: pack.kind === 'tcp' ? C.IPPROTO_TCP! : C.IPPROTO_UDP! };
     },
     fallback(inode, kind) {
@@ -331,6 +337,25 @@ export function socketTables(pid: number, inodes?: readonly number[], forceProc 
     },
   };
   return table;
+}
+
+// One inet dump, packed (diagDump flags 2): the kernel's messages and [inode, offset, state]* sorted by inode.
+interface InetPack { bytes: Buffer; index: Uint32Array; view: DataView; kind: 'tcp' | 'mptcp' | 'udp' | 'raw'; complete: boolean }
+
+// The index (a multiple of 3) of `inode`'s entry in the pack's index, or -1. TIME_WAIT and
+// request sockets (inode 0) are in the index too, and never asked for: no fd holds them.
+function entryOf(pack: InetPack, inode: number): number {
+  const ix = pack.index;
+  let lo = 0;
+  let hi = ix.length / 3 - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = ix[mid * 3]!;
+    if (v < inode) lo = mid + 1;
+    else if (v > inode) hi = mid - 1;
+    else return mid * 3;
+  }
+  return -1;
 }
 
 /** What SocketTable.given() says of a row: its record's facts, and its protocol (IPPROTO_TCP or IPPROTO_UDP). */

@@ -89,7 +89,7 @@ export interface Binding {
   diagSocket?(nsfd: number): number;
   /** One sock_diag dump (Linux): what 0 inet (family, protocol), 1 unix, 2 netlink, 3 packet; inode > 0 keeps that socket only; flags 1 leaves TCP_INFO out, 2 packs the messages (see diagRecord, kernel/inet-diag.ts). Records as native/sockdiag_linux.cc builds them. */
   diagDump?(nlfd: number, what: number, family: number, protocol: number, inode: number | Uint32Array, flags?: number): object[];
-  /** The record of the message at `offset` of a packed dump's bytes (diagDump flags 2 gives { bytes, index: [inode, offset, state]* }), as diagDump would have built it (Linux). */
+  /** The record of the message at `offset` of a packed dump's bytes (diagDump flags 2 gives { bytes, index: [inode, offset, state]* }, the index sorted by inode), as diagDump would have built it (Linux). */
   diagRecord?(what: number, bytes: Uint8Array, offset: number): object;
   /** Where each field of an inet sock_diag message sits (bytes from its nlmsghdr) and the INET_DIAG_* attribute numbers, from the system headers (Linux); read by kernel/inet-diag.ts. */
   readonly diagInetLayout?: Readonly<Record<'family' | 'state' | 'timer' | 'retrans' | 'sport' | 'dport' | 'src' | 'dst' | 'ifindex' | 'cookie' | 'expires' | 'rqueue' | 'wqueue' | 'uid' | 'inode' | 'attrs' | 'rtaHeader' | 'skmemVars' | 'bbrSize' | 'bbrBwLo' | 'bbrBwHi' | 'bbrMinRtt' | 'bbrPacingGain' | 'bbrCwndGain' | 'INFO' | 'SKMEMINFO' | 'CONG' | 'SHUTDOWN' | 'TOS' | 'TCLASS' | 'SKV6ONLY' | 'MARK' | 'CLASS_ID' | 'PROTOCOL' | 'CGROUP_ID' | 'BBRINFO' | 'SOCKOPT' | 'sockoptSize', number> & { sockoptBits: Readonly<Record<'recverr' | 'freebind' | 'mcLoop' | 'transparent' | 'bindAddressNoPort', number>> }>;

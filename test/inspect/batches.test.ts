@@ -33,6 +33,7 @@ let target: ChildProcess;
 let pid = 0;
 let names: Record<string, [[string, number], [string, number] | null]> = {};
 let values: Record<string, Record<string, number | string>> = {};
+let dups: Record<string, number> = {}; // a dup'd fd → the fd it copies
 
 beforeAll(async () => {
   target = spawn(python, ['-c', `
@@ -96,13 +97,15 @@ def peer(s):
         return list(s.getpeername()[:2])
     except OSError:
         return None
+# The same sockets on a second fd each (dup): a TCP pair's end, a UDP socket, a unix end.
+dups = {os.dup(held[${2 * PAIRS - 1}].fileno()): held[${2 * PAIRS - 1}].fileno(), os.dup(held[-1].fileno()): held[-1].fileno(), os.dup(held[${2 * PAIRS}].fileno()): held[${2 * PAIRS}].fileno()}
 names = {s.fileno(): [list(s.getsockname()[:2]), peer(s)] for s in held + [listener, listener6] if s.family != socket.AF_UNIX}
 got = {s.fileno(): values(s) for s in held + [listener, listener6] if s.family != socket.AF_UNIX}
-print(json.dumps({'pid': os.getpid(), 'names': names, 'values': got}), flush=True)
+print(json.dumps({'pid': os.getpid(), 'names': names, 'values': got, 'dups': dups}), flush=True)
 sys.stdin.read()`], { stdio: ['pipe', 'pipe', 'inherit'] });
   let line = '';
   while (!line.endsWith('\n')) line += ((await once(target.stdout!, 'data')) as [Buffer])[0].toString();
-  ({ pid, names, values } = JSON.parse(line) as { pid: number; names: typeof names; values: typeof values });
+  ({ pid, names, values, dups } = JSON.parse(line) as { pid: number; names: typeof names; values: typeof values; dups: typeof dups });
 });
 afterAll(() => {
   target?.stdin?.end();
@@ -115,18 +118,28 @@ describe.skipIf(!canReadAhead)('sockets in more than one batch', () => {
   it('each row is its own fd\'s, as the one-socket read gives it', (ctx) => {
     const report = snapshotPid(pid);
     if (!report.optionsRead) return ctx.skip(); // no ptrace-attach rights here
-    const tcp = report.sockets.filter((s) => s.kind === 'tcp' && s.family === 'IPv4' && s.state === 'ESTABLISHED');
+    const own = report.sockets.filter((s) => !(s.fd in dups)); // each socket on its first fd
+    const tcp = own.filter((s) => s.kind === 'tcp' && s.family === 'IPv4' && s.state === 'ESTABLISHED');
     expect(report.sockets.length).toBeGreaterThan(FIRST_BATCH + 2 * BATCH);
     expect(tcp).toHaveLength(2 * PAIRS);
     for (const s of tcp) expect(s.options?.IPPROTO_TCP?.TCP_USER_TIMEOUT).toBe(10 * s.fd);
-    expect(report.sockets.filter((s) => s.kind === 'unix' && s.peer?.pid === pid)).toHaveLength(2);
-    const others = report.sockets.filter((s) => s.family === 'IPv6' || s.kind === 'udp');
+    expect(own.filter((s) => s.kind === 'unix' && s.peer?.pid === pid)).toHaveLength(2);
+    const others = own.filter((s) => s.family === 'IPv6' || s.kind === 'udp');
     expect(others).toHaveLength(6 + 1 + 8); // IPv6 TCP pairs, their listener, UDP
     for (const s of [...[0, FIRST_BATCH - 1, FIRST_BATCH, FIRST_BATCH + BATCH - 1, FIRST_BATCH + BATCH, report.sockets.length - 1].map((i) => report.sockets[i]!), ...others]) {
       expect(s.error).toBeUndefined();
       expect(steady(snapshotPid(pid, { fd: s.fd }).sockets[0]!)).toEqual(steady(s));
     }
-    const ip = report.sockets.filter((s) => s.family === 'IPv4' || s.family === 'IPv6');
+    // A socket held by two fds: both rows the same socket's, each with the table's view.
+    const byFd = new Map(report.sockets.map((s) => [s.fd, s]));
+    expect(Object.keys(dups)).toHaveLength(3);
+    for (const [copy, of] of Object.entries(dups)) {
+      const [a, b] = [byFd.get(Number(copy))!, byFd.get(of)!];
+      expect(a.kernel?.source).toBe('sock_diag');
+      expect(steady({ ...a, fd: 0 })).toEqual(steady({ ...b, fd: 0 }));
+    }
+    expect(new Set(Object.values(dups).map((fd) => byFd.get(fd)!.kind))).toEqual(new Set(['tcp', 'udp', 'unix']));
+    const ip = own.filter((s) => s.family === 'IPv4' || s.family === 'IPv6');
     expect(ip.length).toBe(Object.keys(names).length);
     for (const s of ip) {
       const [local, remote] = names[s.fd]!;

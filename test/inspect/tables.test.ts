@@ -335,11 +335,14 @@ describe.skipIf(!canReadInetRecords)('inet records read in JavaScript from a pac
       const same = (r: unknown) => JSON.stringify(r, (k, v) => (typeof v === 'bigint' ? String(v) : k === 'expires' || k === 'info' || k === 'skmem' ? 0 : v));
       const rebuilt = [];
       let end = 0;
-      for (let j = 0; j < packed.index.length; j += 3) {
-        const at = packed.index[j + 1]!;
+      // The index is sorted by inode (a socket is found by binary search); by offset, the messages lie one after another.
+      const entries: [number, number][] = [];
+      for (let j = 0; j < packed.index.length; j += 3) entries.push([packed.index[j]!, packed.index[j + 1]!]);
+      expect(entries.map((e) => e[0])).toEqual(entries.map((e) => e[0]).sort((x, y) => x - y));
+      for (const [inode, at] of entries.sort((x, y) => x[1] - y[1])) {
         expect(at).toBe(end); // one after another, nothing between
         const r = inetRecordAt(packed.bytes, at);
-        expect(r.inode).toBe(packed.index[j]);
+        expect(r.inode).toBe(inode);
         rebuilt.push(r);
         end = at + ((packed.bytes.readUInt32LE(at) + 3) & ~3);
       }
@@ -485,7 +488,12 @@ sys.stdin.read()`]);
     const later = binding.socketFdsFinish!(binding.socketFdsStart!(pid));
     expect([...later.fds].map((fd, i) => [fd, later.inodes[i]])).toEqual(expected);
     prefetchSocketFds(pid);
-    expect(socketFds(pid).map((f) => [f.fd, f.inode])).toEqual(expected);
+    const listed = socketFds(pid);
+    expect([...listed.fds].map((fd, i) => [fd, listed.inodes[i]])).toEqual(expected);
+    // One fd, listed by readlink instead: the same two arrays.
+    const [fd, inode] = expected[expected.length - 1]!;
+    const one = socketFds(pid, fd);
+    expect([one.fds, one.inodes]).toEqual([Int32Array.of(fd), Float64Array.of(inode)]);
     t.proc.stdin!.end();
   });
 });
