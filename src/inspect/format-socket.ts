@@ -192,32 +192,35 @@ const STREAM_OR_DGRAM_KINDS = new Set(['tcp', 'mptcp', 'udp']);
 
 /** The header line: kind, family, local → remote, state, then rtt/cwnd/retrans/unacked or the accept queue, and the queues. */
 export function formatHeader(r: SocketReport): string {
+  // Built by concatenation, not arrays joined: it runs once per socket of a 20k-socket process.
   const kind = r.kind === 'unknown' && r.protocolName ? `unknown (${escapeText(r.protocolName)})` : (r.kind ?? 'socket');
-  const proto = r.protocol !== undefined && r.kind !== 'packet' ? `protocol ${r.protocol}` : null;
-  const who = [kind, r.family !== r.kind ? r.family : null, r.type && !STREAM_OR_DGRAM_KINDS.has(r.kind ?? '') ? r.type : null, proto].filter(Boolean).join(' ');
+  let who = kind;
+  if (r.family !== r.kind && r.family) who += ` ${r.family}`;
+  if (r.type && !STREAM_OR_DGRAM_KINDS.has(r.kind ?? '')) who += ` ${r.type}`;
+  if (r.protocol !== undefined && r.kind !== 'packet') who += ` protocol ${r.protocol}`;
   // Connected with no peer address known: /proc/net/unix does not name the peer (snapshot() does).
   const peer = !r.remote && CONNECTED.has(r.state ?? '') && !r.options ? '?' : formatAddress(r.remote);
   const where = r.remote || !UNPAIRED.has(r.state ?? '') ? `${formatAddress(r.local)} → ${peer}` : formatAddress(r.local);
-  const facts: string[] = [];
+  let line = `${who} ${where} ${r.state ?? ''}`.trimEnd();
   const ti = r.tcpInfo;
   if (r.state === 'LISTEN' && r.acceptQueue !== undefined) {
-    facts.push(r.backlog === undefined ? `accept queue ${r.acceptQueue}` : `accept queue ${r.acceptQueue}/${r.backlog}`);
+    line += r.backlog === undefined ? ` · accept queue ${r.acceptQueue}` : ` · accept queue ${r.acceptQueue}/${r.backlog}`;
   } else if (ti && ti.rtt !== undefined) {
-    facts.push(`rtt ${+(ti.rtt / 1000).toFixed(3)}/${+((ti.rttvar ?? 0) / 1000).toFixed(3)} ms`);
-    if (ti.sndCwnd !== undefined) facts.push(`cwnd ${ti.sndCwnd}`);
-    if (ti.retrans !== undefined) facts.push(`retrans ${ti.retrans}/${ti.totalRetrans ?? 0}`);
-    if (ti.unacked !== undefined) facts.push(`unacked ${ti.unacked}`);
+    line += ` · rtt ${+(ti.rtt / 1000).toFixed(3)}/${+((ti.rttvar ?? 0) / 1000).toFixed(3)} ms`;
+    if (ti.sndCwnd !== undefined) line += ` · cwnd ${ti.sndCwnd}`;
+    if (ti.retrans !== undefined) line += ` · retrans ${ti.retrans}/${ti.totalRetrans ?? 0}`;
+    if (ti.unacked !== undefined) line += ` · unacked ${ti.unacked}`;
   }
   // A listener has no byte queues (its queue is the accept queue), and SO_PEERCRED on a
   // listening unix socket names the listener itself, not a peer.
   if (r.state !== 'LISTEN') {
-    if (r.sendQueue !== null) facts.push(`sendq ${formatBytes(r.sendQueue)}`);
-    if (r.recvQueue !== null) facts.push(`recvq ${formatBytes(r.recvQueue)}`);
-    if (r.peer) facts.push(`peer pid ${r.peer.pid} uid ${r.peer.uid}`);
+    if (r.sendQueue !== null) line += ` · sendq ${formatBytes(r.sendQueue)}`;
+    if (r.recvQueue !== null) line += ` · recvq ${formatBytes(r.recvQueue)}`;
+    if (r.peer) line += ` · peer pid ${r.peer.pid} uid ${r.peer.uid}`;
   }
   const k = r.kernel;
-  if (k?.timer) facts.push(`timer ${k.timer.name} ${formatDuration(k.timer.expiresMs, 'ms')}/${k.timer.retransmits}`);
-  return [`${who} ${where} ${r.state ?? ''}`.trimEnd(), ...facts].join(' · ');
+  if (k?.timer) line += ` · timer ${k.timer.name} ${formatDuration(k.timer.expiresMs, 'ms')}/${k.timer.retransmits}`;
+  return line;
 }
 
 // The options that decide how long a connection waits and how much it buffers:
@@ -421,7 +424,9 @@ export function formatSocket(r: SocketReport, opts: FormatOptions = {}): string 
   const indent = opts.indent ?? '  ';
   try {
     const body = opts.all ? fullBody(r, indent) : compactBody(r, indent);
-    return [`${opts.prefix ?? ''}${formatHeader(r)}`, ...body].join('\n');
+    let text = `${opts.prefix ?? ''}${formatHeader(r)}`;
+    for (let i = 0; i < body.length; i++) text += `\n${body[i]}`;
+    return text;
   } catch (err) {
     // A hand-made object missing a report's parts: say so with a code rather than a bare TypeError.
     if (err instanceof TypeError && !('code' in err)) throw invalidArgValue('report', 'is not a SocketReport (make it with describeSocket())');
