@@ -169,6 +169,14 @@ export const canReadDuplicates = typeof binding.readDuplicates === 'function' &&
 /** Whether a batch can be read on a thread while JavaScript works on the one before (start/finish). */
 export const canReadAhead = canReadDuplicates && typeof binding.readDuplicatesStart === 'function' && typeof binding.readDuplicatesFinish === 'function';
 
+// The first TCP socket's snapshot, kept. V8 holds a map that objects reach by a property
+// added after they were made (a snapshot's tcpInfo, its option objects' copies) only while
+// some object has it, and a stream of rows lets each go at once: at the first full GC of a
+// large process's read those maps went, and V8 threw away the optimized decodeSnapshot,
+// snapshot() and reportFromSnapshot and compiled them again ("weak objects" in
+// --trace-deopt; docs/inspect.md has the figures). One row held keeps them.
+let tcpExemplar: Snapshot | undefined;
+
 /** One batch's answers, row by row. */
 export class DuplicateBatch {
   private readonly fds: Int32Array;
@@ -318,6 +326,7 @@ export class DuplicateBatch {
     }
     texts.push(this.utf8(k, LOCAL_CELL, m[local + 3]!), this.utf8(k, PEER_CELL, m[peer + 3]!));
     const snap = decodeSnapshot(fd, texts, this.extras(k));
+    if (snap.tcpInfo !== undefined) tcpExemplar ??= snap;
     if (fromRow) {
       snap.local = given!.local as Snapshot['local'];
       snap.remote = given!.remote as Snapshot['remote'];
