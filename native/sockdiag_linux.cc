@@ -142,7 +142,7 @@ struct IndexEntry {
 };
 static_assert(sizeof(IndexEntry) == 3 * sizeof(uint32_t), "index entries are three packed u32s");
 
-Napi::Value Packed(Napi::Env env, GrowBuffer* bytes, std::vector<uint32_t>* index) {
+Napi::Value Packed(Napi::Env env, GrowBuffer* bytes, const std::vector<uint32_t>& index) {
   Napi::Object o = Napi::Object::New(env);
   if (bytes->size() == 0) {
     o.Set("bytes", Napi::Buffer<uint8_t>::New(env, 0));
@@ -155,11 +155,11 @@ Napi::Value Packed(Napi::Env env, GrowBuffer* bytes, std::vector<uint32_t>* inde
       delete c;
     }, capacity));
   }
-  Napi::Uint32Array ix = Napi::Uint32Array::New(env, index->size());
-  if (!index->empty()) {
+  Napi::Uint32Array ix = Napi::Uint32Array::New(env, index.size());
+  if (!index.empty()) {
     auto* e = reinterpret_cast<IndexEntry*>(ix.Data());
-    std::memcpy(e, index->data(), index->size() * sizeof(uint32_t));
-    std::stable_sort(e, e + index->size() / 3, [](const IndexEntry& a, const IndexEntry& b) { return a.inode < b.inode; });
+    std::memcpy(e, index.data(), index.size() * sizeof(uint32_t));
+    std::stable_sort(e, e + index.size() / 3, [](const IndexEntry& a, const IndexEntry& b) { return a.inode < b.inode; });
   }
   o.Set("index", ix);
   return o;
@@ -218,7 +218,7 @@ Napi::Value DiagDump(const Napi::CallbackInfo& info) {
   std::vector<uint32_t> index;  // [inode, offset, state] per message
   auto done = [&]() -> Napi::Value {
     bytes.Resize(kept);
-    return packed ? Packed(env, &bytes, &index) : Napi::Value(out);
+    return packed ? Packed(env, &bytes, index) : Napi::Value(out);
   };
   constexpr size_t kRecv = 64 * 1024;
   std::vector<uint8_t> buf(packed ? 0 : kRecv);

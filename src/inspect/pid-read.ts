@@ -64,8 +64,8 @@ export function endEarly(early: Early | null): void {
 /**
  * Reads the fds of `list` through `pidfd` (which it closes) and hands each socket's report to `emit`,
  * in fd order. Returns null when all were read, or where the kernel started refusing
- * duplicates altogether: why, that fd's index and its report from the tables (then with
- * their TCP_INFO), the rest left to the caller.
+ * duplicates altogether: why, that fd's index and its report from the tables, the rest
+ * left to the caller.
  */
 export function readBatches(
   pid: number,
@@ -123,11 +123,16 @@ export function readBatches(
       // The rows themselves are built one at a time below: a batch of them alive at once
       // would outlive the young generation and pile up in the old one.
       for (let k = 0; k < to - from; k++) {
-        const read = readRow(batch, k, pid, row(from + k));
+        // Built once: a lean table lets a row go once it is asked for (tables.ts), and
+        // readRow leaves it as it was when the kernel refuses the duplicate.
+        const s = row(from + k);
+        const read = readRow(batch, k, pid, s);
         if ('denied' in read) {
-          // Every fd would be refused for the same reason: stop asking.
-          table.lean = false; // the rows are all there is: with their TCP_INFO
-          return { denied: read.denied, at: from + k, report: row(from + k) };
+          // Every fd would be refused for the same reason: stop asking. The rows from the
+          // tables are all there is from here: none is let go (TCP_INFO only where a table
+          // holds it, which a lean one, dumped without, does not).
+          table.lean = false;
+          return { denied: read.denied, at: from + k, report: s };
         }
         emit(read.report);
       }

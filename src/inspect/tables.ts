@@ -249,8 +249,10 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
       },
     };
   }
-  // The rows of unix, netlink and packet sockets (few, and some for the peer names), made now or when asked for.
+  // The rows of netlink and packet sockets, and apart (they rank last) those of unix
+  // sockets: every one of the namespace's, for the peer names.
   const out = new Map<number, TableSocket | (() => TableSocket)>();
+  const unix = new Map<number, TableSocket | (() => TableSocket)>();
   // The inet dumps, packed: a socket's message found by binary search in its pack's index
   // (sorted by inode), so that 20k sockets cost no map or object of their own until written.
   // complete: its records carry everything a read may take from them (skmem, TOS, the IP flags of Linux >= 5.10).
@@ -262,16 +264,16 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
     // The process's own sockets only: records of the namespace's other sockets are never built.
     const only = wanted || (inodes ? Uint32Array.from(inodes).sort() : 0);
     if (only instanceof Uint32Array) for (let i = 1; i < only.length; i++) if (only[i] === only[i - 1]) shared.add(only[i]!);
-    const left = () => wanted === 0 || (!out.has(wanted) && !packs.some((p) => entryOf(p, wanted) >= 0));
+    const left = () => wanted === 0 || (!out.has(wanted) && !unix.has(wanted) && !packs.some((p) => entryOf(p, wanted) >= 0));
     // unix first: one exact request when a single inode is wanted. Peer names need the
     // whole table (the peer's record), so a single socket with a peer asks for that one too.
     if (wanted) {
       const one = dump<UnixRecord>(nl, KIND.unix, 0, 0, wanted);
       const peer = one[0]?.peer ? dump<UnixRecord>(nl, KIND.unix, 0, 0, one[0].peer) : [];
-      unixSockets(one, out, new Map([...one, ...peer].map((r) => [r.inode, unixPath(r.name)])));
+      unixSockets(one, unix, new Map([...one, ...peer].map((r) => [r.inode, unixPath(r.name)])));
     } else {
       // Every unix record: a peer's name is in the peer's record, which may be another process's.
-      unixSockets(dump<UnixRecord>(nl, KIND.unix, 0, 0, 0), out);
+      unixSockets(dump<UnixRecord>(nl, KIND.unix, 0, 0, 0), unix);
     }
     const inet: [number, 'tcp' | 'mptcp' | 'udp' | 'raw', number][] = [];
     for (const af of [C.AF_INET!, C.AF_INET6!]) {
@@ -296,6 +298,9 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
     binding.close!(nl);
   }
   // Where `inode`'s inet message is: its pack and that pack's index entry; null for a row of `out` or none.
+  // For one inode (numbers wrap on a long-running host: a unix socket of another process
+  // may share it), a netlink or packet row ranks first, then inet, then unix: the order in
+  // which one dump's rows replaced another's before.
   const inetAt = (inode: number): { pack: InetPack; at: number } | null => {
     if (out.has(inode)) return null;
     for (let p = packs.length - 1; p >= 0; p--) {
@@ -311,11 +316,14 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
     get(inode) {
       const inet = inetAt(inode);
       if (inet) return inetSocket(inetRecordAt(inet.pack.bytes, inet.pack.index[inet.at + 1]!, inet.pack.view), inet.pack.kind, pid, cgroups, table.lean);
-      const row = out.get(inode);
+      const row = out.get(inode) ?? unix.get(inode);
       // While options are read, each row is asked for once per fd, in fd order: let it go
       // then, unless another fd holds the same socket, so memory shrinks as the sockets are
       // written out (a process may hold 20k unix sockets).
-      if (table.lean && !shared.has(inode)) out.delete(inode);
+      if (table.lean && !shared.has(inode)) {
+        out.delete(inode);
+        unix.delete(inode);
+      }
       return typeof row === 'function' ? row() : row;
     },
     hasQueues(inode) {

@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { snapshotPid, type SocketReport } from '../../src/index';
-import { BATCH, canReadAhead, FIRST_BATCH } from '../../src/inspect/duplicates';
+import { BATCH, canReadAhead, DuplicateBatch, FIRST_BATCH } from '../../src/inspect/duplicates';
 import { binding } from '../../src/kernel/binding';
 import { python } from '../helpers';
 
@@ -197,5 +197,31 @@ describe.skipIf(!canReadAhead)('the optimized code of a row, across full GCs', (
     expect(r.stdout).toContain('deoptimiz'); // the trace is there (other deoptimizations happen)
     const weak = r.stdout.split('\n').filter((l) => l.includes('weak objects') && /SharedFunctionInfo (decodeSnapshot|snapshot|reportFromSnapshot)>/.test(l));
     expect(weak).toEqual([]);
+  });
+});
+
+describe.skipIf(!canReadAhead)('a refusal in the middle of the read', () => {
+  // The kernel refusing a duplicate (EPERM) ends the reading: that fd and the rest come from
+  // the tables. The refused fd's row must be its table row, whole: a lean table lets a unix
+  // row go once asked for, and the row was asked for a second time to report it.
+  it("reports the refused fd from its table row, a unix socket's state and name included", (ctx) => {
+    const whole = snapshotPid(pid);
+    if (!whole.optionsRead) return ctx.skip(); // no ptrace-attach rights here
+    const copied = new Set(Object.values(dups));
+    const victim = whole.sockets.find((s) => s.kind === 'unix' && s.peer?.pid === pid && !(s.fd in dups) && !copied.has(s.fd))!;
+    expect(victim.state).toBe('CONNECTED');
+    const original = DuplicateBatch.prototype.getfdErrno;
+    DuplicateBatch.prototype.getfdErrno = function (this: DuplicateBatch, k: number) {
+      return (this as unknown as { fds: Int32Array }).fds[k] === victim.fd ? 1 /* EPERM */ : original.call(this, k);
+    };
+    try {
+      const report = snapshotPid(pid);
+      expect(report.denied?.code).toBe('EPERM');
+      const s = report.sockets.find((x) => x.fd === victim.fd)!;
+      expect([s.kind, s.state, s.local, s.remote, s.kernel?.source]).toEqual(['unix', victim.state, victim.local, victim.remote, 'sock_diag']);
+      expect(report.sockets).toHaveLength(whole.sockets.length);
+    } finally {
+      DuplicateBatch.prototype.getfdErrno = original;
+    }
   });
 });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listSockets, snapshotPid } from '../../src/index';
 import { prefetchSocketFds, procSockets, socketFds } from '../../src/inspect/pid-proc';
+import { socketTables } from '../../src/inspect/tables';
 import { binding, type FdListing } from '../../src/kernel/binding';
 import { canReadInetRecords, inetFactsAt, inetRecordAt } from '../../src/kernel/inet-diag';
 import { resolveFd } from '../../src/node/fd';
@@ -544,6 +545,39 @@ describe.skipIf(!binding.socketFdsStart)('socketFdsStart / socketFdsFinish, and 
       expect(taken).toBe(1);
     } finally {
       (binding as { socketFdsFinish?: unknown }).socketFdsFinish = original;
+    }
+  });
+});
+
+describe.skipIf(!canReadInetRecords)('one inode in two tables', () => {
+  // Socket inode numbers are 32 bits and wrap on a long-running host: another process's unix
+  // socket may carry the number of one of the target's TCP sockets. The TCP row must win,
+  // as it did when each dump's rows replaced the one before (unix first, then inet).
+  it('the inet row ranks above a unix row of the namespace with the same inode', async () => {
+    const server = net.createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await once(client, 'connect');
+    const inode = fstatSync(fdOf(client)).ino;
+    const b = binding as { diagDump?: (...a: unknown[]) => unknown };
+    const original = b.diagDump!;
+    // The unix dump with one more record: a stranger's socket carrying the TCP socket's inode.
+    b.diagDump = (...a: unknown[]) => {
+      const out = original(...a);
+      if (a[1] === 1 && Array.isArray(out)) out.push({ type: 1, state: 1, inode, cookie: 1n, name: Buffer.from('/stranger') });
+      return out;
+    };
+    try {
+      for (const lean of [false, true]) {
+        const table = socketTables(process.pid, [inode, inode + 0], false, lean);
+        expect(table.source).toBe('sock_diag');
+        const row = table.get(inode);
+        expect([row?.kind, row?.state, table.hasQueues(inode)]).toEqual(['tcp', 'ESTABLISHED', true]);
+      }
+    } finally {
+      b.diagDump = original;
+      client.destroy();
+      server.close();
     }
   });
 });
