@@ -194,10 +194,14 @@ const STREAM_OR_DGRAM_KINDS = new Set(['tcp', 'mptcp', 'udp']);
 export function formatHeader(r: SocketReport): string {
   // Built by concatenation, not arrays joined: it runs once per socket of a 20k-socket process.
   const kind = r.kind === 'unknown' && r.protocolName ? `unknown (${escapeText(r.protocolName)})` : (r.kind ?? 'socket');
-  let who = kind;
-  if (r.family !== r.kind && r.family) who += ` ${r.family}`;
-  if (r.type && !STREAM_OR_DGRAM_KINDS.has(r.kind ?? '')) who += ` ${r.type}`;
-  if (r.protocol !== undefined && r.kind !== 'packet') who += ` protocol ${r.protocol}`;
+  // Each word only when it is there (a hand-made report may leave the kind empty).
+  let who = kind ? String(kind) : '';
+  const word = (w: unknown) => {
+    if (w) who = who ? `${who} ${w}` : String(w);
+  };
+  if (r.family !== r.kind) word(r.family);
+  if (!STREAM_OR_DGRAM_KINDS.has(r.kind ?? '')) word(r.type);
+  if (r.protocol !== undefined && r.kind !== 'packet') word(`protocol ${r.protocol}`);
   // Connected with no peer address known: /proc/net/unix does not name the peer (snapshot() does).
   const peer = !r.remote && CONNECTED.has(r.state ?? '') && !r.options ? '?' : formatAddress(r.remote);
   const where = r.remote || !UNPAIRED.has(r.state ?? '') ? `${formatAddress(r.local)} → ${peer}` : formatAddress(r.local);

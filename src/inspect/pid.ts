@@ -92,9 +92,9 @@ function unlisted(fd: number, inode: number, named: { kind: SocketReport['kind']
   };
 }
 
-// The fd table and the socket tables, for listSockets and snapshotPid.
-// The fd table and the socket tables; `row(i)` builds fd i's report when asked (20k of
-// them built at once, each with its TCP_INFO, would hold hundreds of MB).
+// The fd table and the socket tables, for listSockets and snapshotPid; `row(i)` builds fd
+// i's report when asked (20k of them built at once, each with its TCP_INFO, would hold
+// hundreds of MB).
 function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'proc' = 'auto', lean: (fds: FdList) => boolean = () => false): { count: number; fds: FdList; row(i: number): SocketReport; table: SocketTable } {
   if (source !== 'auto' && source !== 'proc') throw invalidArgType('options.tables', "'auto' or 'proc'", source);
   let fds: FdList;

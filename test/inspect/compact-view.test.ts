@@ -142,6 +142,15 @@ describe('compact view', () => {
 // The compact view's timeouts and buffers lines are kept by their options' values
 // (format-socket.ts): each socket must still get the text of its own values, whatever was
 // formatted before it, in whatever order, past the cache's bound.
+describe('the header of a hand-made report', () => {
+  it('names only the words that are there: an empty kind, family or type leaves no gap', () => {
+    const header = (r: object) => formatSocket({ fd: 3, state: 'UNCONNECTED', local: null, remote: null, recvQueue: null, sendQueue: null, ...r } as never).split('\n')[0];
+    expect(header({ kind: '', family: 'IPv4', type: 'raw', protocol: 1 })).toBe('IPv4 raw protocol 1 * UNCONNECTED');
+    expect(header({ kind: 'raw', family: null, type: '', protocol: 0 })).toBe('raw protocol 0 * UNCONNECTED');
+    expect(header({ kind: 'unknown', protocolName: 'AF_\x1b[31m', family: null, type: null })).toBe('unknown (AF_\\x1b[31m) * UNCONNECTED');
+  });
+});
+
 describe('compact view of many sockets', () => {
   // "NAME value" of one option as the full view (never cached) prints it.
   const token = (r: Parameters<typeof formatSocket>[0], name: string) => {
