@@ -185,6 +185,7 @@ export class DuplicateBatch {
   private readonly nums: Float64Array;
   private readonly errs: Int32Array;
   private readonly wide: BigUint64Array;
+  private readonly wideWords: Int32Array; // `wide` as 32-bit words, copied without a bigint each
   private readonly meta: Int32Array;
   private readonly text: Buffer;
   private size = 0;
@@ -208,6 +209,7 @@ export class DuplicateBatch {
     this.nums = new Float64Array(capacity * slots);
     this.errs = new Int32Array(capacity * slots);
     this.wide = new BigUint64Array(capacity * slots);
+    this.wideWords = new Int32Array(this.wide.buffer);
     this.meta = new Int32Array(capacity * layout!.meta.size);
     this.text = Buffer.alloc(capacity * stride);
   }
@@ -311,13 +313,7 @@ export class DuplicateBatch {
         this.errs[base + i] = 0;
       }
     }
-    optionTable.fill(
-      this.nums.subarray(base, base + optionTable.slots),
-      this.errs.subarray(base, base + optionTable.slots),
-      this.wide.subarray(base, base + optionTable.slots),
-      m.subarray(local, local + 3),
-      m.subarray(peer, peer + 3),
-    );
+    optionTable.fill(this.nums, this.errs, this.wideWords, base, m, local, peer);
     // Pushed, not map()ped: pushing onto map's holey result deoptimized this function.
     const texts: string[] = [];
     for (let s = 0; s < stringSlots.length; s++) {

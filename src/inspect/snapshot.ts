@@ -136,6 +136,7 @@ const specs = new Int32Array(batched.flatMap((n) => [options[n].levelNumber!, op
 const nums = new Float64Array(batched.length);
 const errs = new Int32Array(batched.length);
 const wide = new BigUint64Array(batched.length);
+const wideWords = new Int32Array(wide.buffer);
 // Per slot, looked up once here rather than by name on every call (keyed lookups into
 // the registry, three per option, were a large part of a snapshot: docs/performance.md).
 const batchedKind = Uint8Array.from(batched, (n) => CONVERT[options[n].kind]!);
@@ -258,7 +259,7 @@ export function snapshot(socket: SocketLike): Snapshot {
 
 /**
  * The snapshot of what readOptions left in `slots` (nums, errs, wide, names: fill them
- * with `slots.fill` first when the values come from elsewhere) and `texts` (the string
+ * with `optionTable.fill` first when the values come from elsewhere) and `texts` (the string
  * options in slot order, then the local and the peer address).
  */
 export function decodeSnapshot(fd: number, texts: readonly string[], extras: Extras): Snapshot {
@@ -352,13 +353,20 @@ export const optionTable = {
   /** The option of each slot of `specs`. */
   names: batched as readonly OptionName[],
   separate: separate.map((n) => ({ name: n, kind: options[n].kind, level: options[n].levelNumber!, optname: options[n].optname! })),
-  fill(rowNums: Float64Array, rowErrs: Int32Array, rowWide: BigUint64Array, local: ArrayLike<number>, peer: ArrayLike<number>): void {
-    nums.set(rowNums);
-    errs.set(rowErrs);
-    wide.set(rowWide);
+  /**
+   * Row values from a batch's arrays, read in place (no view made per socket): slots from
+   * `at` (`rowWideWords`: the 64-bit slots' BigUint64Array seen as 32-bit words), the local and the peer address ([family, port, errno]) from `local` and `peer` of `meta`.
+   */
+  fill(rowNums: Float64Array, rowErrs: Int32Array, rowWideWords: Int32Array, at: number, meta: Int32Array, local: number, peer: number): void {
+    for (let i = 0; i < batched.length; i++) {
+      nums[i] = rowNums[at + i]!;
+      errs[i] = rowErrs[at + i]!;
+    }
+    // The 64-bit values as 32-bit words: reading them as bigints would make one per slot.
+    for (let w = 0; w < 2 * batched.length; w++) wideWords[w] = rowWideWords[2 * at + w]!;
     for (let k = 0; k < 3; k++) {
-      names[k] = local[k]!;
-      names[3 + k] = peer[k]!;
+      names[k] = meta[local + k]!;
+      names[3 + k] = meta[peer + k]!;
     }
   },
 };
