@@ -4,7 +4,7 @@ import { compactUnread, formatSocket, type SocketReport } from '../inspect/forma
 import { streamPid, type PidReport } from '../inspect/pid';
 import { escapeText } from '../kernel/text';
 import { chunked } from './chunked';
-import { toJson, toJsonNested, type Output } from './output';
+import { errorFields, toJson, toJsonNested, writtenInDocument, type Output } from './output';
 
 /** The title line of a report: pid, command (escaped), socket count; then the note when options were not read. */
 function title(report: Omit<PidReport, 'sockets'>, n: number): string[] {
@@ -44,16 +44,28 @@ function print(pid: number, options: { fd?: number }, all: boolean, json: boolea
   // JSON, streamed: the same document toJson(report) would give, its keys in this order
   // (sockets before optionsRead and denied, which are final only once every socket is read).
   let pending: string | null = null; // the socket before, written once the comma it needs is known
-  const tail = streamPid(pid, options, {
-    head: (r) => {
-      const { optionsRead: _o, denied: _d, ...start } = r;
-      io.out(`${toJson(start).slice(0, -2)},\n  "sockets": [`);
-    },
-    socket: (s) => {
-      if (pending !== null) io.out(`${pending},`);
-      pending = toJsonNested(s, 2);
-    },
-  });
+  let begun = false;
+  let tail: ReturnType<typeof streamPid>;
+  try {
+    tail = streamPid(pid, options, {
+      head: (r) => {
+        const { optionsRead: _o, denied: _d, ...start } = r;
+        io.out(`${toJson(start).slice(0, -2)},\n  "sockets": [`);
+        begun = true;
+      },
+      socket: (s) => {
+        if (pending !== null) io.out(`${pending},`);
+        pending = toJsonNested(s, 2);
+      },
+    });
+  } catch (err) {
+    if (!begun) throw err;
+    // Failed midway (the target exited): the document begun is ended with the sockets read
+    // so far and an `error` member, so that stdout stays one JSON value.
+    if (pending !== null) io.out(pending);
+    io.out(`  ],\n${toJson({ error: errorFields(err) }).slice(2)}`);
+    throw writtenInDocument(err);
+  }
   if (pending !== null) io.out(pending);
   const end = toJson({ optionsRead: tail.optionsRead, ...(tail.denied ? { denied: tail.denied } : {}) });
   io.out(`  ],\n${end.slice(2)}`);

@@ -1,9 +1,8 @@
 // The `sockopt` command's dispatch: inspect another process's sockets,
 // open a tuned connection, look up an option. Errors are one line on stderr, never
 // a stack trace; the exit code says what kind of failure it was.
-import { stdio, toJson, type Output } from './output';
+import { errorFields, isWrittenInDocument, stdio, toJson, type Output } from './output';
 import { usageError } from '../kernel/errors';
-import { escapeText } from '../kernel/text';
 
 /** Exit codes of the `sockopt` command. */
 export const EXIT = {
@@ -49,11 +48,6 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 const USAGE_CODES = new Set(['ERR_SOCKOPT_USAGE', 'ERR_SOCKOPT_UNKNOWN_OPTION', 'ERR_SOCKOPT_READ_ONLY', 'ERR_SOCKOPT_WRITE_ONLY', 'ERR_SOCKOPT_NOT_APPLICABLE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_VALUE', 'ERR_OUT_OF_RANGE']);
 const DENIED_CODES = new Set(['EACCES', 'EPERM']);
 
-const MAX_MESSAGE = 1000;
-function clip(text: string): string {
-  return text.length <= MAX_MESSAGE ? text : `${text.slice(0, MAX_MESSAGE)}… (${text.length - MAX_MESSAGE} more characters)`;
-}
-
 /** Runs the command line `args` (without node and the script); resolves to the exit code. */
 export async function main(args: string[], io: Output = stdio): Promise<number> {
   const json = args.includes('--json');
@@ -67,13 +61,10 @@ export async function main(args: string[], io: Output = stdio): Promise<number> 
     if (!load) throw usageError(`unknown command '${name}' (inspect, connect, options, doctor or run)`);
     return await (await load()).run(rest, io);
   } catch (err) {
-    const e = err as { code?: unknown; message?: unknown };
-    const code = typeof e?.code === 'string' ? e.code : 'ERR';
-    // One line: a message that quotes something from elsewhere keeps its newlines escaped,
-    // and a short one: an argument echoed back may be up to 128 KiB.
-    const message = escapeText(clip(String(e?.message ?? err)));
+    const { code, message } = errorFields(err);
     io.err(`sockopt: ${message}`);
-    if (json) io.out(toJson({ error: { code, message } }));
+    // A document begun on stdout (inspect's, streamed) has the error in it already.
+    if (json && !isWrittenInDocument(err)) io.out(toJson({ error: { code, message } }));
     if (USAGE_CODES.has(code)) {
       // A mistake in the command line: the command's usage after the one line that says what.
       if (code === 'ERR_SOCKOPT_USAGE') io.err(Object.hasOwn(COMMANDS, args[0] ?? '') ? (await COMMANDS[args[0]!]!()).usage : USAGE);

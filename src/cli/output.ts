@@ -2,7 +2,7 @@
 // bigints as decimal strings. Commands take an Output so tests and other tools can
 // capture it.
 import { bigintReplacer } from '../kernel/json';
-import { jsonTerminalSafe, terminalSafe } from '../kernel/text';
+import { escapeText, jsonTerminalSafe, terminalSafe } from '../kernel/text';
 
 export interface Output {
   out(text: string): void;
@@ -64,4 +64,37 @@ export function toJsonNested(value: unknown, depth: number): string {
     tail += 2 * i + 2; // '\n' + '  '.repeat(i) + ']'
   }
   return text.slice(head, text.length - tail);
+}
+
+const MAX_MESSAGE = 1000;
+function clip(text: string): string {
+  return text.length <= MAX_MESSAGE ? text : `${text.slice(0, MAX_MESSAGE)}… (${text.length - MAX_MESSAGE} more characters)`;
+}
+
+/**
+ * A failure as the command reports it: its code ('ERR' when it has none) and one line of
+ * message, escaped (a message that quotes something from elsewhere keeps its newlines
+ * escaped) and short (an argument echoed back may be up to 128 KiB).
+ */
+export function errorFields(err: unknown): { code: string; message: string } {
+  const e = err as { code?: unknown; message?: unknown } | null | undefined;
+  return { code: typeof e?.code === 'string' ? e.code : 'ERR', message: escapeText(clip(String(e?.message ?? err))) };
+}
+
+const IN_DOCUMENT = Symbol('sockopt.errorInDocument');
+
+/**
+ * `err`, marked as already written into the JSON document a command had begun on stdout
+ * (as its `error` member): main() then prints only the line on stderr, so that stdout
+ * stays one JSON value. A value that is not an object is wrapped in an Error first.
+ */
+export function writtenInDocument(err: unknown): object {
+  const e = typeof err === 'object' && err !== null ? err : new Error(String(err));
+  Object.defineProperty(e, IN_DOCUMENT, { value: true });
+  return e;
+}
+
+/** Whether writtenInDocument() marked `err`. */
+export function isWrittenInDocument(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && IN_DOCUMENT in err;
 }

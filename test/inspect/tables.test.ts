@@ -136,7 +136,7 @@ describe('every kind named', () => {
 });
 
 describe('exits and single fds', () => {
-  it('a target that exits while being read: one line, exit 1', async () => {
+  it.each([['text', []], ['--json', ['--json']]] as const)('a target that exits while being read (%s): one line, exit 1', async (view, flags) => {
     // A process with many sockets that exits on its own a moment after it reports. The
     // reading is fast, so the moment shrinks until the exit comes first (bounded: 4 tries).
     let r: { code: number | null; stdout: string; stderr: string } | undefined;
@@ -152,15 +152,28 @@ threading.Timer(${delay}, lambda: os._exit(0)).start()
 sys.stdin.read()`]);
       pid = t.info.pid;
       r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-        const c = execFile(process.execPath, [bin, 'inspect', String(pid)], { maxBuffer: 64 << 20 }, (_e, stdout, stderr) => resolve({ code: c.exitCode, stdout, stderr }));
+        const c = execFile(process.execPath, [bin, 'inspect', String(pid), ...flags], { maxBuffer: 64 << 20 }, (_e, stdout, stderr) => resolve({ code: c.exitCode, stdout, stderr }));
       });
-      figure('target exiting mid-read', `after ${delay} s: exit ${String(r.code)}; stderr: ${r.stderr.trim()}`);
+      figure(`target exiting mid-read, ${view}`, `after ${delay} s: exit ${String(r.code)}; stderr: ${r.stderr.trim()}`);
       if (r.code !== 0) break; // otherwise inspect finished before the exit: try a shorter moment
     }
     expect(r!.code).toBe(1);
     expect(r!.stderr.trim().split('\n')).toHaveLength(1);
     expect(r!.stderr).toMatch(new RegExp(`^sockopt: (pid ${pid} exited while its sockets were being read|no process with pid ${pid})`));
     expect(r!.stdout).not.toContain('closed while being read');
+    if (view === '--json') {
+      // One JSON value on stdout, whether the exit came before the first socket or midway:
+      // the sockets read before it, and the error.
+      const doc = JSON.parse(r!.stdout) as { pid?: number; sockets?: { fd: number }[]; error: { code: string; message: string } };
+      expect(doc.error.code).toBe('ESRCH');
+      expect(r!.stderr).toContain(doc.error.message);
+      if (doc.sockets !== undefined) {
+        figure('target exiting mid-read, --json', `${doc.sockets.length} sockets in the document before the error`);
+        expect(doc.pid).toBe(pid);
+        const fds = doc.sockets.map((s) => s.fd);
+        expect(fds).toEqual([...fds].sort((a, b) => a - b));
+      }
+    }
   });
 
   it('--fd N reads that socket alone: one readlink, one sock_diag answer', async () => {
