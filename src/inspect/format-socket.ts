@@ -129,10 +129,22 @@ function kindOf(family: string | number | null, type: string | null, protocol: s
 }
 
 /**
+ * A socket's queues from elsewhere than its snapshot: the byte queues (null: unknown), and
+ * a listener's accept queue and its limit where a socket table gives them (a unix
+ * listener's; a TCP listener's come from its TCP_INFO).
+ */
+export interface Queues {
+  recv: number | null;
+  send: number | null;
+  accept?: number;
+  backlog?: number;
+}
+
+/**
  * Builds the report of a socket from its snapshot and, when known, its queues and inode.
  * Takes the snapshot over: its option objects become the report's, made JSON-safe in place.
  */
-export function reportFromSnapshot(snap: Snapshot, queues: { recv: number | null; send: number | null } | null, inode?: number): SocketReport {
+export function reportFromSnapshot(snap: Snapshot, queues: Queues | null, inode?: number): SocketReport {
   const sol = snap.options.SOL_SOCKET ?? {};
   const type = typeof snap.type === 'string' ? snap.type : snap.type === null ? null : (TYPE_NAMES[snap.type] ?? null);
   const kind = kindOf(snap.family, type, snap.protocol);
@@ -156,6 +168,9 @@ export function reportFromSnapshot(snap: Snapshot, queues: { recv: number | null
   if (ti && state === 'LISTEN') {
     if (ti.unacked !== undefined) report.acceptQueue = ti.unacked;
     if (ti.sacked !== undefined) report.backlog = ti.sacked;
+  } else if (queues?.accept !== undefined && state === 'LISTEN') {
+    report.acceptQueue = queues.accept;
+    if (queues.backlog !== undefined) report.backlog = queues.backlog;
   }
   if (sol.SO_PEERCRED) report.peer = sol.SO_PEERCRED as PeerCred;
   report.options = json(snap.options) as SocketReport['options'];

@@ -6,7 +6,7 @@ import { availableParallelism, constants as os } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { binding } from '../kernel/binding';
 import { processError, systemError } from '../kernel/errors';
-import { reportFromSnapshot, type SocketReport } from './format-socket';
+import { reportFromSnapshot, type Queues, type SocketReport } from './format-socket';
 import { BATCH, canReadAhead, DuplicateBatch, FIRST_BATCH, type Unread } from './duplicates';
 import type { FdList } from './pid-proc';
 import { sendRate, type SocketTable } from './tables';
@@ -162,9 +162,15 @@ function exitedError(pid: number): Error {
   return Object.assign(new Error(`pid ${pid} exited while its sockets were being read`), { code: 'ESRCH', errno: -3 });
 }
 
-// TCP sockets other than listeners: sock_diag gave their queues.
-function tcpRow(s: SocketReport): boolean {
-  return s.kind === 'tcp' && s.kernel?.source === 'sock_diag' && s.state !== 'LISTEN';
+// The queues a socket's table row gives better than the socket itself: a TCP socket's
+// other than a listener's (sock_diag's are the numbers SIOCINQ/SIOCOUTQ give), and a unix
+// listener's accept queue and backlog (its SIOCINQ is refused, its SIOCOUTQ says nothing).
+// null: the socket's own answers.
+function tableQueues(s: SocketReport): Queues | null {
+  if (s.kernel?.source !== 'sock_diag') return null;
+  if (s.kind === 'tcp' && s.state !== 'LISTEN') return { recv: s.recvQueue, send: s.sendQueue };
+  if (s.kind === 'unix' && s.state === 'LISTEN' && s.acceptQueue !== undefined) return { recv: null, send: null, accept: s.acceptQueue, backlog: s.backlog };
+  return null;
 }
 
 // One socket of a batch read through a duplicate of its fd; returns why not when the
@@ -189,7 +195,7 @@ function readRow(batch: DuplicateBatch, k: number, pid: number, s: SocketReport)
       return { report: s };
     }
     if (stat !== 0) throw systemError(-stat, 'fstat');
-    const merged = reportFromSnapshot(batch.snapshot(k, s.fd, s), tcpRow(s) ? { recv: s.recvQueue, send: s.sendQueue } : batch.queues(k), s.inode);
+    const merged = reportFromSnapshot(batch.snapshot(k, s.fd, s), tableQueues(s) ?? batch.queues(k), s.inode);
     if (s.kernel) {
       // The table knows more than the socket tells about itself: unix states (CONNECTING…),
       // the exact bytes of unix names and the unix peer's name, netlink and packet addresses.

@@ -135,6 +135,35 @@ describe('every kind named', () => {
   });
 });
 
+describe('a unix listener', () => {
+  it('has its accept queue and backlog, and no byte queues, with its options read or not', async () => {
+    // Backlog 5, two connections waiting to be accepted: what `ss -xl` shows as LISTEN 2 5.
+    const t = await hold(python, ['-c', `
+import json, os, socket, sys
+l = socket.socket(socket.AF_UNIX)
+l.bind(b'\\0sockopt-ulisten-%d' % os.getpid())
+l.listen(5)
+waiting = [socket.socket(socket.AF_UNIX) for _ in range(2)]
+for c in waiting: c.connect(l.getsockname())
+print(json.dumps({'pid': os.getpid(), 'fds': {'listener': l.fileno()}}), flush=True)
+sys.stdin.read()`]);
+    try {
+      const fd = t.info.fds.listener!;
+      const read = snapshotPid(t.info.pid).sockets.find((s) => s.fd === fd)!;
+      const listed = listSockets(t.info.pid).find((s) => s.fd === fd)!;
+      for (const [how, s] of [['options read', read], ['table only', listed]] as const) {
+        expect([how, s.kind, s.state, s.acceptQueue, s.backlog, s.recvQueue, s.sendQueue]).toEqual([how, 'unix', 'LISTEN', 2, 5, null, null]);
+      }
+      expect(read.options).toBeDefined(); // the first: read through a duplicate of the fd
+      const text = await new Promise<string>((resolve) => execFile(process.execPath, [bin, 'inspect', String(t.info.pid), '--fd', String(fd)], (_e, out) => resolve(out)));
+      figure('unix listener', text.split('\n')[1]!);
+      expect(text).toContain('LISTEN · accept queue 2/5');
+    } finally {
+      t.proc.stdin!.end();
+    }
+  });
+});
+
 describe('exits and single fds', () => {
   it.each([['text', []], ['--json', ['--json']]] as const)('a target that exits while being read (%s): one line, exit 1', async (view, flags) => {
     // A process with many sockets that exits on its own a moment after it reports. The
