@@ -7,10 +7,14 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/un.h>
+#ifdef __linux__
+#include <linux/netlink.h>
+#endif
 #endif
 
 #include <cerrno>
 #include <cstddef>
+#include <cstdio>
 #include <cstring>
 
 #include "codecs.h"
@@ -130,7 +134,8 @@ constexpr uint32_t kAddressCell = sizeof(sockaddr_un::sun_path) > INET6_ADDRSTRL
 
 // One address: out[0..2] = [family, port, errno], its text (IP literal or unix path,
 // abstract names with their leading NUL) into `text` (kAddressCell bytes); returns the
-// text's length (0 when there is none).
+// text's length (0 when there is none). Netlink: the port id in place of the port, and
+// the group mask (sockaddr_nl's nl_groups) as decimal text.
 inline size_t AddressOf(int fd, bool peer, int32_t* out, char* text) {
   struct sockaddr_storage ss;
   std::memset(&ss, 0, sizeof ss);
@@ -152,6 +157,15 @@ inline size_t AddressOf(int fd, bool peer, int32_t* out, char* text) {
     std::memcpy(text, ip, n);
     return n;
   }
+#ifdef __linux__
+  if (ss.ss_family == AF_NETLINK) {
+    // The port id in `port` (a u32: read unsigned), the group mask as decimal text.
+    auto* a = reinterpret_cast<sockaddr_nl*>(&ss);
+    out[1] = static_cast<int32_t>(a->nl_pid);
+    int n = snprintf(text, kAddressCell, "%u", a->nl_groups);
+    return n > 0 ? static_cast<size_t>(n) : 0;
+  }
+#endif
   if (ss.ss_family == AF_UNIX) {
     // The kernel's length, not strlen: abstract names start with NUL and are not terminated.
     auto* a = reinterpret_cast<sockaddr_un*>(&ss);

@@ -164,7 +164,7 @@ export function reportFromSnapshot(snap: Snapshot, queues: Queues | null, inode?
     recvQueue: queues?.recv ?? null,
     sendQueue: queues?.send ?? null,
   };
-  if ((kind === 'raw' || kind === 'icmp' || kind === 'unknown') && typeof snap.protocol === 'number') report.protocol = snap.protocol;
+  if ((kind === 'raw' || kind === 'icmp' || kind === 'netlink' || kind === 'unknown') && typeof snap.protocol === 'number') report.protocol = snap.protocol;
   if (ti && state === 'LISTEN') {
     if (ti.unacked !== undefined) report.acceptQueue = ti.unacked;
     if (ti.sacked !== undefined) report.backlog = ti.sacked;

@@ -62,7 +62,9 @@ export interface Snapshot {
   type: string | number | null;
   /** 'tcp', 'udp', 'mptcp', or the IPPROTO_ number (0 for unix sockets). */
   protocol: string | number | null;
+  /** The socket's own address (netlink: its port id, 0 before it is bound); null when the kernel gives none. */
   local: SocketAddress | null;
+  /** The peer's address; null when there is none (a netlink socket of no peer port and no group included). */
   remote: SocketAddress | null;
   /** Readable options by level; absent ones are in `skipped`. */
   options: Partial<Record<Level, Partial<Record<OptionName, unknown>>>>;
@@ -321,8 +323,8 @@ export function decodeSnapshot(fd: number, texts: readonly string[], extras: Ext
     byLevel as Snapshot['options'],
     skipped,
   );
-  snap.local = address(names[0]!, texts[ADDRESS_TEXT]!, names[1]!, names[2]!);
-  snap.remote = address(names[3]!, texts[ADDRESS_TEXT + 1]!, names[4]!, names[5]!);
+  snap.local = address(names[0]!, texts[ADDRESS_TEXT]!, names[1]!, names[2]!, false);
+  snap.remote = address(names[3]!, texts[ADDRESS_TEXT + 1]!, names[4]!, names[5]!, true);
   if (hasTcpInfo && TCP_INFO_PROTOCOLS.has(sol.SO_PROTOCOL as number)) {
     const answer = extras.tcpInfo();
     if (answer.code === undefined) snap.tcpInfo = answer.value;
@@ -334,12 +336,22 @@ export function decodeSnapshot(fd: number, texts: readonly string[], extras: Ext
 const names = new Int32Array(6); // [family, port, errno] for the local, then the peer address
 
 // null when the kernel has none to give (ENOTCONN, say): addresses are informative only.
-function address(family: number, text: string, port: number, errno: number): SocketAddress | null {
+function address(family: number, text: string, port: number, errno: number, peer: boolean): SocketAddress | null {
   if (errno !== 0) return null;
   if (family === C.AF_INET) return { family: 'IPv4', address: text, port };
   if (family === C.AF_INET6) return { family: 'IPv6', address: text, port };
   if (family === C.AF_UNIX) return { family: 'unix', path: text };
+  if (family === C.AF_NETLINK) return netlinkAddress(port >>> 0, Number(text) >>> 0, peer);
   return { family };
+}
+
+// A netlink address as sock_diag's rows give it: the port id, and a peer's group (the
+// number, where getpeername gives its mask). A peer of port 0 and no group is none: every
+// netlink socket answers getpeername, connected or not.
+function netlinkAddress(portid: number, mask: number, peer: boolean): SocketAddress | null {
+  if (!peer) return { family: 'netlink', portid };
+  if (portid === 0 && mask === 0) return null;
+  return mask === 0 ? { family: 'netlink', portid } : { family: 'netlink', portid, group: 32 - Math.clz32(mask) };
 }
 
 /**

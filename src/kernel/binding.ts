@@ -172,6 +172,7 @@ export type FdListing = object & { readonly __fdListing: unique symbol };
 export type SocketAddress =
   | { family: 'IPv4' | 'IPv6'; address: string; port: number }
   | { family: 'unix'; path: string }
+  | { family: 'netlink'; portid: number; group?: number }
   | { family: number };
 
 function load(): Binding {

@@ -164,6 +164,33 @@ sys.stdin.read()`]);
   });
 });
 
+describe('a netlink socket not bound yet', () => {
+  it('is UNCONNECTED, port id 0, with its protocol: no sock_diag row, its own answers', async () => {
+    // netlink_diag lists bound sockets only; getpeername answers port 0, no group, on any.
+    const t = await hold(python, ['-c', `
+import json, os, socket, sys
+unbound = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 4)  # NETLINK_SOCK_DIAG
+bound = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 0)  # NETLINK_ROUTE
+bound.bind((0, 0))
+print(json.dumps({'pid': os.getpid(), 'fds': {'unbound': unbound.fileno(), 'bound': bound.fileno()}, 'portid': bound.getsockname()[0]}), flush=True)
+sys.stdin.read()`]);
+    try {
+      const { unbound, bound } = t.info.fds as { unbound: number; bound: number };
+      const read = snapshotPid(t.info.pid).sockets;
+      const u = read.find((s) => s.fd === unbound)!;
+      expect(u.options).toBeDefined(); // read through a duplicate
+      expect([u.kind, u.family, u.state, u.local, u.remote, u.protocol, u.kernel]).toEqual(['netlink', 'netlink', 'UNCONNECTED', { family: 'netlink', portid: 0 }, null, 4, undefined]);
+      const b = read.find((s) => s.fd === bound)!;
+      expect([b.state, b.local, b.remote, b.protocol, b.kernel?.source]).toEqual(['UNCONNECTED', { family: 'netlink', portid: t.info.portid }, null, 0, 'sock_diag']);
+      const text = await new Promise<string>((resolve) => execFile(process.execPath, [bin, 'inspect', String(t.info.pid), '--fd', String(unbound)], (_e, out) => resolve(out)));
+      figure('unbound netlink', text.split('\n')[1]!);
+      expect(text.split('\n')[1]).toMatch(/^fd \d+ +netlink dgram protocol 4 portid 0 UNCONNECTED$/);
+    } finally {
+      t.proc.stdin!.end();
+    }
+  });
+});
+
 describe('exits and single fds', () => {
   it.each([['text', []], ['--json', ['--json']]] as const)('a target that exits while being read (%s): one line, exit 1', async (view, flags) => {
     // A process with many sockets that exits on its own a moment after it reports. The
