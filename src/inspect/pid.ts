@@ -103,7 +103,9 @@ function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'p
   } catch (err) {
     throw processError(err, pid, `the fd table (/proc/${pid}/fd)`);
   }
-  const table = socketTables(pid, fds.inodes, source === 'proc', lean(fds));
+  // One socket: its kernel protocol name says which table to ask (an inode may be in two).
+  const named = fds.fds.length === 1 ? kindOfFd(pid, fds.fds[0]!) : null;
+  const table = socketTables(pid, fds.inodes, source === 'proc', lean(fds), named?.kind);
   return { count: fds.fds.length, fds, row: (i) => fromTable(pid, fds.fds[i]!, fds.inodes[i]!, table), table };
 }
 

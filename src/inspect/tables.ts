@@ -29,6 +29,8 @@ const KIND = { inet: 0, unix: 1, netlink: 2, packet: 3 } as const;
 const NO_INFO = 1; // diagDump flag: leave INET_DIAG_INFO out
 const TCP_LISTEN = TCP_STATES.indexOf('LISTEN');
 const PACKED = 2; // diagDump flag: the messages packed in one buffer, a record made from one when asked for
+// The kinds one table holds: an fd's kernel protocol name of one of these says where its row is.
+const TABLE_KINDS: ReadonlySet<SocketKind> = new Set(['unix', 'tcp', 'mptcp', 'udp', 'raw', 'netlink', 'packet']);
 
 /** A unix name's exact bytes as a path: '' unnamed, '\0name' abstract (trailing NUL padding trimmed), else up to the first NUL. */
 export function unixPath(name: Buffer | undefined): ExactText {
@@ -230,9 +232,10 @@ function openDiag(pid: number): number | null {
 /**
  * The sockets of `pid`'s network namespace by inode; with `inodes` (the process's own),
  * only those are built (one alone is asked for by inode where the kernel allows it; else
- * the dump is filtered natively before any object is made).
+ * the dump is filtered natively before any object is made). `kind`: with one inode, its
+ * fd's kind by the kernel's protocol name (kindOfFd): only the table of that kind is asked.
  */
-export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc = false, lean = false): SocketTable {
+export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc = false, lean = false, kind?: SocketKind): SocketTable {
   const nl = forceProc ? null : openDiag(pid);
   if (nl === null) {
     const rows = procSockets(pid);
@@ -264,14 +267,17 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
     // The process's own sockets only: records of the namespace's other sockets are never built.
     const only = wanted || (inodes ? Uint32Array.from(inodes).sort() : 0);
     if (only instanceof Uint32Array) for (let i = 1; i < only.length; i++) if (only[i] === only[i - 1]) shared.add(only[i]!);
-    const left = () => wanted === 0 || (!out.has(wanted) && !unix.has(wanted) && !packs.some((p) => entryOf(p, wanted) >= 0));
-    // unix first: one exact request when a single inode is wanted. Peer names need the
+    // One inode may be in two tables (numbers wrap on a long-running host): a hit in one
+    // never stops the others, and only the fd's kernel protocol name, where known, narrows
+    // the asking to the one table of that kind.
+    const asks = (k: SocketKind) => wanted === 0 || kind === undefined || !TABLE_KINDS.has(kind) || kind === k;
+    // unix: one exact request when a single inode is wanted. Peer names need the
     // whole table (the peer's record), so a single socket with a peer asks for that one too.
-    if (wanted) {
+    if (wanted && asks('unix')) {
       const one = dump<UnixRecord>(nl, KIND.unix, 0, 0, wanted);
       const peer = one[0]?.peer ? dump<UnixRecord>(nl, KIND.unix, 0, 0, one[0].peer) : [];
       unixSockets(one, unix, new Map([...one, ...peer].map((r) => [r.inode, unixPath(r.name)])));
-    } else {
+    } else if (!wanted) {
       // Every unix record: a peer's name is in the peer's record, which may be another process's.
       unixSockets(dump<UnixRecord>(nl, KIND.unix, 0, 0, 0), unix);
     }
@@ -280,8 +286,8 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
       inet.push([af, 'tcp', C.IPPROTO_TCP!], [af, 'udp', C.IPPROTO_UDP!]);
       inet.push([af, 'raw', C.IPPROTO_RAW!]);
     }
-    for (const [af, kind, proto] of inet) {
-      if (!left()) break;
+    for (const [af, protocol, proto] of inet) {
+      if (!asks(protocol)) continue;
       // lean: no INET_DIAG_INFO (each socket's own TCP_INFO is read): 20k × 280 B less to hold.
       // Packed: the kernel's messages stay bytes until a row is asked for; 20k records as
       // objects held for the whole run were most of the command's memory.
@@ -290,10 +296,10 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
       const view = new DataView(pack.bytes.buffer, pack.bytes.byteOffset, pack.bytes.byteLength);
       const first = pack.index.length > 0 ? inetRecordAt(pack.bytes, pack.index[1]!, view) : undefined;
       const complete = first !== undefined && first.skmem !== undefined && first.tos !== undefined && first.sockopt !== undefined;
-      packs.push({ bytes: pack.bytes, index: pack.index, view, kind, complete });
+      packs.push({ bytes: pack.bytes, index: pack.index, view, kind: protocol, complete });
     }
-    if (left()) for (const r of dump<NetlinkRecord>(nl, KIND.netlink, 0, 0, only)) out.set(r.inode, netlinkSocket(r));
-    if (left()) for (const r of dump<PacketRecord>(nl, KIND.packet, 0, 0, only)) out.set(r.inode, packetSocket(r));
+    if (asks('netlink')) for (const r of dump<NetlinkRecord>(nl, KIND.netlink, 0, 0, only)) out.set(r.inode, netlinkSocket(r));
+    if (asks('packet')) for (const r of dump<PacketRecord>(nl, KIND.packet, 0, 0, only)) out.set(r.inode, packetSocket(r));
   } finally {
     binding.close!(nl);
   }

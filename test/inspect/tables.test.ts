@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listSockets, snapshotPid } from '../../src/index';
+import { listSockets, snapshot, snapshotPid } from '../../src/index';
 import { prefetchSocketFds, procSockets, socketFds } from '../../src/inspect/pid-proc';
 import { socketTables } from '../../src/inspect/tables';
 import { binding, type FdListing } from '../../src/kernel/binding';
@@ -650,3 +650,93 @@ describe.skipIf(!canReadInetRecords)('one inode in two tables', () => {
     }
   });
 });
+
+describe.skipIf(!canReadInetRecords)('one inode in two tables, one socket asked for', () => {
+  // The same wrap as above where one socket alone is asked for (--fd N, or a process with
+  // one socket): the table of its kind is asked by its kernel protocol name, and without
+  // that name a unix hit stops no other table.
+  type Dump = (...a: unknown[]) => unknown;
+  const b = binding as { diagDump?: Dump; sockProtoName?: (path: string) => string };
+  // The kernel's own unix answers with a stranger's socket carrying `inode`: the exact
+  // lookup by inode gives it, and it is one more record of a whole dump.
+  function withStranger(inode: number, run: (asked: number[][]) => void): void {
+    const original = b.diagDump!;
+    const stranger = { type: 1, state: 1, inode, cookie: 1n, name: Buffer.from('/stranger') };
+    const asked: number[][] = [];
+    b.diagDump = (...a: unknown[]) => {
+      asked.push([a[1] as number, a[3] as number]);
+      if (a[1] === 1 && a[4] === inode) return [stranger];
+      const out = original(...a);
+      if (a[1] === 1 && Array.isArray(out) && a[4] === 0) out.push(stranger);
+      return out;
+    };
+    try {
+      run(asked);
+    } finally {
+      b.diagDump = original;
+    }
+  }
+
+  it('--fd N: the TCP row and its own kernel view, with the protocol name or without it', async () => {
+    const server = net.createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    await once(client, 'connect');
+    const fd = fdOf(client);
+    const cookie = String(snapshot(client).options.SOL_SOCKET!.SO_COOKIE);
+    const check = () => {
+      for (const s of [listSockets(process.pid, { fd })[0]!, snapshotPid(process.pid, { fd, options: false }).sockets[0]!, snapshotPid(process.pid, { fd }).sockets[0]!]) {
+        expect([s.kind, s.state, s.local]).toEqual(['tcp', 'ESTABLISHED', { family: 'IPv4', address: '127.0.0.1', port: client.localPort }]);
+        expect(s.kernel?.cookie).toBe(cookie);
+      }
+    };
+    const protoName = b.sockProtoName;
+    try {
+      withStranger(fstatSync(fd).ino, (asked) => {
+        check();
+        // Named TCP by the kernel: only the TCP tables are asked, no unix lookup.
+        expect(asked.length).toBeGreaterThan(0);
+        expect(asked.every(([what, protocol]) => what === 0 && protocol === binding.constants.IPPROTO_TCP)).toBe(true);
+        asked.length = 0;
+        b.sockProtoName = undefined; // no system.sockprotoname: every table, none stopping another
+        check();
+        expect(asked.some(([what]) => what === 1)).toBe(true);
+      });
+    } finally {
+      b.sockProtoName = protoName;
+      client.destroy();
+      server.close();
+    }
+  });
+
+  it('a process with one socket: its TCP listener', async () => {
+    // stdio not sockets (Node's pipes are socketpairs): the listener is its only socket.
+    const info = join(dir, 'one-socket.json');
+    const proc = spawn(python, ['-c', `
+import json, os, socket, time
+s = socket.create_server(('127.0.0.1', 0))
+open(${JSON.stringify(`${info}.tmp`)}, 'w').write(json.dumps({'pid': os.getpid(), 'fd': s.fileno(), 'inode': os.fstat(s.fileno()).st_ino}))
+os.rename(${JSON.stringify(`${info}.tmp`)}, ${JSON.stringify(info)})
+time.sleep(60)`], { stdio: 'ignore' });
+    try {
+      let text = '';
+      for (let i = 0; i < 200 && !text; i++) {
+        try {
+          text = readFileSync(info, 'utf8');
+        } catch {
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      }
+      const t = JSON.parse(text) as { pid: number; fd: number; inode: number };
+      expect(socketFds(t.pid).fds).toEqual(Int32Array.of(t.fd));
+      withStranger(t.inode, () => {
+        for (const s of [listSockets(t.pid)[0]!, snapshotPid(t.pid, { options: false }).sockets[0]!]) {
+          expect([s.fd, s.kind, s.state]).toEqual([t.fd, 'tcp', 'LISTEN']);
+        }
+      });
+    } finally {
+      proc.kill();
+    }
+  });
+});
+
