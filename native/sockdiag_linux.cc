@@ -85,6 +85,19 @@ uint32_t StateOf(int what, const uint8_t* p) {
   }
 }
 
+// sdiag_protocol is 8 bits: MPTCP (262) is asked for in an INET_DIAG_REQ_PROTOCOL
+// attribute, as ss does. The field itself says 0, which no diag module serves: a kernel
+// that ignores the attribute refuses (ENOENT) instead of dumping TCP (262 & 0xff).
+size_t WiderProtocol(inet_diag_req_raw* r, int protocol) {
+  r->sdiag_protocol = 0;
+  auto* a = reinterpret_cast<nlattr*>(reinterpret_cast<uint8_t*>(r) + NLMSG_ALIGN(sizeof *r));
+  a->nla_type = INET_DIAG_REQ_PROTOCOL;
+  a->nla_len = NLA_HDRLEN + sizeof(uint32_t);
+  const uint32_t value = static_cast<uint32_t>(protocol);
+  std::memcpy(reinterpret_cast<uint8_t*>(a) + NLA_HDRLEN, &value, sizeof value);
+  return NLMSG_ALIGN(sizeof *r) + NLA_ALIGN(a->nla_len);
+}
+
 // Builds the request for `what`; inode > 0 on unix asks for that one socket only.
 size_t Request(int what, int family, int protocol, uint32_t inode, bool info, uint8_t* buf) {
   auto* h = reinterpret_cast<nlmsghdr*>(buf);
@@ -103,6 +116,7 @@ size_t Request(int what, int family, int protocol, uint32_t inode, bool info, ui
     if (protocol == IPPROTO_RAW) r->sdiag_raw_protocol = IPPROTO_RAW;  // every raw socket, whatever its protocol
     r->idiag_states = ~0u;
     size = sizeof *r;
+    if (protocol > UINT8_MAX) size = WiderProtocol(r, protocol);
   } else if (what == kUnix) {
     auto* r = static_cast<unix_diag_req*>(body);
     r->sdiag_family = AF_UNIX;
@@ -166,7 +180,7 @@ Napi::Value Packed(Napi::Env env, GrowBuffer* bytes, const std::vector<uint32_t>
 }
 
 // diagDump(nlfd, what, family, protocol, inode[, flags]) → records; flags 1: no TCP_INFO, 2: packed (see Packed). what: 0 inet (family
-// AF_INET/AF_INET6, protocol IPPROTO_TCP/UDP/RAW), 1 unix, 2 netlink, 3 packet.
+// AF_INET/AF_INET6, protocol IPPROTO_TCP/UDP/RAW/MPTCP), 1 unix, 2 netlink, 3 packet.
 // inode > 0 keeps only that socket's record; a sorted Uint32Array keeps those inodes'. The kernel's refusal (ENOENT when its
 // diag module for that kind is absent) throws with its errno.
 Napi::Value DiagDump(const Napi::CallbackInfo& info) {

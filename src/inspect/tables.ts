@@ -267,9 +267,9 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
     // The process's own sockets only: records of the namespace's other sockets are never built.
     const only = wanted || (inodes ? Uint32Array.from(inodes).sort() : 0);
     if (only instanceof Uint32Array) for (let i = 1; i < only.length; i++) if (only[i] === only[i - 1]) shared.add(only[i]!);
-    // One inode may be in two tables (numbers wrap on a long-running host): a hit in one
-    // never stops the others, and only the fd's kernel protocol name, where known, narrows
-    // the asking to the one table of that kind.
+    // One inode may be in two tables (numbers wrap; an MPTCP socket's TCP subflows carry
+    // its inode): a hit in one never stops the others, and only the fd's kernel protocol
+    // name, where known, narrows the asking to the one table of that kind.
     const asks = (k: SocketKind) => wanted === 0 || kind === undefined || !TABLE_KINDS.has(kind) || kind === k;
     // unix: one exact request when a single inode is wanted. Peer names need the
     // whole table (the peer's record), so a single socket with a peer asks for that one too.
@@ -286,6 +286,8 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
       inet.push([af, 'tcp', C.IPPROTO_TCP!], [af, 'udp', C.IPPROTO_UDP!]);
       inet.push([af, 'raw', C.IPPROTO_RAW!]);
     }
+    // MPTCP last: its TCP subflows carry its inode, and a later pack's row ranks above.
+    if (C.IPPROTO_MPTCP !== undefined) for (const af of [C.AF_INET!, C.AF_INET6!]) inet.push([af, 'mptcp', C.IPPROTO_MPTCP]);
     for (const [af, protocol, proto] of inet) {
       if (!asks(protocol)) continue;
       // lean: no INET_DIAG_INFO (each socket's own TCP_INFO is read): 20k × 280 B less to hold.
@@ -305,8 +307,8 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
   }
   // Where `inode`'s inet message is: its pack and that pack's index entry; null for a row of `out` or none.
   // For one inode (numbers wrap on a long-running host: a unix socket of another process
-  // may share it), a netlink or packet row ranks first, then inet, then unix: the order in
-  // which one dump's rows replaced another's before.
+  // may share it), a netlink or packet row ranks first, then inet (the later pack's: MPTCP
+  // above TCP), then unix: the order in which one dump's rows replaced another's before.
   const inetAt = (inode: number): { pack: InetPack; at: number } | null => {
     if (out.has(inode)) return null;
     for (let p = packs.length - 1; p >= 0; p--) {
@@ -340,6 +342,7 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
       const inet = inetAt(inode);
       if (!inet) return undefined;
       const { pack } = inet;
+      // Never an MPTCP row (ranked above its subflows' TCP rows): its record is not a TCP socket's.
       if (!pack.complete || (pack.kind !== 'tcp' && pack.kind !== 'udp')) return undefined;
       const { family, ifindex, attrs, classId } = inetFactsAt(pack.bytes, pack.index[inet.at + 1]!, pack.view);
       return { family, ifindex, attrs, classId, protocol: pack.kind === 'tcp' ? C.IPPROTO_TCP! : C.IPPROTO_UDP! };

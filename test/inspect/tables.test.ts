@@ -740,3 +740,36 @@ time.sleep(60)`], { stdio: 'ignore' });
   });
 });
 
+// socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP) refused (no CONFIG_MPTCP, or net.mptcp.enabled = 0): nothing to list.
+const kernelRefusesMptcp = spawnSync(python, ['-c', 'import socket; socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262).close()']).status !== 0;
+
+describe.skipIf(kernelRefusesMptcp)('MPTCP sockets', () => {
+  // An MPTCP socket's TCP subflows carry its inode: its own row (mptcp_diag) is its kernel
+  // view, and a subflow's record never stands in for the socket's own reads.
+  it('listed and read as mptcp: SO_PROTOCOL 262, the socket\'s own cookie, no error, one fd or all', async () => {
+    const t = await hold(python, ['-c', `
+import json, os, socket, sys
+l = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262); l.bind(('127.0.0.1', 0)); l.listen(2)
+c = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262); c.connect(l.getsockname()); a, _ = l.accept()
+print(json.dumps({'pid': os.getpid(), 'fds': {'listener': l.fileno(), 'client': c.fileno(), 'accepted': a.fileno()}}), flush=True)
+sys.stdin.read()`]);
+    cleanup.push(t.proc);
+    const { pid, fds } = t.info;
+    const states: Record<string, string> = { listener: 'LISTEN', client: 'ESTABLISHED', accepted: 'ESTABLISHED' };
+    const all = snapshotPid(pid);
+    expect(all.optionsRead).toBe(true);
+    const listed = listSockets(pid);
+    for (const [name, fd] of Object.entries(fds)) {
+      for (const s of [listed.find((x) => x.fd === fd)!, listSockets(pid, { fd })[0]!, snapshotPid(pid, { fd, options: false }).sockets[0]!]) {
+        expect([name, s.kind, s.type, s.state]).toEqual([name, 'mptcp', 'stream', states[name]]);
+      }
+      for (const s of [all.sockets.find((x) => x.fd === fd)!, snapshotPid(pid, { fd }).sockets[0]!]) {
+        expect([name, s.kind, s.error]).toEqual([name, 'mptcp', undefined]);
+        const sol = s.options!.SOL_SOCKET!;
+        expect([name, sol.SO_PROTOCOL]).toEqual([name, 262]);
+        expect([name, s.kernel?.source, s.kernel?.cookie]).toEqual([name, 'sock_diag', String(sol.SO_COOKIE)]);
+      }
+    }
+    t.proc.stdin!.end();
+  });
+});
