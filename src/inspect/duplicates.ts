@@ -282,7 +282,8 @@ export class DuplicateBatch {
   queues(k: number): { recv: number | null; send: number | null } {
     const q = this.at(k, 'queues');
     const m = this.meta;
-    return { recv: m[q + 1] === 0 ? m[q]! : null, send: m[q + 3] === 0 ? m[q + 2]! : null };
+    // A negative count is no count (an MPTCP listener's SIOCOUTQ gives -EINVAL as its value).
+    return { recv: m[q + 1] === 0 && m[q]! >= 0 ? m[q]! : null, send: m[q + 3] === 0 && m[q + 2]! >= 0 ? m[q + 2]! : null };
   }
 
   private utf8(k: number, cell: number, length: number): string {

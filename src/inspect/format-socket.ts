@@ -161,8 +161,10 @@ export function reportFromSnapshot(snap: Snapshot, queues: Queues | null, inode?
     state,
     local: snap.local as ReportAddress | null,
     remote: snap.remote as ReportAddress | null,
-    recvQueue: queues?.recv ?? null,
-    sendQueue: queues?.send ?? null,
+    // A listener has no byte queues: its queue is the accept queue (an MPTCP listener's
+    // SIOCOUTQ answers -EINVAL as a value).
+    recvQueue: state === 'LISTEN' ? null : (queues?.recv ?? null),
+    sendQueue: state === 'LISTEN' ? null : (queues?.send ?? null),
   };
   if ((kind === 'raw' || kind === 'icmp' || kind === 'netlink' || kind === 'unknown') && typeof snap.protocol === 'number') report.protocol = snap.protocol;
   if (ti && state === 'LISTEN') {
