@@ -87,11 +87,14 @@ using FdInodes = std::vector<std::pair<int32_t, double>>;
 // The sockets of /proc/PID/fd in fd order, each with the inode its link names: the names
 // first (getdents: a few calls for thousands), then one readlinkat each, split over two
 // threads when there are many (those are most of the time). An fd closed between the
-// listing and its link is left out. Returns the errno of opening or reading the
-// directory (0: listed). No JS: callable off the main thread.
-int ListSocketFds(int32_t pid, FdInodes* out) {
+// listing and its link is left out; any other unreadable link (EACCES without
+// ptrace-read rights) fails the listing, or it would pass for "not a socket". Returns
+// the errno, with its call in *call ("scandir" or "readlink"); 0: listed. No JS:
+// callable off the main thread.
+int ListSocketFds(int32_t pid, FdInodes* out, const char** call) {
   char path[32];
   std::snprintf(path, sizeof path, "/proc/%d/fd", pid);
+  *call = "scandir";
   int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   DIR* dir = dfd >= 0 ? fdopendir(dfd) : nullptr;
   if (dir == nullptr) {
@@ -121,6 +124,7 @@ int ListSocketFds(int32_t pid, FdInodes* out) {
     FdInodes found;
     pthread_t id;
     bool running;
+    int err;  // the first readlinkat errno but ENOENT; the part stops there
   };
   auto run = [](void* arg) -> void* {
     auto* x = static_cast<Part*>(arg);
@@ -128,6 +132,10 @@ int ListSocketFds(int32_t pid, FdInodes* out) {
       char name[16], link[64];
       std::snprintf(name, sizeof name, "%d", x->fds[i]);
       ssize_t n = readlinkat(x->dfd, name, link, sizeof link);
+      if (n < 0 && errno != ENOENT) {
+        x->err = errno;
+        return nullptr;
+      }
       if (n <= 0 || static_cast<size_t>(n) >= sizeof link) continue;
       uint64_t inode = SocketInode(link, static_cast<size_t>(n));
       if (inode != 0) x->found.emplace_back(x->fds[i], static_cast<double>(inode));
@@ -135,23 +143,28 @@ int ListSocketFds(int32_t pid, FdInodes* out) {
     return nullptr;
   };
   const size_t half = names.size() >= kSplitAt ? names.size() / 2 : names.size();
-  Part parts[2] = {{dirfd(dir), names.data(), 0, half, {}, {}, false}, {dirfd(dir), names.data(), half, names.size(), {}, {}, false}};
+  Part parts[2] = {{dirfd(dir), names.data(), 0, half, {}, {}, false, 0}, {dirfd(dir), names.data(), half, names.size(), {}, {}, false, 0}};
   if (half < names.size()) parts[1].running = pthread_create(&parts[1].id, nullptr, run, &parts[1]) == 0;
   run(&parts[0]);
   if (parts[1].running) pthread_join(parts[1].id, nullptr);
   else run(&parts[1]);  // no thread to be had (a process at its task limit), or few fds: here
   closedir(dir);  // closes dfd too
+  if (int failed = parts[0].err != 0 ? parts[0].err : parts[1].err) {
+    *call = "readlink";
+    return failed;
+  }
   *out = std::move(parts[0].found);
   out->insert(out->end(), parts[1].found.begin(), parts[1].found.end());
   std::sort(out->begin(), out->end());
   return 0;
 }
 
-// { fds: Int32Array, inodes: Float64Array } of a listing, or the error thrown as "scandir",
-// as fs.readdirSync would (ENOENT: no such process; EACCES: no ptrace-read rights).
-Napi::Value Listed(Napi::Env env, int err, const FdInodes& found) {
+// { fds: Int32Array, inodes: Float64Array } of a listing, or the error thrown with its call,
+// as fs.readdirSync or fs.readlinkSync would ("scandir" ENOENT: no such process; EACCES
+// on either: no ptrace-read rights).
+Napi::Value Listed(Napi::Env env, int err, const char* call, const FdInodes& found) {
   if (err != 0) {
-    ThrowSystemError(env, err, "scandir");
+    ThrowSystemError(env, err, call);
     return Napi::Value();
   }
   Napi::Int32Array fds = Napi::Int32Array::New(env, found.size());
@@ -177,13 +190,15 @@ bool ReadPid(const Napi::CallbackInfo& info, int32_t* pid) {
 
 // socketFds(pid) → { fds: Int32Array, inodes: Float64Array }: the sockets of
 // /proc/PID/fd in fd order, each with the inode its link names. One crossing for the
-// whole table (20k readlinks from JavaScript cost a string and a try each).
+// whole table (20k readlinks from JavaScript cost a string and a try each). Throws the
+// system error of the directory ("scandir") or of a link ("readlink"; not ENOENT).
 Napi::Value SocketFds(const Napi::CallbackInfo& info) {
   int32_t pid;
   if (!ReadPid(info, &pid)) return Napi::Value();
   FdInodes found;
-  int err = ListSocketFds(pid, &found);
-  return Listed(info.Env(), err, found);
+  const char* call = nullptr;
+  int err = ListSocketFds(pid, &found, &call);
+  return Listed(info.Env(), err, call, found);
 }
 
 // A listing under way on a thread of its own (socketFdsStart): `sockopt inspect` starts it
@@ -191,6 +206,7 @@ Napi::Value SocketFds(const Napi::CallbackInfo& info) {
 struct Listing {
   int32_t pid = 0;
   int err = 0;
+  const char* call = nullptr;
   FdInodes found;
   pthread_t thread{};
   bool running = false;
@@ -214,7 +230,7 @@ Napi::Value SocketFdsStart(const Napi::CallbackInfo& info) {
   listing->pid = pid;
   auto run = [](void* arg) -> void* {
     auto* l = static_cast<Listing*>(arg);
-    l->err = ListSocketFds(l->pid, &l->found);
+    l->err = ListSocketFds(l->pid, &l->found, &l->call);
     return nullptr;
   };
   listing->running = pthread_create(&listing->thread, nullptr, run, listing.get()) == 0;
@@ -239,7 +255,7 @@ Napi::Value SocketFdsFinish(const Napi::CallbackInfo& info) {
   listing->Join();
   listing->taken = true;
   FdInodes found = std::move(listing->found);
-  return Listed(info.Env(), listing->err, found);
+  return Listed(info.Env(), listing->err, listing->call, found);
 }
 
 }  // namespace

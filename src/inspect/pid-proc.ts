@@ -203,7 +203,7 @@ export interface FdList {
 
 /**
  * fd → socket inode for every socket fd of process `pid` (or fd `only`), in fd order.
- * @throws the fs error (ENOENT: no such process or fd; EACCES: no ptrace-read rights).
+ * @throws the fs error (ENOENT: no such process or fd; EACCES from scandir or readlink: no ptrace-read rights).
  */
 export function socketFds(pid: number, only?: number): FdList {
   const dir = `/proc/${pid}/fd`;
@@ -217,7 +217,8 @@ export function socketFds(pid: number, only?: number): FdList {
     try {
       link = readlinkSync(`${dir}/${name}`);
     } catch (err) {
-      if (only !== undefined && (err as { code?: string }).code !== 'ENOENT') throw err;
+      // EACCES here is no ptrace-read rights, not "not a socket".
+      if ((err as { code?: string }).code !== 'ENOENT') throw err;
       continue; // closed between readdir and readlink (or, with `only`, no such fd)
     }
     const m = /^socket:\[(\d+)\]$/.exec(link);

@@ -80,7 +80,7 @@ export interface Binding {
   pidfdOpen?(pid: number): number;
   /** pidfd_getfd(2) (Linux >= 5.6): this process's own copy of fd `targetfd` of the pidfd's process; needs ptrace-attach rights. Close it. */
   pidfdGetfd?(pidfd: number, targetfd: number): number;
-  /** The sockets of /proc/PID/fd in fd order with the inode each link names, in one crossing (Linux); throws the errno of opening the directory (syscall 'scandir'). */
+  /** The sockets of /proc/PID/fd in fd order with the inode each link names, in one crossing (Linux); throws the errno of opening the directory (syscall 'scandir') or of reading a link (syscall 'readlink'; ENOENT, an fd closed meanwhile, is left out). */
   socketFds?(pid: number): { fds: Int32Array; inodes: Float64Array };
   /** socketFds(pid) begun on a native thread; socketFdsFinish waits for it, once. */
   socketFdsStart?(pid: number): FdListing;

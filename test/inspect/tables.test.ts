@@ -16,6 +16,7 @@ import { binding, type FdListing } from '../../src/kernel/binding';
 import { canReadInetRecords, inetFactsAt, inetRecordAt } from '../../src/kernel/inet-diag';
 import { resolveFd } from '../../src/node/fd';
 import { fdOf, figure, fixtures, python } from '../helpers';
+import { hasCapability } from '../privileges';
 
 const bin = join(__dirname, '..', '..', 'lib', 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'sockopt-tables-'));
@@ -565,6 +566,66 @@ sys.stdin.read()`]);
     const one = socketFds(pid, fd);
     expect([one.fds, one.inodes]).toEqual([Int32Array.of(fd), Float64Array.of(inode)]);
     t.proc.stdin!.end();
+  });
+});
+
+describe.skipIf(!binding.socketFds)('socketFds where the links are closed to the reader', () => {
+  // Root without CAP_SYS_PTRACE may list a root process's /proc/PID/fd (the directory is
+  // its owner's) but not read its links: the target holds capabilities the reader lacks,
+  // so ptrace-read is refused and readlink answers EACCES. That must not pass for "no sockets".
+  const drop = ['--bounding-set', '-sys_ptrace'];
+
+  it('every listing path throws readlink EACCES, one fd table and two threads alike, and the command exits 3', async () => {
+    if (!hasCapability('CAP_SETPCAP') || !hasCapability('CAP_SYS_PTRACE')) {
+      // Dropping a bounding capability takes CAP_SETPCAP; without CAP_SYS_PTRACE the target holds nothing the reader lacks.
+      const r = spawnSync('setpriv', [...drop, 'true'], { encoding: 'utf8' });
+      if (!hasCapability('CAP_SETPCAP')) expect(r.stderr).toMatch(/Operation not permitted/);
+      figure('links closed to the reader', `not run: ${r.stderr.trim() || 'this user holds no CAP_SYS_PTRACE'}`);
+      return;
+    }
+    const lib = join(__dirname, '..', '..', 'lib');
+    const probe = `
+      const { binding } = require(${JSON.stringify(join(lib, 'kernel', 'binding.js'))});
+      const pidProc = require(${JSON.stringify(join(lib, 'inspect', 'pid-proc.js'))});
+      const { listSockets } = require(${JSON.stringify(join(lib, 'index.js'))});
+      const [pid, fd] = process.argv.slice(1).map(Number);
+      const code = (fn) => { try { fn(); return 'ok'; } catch (e) { return (e.code + ' ' + (e.syscall ?? '')).trim(); } };
+      const out = {
+        native: code(() => binding.socketFds(pid)),
+        thread: code(() => binding.socketFdsFinish(binding.socketFdsStart(pid))),
+        prefetched: code(() => { pidProc.prefetchSocketFds(pid); pidProc.socketFds(pid); }),
+        listSockets: code(() => listSockets(pid)),
+        oneFd: code(() => listSockets(pid, { fd })),
+      };
+      delete binding.socketFds; // the readdir + readlink path of an addon without it
+      out.js = code(() => pidProc.socketFds(pid));
+      console.log(JSON.stringify(out));`;
+    for (const sockets of [1, 1500]) {
+      const t = await hold(python, ['-c', `
+import json, os, resource, socket, sys
+resource.setrlimit(resource.RLIMIT_NOFILE, (4096, 4096))
+held = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(${sockets})]
+held += [os.open('/dev/null', os.O_RDONLY) for _ in range(${sockets})]
+print(json.dumps({'pid': os.getpid(), 'fds': {'udp': held[0].fileno()}}), flush=True)
+sys.stdin.read()`]);
+      cleanup.push(t.proc);
+      const { pid, fds } = t.info;
+      if (sockets > 1) expect(readdirSync(`/proc/${pid}/fd`).length).toBeGreaterThan(2048); // past the native split
+      const r = spawnSync('setpriv', [...drop, process.execPath, '-e', probe, String(pid), String(fds.udp)], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual({ native: 'EACCES readlink', thread: 'EACCES readlink', prefetched: 'EACCES readlink', listSockets: 'EACCES readlink', oneFd: 'EACCES readlink', js: 'EACCES readlink' });
+      // The command says so in one line and exits 3 (denied), with or without --json.
+      const c = spawnSync('setpriv', [...drop, process.execPath, bin, 'inspect', String(pid)], { encoding: 'utf8' });
+      expect(c.status, c.stdout).toBe(3);
+      expect(c.stdout).toBe('');
+      expect(c.stderr).toBe(`sockopt: cannot read the fd table (/proc/${pid}/fd) of pid ${pid} (readlink EACCES): this needs ptrace-read rights (the same user, or root / CAP_SYS_PTRACE)\n`);
+      const j = spawnSync('setpriv', [...drop, process.execPath, bin, 'inspect', String(pid), '--json'], { encoding: 'utf8' });
+      expect(j.status).toBe(3);
+      expect(JSON.parse(j.stdout)).toMatchObject({ error: { code: 'EACCES' } });
+      // With the rights, the same process lists its sockets.
+      expect(listSockets(pid).length).toBeGreaterThanOrEqual(sockets);
+      t.proc.stdin!.end();
+    }
   });
 });
 
