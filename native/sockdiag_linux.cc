@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -291,23 +292,52 @@ Napi::Value DiagDump(const Napi::CallbackInfo& info) {
   }
 }
 
-// sockProtoName(path) → the protocol name the kernel gives a socket inode through the
-// `system.sockprotoname` xattr ('TCP', 'TCPv6', 'UDP', 'UNIX-STREAM', 'NETLINK', 'PACKET',
-// 'RAW', 'PING'…), read through a /proc/PID/fd/N link: the socket's kind without touching
-// the socket and without any table a socket's owner can write into.
+// The inode `path` names now (stat follows a /proc/PID/fd/N link to its socket); 0 with
+// errno set when it cannot be read.
+uint64_t InodeAt(const char* path) {
+  struct stat st;
+  return stat(path, &st) == 0 ? static_cast<uint64_t>(st.st_ino) : 0;
+}
+
+// sockProtoName(path, inode) → the protocol name the kernel gives a socket inode through
+// the `system.sockprotoname` xattr ('TCP', 'TCPv6', 'UDP', 'UNIX-STREAM', 'NETLINK',
+// 'PACKET', 'RAW', 'PING'…), read through a /proc/PID/fd/N link: the socket's kind without
+// touching the socket and without any table a socket's owner can write into. null when the
+// link does not name socket `inode` both before and after the read: the fd was closed and
+// its number reused meanwhile, and the name would be another socket's. Throws the system
+// error of stat or getxattr (ENOENT: no such fd; EOPNOTSUPP: not a socket).
 Napi::Value SockProtoName(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
   if (!info[0].IsString()) {
-    ThrowTypeError(info.Env(), "The \"path\" argument must be of type string");
+    ThrowTypeError(env, "The \"path\" argument must be of type string");
     return Napi::Value();
   }
+  if (!info[1].IsNumber()) {
+    ThrowTypeError(env, "The \"inode\" argument must be of type number");
+    return Napi::Value();
+  }
+  const double wanted = info[1].As<Napi::Number>().DoubleValue();
+  if (!(wanted >= 1 && wanted <= 9007199254740991.0) || wanted != static_cast<double>(static_cast<uint64_t>(wanted))) {
+    ThrowRangeError(env, "The \"inode\" argument must be an integer in 1..2^53-1");
+    return Napi::Value();
+  }
+  const uint64_t inode = static_cast<uint64_t>(wanted);
   std::string path = info[0].As<Napi::String>().Utf8Value();
+  const uint64_t before = InodeAt(path.c_str());
+  if (before == 0) {
+    ThrowSystemError(env, errno, "stat");
+    return Napi::Value();
+  }
+  if (before != inode) return env.Null();
   char name[64] = {0};
   ssize_t n = getxattr(path.c_str(), "system.sockprotoname", name, sizeof name - 1);
   if (n < 0) {
-    ThrowSystemError(info.Env(), errno, "getxattr");
+    ThrowSystemError(env, errno, "getxattr");
     return Napi::Value();
   }
-  return Napi::String::New(info.Env(), name, strnlen(name, static_cast<size_t>(n)));
+  // The name read may be of a socket that took the fd between the two looks.
+  if (InodeAt(path.c_str()) != inode) return env.Null();
+  return Napi::String::New(env, name, strnlen(name, static_cast<size_t>(n)));
 }
 
 }  // namespace

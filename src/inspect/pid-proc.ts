@@ -235,11 +235,16 @@ const PROTO_KINDS: Record<string, SocketKind> = {
   UNIX: 'unix', 'UNIX-STREAM': 'unix',
 };
 
-/** The kind of the socket at /proc/PID/fd/N by its kernel protocol name; null when it cannot be read. */
-export function kindOfFd(pid: number, fd: number): { kind: SocketKind; protocolName: string } | null {
+/**
+ * The kind of socket `inode` at /proc/PID/fd/N by its kernel protocol name; null when it
+ * cannot be read, or when the fd no longer holds that inode (its number reused by another
+ * socket, whose kind this would be).
+ */
+export function kindOfFd(pid: number, fd: number, inode: number): { kind: SocketKind; protocolName: string } | null {
   if (!binding.sockProtoName) return null;
   try {
-    const name = binding.sockProtoName(`/proc/${pid}/fd/${fd}`);
+    const name = binding.sockProtoName(`/proc/${pid}/fd/${fd}`, inode);
+    if (name === null) return null;
     return { kind: PROTO_KINDS[name] ?? 'unknown', protocolName: name };
   } catch {
     return null;

@@ -58,13 +58,13 @@ function checkPid(pid: unknown): number {
 function fromTable(pid: number, fd: number, inode: number, table: SocketTable): SocketReport {
   // The /proc fallback's rows need the kernel's own name for the fd's protocol: a row
   // that claims another kind (a forged one) is not believed. sock_diag's are binary records.
-  const named = table.source === 'proc' ? kindOfFd(pid, fd) : null;
+  const named = table.source === 'proc' ? kindOfFd(pid, fd, inode) : null;
   let row: TableSocket | undefined = table.source === 'proc' ? (named ? table.get(inode, named.kind) : undefined) : table.get(inode);
   if (!row && table.source !== 'proc') {
     // Not in sock_diag's answer: a kind whose diag module this kernel lacks (raw_diag; ping
     // sockets have none), or a family with no table at all. Named by the kernel, and for
     // raw and ping sockets completed from the /proc fallback when the name confirms the row.
-    const again = kindOfFd(pid, fd);
+    const again = kindOfFd(pid, fd, inode);
     if (!again) return unlisted(fd, inode, null);
     row = again.kind === 'raw' || again.kind === 'icmp' ? table.fallback?.(inode, again.kind) : undefined;
     if (!row) return unlisted(fd, inode, again);
@@ -104,7 +104,7 @@ function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'p
     throw processError(err, pid, `the fd table (/proc/${pid}/fd)`);
   }
   // One socket: its kernel protocol name says which table to ask (an inode may be in two).
-  const named = fds.fds.length === 1 ? kindOfFd(pid, fds.fds[0]!) : null;
+  const named = fds.fds.length === 1 ? kindOfFd(pid, fds.fds[0]!, fds.inodes[0]!) : null;
   const table = socketTables(pid, fds.inodes, source === 'proc', lean(fds), named?.kind);
   return { count: fds.fds.length, fds, row: (i) => fromTable(pid, fds.fds[i]!, fds.inodes[i]!, table), table };
 }

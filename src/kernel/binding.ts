@@ -93,8 +93,8 @@ export interface Binding {
   diagRecord?(what: number, bytes: Uint8Array, offset: number): object;
   /** Where each field of an inet sock_diag message sits (bytes from its nlmsghdr) and the INET_DIAG_* attribute numbers, from the system headers (Linux); read by kernel/inet-diag.ts. */
   readonly diagInetLayout?: Readonly<Record<'family' | 'state' | 'timer' | 'retrans' | 'sport' | 'dport' | 'src' | 'dst' | 'ifindex' | 'cookie' | 'expires' | 'rqueue' | 'wqueue' | 'uid' | 'inode' | 'attrs' | 'rtaHeader' | 'skmemVars' | 'bbrSize' | 'bbrBwLo' | 'bbrBwHi' | 'bbrMinRtt' | 'bbrPacingGain' | 'bbrCwndGain' | 'INFO' | 'SKMEMINFO' | 'CONG' | 'SHUTDOWN' | 'TOS' | 'TCLASS' | 'SKV6ONLY' | 'MARK' | 'CLASS_ID' | 'PROTOCOL' | 'CGROUP_ID' | 'BBRINFO' | 'SOCKOPT' | 'sockoptSize', number> & { sockoptBits: Readonly<Record<'recverr' | 'freebind' | 'mcLoop' | 'transparent' | 'bindAddressNoPort', number>> }>;
-  /** The kernel's protocol name of a socket inode ('TCP', 'UNIX-STREAM', 'NETLINK'…) through the system.sockprotoname xattr of a path such as /proc/PID/fd/N (Linux). */
-  sockProtoName?(path: string): string;
+  /** The kernel's protocol name of socket `inode` ('TCP', 'UNIX-STREAM', 'NETLINK'…) through the system.sockprotoname xattr of a path such as /proc/PID/fd/N (Linux); null when the path does not name that inode before and after the read (the fd now holds another socket). */
+  sockProtoName?(path: string, inode: number): string | null;
   /**
    * Both addresses of an IP socket in one crossing (POSIX), into `out` (12 slots): [4 | 6 | 0
    * (not IP), local port, peer port, peer errno (0 = read), local address bytes (slots 4–7),

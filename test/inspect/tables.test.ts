@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listSockets, snapshot, snapshotPid } from '../../src/index';
-import { prefetchSocketFds, procSockets, socketFds } from '../../src/inspect/pid-proc';
+import { kindOfFd, prefetchSocketFds, procSockets, socketFds } from '../../src/inspect/pid-proc';
 import { socketTables } from '../../src/inspect/tables';
 import { binding, type FdListing } from '../../src/kernel/binding';
 import { canReadInetRecords, inetFactsAt, inetRecordAt } from '../../src/kernel/inet-diag';
@@ -192,6 +192,87 @@ sys.stdin.read()`]);
   });
 });
 
+describe.skipIf(!binding.sockProtoName || !binding.socketFds)('an fd whose socket is replaced after the listing', () => {
+  // The target swaps the socket at one fd (unix ⇄ TCP, dup2: the fd is never empty) on
+  // SIGUSR1. Each swap comes right after the fd table was listed and before any kind is
+  // looked up: the listed inode is gone, and the fd's protocol name is now another socket's.
+  let t: Held;
+  let fd: number;
+  const link = () => readlinkSync(`/proc/${t.info.pid}/fd/${fd}`);
+  const inodeOf = (l: string) => Number(/^socket:\[(\d+)\]$/.exec(l)![1]);
+
+  beforeAll(async () => {
+    t = await hold(python, ['-c', `
+import json, os, signal, socket, sys
+l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(8)
+a, b = socket.socketpair()
+held = [l, a, b]
+unix = [True]
+def swap(*_):
+    if unix[0]:
+        c = socket.create_connection(l.getsockname()); held.append(l.accept()[0])
+    else:
+        c, d = socket.socketpair(); held.append(d)
+    os.dup2(c.fileno(), a.fileno())
+    c.close()
+    unix[0] = not unix[0]
+signal.signal(signal.SIGUSR1, swap)
+print(json.dumps({'pid': os.getpid(), 'fds': {'swapped': a.fileno()}}), flush=True)
+sys.stdin.read()`]);
+    cleanup.push(t.proc);
+    fd = t.info.fds.swapped!;
+  });
+
+  // Runs `read` with the swap made as soon as its fd table is listed; returns what it gave,
+  // the inode listed and the one the fd holds afterwards.
+  function swappedDuring<T>(read: () => T): { result: T; listed: number; now: number } {
+    const original = binding.socketFds!;
+    const listed = inodeOf(link());
+    (binding as { socketFds?: unknown }).socketFds = (pid: number) => {
+      const fds = original(pid);
+      process.kill(t.info.pid, 'SIGUSR1');
+      const wait = new Int32Array(new SharedArrayBuffer(4));
+      for (const deadline = Date.now() + 10_000; inodeOf(link()) === listed; ) {
+        if (Date.now() > deadline) throw new Error('the target did not swap its fd');
+        Atomics.wait(wait, 0, 0, 5);
+      }
+      return fds;
+    };
+    try {
+      const result = read();
+      return { result, listed, now: inodeOf(link()) };
+    } finally {
+      (binding as { socketFds?: unknown }).socketFds = original;
+    }
+  }
+
+  it('kindOfFd names the listed inode only: null once the fd holds another socket', () => {
+    const before = inodeOf(link());
+    const kind = kindOfFd(t.info.pid, fd, before)!.kind;
+    expect(kind === 'unix' || kind === 'tcp').toBe(true);
+    const { listed, now } = swappedDuring(() => socketFds(t.info.pid));
+    expect(listed).toBe(before);
+    expect(now).not.toBe(listed);
+    expect(kindOfFd(t.info.pid, fd, listed)).toBeNull();
+    expect(kindOfFd(t.info.pid, fd, now)!.kind).toBe(kind === 'unix' ? 'tcp' : 'unix');
+    expect(binding.sockProtoName!(`/proc/${t.info.pid}/fd/${fd}`, listed)).toBeNull();
+  });
+
+  it('listSockets, snapshotPid({ options: false }) and the /proc fallback report the listed inode as unknown, never the new socket\'s kind', () => {
+    const reads: [string, () => { fd: number }[]][] = [
+      ['sock_diag', () => listSockets(t.info.pid)],
+      ['snapshot', () => snapshotPid(t.info.pid, { options: false }).sockets],
+      ['proc', () => listSockets(t.info.pid, { tables: 'proc' })],
+    ];
+    // Twice each: unix replaced by TCP, and TCP by unix.
+    for (const [name, read] of [...reads, ...reads]) {
+      const { result, listed } = swappedDuring(read);
+      const row = result.find((s) => s.fd === fd);
+      expect(row, name).toEqual({ fd, inode: listed, kind: 'unknown', family: null, type: null, state: null, local: null, remote: null, recvQueue: null, sendQueue: null });
+    }
+  });
+});
+
 describe('exits and single fds', () => {
   it.each([['text', []], ['--json', ['--json']]] as const)('a target that exits while being read (%s): one line, exit 1', async (view, flags) => {
     // A process with many sockets that exits on its own a moment after it reports. The
@@ -297,9 +378,10 @@ describe('arguments and the native surface (abuse)', () => {
       const tcp = require('node:net').createServer().listen(0);
       tryIt(() => b.diagDump(tcp._handle.fd, 0, 2, 6, 0)); // not a netlink socket
       tcp.close();
-      tryIt(() => b.sockProtoName(1));
-      tryIt(() => b.sockProtoName('/dev/null'));
-      tryIt(() => b.sockProtoName('/nonexistent'));
+      tryIt(() => b.sockProtoName(1, 1));
+      for (const inode of ['x', undefined, 0, -1, 1.5, 2 ** 53]) tryIt(() => b.sockProtoName('/dev/null', inode));
+      tryIt(() => b.sockProtoName('/dev/null', fs.statSync('/dev/null').ino));
+      tryIt(() => b.sockProtoName('/nonexistent', 1));
       b.close(nl);
       console.log(JSON.stringify(codes));`;
     const out = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
@@ -308,7 +390,8 @@ describe('arguments and the native surface (abuse)', () => {
       'ERR_INVALID_ARG_TYPE', 'EBADF',
       'ERR_OUT_OF_RANGE', 'ERR_OUT_OF_RANGE', 'ERR_OUT_OF_RANGE', 'ERR_OUT_OF_RANGE', 'ERR_OUT_OF_RANGE', 'ERR_OUT_OF_RANGE', 'ERR_INVALID_ARG_TYPE',
       'ENOTSOCK', 'ENOENT', 'array', expect.stringMatching(/^E[A-Z]+$/),
-      'ERR_INVALID_ARG_TYPE', 'ENOTSUP', 'ENOENT', // /dev/null has no sockprotoname (EOPNOTSUPP)
+      'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE', 'ERR_OUT_OF_RANGE', 'ERR_OUT_OF_RANGE', 'ERR_OUT_OF_RANGE', 'ERR_OUT_OF_RANGE',
+      'ENOTSUP', 'ENOENT', // /dev/null has no sockprotoname (EOPNOTSUPP)
     ]);
   });
 
