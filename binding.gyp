@@ -13,7 +13,7 @@
         "native/kinds.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra", "-fvisibility=hidden"],
       "conditions": [
         ["OS=='win'", { "sources": ["native/socket_win.cc", "native/tcp_info_other.cc"] }, { "sources": ["native/socket_unix.cc", "native/names_unix.cc"] }],
