@@ -26,7 +26,19 @@ export const socketNamesOut = new Int32Array(12);
 // Float64Array element becomes one heap number per field (a record would allocate ~60).
 const narrow = new Uint32Array(tcpInfoFields.length);
 const NARROW_MAX = 0xffffffff;
-binding.setTcpInfoOutput?.(values, wide, socketNamesOut, narrow);
+// Two copies of this package in one process share one addon (require caches it by its
+// real path), and with it the one set of arrays the native side writes TCP_INFO into: a
+// copy registers its own again whenever another registered last. A symbol every copy
+// knows, on the addon's exports (one object per addon and environment).
+const OUTPUT_OWNER = Symbol.for('sockopt.tcpInfoOutput');
+const thisCopy = {};
+const shared = binding as unknown as Record<symbol, unknown>;
+function ownOutput(): void {
+  if (shared[OUTPUT_OWNER] === thisCopy) return;
+  binding.setTcpInfoOutput?.(values, wide, socketNamesOut, narrow);
+  shared[OUTPUT_OWNER] = thisCopy;
+}
+ownOutput();
 const U64_MAX = 2n ** 64n - 1n;
 const INFINITE_SSTHRESH = 0x7fffffff;
 
@@ -175,6 +187,7 @@ export const hasTcpInfo = typeof binding.getTcpInfo === 'function' || darwin !==
 /** Reads TCP_INFO on an fd (internal: fd resolution and errors live in the caller). */
 export function readTcpInfo(fd: number, bigint: boolean): TcpInfo<number | bigint> {
   if (darwin) return decodeConnectionInfo(binding.getBuffer(fd, binding.constants.IPPROTO_TCP!, darwin.optname, darwin.size), darwin.layout, bigint);
+  ownOutput();
   const length = binding.getTcpInfo!(fd);
   return build(length, bigint);
 }
@@ -188,6 +201,7 @@ const getTcpInfoNames = binding.getTcpInfoNames;
  */
 export function readTcpInfoNames(fd: number, names: boolean): TcpInfo | undefined {
   if (getTcpInfoNames !== undefined) {
+    ownOutput();
     const length = getTcpInfoNames(fd, names ? 1 : 0);
     return length < 0 ? undefined : (build(length, false) as TcpInfo);
   }
@@ -217,6 +231,7 @@ export function decodeTcpInfo(buffer: ArrayBufferView, options?: TcpInfoOptionsA
   if (options !== undefined && (options === null || typeof options !== 'object')) throw invalidArgType('options', 'an object { bigint }', options);
   if (darwin) return decodeConnectionInfo(buffer, darwin.layout, options?.bigint === true); // macOS: struct tcp_connection_info
   if (!hasTcpInfo) throw unsupported('TCP_INFO', ['linux', 'darwin']);
+  ownOutput();
   const length = binding.decodeTcpInfo!(buffer);
   return build(length, options?.bigint === true);
 }
