@@ -6,7 +6,7 @@ import { errnoCode, fromNative, kernelError, pendingError, unsupported, type Soc
 import { resolveFd, type SocketLike } from '../node/fd';
 import { optionNames, options, table } from '../core/options';
 import type { Level, OptionName } from '../kernel/registry';
-import { hasTcpInfo, readTcpInfo, type TcpInfo, type TcpInfoOptionsArg } from '../kernel/tcp-info';
+import { hasTcpInfo, readTcpInfo, wantsBigint, type TcpInfo, type TcpInfoOptionsArg } from '../kernel/tcp-info';
 
 /**
  * Reads and decodes TCP_INFO (Linux; on macOS TCP_CONNECTION_INFO, units converted: see decodeTcpConnectionInfo).
@@ -17,9 +17,10 @@ export function getTcpInfo(socket: SocketLike, options?: { bigint?: false }): Tc
 export function getTcpInfo(socket: SocketLike, options: { bigint: true }): TcpInfo<bigint>;
 export function getTcpInfo(socket: SocketLike, options?: TcpInfoOptionsArg): TcpInfo<number | bigint> {
   if (!hasTcpInfo) throw unsupported('TCP_INFO', ['linux', 'darwin']);
+  const bigint = wantsBigint(options);
   const fd = resolveFd(socket);
   try {
-    return readTcpInfo(fd, options?.bigint === true);
+    return readTcpInfo(fd, bigint);
   } catch (err) {
     throw fromNative(err, 'TCP_INFO', 'IPPROTO_TCP');
   }

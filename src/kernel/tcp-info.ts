@@ -2,7 +2,7 @@
 // for exact 64-bit counters) from its own copy of Linux's struct tcp_info; here
 // one object literal turns those into a plain object.
 import { binding } from './binding';
-import { invalidArgType, unsupported } from './errors';
+import { invalidArgType, refuseUnknownKeys, unsupported } from './errors';
 import { connectionInfoFields, decodeConnectionInfo } from './tcp-info-darwin';
 
 export type { TcpCaState, TcpInfo, TcpInfoOptions, TcpInfoOptionsArg, TcpState } from './tcp-info-types';
@@ -228,10 +228,25 @@ export function readTcpInfoNames(fd: number, names: boolean): TcpInfo | undefine
 export function decodeTcpInfo(buffer: ArrayBufferView, options?: { bigint?: false }): TcpInfo<number>;
 export function decodeTcpInfo(buffer: ArrayBufferView, options: { bigint: true }): TcpInfo<bigint>;
 export function decodeTcpInfo(buffer: ArrayBufferView, options?: TcpInfoOptionsArg): TcpInfo<number | bigint> {
-  if (options !== undefined && (options === null || typeof options !== 'object')) throw invalidArgType('options', 'an object { bigint }', options);
-  if (darwin) return decodeConnectionInfo(buffer, darwin.layout, options?.bigint === true); // macOS: struct tcp_connection_info
+  const bigint = wantsBigint(options);
+  if (darwin) return decodeConnectionInfo(buffer, darwin.layout, bigint); // macOS: struct tcp_connection_info
   if (!hasTcpInfo) throw unsupported('TCP_INFO', ['linux', 'darwin']);
   ownOutput();
   const length = binding.decodeTcpInfo!(buffer);
-  return build(length, options?.bigint === true);
+  return build(length, bigint);
+}
+
+const OPTION_FIELDS = ['bigint'] as const;
+
+/**
+ * The `bigint` of getTcpInfo()'s and decodeTcpInfo()'s options: undefined or an object
+ * whose only key is `bigint`, a boolean (a typo such as `bigInt` is refused, not ignored).
+ */
+export function wantsBigint(options: unknown): boolean {
+  if (options === undefined) return false;
+  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object { bigint }', options);
+  refuseUnknownKeys(options, OPTION_FIELDS, 'options');
+  const { bigint } = options as { bigint?: unknown };
+  if (bigint !== undefined && typeof bigint !== 'boolean') throw invalidArgType('options.bigint', 'of type boolean', bigint);
+  return bigint === true;
 }

@@ -49,6 +49,22 @@ describe('getTcpInfo on live sockets', () => {
     expect(big.bytesAcked).toBe(BigInt(after.bytesAcked!));
   });
 
+  it('options: { bigint } a boolean and nothing else; a typo or another type is refused, not ignored', async () => {
+    pair = await tcpPair();
+    const bytes = Buffer.alloc(232); // a struct tcp_info with bytesAcked, all zero
+    const cases: [unknown, string][] = [
+      [5, 'ERR_INVALID_ARG_TYPE'], [true, 'ERR_INVALID_ARG_TYPE'], [null, 'ERR_INVALID_ARG_TYPE'], ['bigint', 'ERR_INVALID_ARG_TYPE'],
+      [{ bigInt: true }, 'ERR_INVALID_ARG_VALUE'], [{ bigint: 1 }, 'ERR_INVALID_ARG_TYPE'], [{ bigint: 'yes' }, 'ERR_INVALID_ARG_TYPE'],
+    ];
+    for (const [options, code] of cases) {
+      const call = options as { bigint: true };
+      expect(() => getTcpInfo(pair!.client, call), JSON.stringify(options)).toThrow(expect.objectContaining({ code }));
+      expect(() => decodeTcpInfo(bytes, call), JSON.stringify(options)).toThrow(expect.objectContaining({ code }));
+    }
+    for (const options of [undefined, {}, { bigint: false }, { bigint: undefined }]) expect(typeof getTcpInfo(pair.client, options).bytesAcked).toBe('number');
+    expect(typeof decodeTcpInfo(bytes, { bigint: true }).bytesAcked).toBe('bigint');
+  });
+
   it('a listening server reports LISTEN', async () => {
     const server = await listeningServer();
     try {
