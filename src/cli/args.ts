@@ -57,6 +57,15 @@ export function parsePid(text: string | undefined): number {
   return Number(text);
 }
 
+/** --timeout MS: a whole number of ms within setTimeout's range; `fallback` when not given. */
+export function parseTimeout(text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  // Decimal digits only: Number() would also take '0x10', '1e3' and ' 5 '.
+  const ms = /^\d{1,10}$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(ms) || ms < 1 || ms > 2 ** 31 - 1) throw usageError(`--timeout must be a whole number of ms from 1 to 2147483647, got ${shown(text)}`);
+  return ms;
+}
+
 /** A non-negative integer flag value (--fd). */
 export function parseFd(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;

@@ -3,6 +3,7 @@
 // options go on the socket before its SYN), then prints what the kernel holds and
 // TCP_INFO after the handshake — or the error and how long it took to arrive.
 import type * as net from 'node:net';
+import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type * as tls from 'node:tls';
 import { connect, connectTLS } from '../birth/connect';
@@ -12,16 +13,20 @@ import { options } from '../core/options';
 import type { Sockopts } from '../core/presocket';
 import type { OptionName } from '../kernel/registry';
 import { describeSocket } from '../inspect/view';
-import { common, parse, parseHostPort, parseSets } from './args';
+import { common, parse, parseHostPort, parseSets, parseTimeout } from './args';
 import { escapeText } from '../kernel/text';
 import { toJson, type Output } from './output';
 
-export const usage = `sockopt connect HOST:PORT [--set NAME=VALUE …] [--tls [--insecure] [--servername NAME]] [--all] [--json]
+export const usage = `sockopt connect HOST:PORT [--set NAME=VALUE …] [--tls [--insecure] [--servername NAME]] [--timeout MS] [--all] [--json]
   Connects once with each --set option on the socket before the SYN, then prints the
   options the kernel holds and TCP_INFO after the handshake, or the error with the
   time it took. Values are in the option's unit (sockopt options NAME): --set
   TCP_SYNCNT=1 --set TCP_USER_TIMEOUT=5000 --set SO_KEEPALIVE=true --set SO_LINGER=none.
     --tls         TLS over the connection (certificates verified unless --insecure)
+    --timeout MS  give up the DNS lookup, TCP connect and TLS handshake, together, after
+                  this long (default 10000: a healthy handshake takes far less, and a
+                  silent peer should not hold the terminal for minutes; raise it to watch
+                  the kernel's own bound, such as a TCP_SYNCNT above 2, run its course)
     --all         every option and TCP_INFO field instead of the compact view
     --json        the ConnectReport as JSON (schema in docs/cli.md)`;
 
@@ -46,7 +51,7 @@ export interface ConnectReport {
   held?: Record<string, unknown>;
   /** The socket after the handshake (the inspect schema). */
   socket?: SocketReport;
-  /** The failure: its code (ETIMEDOUT, ECONNREFUSED, ENOTFOUND, …) and message. */
+  /** The failure: its code (ETIMEDOUT, ECONNREFUSED, ENOTFOUND, …; TIMEOUT when --timeout ran out) and message. */
   error?: { code: string; message: string; syscall?: string };
 }
 
@@ -57,8 +62,33 @@ function open(host: string, port: number, sockopts: Sockopts, v: { tls?: boolean
   return connectTLS({ host, port, sockopts, rejectUnauthorized: v.insecure !== true, ...(v.servername ? { servername: v.servername } : {}) });
 }
 
-async function attempt(report: ConnectReport, sock: net.Socket | tls.TLSSocket, t0: number): Promise<void> {
+// What the attempt was waiting for when --timeout ran out, and what to do about it.
+function timedOut(r: ConnectReport, resolved: boolean, timeout: number): NonNullable<ConnectReport['error']> {
+  const at = `${r.host}:${r.port}`;
+  const after = `timed out after ${timeout} ms`;
+  if (r.connectMs !== undefined) {
+    return { code: 'TIMEOUT', message: `TLS handshake with ${at} ${after} (the peer accepted TCP but completed no TLS handshake); check that the port speaks TLS, or raise --timeout` };
+  }
+  if (resolved) {
+    return { code: 'TIMEOUT', message: `TCP connect to ${at} ${after} (no answer to the SYN); check the address and any firewall, or raise --timeout to let TCP_SYNCNT run its course` };
+  }
+  return { code: 'TIMEOUT', message: `DNS lookup of ${r.host} ${after} (no answer from the resolver); check the name and the resolver, or raise --timeout` };
+}
+
+async function attempt(report: ConnectReport, sock: net.Socket | tls.TLSSocket, t0: number, timeout: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  // An IP literal needs no lookup; a name has been resolved once Node emits 'lookup'.
+  let resolved = isIP(report.host) !== 0;
   await new Promise<void>((resolve) => {
+    // Nothing else bounds the TLS handshake (a peer that accepts TCP and stays silent holds it
+    // until it closes), and a lookup or the SYN retries may take minutes.
+    timer = setTimeout(() => {
+      report.error = timedOut(report, resolved, timeout);
+      resolve();
+    }, timeout);
+    sock.once('lookup', () => {
+      resolved = true;
+    });
     sock.once('connect', () => {
       report.connectMs = ms(t0);
       if (!report.tls) resolve();
@@ -71,7 +101,7 @@ async function attempt(report: ConnectReport, sock: net.Socket | tls.TLSSocket, 
       report.error = { code: err.code ?? 'ERR', message: err.message, ...(err.syscall ? { syscall: err.syscall } : {}) };
       resolve();
     });
-  });
+  }).finally(() => clearTimeout(timer)); // a pending timer would keep the process alive after the result
   report.elapsedMs = ms(t0);
 }
 
@@ -117,6 +147,7 @@ export async function run(args: string[], io: Output): Promise<number> {
     insecure: { type: 'boolean' },
     servername: { type: 'string' },
     all: { type: 'boolean' },
+    timeout: { type: 'string' },
   });
   if (values.help) {
     io.out(usage);
@@ -124,13 +155,14 @@ export async function run(args: string[], io: Output): Promise<number> {
   }
   const { host, port } = parseHostPort(positionals[0]);
   const sockopts = parseSets(values.set);
+  const timeout = parseTimeout(values.timeout, 10_000);
   const report: ConnectReport = { host, port, sockopts, tls: values.tls === true, ok: false, elapsedMs: 0 };
   const t0 = performance.now();
   const sock = open(host, port, sockopts, values); // a bad option or value throws here, before any socket exists
   const asked = Object.entries(sockopts).map(([n, v]) => `${n}=${String(v)}`).join(', ');
   if (!values.json) io.out(`* connecting to ${host}:${port}${values.tls ? ' (TLS)' : ''}${asked ? ` with ${asked} set before the SYN` : ''}`);
   try {
-    await attempt(report, sock, t0);
+    await attempt(report, sock, t0, timeout);
     if (!report.error) readBack(report, sock);
   } finally {
     sock.destroy();
@@ -139,8 +171,15 @@ export async function run(args: string[], io: Output): Promise<number> {
   else human(report, values.all === true, io);
   if (!report.error) return 0;
   // The failure is the result here, not a crash: one line, and exit code 1.
-  // After the TCP handshake, with --tls and no errno-style code, the failure is the certificate check.
-  const certificate = report.tls && report.connectMs !== undefined && !/^E[A-Z]+$/.test(report.error.code) && !values.insecure;
-  io.err(`sockopt: connect ${host}:${port}: ${escapeText(report.error.code)} after ${formatDuration(report.elapsedMs, 'ms')} (${escapeText(report.error.message)})${certificate ? '; --insecure connects without verifying the certificate' : ''}`);
+  io.err(failureLine(report, values.insecure === true));
   return 1;
+}
+
+function failureLine(report: ConnectReport, insecure: boolean): string {
+  const { host, port, error } = report;
+  // Our own timeout's message says already what was waited for, how long, and what to do.
+  if (error!.code === 'TIMEOUT') return `sockopt: connect: ${escapeText(error!.message)}`;
+  // After the TCP handshake, with --tls and no errno-style code, the failure is the certificate check.
+  const certificate = report.tls && report.connectMs !== undefined && !/^E[A-Z]+$/.test(error!.code) && !insecure;
+  return `sockopt: connect ${host}:${port}: ${escapeText(error!.code)} after ${formatDuration(report.elapsedMs, 'ms')} (${escapeText(error!.message)})${certificate ? '; --insecure connects without verifying the certificate' : ''}`;
 }

@@ -16,7 +16,7 @@ import type { Layer } from '../birth/layers';
 import { bounds, type Bound, type SystemDefaults } from '../policy/bounds';
 import type { Installed } from '../policy/process';
 import { formatDuration } from '../inspect/format';
-import { common, parse, parseHostPort, shown } from './args';
+import { common, parse, parseHostPort, parseTimeout, shown } from './args';
 import { toJson, type Output } from './output';
 import { compilePolicyArg, policyArg } from './policy-arg';
 
@@ -79,9 +79,7 @@ export async function run(args: string[], io: Output): Promise<number> {
   }
   if (positionals.length > 1) throw usageError(`unexpected argument ${shown(positionals[1])} (sockopt doctor HOST:PORT [--preset NAME | --policy JSON])`);
   const { host, port } = parseHostPort(positionals[0]);
-  // Decimal digits only: Number() would also take '0x10', '1e3' and ' 5 '.
-  const timeout = values.timeout === undefined ? 60_000 : /^\d{1,10}$/.test(values.timeout) ? Number(values.timeout) : NaN;
-  if (!Number.isInteger(timeout) || timeout < 1 || timeout > 2 ** 31 - 1) throw usageError(`--timeout must be a whole number of ms from 1 to 2147483647, got ${shown(String(values.timeout))}`);
+  const timeout = parseTimeout(values.timeout, 60_000);
   // The policy is checked before any lookup or connection: a mistake in it is the first thing said.
   const policy = policyArg(values);
   const entry = policy === undefined ? undefined : compilePolicyArg(policy);

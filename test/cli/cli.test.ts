@@ -289,6 +289,77 @@ describe('sockopt connect HOST:PORT', () => {
     }
   });
 
+  it('--tls against a peer that accepts TCP and never speaks: --timeout ends it in one line naming the TLS handshake, exit 1', async () => {
+    const held: net.Socket[] = [];
+    const server = net.createServer((c) => held.push(c)).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      let t0 = performance.now();
+      const r = await cli(['connect', `127.0.0.1:${port}`, '--tls', '--timeout', '300']);
+      figure('sockopt connect --tls (silent peer)', r.stderr.trim());
+      // Not a tight bound: without --timeout it waited until the peer closed.
+      expect(performance.now() - t0).toBeLessThan(5000);
+      expectOneLineError(r, 1, new RegExp(`^sockopt: connect: TLS handshake with 127\\.0\\.0\\.1:${port} timed out after 300 ms \\(.*\\); .*raise --timeout$`));
+      expect(r.stdout).toMatch(/\n\* TCP connected in [\d.]+ (µs|ms|s)\n/);
+      t0 = performance.now();
+      const j = await cli(['connect', `127.0.0.1:${port}`, '--tls', '--timeout', '300', '--json']);
+      expect(performance.now() - t0).toBeLessThan(5000);
+      expectOneLineError(j, 1, /TLS handshake with .* timed out after 300 ms/);
+      const report = JSON.parse(j.stdout) as { ok: boolean; connectMs?: number; error: { code: string; message: string } };
+      expect(report).toMatchObject({ ok: false, error: { code: 'TIMEOUT', message: expect.stringMatching(/^TLS handshake with /) as unknown } });
+      expect(report.connectMs).toBeGreaterThan(0);
+    } finally {
+      for (const c of held) c.destroy();
+      server.close();
+    }
+  });
+
+  it('against a silent peer: --timeout ends the TCP connect in one line naming it, exit 1', { timeout: 40_000 }, async () => {
+    const proc = spawn(python, [join(fixtures, 'silent-listener.py'), '30'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const fillers: net.Socket[] = [];
+    try {
+      const port = Number(String(((await once(proc.stdout!, 'data')) as [Buffer])[0]).trim());
+      // backlog 0 + never accepted: the queue is full after the first connections, then SYNs are dropped.
+      for (let i = 0; i < 8; i++) {
+        const f = net.connect(port, '127.0.0.1').on('error', () => {});
+        fillers.push(f);
+        const ok = await Promise.race([once(f, 'connect').then(() => true), new Promise((r) => setTimeout(r, 300, false))]);
+        if (!ok) break;
+      }
+      const t0 = performance.now();
+      const r = await cli(['connect', `127.0.0.1:${port}`, '--timeout', '300']);
+      expect(performance.now() - t0).toBeLessThan(5000); // the kernel's own bound is about 127 s
+      expectOneLineError(r, 1, new RegExp(`^sockopt: connect: TCP connect to 127\\.0\\.0\\.1:${port} timed out after 300 ms \\(`));
+    } finally {
+      for (const f of fillers) f.destroy();
+      proc.kill('SIGKILL');
+    }
+  });
+
+  it('--tls with the default --timeout: a handshake that succeeds exits at once, no timer left behind', async () => {
+    const server = tls.createServer(tlsCredentials(), (c) => c.on('error', () => {})).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const t0 = performance.now();
+      const r = await cli(['connect', `127.0.0.1:${port}`, '--tls', '--insecure']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(performance.now() - t0).toBeLessThan(5000); // well inside the default, so a live timer would show
+    } finally {
+      server.close();
+    }
+  });
+
+  it('a bad --timeout is a usage error, as doctor\'s: exit 2, and with --json an error document', async () => {
+    for (const bad of ['0', '-5', '0x10', '1e3', 'NaN', '2147483648']) {
+      expectOneLineError(await cli(['connect', '127.0.0.1:1', `--timeout=${bad}`]), 2, new RegExp(`--timeout must be a whole number of ms from 1 to 2147483647, got '${bad}'`));
+    }
+    const j = await cli(['connect', '127.0.0.1:1', '--timeout', 'soon', '--json']);
+    expect(j.code).toBe(2);
+    expect(JSON.parse(j.stdout)).toMatchObject({ error: { code: 'ERR_SOCKOPT_USAGE' } });
+  });
+
   it('a refused connection, a bad --set and bad arguments: one line each, exit 1 or 2', async () => {
     const closed = net.createServer().listen(0, '127.0.0.1');
     await once(closed, 'listening');
