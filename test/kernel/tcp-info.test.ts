@@ -61,7 +61,7 @@ describe('getTcpInfo on live sockets', () => {
       expect(() => getTcpInfo(pair!.client, call), JSON.stringify(options)).toThrow(expect.objectContaining({ code }));
       expect(() => decodeTcpInfo(bytes, call), JSON.stringify(options)).toThrow(expect.objectContaining({ code }));
     }
-    for (const options of [undefined, {}, { bigint: false }, { bigint: undefined }]) expect(typeof getTcpInfo(pair.client, options).bytesAcked).toBe('number');
+    for (const options of [undefined, {}, { bigint: false }, { bigint: undefined }] as ({ bigint?: false } | undefined)[]) expect(typeof getTcpInfo(pair.client, options).bytesAcked).toBe('number');
     expect(typeof decodeTcpInfo(bytes, { bigint: true }).bytesAcked).toBe('bigint');
   });
 
