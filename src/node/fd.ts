@@ -83,11 +83,74 @@ function wrapperWithoutSocket(target: object): Error {
 // Node gives every socket that ever had a handle an async id; a socket that never had one keeps -1.
 const asyncIdSymbol = Object.getOwnPropertySymbols(new net.Socket()).find((s) => s.description === 'async_id_symbol');
 
+// A handle Node made answers `fd` from a native accessor on its prototype chain, and that
+// accessor throws on any other receiver. A look-alike's `fd` (an own property, a JS getter,
+// an object built on a real handle's prototype) would hand the kernel a made-up number.
+// Bun and Deno make their handles in JS, so they keep the plain read.
+type FdGetter = (this: Handle) => number;
+const knownProtos: object[] = []; // prototypes of handles that answered, and their accessors
+const knownGetters: FdGetter[] = [];
+const MAX_KNOWN = 8; // Node's handle classes are few; a bound keeps the scan short
+
+/** The native `fd` accessor on this prototype chain, or null. */
+function findFdGetter(proto: object | null): FdGetter | null {
+  let found: PropertyDescriptor | undefined;
+  for (let o = proto; o !== null && !found; o = Object.getPrototypeOf(o) as object | null) {
+    found = Object.getOwnPropertyDescriptor(o, 'fd');
+  }
+  const get = found?.get as FdGetter | undefined;
+  return get && isNativeAccessor(get) ? get : null;
+}
+
+// Node's accessors check their receiver (a V8 signature): a plain object is refused.
+function isNativeAccessor(get: FdGetter): boolean {
+  try {
+    get.call({});
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** The fd of `owner`'s handle, or -1 when it has none; a handle Node did not make is refused. */
+function handleFd(handle: Handle, owner: object): number {
+  if (RUNTIME !== 'node') return handle.fd ?? -1;
+  const proto = Object.getPrototypeOf(handle) as object;
+  const i = knownProtos.indexOf(proto);
+  if (i >= 0) return readFd(knownGetters[i]!, handle, owner);
+  const get = findFdGetter(proto);
+  if (get === null) {
+    // No fd at all is a handle without one (cluster round-robin, a JS stream); a JS one is made up.
+    if ('fd' in handle) throw notMadeByNode(owner);
+    return -1;
+  }
+  const fd = readFd(get, handle, owner);
+  // Remembered only once a real handle answered: a look-alike's prototype never gets in.
+  if (proto !== null && knownProtos.length < MAX_KNOWN) {
+    knownProtos.push(proto);
+    knownGetters.push(get);
+  }
+  return fd;
+}
+
+function readFd(get: FdGetter, handle: Handle, owner: object): number {
+  try {
+    return get.call(handle);
+  } catch {
+    throw notMadeByNode(owner);
+  }
+}
+
+function notMadeByNode(owner: object): Error {
+  const what = owner instanceof Server ? 'a net.Server' : 'a net.Socket or tls.TLSSocket';
+  return invalidArgType('socket', `${what} with a handle Node made`, owner);
+}
+
 function streamFd(sock: net.Socket): number {
   // Fast path: a live handle with an fd. destroy() drops _handle synchronously (and a
   // closed handle reports -1), so a destroyed socket never gets past this check.
   const handle = (sock as unknown as Internals)._handle;
-  const fd = handle?.fd ?? -1;
+  const fd = handle ? handleFd(handle, sock) : -1;
   if (fd >= 0) return fd;
   // Deno's handles have no fd; its kernel socket is found by its addresses (runtime.ts),
   // also inside _destroy, where the handle is still open (telemetry's close record).
@@ -114,7 +177,7 @@ function serverFd(server: net.Server): number {
     if (_connectionKey !== undefined) throw socketClosed('server');
     throw noFd('server', "it is not listening; call listen() and wait for the 'listening' event");
   }
-  const fd = handle.fd ?? -1;
+  const fd = handleFd(handle, server);
   if (fd >= 0) return fd;
   if (RUNTIME === 'deno') return denoFd(server, 'server', denoBoundEndpoint(server, 'stream'));
   throw noFd('server', WINDOWS ? WINDOWS_NO_FD : 'its handle has no fd (a cluster worker in round-robin mode shares the primary’s socket)');

@@ -1,16 +1,18 @@
 // Honest errors for every input: the helpers' shapes, option-naming value errors, huge
 // names, sockets in odd states (sent to a child, destroyed http2 session, look-alike
-// dgram objects), Node's cached flags through wrappers, and SO_BUSY_POLL's privilege.
+// dgram, net and tls objects), Node's cached flags through wrappers, and SO_BUSY_POLL's privilege.
 import { execFileSync, fork, spawnSync } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import { once } from 'node:events';
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
+import { closeSync, openSync } from 'node:fs';
 import * as net from 'node:net';
 import { join } from 'node:path';
+import * as tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bindDgram, constants as C, createServer, getsockopt, options, setKeepAlive, setLinger, setsockopt, setTimeouts, sockopt } from '../../src/index';
-import { boundUdp, figure, fixtures, tcpPair, type TcpPair } from '../helpers';
+import { bindDgram, constants as C, createServer, describeSocket, getTcpInfo, getsockopt, options, setKeepAlive, setLinger, setsockopt, setTimeouts, snapshot, sockopt } from '../../src/index';
+import { boundUdp, fdOf, figure, fixtures, listeningServer, tcpPair, tlsPair, type TcpPair } from '../helpers';
 import { canSwitchUser, hasCapability, readableCopy } from '../privileges';
 
 let pair: TcpPair | undefined;
@@ -45,6 +47,65 @@ describe('dgram look-alikes', () => {
       expect(getsockopt(udp, 'SO_TYPE')).toBe(C.SOCK_DGRAM);
     } finally {
       udp.close();
+    }
+  });
+});
+
+describe('net and tls look-alikes', () => {
+  // Objects built on net.Socket/net.Server/tls.TLSSocket.prototype with a handle of their
+  // own: the fd they carry is made up and must never reach a syscall.
+  type Handle = object;
+  const handles = (fd: number, real: Handle): [string, Handle][] => [
+    ['own fd', { fd }],
+    ['JS getter', { get fd() { return fd; } }],
+    ["a real handle's prototype", Object.create(Object.getPrototypeOf(real) as object, { fd: { value: fd } }) as Handle],
+    ['built on a real handle', Object.create(real) as Handle],
+  ];
+  const entries: [string, (s: unknown) => unknown][] = [
+    ['getsockopt', (s) => getsockopt(s as never, 'SO_RCVBUF')],
+    ['setsockopt', (s) => setsockopt(s as never, 'SO_RCVBUF', 4096)],
+    ['snapshot', (s) => snapshot(s as never)],
+    ['describeSocket', (s) => describeSocket(s as never)],
+    ['getTcpInfo', (s) => getTcpInfo(s as never)],
+  ];
+
+  it('prototype-built net.Socket, net.Server and tls.TLSSocket with a file fd or a real socket fd: ERR_INVALID_ARG_TYPE, the target unchanged', async () => {
+    pair = await tcpPair();
+    const server = await listeningServer();
+    const secure = await tlsPair();
+    const file = openSync(__filename, 'r');
+    try {
+      const victim = fdOf(pair.client);
+      const realHandle = (pair.client as unknown as { _handle: Handle })._handle;
+      const before = getsockopt(victim, 'SO_RCVBUF');
+      const protos = [net.Socket.prototype, net.Server.prototype, tls.TLSSocket.prototype];
+      let refused = 0;
+      for (const proto of protos) {
+        for (const fd of [file, victim]) {
+          for (const [how, handle] of handles(fd, realHandle)) {
+            const fake = Object.create(proto, { _handle: { value: handle } }) as object;
+            const targets = proto === net.Server.prototype ? [fake] : [fake, { socket: fake }];
+            for (const target of targets) {
+              for (const [entry, call] of entries) {
+                const err = thrown(() => call(target));
+                expect(err.code, `${proto.constructor.name} ${how} fd ${fd === file ? 'file' : 'socket'} ${entry}`).toBe('ERR_INVALID_ARG_TYPE');
+                refused++;
+              }
+            }
+          }
+        }
+      }
+      expect(getsockopt(victim, 'SO_RCVBUF')).toBe(before); // a second, real read
+      figure('net/tls look-alikes refused', refused);
+      // Real sockets of each kind still resolve, the handle classes now known.
+      for (const real of [pair.client, pair.accepted, server, secure.client, secure.accepted, secure.server]) {
+        expect(getsockopt(real as net.Socket, 'SO_TYPE')).toBe(C.SOCK_STREAM);
+      }
+      expect(getsockopt(new Proxy(pair.client, {}), 'SO_RCVBUF')).toBe(before);
+    } finally {
+      closeSync(file);
+      server.close();
+      await secure.close();
     }
   });
 });
