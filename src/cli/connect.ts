@@ -175,11 +175,18 @@ export async function run(args: string[], io: Output): Promise<number> {
   return 1;
 }
 
+// X509_V_ERR_* names as Node gives them (DEPTH_ZERO_SELF_SIGNED_CERT, CERT_HAS_EXPIRED,
+// UNABLE_TO_VERIFY_LEAF_SIGNATURE, HOSTNAME_MISMATCH…) and ERR_TLS_CERT_ALTNAME_INVALID.
+const CERTIFICATE_CODE = /CERT|^UNABLE_TO_|^HOSTNAME_MISMATCH$|^ERR_TLS_CERT_ALTNAME_INVALID$/;
+
 function failureLine(report: ConnectReport, insecure: boolean): string {
   const { host, port, error } = report;
   // Our own timeout's message says already what was waited for, how long, and what to do.
   if (error!.code === 'TIMEOUT') return `sockopt: connect: ${escapeText(error!.message)}`;
-  // After the TCP handshake, with --tls and no errno-style code, the failure is the certificate check.
-  const certificate = report.tls && report.connectMs !== undefined && !/^E[A-Z]+$/.test(error!.code) && !insecure;
-  return `sockopt: connect ${host}:${port}: ${escapeText(error!.code)} after ${formatDuration(report.elapsedMs, 'ms')} (${escapeText(error!.message)})${certificate ? '; --insecure connects without verifying the certificate' : ''}`;
+  // With --tls, a failed certificate check (OpenSSL's verify codes, Node's name check) is
+  // what --insecure skips; a peer that does not speak TLS (ERR_SSL_WRONG_VERSION_NUMBER) is not.
+  const certificate = report.tls && !insecure && CERTIFICATE_CODE.test(error!.code);
+  const hint = certificate ? '; --insecure connects without verifying the certificate' : report.tls && error!.code === 'ERR_SSL_WRONG_VERSION_NUMBER' ? '; the peer does not answer in TLS: check the port, or leave out --tls' : '';
+  // OpenSSL's messages end with a newline.
+  return `sockopt: connect ${host}:${port}: ${escapeText(error!.code)} after ${formatDuration(report.elapsedMs, 'ms')} (${escapeText(error!.message.trim())})${hint}`;
 }

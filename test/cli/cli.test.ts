@@ -289,6 +289,23 @@ describe('sockopt connect HOST:PORT', () => {
     }
   });
 
+  it('--tls against a peer that answers in plain text: one line, and no certificate hint', async () => {
+    // An HTTP server where TLS was expected: OpenSSL reads its reply as a bad record.
+    const server = net.createServer((c) => c.on('error', () => {}).end('HTTP/1.1 400 Bad Request\r\n\r\n')).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const r = await cli(['connect', `127.0.0.1:${port}`, '--tls', '--timeout', '5000']);
+      figure('sockopt connect --tls (plain-text peer)', r.stderr.trim());
+      expectOneLineError(r, 1, /^sockopt: connect 127\.0\.0\.1:\d+: \S+ after /);
+      expect(r.stderr).not.toContain('--insecure');
+      expect(r.stderr).not.toContain('\\n)'); // OpenSSL's trailing newline, escaped
+      if (r.stderr.includes('ERR_SSL_WRONG_VERSION_NUMBER')) expect(r.stderr.trim()).toMatch(/; the peer does not answer in TLS: check the port, or leave out --tls$/);
+    } finally {
+      server.close();
+    }
+  });
+
   it('--tls against a peer that accepts TCP and never speaks: --timeout ends it in one line naming the TLS handshake, exit 1', async () => {
     const held: net.Socket[] = [];
     const server = net.createServer((c) => held.push(c)).listen(0, '127.0.0.1');
