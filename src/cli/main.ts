@@ -19,10 +19,10 @@ export const EXIT = {
 const USAGE = `usage: sockopt <command> [arguments] [--json]
 
   sockopt inspect PID [--fd N] [--all]          the sockets of a process, their options and TCP_INFO
-  sockopt connect HOST:PORT [--set NAME=VALUE …] [--tls] [--all]
+  sockopt connect HOST:PORT [--set NAME=VALUE …] [--tls] [--timeout MS] [--all]
                                                  connect with options set before the SYN; show the result
   sockopt options [NAME]                         the options sockopt knows
-  sockopt doctor HOST:PORT [--preset NAME | --policy JSON]
+  sockopt doctor HOST:PORT [--preset NAME | --policy JSON] [--timeout MS]
                                                  which bound fires first for a dead peer; checks the kernel holds the policy
   sockopt run [--preset NAME | --policy JSON] -- COMMAND [ARGS…]
                                                  runs a program with a process policy (no code change)
@@ -50,7 +50,9 @@ const DENIED_CODES = new Set(['EACCES', 'EPERM']);
 
 /** Runs the command line `args` (without node and the script); resolves to the exit code. */
 export async function main(args: string[], io: Output = stdio): Promise<number> {
-  const json = args.includes('--json');
+  // A --json after `--` is the command's that `run` starts, not ours.
+  const dash = args.indexOf('--');
+  const json = (dash >= 0 ? args.slice(0, dash) : args).includes('--json');
   try {
     const [name, ...rest] = args;
     if (name === undefined || name === '--help' || name === '-h' || name === 'help') {

@@ -6,15 +6,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { usageError } from '../kernel/errors';
 import { presetNames } from '../core/presets';
-import { parse } from './args';
+import { common, parse } from './args';
 import { compilePolicyArg, policyArg } from './policy-arg';
 import type { Output } from './output';
 
-export const usage = `sockopt run [--policy JSON | --preset NAME] -- COMMAND [ARGS…]
+export const usage = `sockopt run [--policy JSON | --preset NAME] [--json] -- COMMAND [ARGS…]
   Runs COMMAND with a process policy on every socket its Node processes open or
   accept (Node children too: the policy travels in NODE_OPTIONS and SOCKOPT).
     --policy JSON   the SOCKOPT text: {"client":{…},"server":{…},"rules":[…]}
     --preset NAME   {"client":{"preset":NAME}} (${presetNames.join(', ')})
+    --json          sockopt's own failure (a bad policy, no command) as a JSON error
+                    document on stdout; COMMAND's output is its own (a --json after --
+                    is COMMAND's)
   Without either, the SOCKOPT already in the environment is used (it must be set).
   The exit code is COMMAND's (127 if it could not be started); a signal that ends it
   ends sockopt the same way.`;
@@ -32,7 +35,8 @@ export async function run(args: string[], io: Output): Promise<number> {
   const dash = args.indexOf('--');
   const own = dash >= 0 ? args.slice(0, dash) : args;
   const command = dash >= 0 ? args.slice(dash + 1) : [];
-  const { values, positionals } = parse(own, { policy: { type: 'string' }, preset: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, Infinity);
+  // --json: a failure of sockopt's own (a bad policy, no command) is a JSON error document on stdout.
+  const { values, positionals } = parse(own, { ...common, policy: { type: 'string' }, preset: { type: 'string' } }, Infinity);
   if (values.help) {
     io.out(usage);
     return 0;

@@ -78,6 +78,22 @@ describe('sockopt run: hostile command lines', () => {
     });
   }
 
+  it('--json, as every command takes it: sockopt\'s own failure is a JSON document; a --json after -- is the program\'s', async () => {
+    const p = program();
+    const failed = await cli(['run', '--preset', 'nope', '--json', '--', ...p.argv], { env: clean() });
+    expect(failed.code).toBe(2);
+    expect(JSON.parse(failed.stdout)).toEqual({ error: { code: 'ERR_INVALID_ARG_VALUE', message: expect.stringContaining('is not a preset') } });
+    expect(p.ran()).toBe(false);
+    const script = join(dir, 'json-argv.js');
+    writeFileSync(script, 'console.log(JSON.stringify(process.argv.slice(2))); process.exitCode = 4;');
+    const ran = await cli(['run', '--preset', 'strict', '--json', '--', process.execPath, script, '--json'], { env: clean() });
+    expect([ran.code, JSON.parse(ran.stdout)]).toEqual([4, ['--json']]);
+    // The program's --json alone: sockopt's failure stays one line on stderr, nothing on stdout.
+    const theirs = await cli(['run', '--preset', 'nope', '--', process.execPath, script, '--json'], { env: clean() });
+    expectOneLineError(theirs, 2, /is not a preset/);
+    expect(theirs.stdout).toBe('');
+  });
+
   it('a command that does not exist: exit 127, one line naming it', async () => {
     const r = await cli(['run', '--preset', 'strict', '--', join(dir, 'no\x1bsuch')], { env: clean() });
     expectOneLineError(r, 127, /could not start ".*no\\u001bsuch": ENOENT/);
