@@ -75,6 +75,32 @@ type Report = {
   sockets: { fd: number; kind: string; family: string; state: string; local: unknown; remote: unknown; options?: Record<string, Record<string, unknown>>; tcpInfo?: { state: string; rtt: number } }[];
 };
 
+
+// A port whose SYNs go unanswered: a listener with backlog 0 that never accepts
+// (fixtures/silent-listener.py), its queue filled by connections held here.
+async function silentPeer(): Promise<{ port: number; close(): void }> {
+  const proc = spawn(python, [join(fixtures, 'silent-listener.py'), '30'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const fillers: net.Socket[] = [];
+  const close = () => {
+    for (const f of fillers) f.destroy();
+    proc.kill('SIGKILL');
+  };
+  try {
+    const port = Number(String(((await once(proc.stdout!, 'data')) as [Buffer])[0]).trim());
+    // backlog 0 + never accepted: the queue is full after the first connections, then SYNs are dropped.
+    for (let i = 0; i < 8; i++) {
+      const f = net.connect(port, '127.0.0.1').on('error', () => {});
+      fillers.push(f);
+      const ok = await Promise.race([once(f, 'connect').then(() => true), new Promise((r) => setTimeout(r, 300, false))]);
+      if (!ok) break;
+    }
+    return { port, close };
+  } catch (err) {
+    close();
+    throw err;
+  }
+}
+
 describe('sockopt inspect PID', () => {
   it('the bin is lib/cli.js with a node shebang', () => {
     expect(relative(root, bin)).toBe(join('lib', 'cli.js'));
@@ -250,17 +276,9 @@ describe('sockopt connect HOST:PORT', () => {
   });
 
   it('against a silent peer with --set TCP_SYNCNT=1: ETIMEDOUT printed with its time (about 3 s instead of about 127 s)', { timeout: 40_000 }, async () => {
-    const proc = spawn(python, [join(fixtures, 'silent-listener.py'), '30'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const fillers: net.Socket[] = [];
+    const peer = await silentPeer();
     try {
-      const port = Number(String(((await once(proc.stdout!, 'data')) as [Buffer])[0]).trim());
-      // backlog 0 + never accepted: the queue is full after the first connections, then SYNs are dropped.
-      for (let i = 0; i < 8; i++) {
-        const f = net.connect(port, '127.0.0.1').on('error', () => {});
-        fillers.push(f);
-        const ok = await Promise.race([once(f, 'connect').then(() => true), new Promise((r) => setTimeout(r, 300, false))]);
-        if (!ok) break;
-      }
+      const { port } = peer;
       const r = await cli(['connect', `127.0.0.1:${port}`, '--set', 'TCP_SYNCNT=1']);
       figure('sockopt connect (silent peer)', r.stderr.trim());
       expectOneLineError(r, 1, new RegExp(`^sockopt: connect 127\\.0\\.0\\.1:${port}: ETIMEDOUT after ([\\d.]+) s \\(`));
@@ -268,8 +286,7 @@ describe('sockopt connect HOST:PORT', () => {
       expect(seconds).toBeGreaterThan(2); // the SYN, one retry after 1 s, then 2 s more
       expect(seconds).toBeLessThan(20); // far from the default 6 retries (about 127 s)
     } finally {
-      for (const f of fillers) f.destroy();
-      proc.kill('SIGKILL');
+      peer.close();
     }
   });
 
@@ -333,24 +350,15 @@ describe('sockopt connect HOST:PORT', () => {
   });
 
   it('against a silent peer: --timeout ends the TCP connect in one line naming it, exit 1', { timeout: 40_000 }, async () => {
-    const proc = spawn(python, [join(fixtures, 'silent-listener.py'), '30'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const fillers: net.Socket[] = [];
+    const peer = await silentPeer();
     try {
-      const port = Number(String(((await once(proc.stdout!, 'data')) as [Buffer])[0]).trim());
-      // backlog 0 + never accepted: the queue is full after the first connections, then SYNs are dropped.
-      for (let i = 0; i < 8; i++) {
-        const f = net.connect(port, '127.0.0.1').on('error', () => {});
-        fillers.push(f);
-        const ok = await Promise.race([once(f, 'connect').then(() => true), new Promise((r) => setTimeout(r, 300, false))]);
-        if (!ok) break;
-      }
+      const { port } = peer;
       const t0 = performance.now();
       const r = await cli(['connect', `127.0.0.1:${port}`, '--timeout', '300']);
       expect(performance.now() - t0).toBeLessThan(5000); // the kernel's own bound is about 127 s
       expectOneLineError(r, 1, new RegExp(`^sockopt: connect: TCP connect to 127\\.0\\.0\\.1:${port} timed out after 300 ms \\(`));
     } finally {
-      for (const f of fillers) f.destroy();
-      proc.kill('SIGKILL');
+      peer.close();
     }
   });
 
