@@ -18,7 +18,7 @@
       "conditions": [
         ["OS=='win'", { "sources": ["native/socket_win.cc", "native/tcp_info_other.cc"] }, { "sources": ["native/socket_unix.cc", "native/names_unix.cc"] }],
         ["OS=='linux'", { "sources": ["native/tcp_info_linux.cc", "native/sys_socket_cloexec.cc"] }],
-        ["OS=='linux'", { "sources": ["native/pidfd_linux.cc", "native/duplicates_linux.cc", "native/duplicates_job_linux.cc", "native/reader_pool_linux.cc", "native/uring_linux.cc", "native/queues_linux.cc", "native/sockdiag_linux.cc", "native/sockdiag_records_linux.cc"] }, { "sources": ["native/diag_other.cc"] }],
+        ["OS=='linux'", { "sources": ["native/pidfd_linux.cc", "native/duplicates_linux.cc", "native/duplicates_job_linux.cc", "native/reader_pool_linux.cc", "native/uring_linux.cc", "native/queues_linux.cc", "native/sockdiag_linux.cc", "native/sockdiag_exact_linux.cc", "native/sockdiag_records_linux.cc"] }, { "sources": ["native/diag_other.cc"] }],
         ["OS=='mac'", {
           "sources": ["native/tcp_info_darwin.cc", "native/sys_socket_darwin.cc"],
           "xcode_settings": { "CLANG_CXX_LANGUAGE_STANDARD": "c++17", "MACOSX_DEPLOYMENT_TARGET": "11.0" }

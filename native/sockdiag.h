@@ -7,6 +7,11 @@
 #include <linux/unix_diag.h>
 #include <napi.h>
 
+#include <cstdint>
+#include <vector>
+
+#include "grow_buffer_linux.h"
+
 namespace sockopt {
 
 // What diagDump asks for (the `what` argument).
@@ -45,5 +50,19 @@ Napi::Object PacketRecord(Napi::Env env, const nlmsghdr* h, const packet_diag_ms
 
 // diagRecord(what, bytes, offset): the record of one message of a packed dump.
 void RegisterDiagRecord(Napi::Env env, Napi::Object exports);
+
+// diagExact(nlfd, protocol, bytes, offsets[, flags]): inet records asked for again by id.
+void RegisterDiagExact(Napi::Env env, Napi::Object exports);
+
+// The inet_diag extensions every inet request asks for (TCP_INFO with `info`).
+uint8_t InetExtensions(bool info);
+
+// { bytes, index }: the messages kept in `bytes` (a mapping handed over, not copied) and their
+// [inode, offset, state] entries, sorted by inode.
+Napi::Value Packed(Napi::Env env, GrowBuffer* bytes, const std::vector<uint32_t>& index);
+// [inode, offset, state]* as a Uint32Array, sorted by inode.
+Napi::Uint32Array SortedIndex(Napi::Env env, const std::vector<uint32_t>& index);
+// The same for a few messages, copied.
+Napi::Value Packed(Napi::Env env, const std::vector<uint8_t>& bytes, const std::vector<uint32_t>& index);
 
 }  // namespace sockopt

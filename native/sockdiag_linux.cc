@@ -13,6 +13,7 @@
 #include <linux/sock_diag.h>
 #include <linux/unix_diag.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -99,6 +100,16 @@ size_t WiderProtocol(inet_diag_req_raw* r, int protocol) {
   return NLMSG_ALIGN(sizeof *r) + NLA_ALIGN(a->nla_len);
 }
 
+}  // namespace
+
+uint8_t InetExtensions(bool info) {
+  // ss -tiepm's extensions: TCP_INFO, congestion control, skmem, tos/tclass (+class id), cc info (bbr).
+  return static_cast<uint8_t>((info ? 1 << (INET_DIAG_INFO - 1) : 0) | (1 << (INET_DIAG_CONG - 1)) | (1 << (INET_DIAG_SKMEMINFO - 1)) |
+                              (1 << (INET_DIAG_TOS - 1)) | (1 << (INET_DIAG_TCLASS - 1)) | (1 << (INET_DIAG_VEGASINFO - 1)));
+}
+
+namespace {
+
 // Builds the request for `what`; inode > 0 on unix asks for that one socket only.
 size_t Request(int what, int family, int protocol, uint32_t inode, bool info, uint8_t* buf) {
   auto* h = reinterpret_cast<nlmsghdr*>(buf);
@@ -111,9 +122,7 @@ size_t Request(int what, int family, int protocol, uint32_t inode, bool info, ui
     auto* r = static_cast<inet_diag_req_raw*>(body);
     r->sdiag_family = static_cast<uint8_t>(family);
     r->sdiag_protocol = static_cast<uint8_t>(protocol);
-    // ss -tiepm's extensions: TCP_INFO, congestion control, skmem, tos/tclass (+class id), cc info (bbr).
-    r->idiag_ext = (info ? 1 << (INET_DIAG_INFO - 1) : 0) | (1 << (INET_DIAG_CONG - 1)) | (1 << (INET_DIAG_SKMEMINFO - 1)) |
-                   (1 << (INET_DIAG_TOS - 1)) | (1 << (INET_DIAG_TCLASS - 1)) | (1 << (INET_DIAG_VEGASINFO - 1));
+    r->idiag_ext = InetExtensions(info);
     if (protocol == IPPROTO_RAW) r->sdiag_raw_protocol = IPPROTO_RAW;  // every raw socket, whatever its protocol
     r->idiag_states = ~0u;
     size = sizeof *r;
@@ -157,6 +166,18 @@ struct IndexEntry {
 };
 static_assert(sizeof(IndexEntry) == 3 * sizeof(uint32_t), "index entries are three packed u32s");
 
+}  // namespace
+
+Napi::Uint32Array SortedIndex(Napi::Env env, const std::vector<uint32_t>& index) {
+  Napi::Uint32Array ix = Napi::Uint32Array::New(env, index.size());
+  if (!index.empty()) {
+    auto* e = reinterpret_cast<IndexEntry*>(ix.Data());
+    std::memcpy(e, index.data(), index.size() * sizeof(uint32_t));
+    std::stable_sort(e, e + index.size() / 3, [](const IndexEntry& a, const IndexEntry& b) { return a.inode < b.inode; });
+  }
+  return ix;
+}
+
 Napi::Value Packed(Napi::Env env, GrowBuffer* bytes, const std::vector<uint32_t>& index) {
   Napi::Object o = Napi::Object::New(env);
   if (bytes->size() == 0) {
@@ -170,17 +191,36 @@ Napi::Value Packed(Napi::Env env, GrowBuffer* bytes, const std::vector<uint32_t>
       delete c;
     }, capacity));
   }
-  Napi::Uint32Array ix = Napi::Uint32Array::New(env, index.size());
-  if (!index.empty()) {
-    auto* e = reinterpret_cast<IndexEntry*>(ix.Data());
-    std::memcpy(e, index.data(), index.size() * sizeof(uint32_t));
-    std::stable_sort(e, e + index.size() / 3, [](const IndexEntry& a, const IndexEntry& b) { return a.inode < b.inode; });
-  }
-  o.Set("index", ix);
+  o.Set("index", SortedIndex(env, index));
   return o;
 }
 
-// diagDump(nlfd, what, family, protocol, inode[, flags]) → records; flags 1: no TCP_INFO, 2: packed (see Packed). what: 0 inet (family
+Napi::Value Packed(Napi::Env env, const std::vector<uint8_t>& bytes, const std::vector<uint32_t>& index) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("bytes", Napi::Buffer<uint8_t>::Copy(env, bytes.data(), bytes.size()));
+  o.Set("index", SortedIndex(env, index));
+  return o;
+}
+
+namespace {
+
+// Whether a TCP message of `state` names its socket alone by its id (addresses, ports,
+// interface, cookie), so that an exact request finds it again: a socket in the kernel's
+// established hash. Not a listener (SO_REUSEPORT shares its id), not a closed or unbound
+// socket (in no hash), not a time-wait or request socket (inode 0: no fd holds one).
+bool FoundById(uint32_t state) {
+  switch (state) {
+    case TCP_ESTABLISHED: case TCP_SYN_SENT: case TCP_FIN_WAIT1: case TCP_FIN_WAIT2:
+    case TCP_CLOSE_WAIT: case TCP_LAST_ACK: case TCP_CLOSING:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// diagDump(nlfd, what, family, protocol, inode[, flags]) → records; flags 1: no TCP_INFO, 2: packed (see Packed),
+// 4 (with 2, TCP): a message FoundById keeps its fixed header only (no attributes), its
+// record to be asked for again by diagExact when wanted. what: 0 inet (family
 // AF_INET/AF_INET6, protocol IPPROTO_TCP/UDP/RAW/MPTCP), 1 unix, 2 netlink, 3 packet.
 // inode > 0 keeps only that socket's record; a sorted Uint32Array keeps those inodes'. The kernel's refusal (ENOENT when its
 // diag module for that kind is absent) throws with its errno.
@@ -226,6 +266,7 @@ Napi::Value DiagDump(const Napi::CallbackInfo& info) {
   uint32_t count = 0;
   // flags 2: the matching messages themselves, packed (see Packed), not one object each.
   const bool packed = (flags & 2) != 0;
+  const bool headers = packed && (flags & 4) != 0 && what == kInet && protocol == IPPROTO_TCP;
   // Packed, the kernel's messages are received straight into `bytes` and the ones kept
   // moved down over the others (`kept`: the end of those kept so far).
   GrowBuffer bytes;
@@ -276,8 +317,11 @@ Napi::Value DiagDump(const Napi::CallbackInfo& info) {
         index.push_back(static_cast<uint32_t>(kept));
         index.push_back(StateOf(what, p));
         uint8_t* m = reinterpret_cast<uint8_t*>(h);
-        if (m != bytes.data() + kept) std::memmove(bytes.data() + kept, m, step);
-        kept += step;
+        const bool header = headers && FoundById(StateOf(what, p));
+        const size_t size = header ? NLMSG_ALIGN(NLMSG_LENGTH(sizeof(inet_diag_msg))) : step;
+        if (m != bytes.data() + kept) std::memmove(bytes.data() + kept, m, size);
+        if (header) reinterpret_cast<nlmsghdr*>(bytes.data() + kept)->nlmsg_len = static_cast<uint32_t>(size);
+        kept += size;
         if (what == kUnix && inode > 0) return done();
         continue;
       }
@@ -347,6 +391,7 @@ void RegisterSockDiag(Napi::Env env, Napi::Object exports) {
   exports.Set("diagDump", Napi::Function::New(env, DiagDump, "diagDump"));
   exports.Set("sockProtoName", Napi::Function::New(env, SockProtoName, "sockProtoName"));
   RegisterDiagRecord(env, exports);
+  RegisterDiagExact(env, exports);
 }
 
 }  // namespace sockopt

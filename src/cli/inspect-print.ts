@@ -38,7 +38,8 @@ export function printPid(pid: number, fd: number | undefined, all: boolean, json
 
 function print(pid: number, options: { fd?: number }, all: boolean, json: boolean, io: Output): number {
   if (!json) {
-    streamPid(pid, options, { head: (r, n) => io.out(title(r, n).join('\n')), socket: (s) => io.out(socketText(s, all)), ...(all ? {} : { unread: compactUnread }) });
+    // Text holds the whole records (holdRecords): its bound is time, --json's is memory.
+    streamPid(pid, options, { head: (r, n) => io.out(title(r, n).join('\n')), socket: (s) => io.out(socketText(s, all)), holdRecords: true, ...(all ? {} : { unread: compactUnread }) });
     return 0;
   }
   // JSON, streamed: the same document toJson(report) would give, its keys in this order

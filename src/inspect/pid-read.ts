@@ -81,6 +81,7 @@ export function readBatches(
   // TCP's queues are in the sock_diag row already (the same numbers SIOCINQ/SIOCOUTQ give),
   // and TCP's and UDP's addresses.
   const rowsFrom = (from: number, to: number) => {
+    table.prefetch(from, to);
     const rows = [];
     for (let i = from; i < to; i++) {
       const inode = list.inodes[i]!;
@@ -120,6 +121,7 @@ export function readBatches(
         batch.read(rowsFrom(from, to));
         next = to;
       }
+      table.prefetch(from, to); // the early batch's rows (read before the tables were made)
       // The rows themselves are built one at a time below: a batch of them alive at once
       // would outlive the young generation and pile up in the old one.
       for (let k = 0; k < to - from; k++) {

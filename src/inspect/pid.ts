@@ -12,7 +12,7 @@ import { binding } from '../kernel/binding';
 import { featureUnsupported, invalidArgType, noSocketAt, outOfRange, processError } from '../kernel/errors';
 import type { ExactText } from '../kernel/text';
 import type { SocketReport } from './format-socket';
-import { canReadDuplicates, type Unread } from './duplicates';
+import { BATCH, canReadDuplicates, type Unread } from './duplicates';
 import { endEarly, readBatches, startEarly, type Early } from './pid-read';
 import { commandOf, kindOfFd, socketFds, type FdList } from './pid-proc';
 import { socketTables, type SocketTable, type TableSocket } from './tables';
@@ -95,7 +95,7 @@ function unlisted(fd: number, inode: number, named: { kind: SocketReport['kind']
 // The fd table and the socket tables, for listSockets and snapshotPid; `row(i)` builds fd
 // i's report when asked (20k of them built at once, each with its TCP_INFO, would hold
 // hundreds of MB).
-function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'proc' = 'auto', lean: (fds: FdList) => boolean = () => false): { count: number; fds: FdList; row(i: number): SocketReport; table: SocketTable } {
+function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'proc' = 'auto', lean: (fds: FdList) => boolean = () => false, headers = false): { count: number; fds: FdList; row(i: number): SocketReport; table: SocketTable } {
   if (source !== 'auto' && source !== 'proc') throw invalidArgType('options.tables', "'auto' or 'proc'", source);
   let fds: FdList;
   try {
@@ -105,7 +105,10 @@ function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'p
   }
   // One socket: its kernel protocol name says which table to ask (an inode may be in two).
   const named = fds.fds.length === 1 ? kindOfFd(pid, fds.fds[0]!, fds.inodes[0]!) : null;
-  const table = socketTables(pid, fds.inodes, source === 'proc', lean(fds), named?.kind);
+  const reading = lean(fds);
+  // headers: the table holds a connected TCP socket's header only and asks for its record
+  // again when its batch comes (prefetch): streamed, memory that does not grow with the count.
+  const table = socketTables(pid, fds.inodes, source === 'proc', reading, named?.kind, reading && headers);
   return { count: fds.fds.length, fds, row: (i) => fromTable(pid, fds.fds[i]!, fds.inodes[i]!, table), table };
 }
 
@@ -146,6 +149,12 @@ export interface PidSink {
   socket(report: SocketReport): void;
   /** Options this sink never looks at: not read, so absent from each report (and from its `skipped`). */
   unread?: Unread;
+  /**
+   * Hold each connected TCP socket's whole sock_diag record from the start (as snapshotPid
+   * does) instead of its fixed header, its record asked for again when its batch is read:
+   * faster (one exact request a socket fewer, ~3 µs), ~124 bytes more held a socket.
+   */
+  holdRecords?: boolean;
 }
 
 /**
@@ -174,11 +183,20 @@ function readPid(pid: number, options: SnapshotPidOptions, sink?: PidSink): PidR
       if (!reading || !mayDuplicate(pid, list.fds[0])) return false;
       early = startEarly(pid, list, sink?.unread);
       return true;
-    });
+    }, sink !== undefined && sink.holdRecords !== true);
   } catch (err) {
     endEarly(early);
     throw err;
   }
+  try {
+    return readListed(pid, options, sink, listed, early, reading);
+  } finally {
+    listed.table.close();
+  }
+}
+
+// readPid once the fd table and the socket tables are made.
+function readListed(pid: number, options: SnapshotPidOptions, sink: PidSink | undefined, listed: ReturnType<typeof listWithTables>, early: Early | null, reading: boolean): PidReport {
   const { count, fds, row, table } = listed;
   if (options.fd !== undefined && count === 0) {
     throw noSocketAt(pid, options.fd);
@@ -202,7 +220,10 @@ function readPid(pid: number, options: SnapshotPidOptions, sink?: PidSink): PidR
   };
   const emitFrom = (start: number) => {
     emit(null);
-    for (let i = start; i < count; i++) emit(row(i));
+    for (let i = start; i < count; i++) {
+      if ((i - start) % BATCH === 0) table.prefetch(i, Math.min(count, i + BATCH));
+      emit(row(i));
+    }
   };
   if (!reading) {
     emitFrom(0);

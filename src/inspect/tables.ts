@@ -6,6 +6,7 @@
 // parsed by fixed fields, a row believed only when the fd's kernel protocol name
 // (system.sockprotoname) confirms its kind and no other row claims it (pid-proc.ts).
 import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { binding } from '../kernel/binding';
 import { exactText, type ExactText } from '../kernel/text';
 import { decodeTcpInfo } from '../kernel/tcp-info';
@@ -29,6 +30,13 @@ const KIND = { inet: 0, unix: 1, netlink: 2, packet: 3 } as const;
 const NO_INFO = 1; // diagDump flag: leave INET_DIAG_INFO out
 const TCP_LISTEN = TCP_STATES.indexOf('LISTEN');
 const PACKED = 2; // diagDump flag: the messages packed in one buffer, a record made from one when asked for
+const HEADERS = 4; // diagDump flag (with PACKED): a connected TCP socket's fixed header only, its record asked for again by diagExact
+// Ranges of records asked for again (prefetch) kept at once: more than the batches in
+// flight (pid-read.ts) and the one being written.
+const FETCHED_KEPT = 8;
+// Bytes of room per record asked for without TCP_INFO (~220 with skmem, congestion and BBR).
+const RECORD_ROOM = 512;
+const LE = endianness() === 'LE';
 // The kinds one table holds: an fd's kernel protocol name of one of these says where its row is.
 const TABLE_KINDS: ReadonlySet<SocketKind> = new Set(['unix', 'tcp', 'mptcp', 'udp', 'raw', 'netlink', 'packet']);
 
@@ -235,7 +243,7 @@ function openDiag(pid: number): number | null {
  * the dump is filtered natively before any object is made). `kind`: with one inode, its
  * fd's kind by the kernel's protocol name (kindOfFd): only the table of that kind is asked.
  */
-export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc = false, lean = false, kind?: SocketKind): SocketTable {
+export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc = false, lean = false, kind?: SocketKind, headers = false): SocketTable {
   const nl = forceProc ? null : openDiag(pid);
   if (nl === null) {
     const rows = procSockets(pid);
@@ -244,6 +252,8 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
       lean,
       hasQueues: () => false,
       given: () => undefined,
+      prefetch: () => undefined,
+      close: () => undefined,
       // Believed only when the kernel's own name for the fd's protocol confirms the row's
       // kind and no other row of that kind claims the inode: a forged row is never taken.
       get(inode, kind) {
@@ -258,10 +268,12 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
   const unix = new Map<number, TableSocket | (() => TableSocket)>();
   // The inet dumps, packed: a socket's message found by binary search in its pack's index
   // (sorted by inode), so that 20k sockets cost no map or object of their own until written.
-  // complete: its records carry everything a read may take from them (skmem, TOS, the IP flags of Linux >= 5.10).
   const packs: InetPack[] = [];
   const cgroups = new Map<bigint, string | null>();
   const shared = new Set<number>(); // inodes more than one fd holds (dup): their rows are asked for more than once
+  // Whether a TCP pack holds headers only (HEADERS): then the sock_diag socket stays open for
+  // diagExact until close(); else it is closed once the dumps are made.
+  let open = false;
   try {
     const wanted = inodes && inodes.length === 1 ? inodes[0]! : 0;
     // The process's own sockets only: records of the namespace's other sockets are never built.
@@ -293,18 +305,39 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
       // lean: no INET_DIAG_INFO (each socket's own TCP_INFO is read): 20k × 280 B less to hold.
       // Packed: the kernel's messages stay bytes until a row is asked for; 20k records as
       // objects held for the whole run were most of the command's memory.
-      const pack = dumpPacked(nl, KIND.inet, af, proto, only, lean ? NO_INFO : 0);
+      // headers: a connected TCP socket's record is asked for again when its batch is
+      // (prefetch), so that what is held for the whole run is ~88 bytes a socket, not ~212.
+      const headersOnly = headers && protocol === 'tcp' && only instanceof Uint32Array && binding.diagExact !== undefined;
+      const pack = dumpPacked(nl, KIND.inet, af, proto, only, (lean ? NO_INFO : 0) | (headersOnly ? HEADERS : 0));
       if (!pack) continue;
-      const view = new DataView(pack.bytes.buffer, pack.bytes.byteOffset, pack.bytes.byteLength);
-      const first = pack.index.length > 0 ? inetRecordAt(pack.bytes, pack.index[1]!, view) : undefined;
-      const complete = first !== undefined && first.skmem !== undefined && first.tos !== undefined && first.sockopt !== undefined;
-      packs.push({ bytes: pack.bytes, index: pack.index, view, kind: protocol, complete });
+      open ||= headersOnly;
+      packs.push(inetPack(pack, protocol));
     }
     if (asks('netlink')) for (const r of dump<NetlinkRecord>(nl, KIND.netlink, 0, 0, only)) out.set(r.inode, netlinkSocket(r));
     if (asks('packet')) for (const r of dump<PacketRecord>(nl, KIND.packet, 0, 0, only)) out.set(r.inode, packetSocket(r));
-  } finally {
+  } catch (err) {
     binding.close!(nl);
+    throw err;
   }
+  if (!open) binding.close!(nl);
+  // Records asked for again (prefetch), newest last: [first list position, pack] each. Lean
+  // (no TCP_INFO), a range's records are written into one of FETCHED_KEPT buffers used in
+  // turn, so that asking batch after batch allocates nothing: the one it takes is the one
+  // whose range was let go.
+  const fetched: { from: number; pack: InetPack }[] = [];
+  const buffers: Buffer[] = [];
+  let turn = 0;
+  const ask = (pack: InetPack, offsets: number[], reuse: boolean): InetPack | null => {
+    if (!open || offsets.length === 0) return null;
+    const ids = Uint32Array.from(offsets);
+    if (!reuse || !table.lean) return inetPack(binding.diagExact!(nl, C.IPPROTO_TCP!, pack.bytes, ids, table.lean ? NO_INFO : 0), pack.kind);
+    const slot = turn++ % FETCHED_KEPT;
+    const room = offsets.length * RECORD_ROOM;
+    let into = buffers[slot];
+    if (!into || into.length < room) into = buffers[slot] = Buffer.allocUnsafeSlow(room);
+    const got = binding.diagExact!(nl, C.IPPROTO_TCP!, pack.bytes, ids, NO_INFO, into);
+    return inetPack({ bytes: got.bytes.subarray(0, got.used), index: got.index }, pack.kind);
+  };
   // Where `inode`'s inet message is: its pack and that pack's index entry; null for a row of `out` or none.
   // For one inode (numbers wrap on a long-running host: a unix socket of another process
   // may share it), a netlink or packet row ranks first, then inet (the later pack's: MPTCP
@@ -317,12 +350,25 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
     }
     return null;
   };
+  // The same, its whole record where the pack holds a header only: from the records
+  // prefetched, else asked for now; the header where the socket is no longer found by its
+  // id (closed, or reset: a closed socket is in no hash), which is all a dump would have had.
+  const recordAt = (inode: number, askNow: boolean): { pack: InetPack; at: number } | null => {
+    const inet = inetAt(inode);
+    if (!inet || !headerOnly(inet.pack, inet.pack.index[inet.at + 1]!)) return inet;
+    for (let f = fetched.length - 1; f >= 0; f--) {
+      const at = entryOf(fetched[f]!.pack, inode);
+      if (at >= 0) return { pack: fetched[f]!.pack, at };
+    }
+    const again = askNow ? ask(inet.pack, [inet.pack.index[inet.at + 1]!], false) : null;
+    return again && again.index.length > 0 ? { pack: again, at: 0 } : inet;
+  };
   let proc: Map<number, TableSocket[]> | undefined;
   const table: SocketTable = {
     source: 'sock_diag',
     lean,
     get(inode) {
-      const inet = inetAt(inode);
+      const inet = recordAt(inode, true);
       if (inet) return inetSocket(inetRecordAt(inet.pack.bytes, inet.pack.index[inet.at + 1]!, inet.pack.view), inet.pack.kind, pid, cgroups, table.lean);
       const row = out.get(inode) ?? unix.get(inode);
       // While options are read, each row is asked for once per fd, in fd order: let it go
@@ -339,13 +385,34 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
       return inet !== null && inet.pack.kind === 'tcp' && inet.pack.index[inet.at + 2] !== TCP_LISTEN;
     },
     given(inode) {
-      const inet = inetAt(inode);
+      const inet = recordAt(inode, false);
       if (!inet) return undefined;
       const { pack } = inet;
+      if (headerOnly(pack, pack.index[inet.at + 1]!)) return undefined; // not asked for again: its own reads say all
       // Never an MPTCP row (ranked above its subflows' TCP rows): its record is not a TCP socket's.
       if (!pack.complete || (pack.kind !== 'tcp' && pack.kind !== 'udp')) return undefined;
       const { family, ifindex, attrs, classId } = inetFactsAt(pack.bytes, pack.index[inet.at + 1]!, pack.view);
       return { family, ifindex, attrs, classId, protocol: pack.kind === 'tcp' ? C.IPPROTO_TCP! : C.IPPROTO_UDP! };
+    },
+    prefetch(from, to) {
+      if (!open || !inodes || fetched.some((f) => f.from === from)) return;
+      const wanted = new Map<InetPack, number[]>();
+      for (let i = from; i < to && i < inodes.length; i++) {
+        const inet = inetAt(inodes[i]!);
+        if (!inet || !headerOnly(inet.pack, inet.pack.index[inet.at + 1]!)) continue;
+        let offsets = wanted.get(inet.pack);
+        if (!offsets) wanted.set(inet.pack, (offsets = []));
+        offsets.push(inet.pack.index[inet.at + 1]!);
+      }
+      for (const [pack, offsets] of wanted) {
+        if (fetched.length === FETCHED_KEPT) fetched.shift(); // before its buffer is written again
+        fetched.push({ from, pack: ask(pack, offsets, true)! });
+      }
+    },
+    close() {
+      if (!open) return;
+      open = false;
+      binding.close!(nl);
     },
     fallback(inode, kind) {
       proc ??= procSockets(pid);
@@ -357,7 +424,26 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
 }
 
 // One inet dump, packed (diagDump flags 2): the kernel's messages and [inode, offset, state]* sorted by inode.
+// complete: its records carry everything a read may take from them (skmem, TOS, the IP flags of Linux >= 5.10).
 interface InetPack { bytes: Buffer; index: Uint32Array; view: DataView; kind: 'tcp' | 'mptcp' | 'udp' | 'raw'; complete: boolean }
+
+function inetPack(pack: { bytes: Buffer; index: Uint32Array }, kind: InetPack['kind']): InetPack {
+  const view = new DataView(pack.bytes.buffer, pack.bytes.byteOffset, pack.bytes.byteLength);
+  const p: InetPack = { bytes: pack.bytes, index: pack.index, view, kind, complete: false };
+  // Judged by its first whole record (a header-only one says nothing of the attributes).
+  for (let e = 0; e < pack.index.length; e += 3) {
+    if (headerOnly(p, pack.index[e + 1]!)) continue;
+    const r = inetRecordAt(pack.bytes, pack.index[e + 1]!, view);
+    p.complete = r.skmem !== undefined && r.tos !== undefined && r.sockopt !== undefined;
+    break;
+  }
+  return p;
+}
+
+// Whether the message at `at` is a fixed header only (diagDump's HEADERS): no attribute.
+function headerOnly(pack: InetPack, at: number): boolean {
+  return pack.view.getUint32(at, LE) <= binding.diagInetLayout!.attrs;
+}
 
 // The index (a multiple of 3) of `inode`'s entry in the pack's index, or -1. TIME_WAIT and
 // request sockets (inode 0) are in the index too, and never asked for: no fd holds them.
@@ -394,6 +480,14 @@ export interface SocketTable {
    * its addresses and the options the record has. Else undefined.
    */
   given(inode: number): RecordFacts | undefined;
+  /**
+   * The rows at positions [from, to) of the inodes the table was made for, about to be asked
+   * for: where the table holds a connected TCP socket's header only, its whole record is
+   * asked for now, for this range at once (held until FETCHED_KEPT later ranges are).
+   */
+  prefetch(from: number, to: number): void;
+  /** Closes the sock_diag socket a table of headers keeps for prefetch; once, and a no-op for any other table. */
+  close(): void;
   /** sock_diag only: the /proc fallback's row for a kind sock_diag did not answer for (raw without raw_diag, ping), `kind` confirmed by the fd's protocol name. */
   fallback?(inode: number, kind: SocketKind): TableSocket | undefined;
 }

@@ -87,8 +87,10 @@ export interface Binding {
   socketFdsFinish?(listing: FdListing): { fds: Int32Array; inodes: Float64Array };
   /** A NETLINK_SOCK_DIAG socket (Linux), in this network namespace (nsfd -1) or in the one of an open /proc/PID/ns/net (needs CAP_SYS_ADMIN there). Close it. */
   diagSocket?(nsfd: number): number;
-  /** One sock_diag dump (Linux): what 0 inet (family, protocol), 1 unix, 2 netlink, 3 packet; inode > 0 keeps that socket only; flags 1 leaves TCP_INFO out, 2 packs the messages (see diagRecord, kernel/inet-diag.ts). Records as native/sockdiag_linux.cc builds them. */
+  /** One sock_diag dump (Linux): what 0 inet (family, protocol), 1 unix, 2 netlink, 3 packet; inode > 0 keeps that socket only; flags 1 leaves TCP_INFO out, 2 packs the messages (see diagRecord, kernel/inet-diag.ts), 4 (with 2) keeps a connected TCP socket's fixed header only (see diagExact). Records as native/sockdiag_linux.cc builds them. */
   diagDump?(nlfd: number, what: number, family: number, protocol: number, inode: number | Uint32Array, flags?: number): object[];
+  /** The current records of the inet messages at `offsets` of a packed dump's bytes, asked for again by id and cookie, packed as diagDump flags 2 gives them; sockets not found are left out. protocol IPPROTO_TCP or IPPROTO_UDP; flags 1 leaves TCP_INFO out; `into`: written there instead (`used` bytes; records that do not fit left out) (Linux). */
+  diagExact?(nlfd: number, protocol: number, bytes: Uint8Array, offsets: Uint32Array, flags?: number, into?: Buffer): { bytes: Buffer; index: Uint32Array; used?: number };
   /** The record of the message at `offset` of a packed dump's bytes (diagDump flags 2 gives { bytes, index: [inode, offset, state]* }, the index sorted by inode), as diagDump would have built it (Linux). */
   diagRecord?(what: number, bytes: Uint8Array, offset: number): object;
   /** Where each field of an inet sock_diag message sits (bytes from its nlmsghdr) and the INET_DIAG_* attribute numbers, from the system headers (Linux); read by kernel/inet-diag.ts. */

@@ -1,0 +1,263 @@
+// A streamed read (streamPid, `inspect --json`) holds a connected TCP socket's fixed
+// sock_diag header only and asks for its whole record again, by id and cookie, when its
+// batch is read (diagExact, src/inspect/tables.ts prefetch): the same rows as a read that
+// holds every record, a socket gone meanwhile keeps the row its header gives, and the
+// sock_diag socket kept open for the asking is closed once, however the read ends.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fstatSync, readdirSync, readlinkSync } from 'node:fs';
+import * as net from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { snapshotPid } from '../../src/index';
+import { streamPid } from '../../src/inspect/pid';
+import type { SocketReport } from '../../src/inspect/format-socket';
+import { socketTables } from '../../src/inspect/tables';
+import { binding } from '../../src/kernel/binding';
+import { canReadInetRecords, inetRecordAt } from '../../src/kernel/inet-diag';
+import { fdOf, python } from '../helpers';
+
+const root = join(__dirname, '..', '..');
+const C = binding.constants;
+const b = binding as unknown as Record<string, (...a: unknown[]) => unknown>;
+type Pack = { bytes: Buffer; index: Uint32Array; used?: number };
+const HEADER = binding.diagInetLayout?.attrs ?? 88; // a message with no attribute
+const stable = (r: object) => JSON.stringify(r, (k, v) => (typeof v === 'bigint' ? String(v) : k === 'expires' || k === 'skmem' || k === 'info' ? 0 : v));
+
+// This process's netlink sockets: the sock_diag socket a read opens must be gone after it.
+function netlinkFds(): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc/self/fd')) {
+    let link: string;
+    try {
+      link = readlinkSync(`/proc/self/fd/${name}`);
+    } catch {
+      continue;
+    }
+    const m = /^socket:\[(\d+)\]$/.exec(link);
+    if (!m) continue;
+    try {
+      if (binding.sockProtoName!(`/proc/self/fd/${name}`, Number(m[1])) === 'NETLINK') found.push(Number(name));
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return found;
+}
+
+async function pairs(n: number, host: string): Promise<{ server: net.Server; clients: net.Socket[]; accepted: net.Socket[]; close(): void }> {
+  const server = net.createServer().listen(0, host);
+  await once(server, 'listening');
+  const accepted: net.Socket[] = [];
+  server.on('connection', (s) => accepted.push(s.on('error', () => {}))); // a peer reset: ECONNRESET
+  const port = (server.address() as net.AddressInfo).port;
+  const clients = Array.from({ length: n }, () => net.connect(port, host).on('error', () => {}));
+  await Promise.all(clients.map((c) => once(c, 'connect')));
+  for (let i = 0; i < 200 && accepted.length < n; i++) await new Promise((r) => setTimeout(r, 10));
+  return {
+    server,
+    clients,
+    accepted,
+    close() {
+      for (const s of [...clients, ...accepted]) s.destroy();
+      server.close();
+    },
+  };
+}
+
+const inodeOf = (s: net.Socket | net.Server) => fstatSync(fdOf(s as net.Socket)).ino;
+
+describe.skipIf(!canReadInetRecords || !b.diagExact)('diagExact: records asked for again by id', () => {
+  it('a headers dump keeps connected TCP sockets as their fixed header, and diagExact gives back each whole record, v4 and v6', async () => {
+    for (const [host, family] of [['127.0.0.1', C.AF_INET!], ['::1', C.AF_INET6!]] as const) {
+      const p = await pairs(100, host);
+      const nl = b.diagSocket!(-1) as number;
+      try {
+        const wanted = Uint32Array.from([p.server, ...p.clients, ...p.accepted].map(inodeOf)).sort();
+        const full = b.diagDump!(nl, 0, family, C.IPPROTO_TCP!, wanted, 1 | 2) as Pack;
+        const lean = b.diagDump!(nl, 0, family, C.IPPROTO_TCP!, wanted, 1 | 2 | 4) as Pack;
+        expect(lean.index.length).toBe(full.index.length);
+        expect(lean.bytes.length).toBeLessThan(full.bytes.length / 2);
+        const short: number[] = [];
+        const fullAt = new Map<number, number>();
+        for (let j = 0; j < full.index.length; j += 3) fullAt.set(full.index[j]!, full.index[j + 1]!);
+        for (let j = 0; j < lean.index.length; j += 3) {
+          const at = lean.index[j + 1]!;
+          const isHeader = lean.bytes.readUInt32LE(at) === HEADER;
+          // The listener keeps its whole record (SO_REUSEPORT listeners share an id).
+          expect(isHeader, `state ${lean.index[j + 2]}`).toBe(lean.index[j + 2] !== 10 /* LISTEN */);
+          if (isHeader) short.push(at);
+          // A header reads as the record's fixed part: the row a socket not found again keeps.
+          const head = inetRecordAt(lean.bytes, at);
+          const whole = inetRecordAt(full.bytes, fullAt.get(lean.index[j]!)!);
+          expect([head.inode, head.cookie, head.src, head.sport, head.dst, head.dport, head.state]).toEqual([whole.inode, whole.cookie, whole.src, whole.sport, whole.dst, whole.dport, whole.state]);
+        }
+        expect(short.length).toBe(200);
+        const again = b.diagExact!(nl, C.IPPROTO_TCP!, lean.bytes, Uint32Array.from(short), 1) as Pack;
+        const into = Buffer.alloc(200 * 512);
+        const inBuffer = b.diagExact!(nl, C.IPPROTO_TCP!, lean.bytes, Uint32Array.from(short), 1, into) as Pack;
+        expect(inBuffer.bytes).toBe(into);
+        for (const got of [again, { bytes: into.subarray(0, inBuffer.used), index: inBuffer.index }]) {
+          expect(got.index.length / 3).toBe(200);
+          for (let j = 0; j < got.index.length; j += 3) {
+            const r = inetRecordAt(got.bytes, got.index[j + 1]!);
+            expect(r.inode).toBe(got.index[j]);
+            expect(r.skmem).toBeDefined();
+            expect(stable(r)).toBe(stable(inetRecordAt(full.bytes, fullAt.get(r.inode)!)));
+          }
+        }
+        // With TCP_INFO when asked for it.
+        const info = b.diagExact!(nl, C.IPPROTO_TCP!, lean.bytes, Uint32Array.from(short.slice(0, 3)), 0) as Pack;
+        expect(inetRecordAt(info.bytes, info.index[1]!).info!.length).toBeGreaterThan(100);
+      } finally {
+        b.close!(nl);
+        p.close();
+      }
+    }
+  });
+
+  it('leaves out a socket closed since, one whose cookie no longer matches, and records that do not fit `into`', async () => {
+    const p = await pairs(20, '127.0.0.1');
+    const nl = b.diagSocket!(-1) as number;
+    try {
+      const wanted = Uint32Array.from([...p.clients, ...p.accepted].map(inodeOf)).sort();
+      const lean = b.diagDump!(nl, 0, C.AF_INET!, C.IPPROTO_TCP!, wanted, 1 | 2 | 4) as Pack;
+      const offsets = Array.from({ length: lean.index.length / 3 }, (_, j) => lean.index[3 * j + 1]!);
+      const gone = inetRecordAt(lean.bytes, offsets[0]!).inode;
+      const socket = [...p.clients, ...p.accepted].find((s) => inodeOf(s) === gone)!;
+      socket.resetAndDestroy();
+      await once(socket, 'close');
+      // Another socket's cookie in a copy of one header: the kernel answers ESTALE.
+      const forged = Buffer.from(lean.bytes);
+      forged.writeUInt32LE(forged.readUInt32LE(offsets[1]! + binding.diagInetLayout!.cookie) ^ 1, offsets[1]! + binding.diagInetLayout!.cookie);
+      const got = b.diagExact!(nl, C.IPPROTO_TCP!, forged, Uint32Array.from(offsets), 1) as Pack;
+      const found = new Set(Array.from({ length: got.index.length / 3 }, (_, j) => got.index[3 * j]!));
+      // Its peer, reset, is closed too (in no hash: not found by its id either).
+      expect(found.size).toBe(offsets.length - 3);
+      expect(found.has(gone)).toBe(false);
+      expect(found.has(inetRecordAt(lean.bytes, offsets[1]!).inode)).toBe(false);
+      // Room for two and a half records: two whole ones, nothing cut.
+      const one = b.diagExact!(nl, C.IPPROTO_TCP!, lean.bytes, Uint32Array.from(offsets.slice(3, 4)), 1) as Pack;
+      const small = Buffer.alloc(Math.floor(2.5 * one.bytes.length));
+      const some = b.diagExact!(nl, C.IPPROTO_TCP!, lean.bytes, Uint32Array.from(offsets.slice(3)), 1, small) as Pack;
+      expect(some.index.length / 3).toBe(2);
+      expect(some.used).toBe(2 * one.bytes.length);
+      for (let j = 0; j < some.index.length; j += 3) expect(inetRecordAt(small.subarray(0, some.used), some.index[j + 1]!).skmem).toBeDefined();
+    } finally {
+      b.close!(nl);
+      p.close();
+    }
+  });
+
+  it('refuses bad arguments with coded errors, and never hangs on a wrong fd', () => {
+    const script = `
+      const { binding: b } = require(${JSON.stringify(join(root, 'lib', 'kernel', 'binding.js'))});
+      const net = require('node:net'); const fs = require('node:fs'); const codes = [];
+      const tryIt = (f) => { try { const r = f(); codes.push(r && r.index ? 'records ' + r.index.length / 3 : typeof r); } catch (e) { codes.push(e.code); } };
+      const server = net.createServer().listen(0, '127.0.0.1', () => {
+        const client = net.connect(server.address().port, '127.0.0.1', () => {
+          const nl = b.diagSocket(-1);
+          const lean = b.diagDump(nl, 0, 2, 6, 0, 1 | 2 | 4);
+          let at = -1;
+          for (let j = 0; j < lean.index.length; j += 3) if (lean.bytes.readUInt32LE(lean.index[j + 1]) === 88) at = lean.index[j + 1];
+          const ok = Uint32Array.of(at);
+          tryIt(() => b.diagExact(nl, 6, lean.bytes, ok));
+          tryIt(() => b.diagExact(nl, 6, lean.bytes, new Uint32Array(0)));
+          tryIt(() => b.diagExact(nl, 17, lean.bytes, ok)); // the same id asked of UDP: not found
+          for (const args of [[nl, 1, lean.bytes, ok], [nl, 'x', lean.bytes, ok], [nl, 6, 'x', ok], [nl, 6, lean.bytes, [at]], [nl, 6, lean.bytes, new Int32Array(1)],
+            [nl, 6, lean.bytes, Uint32Array.of(at + 2)], [nl, 6, lean.bytes, Uint32Array.of(lean.bytes.length)], [nl, 6, lean.bytes, Uint32Array.of(2 ** 32 - 4)],
+            [nl, 6, lean.bytes.subarray(0, 40), Uint32Array.of(0)], [nl, 6, lean.bytes, ok, 'x'], [nl, 6, lean.bytes, ok, 1, 'x'], [nl, 6, lean.bytes, ok, 1, new Uint16Array(8)], ['x', 6, lean.bytes, ok]]) tryIt(() => b.diagExact(...args));
+          const detached = new Uint8Array(64); structuredClone(detached.buffer, { transfer: [detached.buffer] });
+          tryIt(() => b.diagExact(nl, 6, detached, Uint32Array.of(0)));
+          tryIt(() => b.diagExact(nl, 6, lean.bytes, ok, 1, Buffer.alloc(0))); // no room: nothing kept
+          const shared = new Uint8Array(new SharedArrayBuffer(lean.bytes.length)); shared.set(lean.bytes);
+          tryIt(() => b.diagExact(nl, 6, shared, ok));
+          tryIt(() => b.diagExact(nl, 6, lean.bytes, ok, 1, lean.bytes)); // written over its own ids: they were copied first
+          tryIt(() => b.diagExact(client._handle.fd, 6, lean.bytes, ok)); // not a netlink socket: nothing sent to its peer
+          const file = fs.openSync('/dev/null', 'r');
+          tryIt(() => b.diagExact(file, 6, lean.bytes, ok));
+          fs.closeSync(file);
+          b.close(nl);
+          tryIt(() => b.diagExact(nl, 6, lean.bytes, ok)); // closed
+          console.log(JSON.stringify(codes));
+          client.destroy(); server.close();
+        });
+      });`;
+    const out = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(out.status, out.stderr).toBe(0);
+    expect(JSON.parse(out.stdout)).toEqual([
+      'records 1', 'records 0', 'records 0',
+      'ERR_OUT_OF_RANGE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE',
+      'ERR_OUT_OF_RANGE', 'ERR_OUT_OF_RANGE', 'ERR_OUT_OF_RANGE',
+      'ERR_OUT_OF_RANGE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE',
+      'ERR_INVALID_ARG_VALUE', 'records 0', 'records 1', 'records 1',
+      'ERR_INVALID_ARG_VALUE', 'ENOTSOCK', 'EBADF',
+    ]);
+  });
+});
+
+describe.skipIf(!canReadInetRecords || !b.diagExact || !binding.pidfdGetfd)('a streamed read of a large process', () => {
+  let target: ChildProcess;
+  let pid: number;
+  beforeAll(async () => {
+    target = spawn(python, [join(root, 'bench/inspect-target.py'), '2400'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const [line] = (await once(target.stdout!, 'data')) as [Buffer];
+    pid = (JSON.parse(line.toString()) as { pid: number }).pid;
+  });
+  afterAll(() => target?.stdin?.end());
+
+  it('gives every socket the kernel view a read holding every record gives', () => {
+    const streamed: SocketReport[] = [];
+    const before = netlinkFds();
+    const tail = streamPid(pid, {}, { head: () => {}, socket: (s) => streamed.push(s) });
+    expect(netlinkFds()).toEqual(before);
+    const held = snapshotPid(pid);
+    expect(tail.optionsRead).toBe(true);
+    expect(streamed.length).toBeGreaterThanOrEqual(2401);
+    expect(streamed.map((s) => s.fd)).toEqual(held.sockets.map((s) => s.fd));
+    const view = (s: SocketReport) => {
+      const { skmem, timer, ...k } = s.kernel ?? {};
+      return JSON.stringify([s.kind, s.state, s.local, s.remote, s.error, Object.keys(s.kernel ?? {}).sort(), k, skmem && Object.keys(skmem), timer?.name]);
+    };
+    expect(streamed.filter((s) => s.kernel?.skmem === undefined || s.error)).toEqual([]);
+    expect(streamed.map(view)).toEqual(held.sockets.map(view));
+  });
+
+  it('closes its sock_diag socket once, when the sink throws midway too', () => {
+    const before = netlinkFds();
+    let n = 0;
+    expect(() => streamPid(pid, {}, { head: () => {}, socket: () => {
+      if (++n === 1500) throw new Error('the sink stops here');
+    } })).toThrow('the sink stops here');
+    expect(netlinkFds()).toEqual(before);
+  });
+
+  it('a table of headers: a socket reset after the dump keeps the row its header gives; one not prefetched is asked for then', async () => {
+    const p = await pairs(3, '127.0.0.1');
+    const sockets = [...p.clients, ...p.accepted];
+    const inodes = sockets.map(inodeOf);
+    const before = netlinkFds();
+    const table = socketTables(process.pid, inodes.concat(inodeOf(p.server)), false, true, undefined, true);
+    try {
+      expect(netlinkFds().length).toBe(before.length + 1); // kept open for the asking
+      sockets[0]!.resetAndDestroy();
+      await once(sockets[0]!, 'close');
+      table.prefetch(0, 3); // sockets[0] is not found again; 1 and 2 are
+      const gone = table.get(inodes[0]!)!;
+      expect(gone.state).toBe('ESTABLISHED'); // as dumped: the header is all that is left of it
+      expect(gone.kernel?.skmem).toBeUndefined();
+      expect(table.given(inodes[0]!)).toBeUndefined(); // its own reads say all
+      for (const i of [1, 2]) {
+        expect(table.get(inodes[i]!)!.kernel?.skmem).toBeDefined();
+        expect(table.given(inodes[i]!)).toBeDefined();
+      }
+      expect(table.get(inodes[4]!)!.kernel?.skmem).toBeDefined(); // not prefetched: asked for now
+      expect(table.get(inodeOf(p.server))!.state).toBe('LISTEN'); // a listener's whole record was kept
+    } finally {
+      table.close();
+      table.close(); // once only: the second is a no-op
+      p.close();
+    }
+    expect(netlinkFds()).toEqual(before);
+  });
+});
