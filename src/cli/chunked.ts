@@ -27,12 +27,14 @@ function stringChunks(io: Output): Output & { flush(): void } {
     length = 0;
     io.out(text);
   };
+  const out = (text: string) => {
+    lines.push(text);
+    length += text.length + 1;
+    if (length >= CHUNK) flush();
+  };
   return {
-    out(text) {
-      lines.push(text);
-      length += text.length + 1;
-      if (length >= CHUNK) flush();
-    },
+    out,
+    outJson: out, // joined with lines out() took: scanned with them at flush()
     err(text) {
       flush();
       io.err(text);
@@ -54,18 +56,21 @@ function byteChunks(io: Output): Output & { flush(): void } {
     // was most of the text view's memory: garbage that outlived the young generation).
     if (io.outBytes!(full) !== true || buf.length > 2 * CHUNK) buf = Buffer.allocUnsafe(2 * CHUNK);
   };
+  const put = (safe: string) => {
+    const most = 3 * safe.length + 1; // UTF-8 takes at most 3 bytes per UTF-16 unit
+    if (at + most > buf.length) {
+      flush();
+      if (most > buf.length) buf = Buffer.allocUnsafe(most);
+    }
+    at += buf.write(safe, at);
+    buf[at++] = 0x0a;
+    if (at >= CHUNK) flush();
+  };
   return {
     out(text) {
-      const safe = terminalSafe(text);
-      const most = 3 * safe.length + 1; // UTF-8 takes at most 3 bytes per UTF-16 unit
-      if (at + most > buf.length) {
-        flush();
-        if (most > buf.length) buf = Buffer.allocUnsafe(most);
-      }
-      at += buf.write(safe, at);
-      buf[at++] = 0x0a;
-      if (at >= CHUNK) flush();
+      put(terminalSafe(text));
     },
+    outJson: put, // safe already (Output.outJson)
     err(text) {
       flush();
       io.err(text);

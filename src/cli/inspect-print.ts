@@ -44,6 +44,8 @@ function print(pid: number, options: { fd?: number }, all: boolean, json: boolea
   }
   // JSON, streamed: the same document toJson(report) would give, its keys in this order
   // (sockets before optionsRead and denied, which are final only once every socket is read).
+  // Every piece below is toJson's: terminal-safe already (Output.outJson).
+  const put = io.outJson ? io.outJson.bind(io) : io.out.bind(io);
   let pending: string | null = null; // the socket before, written once the comma it needs is known
   let begun = false;
   let tail: ReturnType<typeof streamPid>;
@@ -51,11 +53,11 @@ function print(pid: number, options: { fd?: number }, all: boolean, json: boolea
     tail = streamPid(pid, options, {
       head: (r) => {
         const { optionsRead: _o, denied: _d, ...start } = r;
-        io.out(`${toJson(start).slice(0, -2)},\n  "sockets": [`);
+        put(`${toJson(start).slice(0, -2)},\n  "sockets": [`);
         begun = true;
       },
       socket: (s) => {
-        if (pending !== null) io.out(`${pending},`);
+        if (pending !== null) put(`${pending},`);
         pending = toJsonNested(s, 2);
       },
     });
@@ -63,12 +65,12 @@ function print(pid: number, options: { fd?: number }, all: boolean, json: boolea
     if (!begun) throw err;
     // Failed midway (the target exited): the document begun is ended with the sockets read
     // so far and an `error` member, so that stdout stays one JSON value.
-    if (pending !== null) io.out(pending);
-    io.out(`  ],\n${toJson({ error: errorFields(err) }).slice(2)}`);
+    if (pending !== null) put(pending);
+    put(`  ],\n${toJson({ error: errorFields(err) }).slice(2)}`);
     throw writtenInDocument(err);
   }
-  if (pending !== null) io.out(pending);
+  if (pending !== null) put(pending);
   const end = toJson({ optionsRead: tail.optionsRead, ...(tail.denied ? { denied: tail.denied } : {}) });
-  io.out(`  ],\n${end.slice(2)}`);
+  put(`  ],\n${end.slice(2)}`);
   return 0;
 }

@@ -12,6 +12,12 @@ export interface Output {
    * Returns true when they are written already, so the caller may reuse the buffer.
    */
   outBytes?(bytes: Uint8Array): boolean | void;
+  /**
+   * Optional: writes text toJson made (terminal-safe already: JSON.stringify escapes C0
+   * controls and lone surrogates, jsonTerminalSafe the rest) as out() writes it, without
+   * scanning it again: a second scan of 20k sockets' JSON cost ~90 ms.
+   */
+  outJson?(text: string): void;
 }
 
 // Every field from elsewhere is escaped where it is formatted; terminalSafe is the last
@@ -19,6 +25,7 @@ export interface Output {
 export const stdio: Output = {
   out: (text) => process.stdout.write(`${terminalSafe(text)}\n`),
   err: (text) => process.stderr.write(`${terminalSafe(text)}\n`),
+  outJson: (text) => process.stdout.write(`${text}\n`),
   // Files and TTYs take the bytes within write(); a pipe whose reader is behind keeps them
   // queued (with the buffer). Only when nothing waits may the buffer be filled again.
   outBytes: (bytes) => {

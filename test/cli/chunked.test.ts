@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chunked } from '../../src/cli/chunked';
-import type { Output } from '../../src/cli/output';
+import { toJson, type Output } from '../../src/cli/output';
 import { terminalSafe } from '../../src/kernel/text';
 import { root } from '../helpers';
 
@@ -70,6 +70,22 @@ describe('chunked, to an Output that takes bytes', () => {
     expect(bytes.equals(Buffer.from(asStdio(lines), 'utf8'))).toBe(true);
     expect(bytes.includes(0x1b)).toBe(false);
     expect(inner.log.length).toBeLessThan(lines.length / 100);
+  });
+
+  it('outJson writes toJson text as out() would, without scanning it again; to strings, out() is used', () => {
+    const docs = Array.from({ length: 3000 }, (_, i) => toJson({ fd: i, path: ['a\u202eb', '\u001b[2J', 'x\u007f', '\ud83d\ude00', 'plain'][i % 5] }));
+    const inner = byteRecorder();
+    const out = chunked(inner);
+    for (const d of docs) out.outJson!(d);
+    out.flush();
+    const bytes = Buffer.concat(inner.log as Buffer[]);
+    expect(bytes.equals(Buffer.from(asStdio(docs), 'utf8'))).toBe(true); // already safe: the scan would change nothing
+    expect(bytes.includes(0x1b)).toBe(false);
+    const strings = recorder();
+    const viaOut = chunked(strings);
+    viaOut.outJson!('a\u202eb');
+    viaOut.flush();
+    expect(strings.log).toEqual(['out:a\u202eb\n']); // handed to out(), which scans it (stdio.out)
   });
 
   it('hands each chunk over in a buffer of its own', () => {

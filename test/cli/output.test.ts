@@ -22,3 +22,23 @@ describe('toJson', () => {
     expect(() => toJson(cycle)).toThrow(TypeError);
   });
 });
+
+describe('toJson on a terminal', () => {
+  // jsonTerminalSafe skips its scan for ASCII without DEL; every other text takes it.
+  it('escapes DEL, C1, bidi and invisible characters beside plain ASCII, and leaves plain ASCII as it is', () => {
+    const cases: [unknown, string][] = [
+      ['plain', '"plain"'],
+      ['a\u007fb', '"a\\u007fb"'],
+      ['\u0085x', '"\\u0085x"'],
+      ['\u202e', '"\\u202e"'],
+      ['é\u200b', '"é\\u200b"'],
+      ['\u001b[2J\n', '"\\u001b[2J\\n"'], // C0: JSON.stringify's own escapes
+      ['\ud800', '"\\ud800"'],
+      ['\ud83d\ude00', '"\ud83d\ude00"'], // a whole pair stays
+    ];
+    for (const [value, text] of cases) expect(toJson(value)).toBe(text);
+    const big = { sockets: Array.from({ length: 2000 }, (_, i) => ({ fd: i, path: i === 1999 ? 'x\u007f' : 'x' })) };
+    expect(toJson(big)).toContain('"path": "x\\u007f"');
+    expect(JSON.parse(toJson(big))).toEqual(big);
+  });
+});
