@@ -31,6 +31,9 @@ Napi::Object Constants(Napi::Env env) {
   DEFINE_CONSTANT(c, IPPROTO_IPV6);
   DEFINE_CONSTANT(c, IPPROTO_TCP);
   DEFINE_CONSTANT(c, IPPROTO_UDP);
+#ifdef IPPROTO_UDPLITE
+  DEFINE_CONSTANT(c, IPPROTO_UDPLITE);  // UDP-Lite (a UDP socket with a partial checksum)
+#endif
 #ifdef IPPROTO_MPTCP
   DEFINE_CONSTANT(c, IPPROTO_MPTCP);  // Linux 5.6+: an MPTCP socket answers TCP_INFO too
 #endif

@@ -114,7 +114,8 @@ const C = binding.constants;
 const FAMILY_KINDS: Record<number, 'netlink' | 'packet'> = {};
 if (C.AF_NETLINK !== undefined) FAMILY_KINDS[C.AF_NETLINK] = 'netlink';
 if (C.AF_PACKET !== undefined) FAMILY_KINDS[C.AF_PACKET] = 'packet';
-const PROTOCOL_KINDS: Record<string, SocketKind> = { tcp: 'tcp', udp: 'udp', mptcp: 'mptcp' };
+// UDP-Lite is a UDP socket with a partial checksum (its SO_PROTOCOL says which).
+const PROTOCOL_KINDS: Record<string, SocketKind> = { tcp: 'tcp', udp: 'udp', udplite: 'udp', mptcp: 'mptcp' };
 
 // The kind of a socket from what it answers itself: family, type, protocol.
 function kindOf(family: string | number | null, type: string | null, protocol: string | number | null): SocketKind {

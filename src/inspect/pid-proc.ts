@@ -230,7 +230,7 @@ export function socketFds(pid: number, only?: number): FdList {
 
 // The kernel's protocol names (sock->sk_prot->name, the system.sockprotoname xattr) by kind.
 const PROTO_KINDS: Record<string, SocketKind> = {
-  TCP: 'tcp', TCPv6: 'tcp', UDP: 'udp', UDPv6: 'udp', UDPLITE: 'udp', UDPLITEv6: 'udp', RAW: 'raw', RAWv6: 'raw',
+  TCP: 'tcp', TCPv6: 'tcp', UDP: 'udp', UDPv6: 'udp', 'UDP-Lite': 'udp', UDPLITEv6: 'udp', RAW: 'raw', RAWv6: 'raw',
   PING: 'icmp', PINGv6: 'icmp', MPTCP: 'mptcp', MPTCPv6: 'mptcp', NETLINK: 'netlink', PACKET: 'packet',
   UNIX: 'unix', 'UNIX-STREAM': 'unix',
 };

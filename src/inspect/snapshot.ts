@@ -207,6 +207,7 @@ const FAMILIES: Record<number, string> = { [C.AF_INET!]: 'IPv4', [C.AF_INET6!]: 
 const TYPES: Record<number, string> = { [C.SOCK_STREAM!]: 'stream', [C.SOCK_DGRAM!]: 'dgram' };
 const PROTOCOLS: Record<number, string> = { [C.IPPROTO_TCP!]: 'tcp', [C.IPPROTO_UDP!]: 'udp' };
 if (C.IPPROTO_MPTCP !== undefined) PROTOCOLS[C.IPPROTO_MPTCP] = 'mptcp';
+if (C.IPPROTO_UDPLITE !== undefined) PROTOCOLS[C.IPPROTO_UDPLITE] = 'udplite';
 // The protocols whose sockets answer TCP_INFO (MPTCP: its first subflow's).
 const TCP_INFO_PROTOCOLS = new Set([C.IPPROTO_TCP, C.IPPROTO_MPTCP].filter((p) => p !== undefined));
 

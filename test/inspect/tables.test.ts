@@ -105,12 +105,12 @@ sys.stdin.read()`]);
 });
 
 describe('every kind named', () => {
-  it('tcp, udp, unix, netlink, packet, raw (v4, v6), icmp, and families with no table as unknown with the kernel\'s name', async () => {
+  it('tcp, udp (UDP-Lite too), unix, netlink, packet, raw (v4, v6), icmp, and families with no table as unknown with the kernel\'s name', async () => {
     const t = await hold('unshare', ['-n', python, join(fixtures, 'kinds-target.py')]);
     cleanup.push(t.proc);
     const want: Record<string, [string, string | null]> = {
       tcp: ['tcp', 'IPv4'], udp: ['udp', 'IPv4'], unix: ['unix', 'unix'], netlink: ['netlink', 'netlink'], packet: ['packet', 'packet'],
-      raw: ['raw', 'IPv4'], raw6: ['raw', 'IPv6'], ping: ['icmp', 'IPv4'], vsock: ['unknown', null], xdp: ['unknown', null],
+      raw: ['raw', 'IPv4'], raw6: ['raw', 'IPv6'], ping: ['icmp', 'IPv4'], udplite: ['udp', 'IPv4'], udplite6: ['udp', 'IPv6'], vsock: ['unknown', null], xdp: ['unknown', null],
     };
     const listed = listSockets(t.info.pid);
     const read = snapshotPid(t.info.pid);
