@@ -17,6 +17,7 @@ import { bounds, type Bound, type SystemDefaults } from '../policy/bounds';
 import type { Installed } from '../policy/process';
 import { formatDuration } from '../inspect/format';
 import { common, parse, parseHostPort, parseTimeout, shown } from './args';
+import { escapeText } from '../kernel/text';
 import { toJson, type Output } from './output';
 import { compilePolicyArg, policyArg } from './policy-arg';
 
@@ -25,7 +26,8 @@ export const usage = `sockopt doctor HOST:PORT [--preset NAME | --policy JSON] [
   when, under the policy (SOCKOPT's form; default: the SOCKOPT in the environment) and
   this system's defaults. Then connects once with the policy's client options and reads
   back what the kernel holds. Presets: ${presetNames.join(', ')}.
-    --timeout MS   give up the check connection after this long (default 60000)`;
+    --timeout MS   give up the DNS lookup and the check connection, together, after
+                   this long (default 60000)`;
 
 /** What `sockopt doctor --json` prints. */
 export interface DoctorReport {
@@ -84,12 +86,21 @@ export async function run(args: string[], io: Output): Promise<number> {
   const policy = policyArg(values);
   const entry = policy === undefined ? undefined : compilePolicyArg(policy);
   let address = host;
+  const t0 = performance.now();
   if (net.isIP(host) === 0) {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      address = (await lookup(host)).address;
+      // The lookup counts against --timeout too: a resolver that does not answer holds getaddrinfo for 10 s or more.
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(Object.assign(new Error(`DNS lookup of ${host} timed out after ${timeout} ms (no answer from the resolver); check the name and the resolver, or raise --timeout`), { code: 'TIMEOUT' })), timeout);
+      });
+      address = (await Promise.race([lookup(host), late])).address;
     } catch (err) {
-      io.err(`sockopt: doctor ${host}:${port}: ${(err as NodeJS.ErrnoException).code ?? 'ERR'} (${(err as Error).message})`);
+      const e = err as NodeJS.ErrnoException;
+      io.err(e.code === 'TIMEOUT' ? `sockopt: doctor: ${escapeText(e.message)}` : `sockopt: doctor ${host}:${port}: ${e.code ?? 'ERR'} (${e.message})`);
       return 1;
+    } finally {
+      clearTimeout(timer);
     }
   }
   const layer = layerFor(entry, host, address, port);
@@ -105,18 +116,19 @@ export async function run(args: string[], io: Output): Promise<number> {
     bounds: bounds({ keepAlive: n('SO_KEEPALIVE') === 1, keepIdle: n('TCP_KEEPIDLE'), keepInterval: n('TCP_KEEPINTVL'), keepCount: n('TCP_KEEPCNT'), userTimeout: n('TCP_USER_TIMEOUT'), synCount: n('TCP_SYNCNT') }, system),
     check: { ok: false, elapsedMs: 0, connected: false },
   };
-  await check(report, layer, timeout);
+  await check(report, layer, timeout, Math.max(1, Math.round(timeout - (performance.now() - t0))));
   if (values.json) io.out(toJson(report));
   else human(report, io);
   return report.check.ok ? 0 : 1;
 }
 
-async function check(report: DoctorReport, layer: Layer | undefined, timeout: number): Promise<void> {
+// `left`: what the lookup left of --timeout (`timeout`).
+async function check(report: DoctorReport, layer: Layer | undefined, timeout: number, left: number): Promise<void> {
   const socket = new net.Socket();
   if (layer) armClient(socket, layer, 'agent'); // as a policy would: skipped where it cannot apply
   const t0 = performance.now();
   const outcome = await new Promise<{ error?: NodeJS.ErrnoException }>((resolve) => {
-    const timer = setTimeout(() => resolve({ error: Object.assign(new Error(`no answer within --timeout ${timeout} ms`), { code: 'TIMEOUT' }) }), timeout);
+    const timer = setTimeout(() => resolve({ error: Object.assign(new Error(`no answer within --timeout ${timeout} ms`), { code: 'TIMEOUT' }) }), left);
     socket.once('connect', () => (clearTimeout(timer), resolve({})));
     socket.once('error', (error: NodeJS.ErrnoException) => (clearTimeout(timer), resolve({ error })));
     socket.connect({ host: report.address ?? report.host, port: report.port });

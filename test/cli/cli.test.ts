@@ -5,7 +5,8 @@
 // and the targets' fd tables are unchanged afterwards.
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import * as dgram from 'node:dgram';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { endianness, tmpdir } from 'node:os';
@@ -359,6 +360,37 @@ describe('sockopt connect HOST:PORT', () => {
       expectOneLineError(r, 1, new RegExp(`^sockopt: connect: TCP connect to 127\\.0\\.0\\.1:${port} timed out after 300 ms \\(`));
     } finally {
       peer.close();
+    }
+  });
+
+  // A resolver that never answers (a bound UDP and TCP port at 127.83.0.1:53, named in a
+  // resolv.conf bind-mounted in a mount namespace of the command's own): getaddrinfo waits
+  // 5 s a try. The answer must come at --timeout. (The process itself ends only when the
+  // lookup does: libuv joins its pool at exit.)
+  it('against a silent resolver: doctor and connect say so at --timeout, exit 1', { timeout: 60_000 }, async (ctx) => {
+    if (process.getuid?.() !== 0) return ctx.skip(); // unshare -m and port 53 need root
+    const dir = mkdtempSync(join(tmpdir(), 'sockopt-dns-'));
+    const udp = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => udp.bind(53, '127.83.0.1', resolve));
+    const tcp = net.createServer(() => {}).listen(53, '127.83.0.1');
+    await once(tcp, 'listening');
+    writeFileSync(join(dir, 'resolv.conf'), 'nameserver 127.83.0.1\n');
+    try {
+      for (const command of ['doctor', 'connect']) {
+        const child = spawn('unshare', ['-m', 'sh', '-c', `mount --bind ${join(dir, 'resolv.conf')} /etc/resolv.conf && exec "$0" "$@"`, process.execPath, bin, command, 'silent.invalid:80', '--timeout', '400'], { stdio: ['ignore', 'ignore', 'pipe'] });
+        const t0 = performance.now();
+        let stderr = '';
+        child.stderr!.on('data', (d: Buffer) => (stderr += d));
+        while (!stderr.includes('\n')) await once(child.stderr!, 'data');
+        const took = performance.now() - t0;
+        child.kill('SIGKILL'); // not waiting for getaddrinfo's own end
+        expect(stderr).toMatch(new RegExp(`^sockopt: ${command}: DNS lookup of silent\\.invalid timed out after 400 ms \\(no answer from the resolver\\)`));
+        expect(took).toBeLessThan(3000); // the resolver's own bound is 5 s a try
+      }
+    } finally {
+      udp.close();
+      tcp.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
