@@ -110,6 +110,33 @@ describe('net and tls look-alikes', () => {
   });
 });
 
+describe('a getter or Proxy trap that throws', () => {
+  // As Node's own APIs do (net.connect reading a throwing `port` getter throws that error):
+  // the caller's own error comes back unchanged, synchronously, and nothing is read or set.
+  it('passes its own error through, unchanged and synchronous, from every entry; nothing set', async () => {
+    pair = await tcpPair();
+    const before = getsockopt(pair.client, 'SO_RCVBUF');
+    const boom = new Error('the caller\'s own getter');
+    const targets: [string, unknown][] = [
+      ['a throwing socket getter', { get socket() { throw boom; } }],
+      ['a Proxy whose has trap throws', new Proxy({}, { has() { throw boom; } })],
+      ['a Proxy of a real socket whose getPrototypeOf trap throws', new Proxy(pair.client, { getPrototypeOf() { throw boom; } })],
+      ['a real socket\'s wrapper whose socket getter throws', { get socket() { throw boom; }, destroyed: false }],
+    ];
+    const entries: [string, (t: unknown) => unknown][] = [
+      ['getsockopt', (t) => getsockopt(t as net.Socket, 'SO_RCVBUF')],
+      ['setsockopt', (t) => setsockopt(t as net.Socket, 'SO_RCVBUF', 4096)],
+      ['getTcpInfo', (t) => getTcpInfo(t as net.Socket)],
+      ['snapshot', (t) => snapshot(t as net.Socket)],
+      ['describeSocket', (t) => describeSocket(t as net.Socket)],
+    ];
+    for (const [what, target] of targets) {
+      for (const [entry, call] of entries) expect(thrown(() => call(target)), `${what}: ${entry}`).toBe(boom);
+    }
+    expect(getsockopt(pair.client, 'SO_RCVBUF')).toBe(before);
+  });
+});
+
 describe('setKeepAlive, setTimeouts: wrong shapes are refused, never ignored', () => {
   it("Node's setKeepAlive(enable, initialDelay) form, null and non-objects: ERR_INVALID_ARG_TYPE, nothing set", async () => {
     pair = await tcpPair();
