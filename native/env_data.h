@@ -5,9 +5,39 @@
 #pragma once
 #include <napi.h>
 
+#include <algorithm>
 #include <memory>
+#include <vector>
+#ifndef _WIN32
+#include <unistd.h>
+#endif
 
 namespace sockopt {
+
+// The fds the addon opens for JavaScript to close (pidfds, sock_diag sockets, duplicates
+// of another process's fds): close() forgets each as it closes it, and those still open
+// when the environment ends (a worker terminated between an open and the finally that
+// closes it: JavaScript runs no more there) are closed then. Each is closed once. Never
+// one Node may adopt: Node would close it itself, and its number could be reused.
+class OwnedFds {
+ public:
+  OwnedFds() = default;
+  OwnedFds(const OwnedFds&) = delete;
+  OwnedFds& operator=(const OwnedFds&) = delete;
+  ~OwnedFds() {
+#ifndef _WIN32
+    for (int fd : fds_) close(fd);
+#endif
+  }
+  void Add(int fd) { fds_.push_back(fd); }
+  void Forget(int fd) {
+    auto it = std::find(fds_.begin(), fds_.end(), fd);
+    if (it != fds_.end()) fds_.erase(it);
+  }
+
+ private:
+  std::vector<int> fds_;
+};
 
 struct TcpInfoOutput;  // tcp_info_linux.cc: the arrays TCP_INFO is decoded into
 struct KeptKeys;       // sockdiag_records_linux.cc: the records' property names
@@ -18,6 +48,7 @@ struct EnvData {
   std::shared_ptr<TcpInfoOutput> tcpInfo;
   std::shared_ptr<KeptKeys> keys;
   std::shared_ptr<ReaderPool> readers;  // each job holds it too, until the job is done
+  OwnedFds owned;
 };
 
 inline EnvData& DataOf(Napi::Env env) {

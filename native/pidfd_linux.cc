@@ -20,6 +20,7 @@
 
 #include "args.h"
 #include "diag.h"
+#include "env_data.h"
 
 // The numbers are the same on every Linux architecture (the unified table since 5.1).
 #ifndef SYS_pidfd_open
@@ -46,6 +47,7 @@ Napi::Value PidfdOpen(const Napi::CallbackInfo& info) {
     ThrowSystemError(info.Env(), errno, "pidfd_open");
     return Napi::Value();
   }
+  DataOf(info.Env()).owned.Add(static_cast<int>(fd));
   return Napi::Number::New(info.Env(), static_cast<double>(fd));
 }
 
@@ -63,6 +65,7 @@ Napi::Value PidfdGetfd(const Napi::CallbackInfo& info) {
     ThrowSystemError(info.Env(), errno, "pidfd_getfd");
     return Napi::Value();
   }
+  DataOf(info.Env()).owned.Add(static_cast<int>(fd));
   return Napi::Number::New(info.Env(), static_cast<double>(fd));
 }
 
@@ -169,6 +172,9 @@ Napi::Value Listed(Napi::Env env, int err, const char* call, const FdInodes& fou
   }
   Napi::Int32Array fds = Napi::Int32Array::New(env, found.size());
   Napi::Float64Array inodes = Napi::Float64Array::New(env, found.size());
+  // A worker being terminated gets no arrays (Node-API refuses, and cannot throw there):
+  // nothing may be written through their null data.
+  if (fds.IsEmpty() || inodes.IsEmpty() || (found.size() > 0 && (fds.Data() == nullptr || inodes.Data() == nullptr))) return Napi::Value();
   for (size_t i = 0; i < found.size(); i++) {
     fds[i] = found[i].first;
     inodes[i] = found[i].second;

@@ -28,6 +28,7 @@
 
 #include "args.h"
 #include "diag.h"
+#include "env_data.h"
 #include "grow_buffer_linux.h"
 #include "sockdiag.h"
 
@@ -64,6 +65,7 @@ Napi::Value DiagSocket(const Napi::CallbackInfo& info) {
     ThrowSystemError(info.Env(), err, call);
     return Napi::Value();
   }
+  DataOf(info.Env()).owned.Add(fd);
   return Napi::Number::New(info.Env(), fd);
 }
 
@@ -170,6 +172,7 @@ static_assert(sizeof(IndexEntry) == 3 * sizeof(uint32_t), "index entries are thr
 
 Napi::Uint32Array SortedIndex(Napi::Env env, const std::vector<uint32_t>& index) {
   Napi::Uint32Array ix = Napi::Uint32Array::New(env, index.size());
+  if (ix.IsEmpty() || (!index.empty() && ix.Data() == nullptr)) return ix;  // a worker being terminated: no array
   if (!index.empty()) {
     auto* e = reinterpret_cast<IndexEntry*>(ix.Data());
     std::memcpy(e, index.data(), index.size() * sizeof(uint32_t));

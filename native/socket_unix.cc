@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "args.h"
+#include "env_data.h"
 #include "sys.h"
 
 namespace sockopt {
@@ -67,10 +68,12 @@ Napi::Value Bind(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// close(fd): only for fds this library created and Node never adopted.
+// close(fd): only for fds this library created and Node never adopted. An owned one
+// (env_data.h) is forgotten first: its number is free for reuse once closed.
 Napi::Value Close(const Napi::CallbackInfo& info) {
   int32_t fd;
   if (!ReadInt32(info, 0, "fd", &fd)) return Napi::Value();
+  if (fd >= 0) DataOf(info.Env()).owned.Forget(fd);
   if (fd >= 0 && close(fd) != 0 && errno != EINTR) ThrowSystemError(info.Env(), errno, "close");
   return info.Env().Undefined();
 }
