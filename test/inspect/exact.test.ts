@@ -116,6 +116,29 @@ describe.skipIf(!canReadInetRecords || !b.diagExact)('diagExact: records asked f
     }
   });
 
+  it('finds an IPv6 socket with IPv4-mapped addresses again (a dual-stack listener\'s accepted socket)', async () => {
+    const server = net.createServer().listen(0, '::');
+    await once(server, 'listening');
+    const accepted = once(server, 'connection');
+    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1').on('error', () => {});
+    const [socket] = (await accepted) as [net.Socket];
+    const nl = b.diagSocket!(-1) as number;
+    try {
+      const lean = b.diagDump!(nl, 0, C.AF_INET6!, C.IPPROTO_TCP!, Uint32Array.of(inodeOf(socket)), 1 | 2 | 4) as Pack;
+      const at = lean.index[1]!;
+      expect(lean.bytes.readUInt32LE(at)).toBe(HEADER);
+      expect(inetRecordAt(lean.bytes, at).src).toBe('::ffff:127.0.0.1');
+      const got = b.diagExact!(nl, C.IPPROTO_TCP!, lean.bytes, Uint32Array.of(at), 1) as Pack;
+      expect(got.index.length / 3).toBe(1);
+      expect(inetRecordAt(got.bytes, got.index[1]!)).toMatchObject({ inode: inodeOf(socket), src: '::ffff:127.0.0.1', dst: '::ffff:127.0.0.1' });
+    } finally {
+      b.close!(nl);
+      socket.destroy();
+      client.destroy();
+      server.close();
+    }
+  });
+
   it('leaves out a socket closed since, one whose cookie no longer matches, and records that do not fit `into`', async () => {
     const p = await pairs(20, '127.0.0.1');
     const nl = b.diagSocket!(-1) as number;
