@@ -57,6 +57,11 @@ export function parsePid(text: string | undefined): number {
   return Number(text);
 }
 
+/** What connect and doctor say when --timeout ran out during the DNS lookup of `host` (code TIMEOUT). */
+export function lookupTimedOut(host: string, timeout: number): { code: 'TIMEOUT'; message: string } {
+  return { code: 'TIMEOUT', message: `DNS lookup of ${host} timed out after ${timeout} ms (no answer from the resolver); check the name and the resolver, or raise --timeout` };
+}
+
 /** --timeout MS: a whole number of ms within setTimeout's range; `fallback` when not given. */
 export function parseTimeout(text: string | undefined, fallback: number): number {
   if (text === undefined) return fallback;

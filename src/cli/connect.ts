@@ -13,7 +13,7 @@ import { options } from '../core/options';
 import type { Sockopts } from '../core/presocket';
 import type { OptionName } from '../kernel/registry';
 import { describeSocket } from '../inspect/view';
-import { common, parse, parseHostPort, parseSets, parseTimeout } from './args';
+import { common, lookupTimedOut, parse, parseHostPort, parseSets, parseTimeout } from './args';
 import { escapeText } from '../kernel/text';
 import { toJson, type Output } from './output';
 
@@ -72,7 +72,7 @@ function timedOut(r: ConnectReport, resolved: boolean, timeout: number): NonNull
   if (resolved) {
     return { code: 'TIMEOUT', message: `TCP connect to ${at} ${after} (no answer to the SYN); check the address and any firewall, or raise --timeout to let TCP_SYNCNT run its course` };
   }
-  return { code: 'TIMEOUT', message: `DNS lookup of ${r.host} ${after} (no answer from the resolver); check the name and the resolver, or raise --timeout` };
+  return lookupTimedOut(r.host, timeout);
 }
 
 async function attempt(report: ConnectReport, sock: net.Socket | tls.TLSSocket, t0: number, timeout: number): Promise<void> {

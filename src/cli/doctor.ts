@@ -16,7 +16,7 @@ import type { Layer } from '../birth/layers';
 import { bounds, type Bound, type SystemDefaults } from '../policy/bounds';
 import type { Installed } from '../policy/process';
 import { formatDuration } from '../inspect/format';
-import { common, parse, parseHostPort, parseTimeout, shown } from './args';
+import { common, lookupTimedOut, parse, parseHostPort, parseTimeout, shown } from './args';
 import { escapeText } from '../kernel/text';
 import { toJson, type Output } from './output';
 import { compilePolicyArg, policyArg } from './policy-arg';
@@ -92,7 +92,10 @@ export async function run(args: string[], io: Output): Promise<number> {
     try {
       // The lookup counts against --timeout too: a resolver that does not answer holds getaddrinfo for 10 s or more.
       const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(Object.assign(new Error(`DNS lookup of ${host} timed out after ${timeout} ms (no answer from the resolver); check the name and the resolver, or raise --timeout`), { code: 'TIMEOUT' })), timeout);
+        timer = setTimeout(() => {
+          const { code, message } = lookupTimedOut(host, timeout);
+          reject(Object.assign(new Error(message), { code }));
+        }, timeout);
       });
       address = (await Promise.race([lookup(host), late])).address;
     } catch (err) {
