@@ -16,7 +16,7 @@ import { BATCH, canReadDuplicates, type Unread } from './duplicates';
 import { endEarly, readBatches, startEarly, type Early } from './pid-read';
 import { commandOf, kindOfFd, socketFds, type FdList } from './pid-proc';
 import { socketTables, type SocketTable, type TableSocket } from './tables';
-import { DIAG_RECORD } from './table-types';
+import { DIAG_RECORD, type SocketKind } from './table-types';
 
 /** What snapshotPid() returns, and `sockopt inspect PID --json` prints. */
 export interface PidReport {
@@ -77,6 +77,21 @@ function fromTable(pid: number, fd: number, inode: number, table: SocketTable): 
   return report;
 }
 
+// A few sockets: their kernel protocol names say which tables to ask (an inode may be in
+// two; a dump walks the whole namespace). undefined: ask every table (many sockets, or a
+// name unread).
+const FEW = 64;
+function kindsOf(pid: number, list: FdList): ReadonlySet<SocketKind> | undefined {
+  if (list.fds.length > FEW) return undefined;
+  const kinds = new Set<SocketKind>();
+  for (let i = 0; i < list.fds.length; i++) {
+    const named = kindOfFd(pid, list.fds[i]!, list.inodes[i]!);
+    if (!named) return undefined;
+    kinds.add(named.kind);
+  }
+  return kinds;
+}
+
 // The kernel's protocol names carry the IP version ('UDPv6', 'RAWv6', 'PINGv6').
 const INET_KINDS: Record<string, string> = { tcp: 'stream', mptcp: 'stream', udp: 'dgram', icmp: 'dgram', raw: 'raw' };
 
@@ -103,12 +118,10 @@ function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'p
   } catch (err) {
     throw processError(err, pid, `the fd table (/proc/${pid}/fd)`);
   }
-  // One socket: its kernel protocol name says which table to ask (an inode may be in two).
-  const named = fds.fds.length === 1 ? kindOfFd(pid, fds.fds[0]!, fds.inodes[0]!) : null;
   const reading = lean(fds);
   // headers: the table holds a connected TCP socket's header only and asks for its record
   // again when its batch comes (prefetch): streamed, memory that does not grow with the count.
-  const table = socketTables(pid, fds.inodes, source === 'proc', reading, named?.kind, reading && headers);
+  const table = socketTables(pid, fds.inodes, source === 'proc', reading, kindsOf(pid, fds), reading && headers);
   return { count: fds.fds.length, fds, row: (i) => fromTable(pid, fds.fds[i]!, fds.inodes[i]!, table), table };
 }
 

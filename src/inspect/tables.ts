@@ -240,11 +240,17 @@ function openDiag(pid: number): number | null {
 /**
  * The sockets of `pid`'s network namespace by inode; with `inodes` (the process's own),
  * only those are built (one alone is asked for by inode where the kernel allows it; else
- * the dump is filtered natively before any object is made). `kind`: with one inode, its
- * fd's kind by the kernel's protocol name (kindOfFd): only the table of that kind is asked.
+ * the dump is filtered natively before any object is made). `kinds`: the kinds of those
+ * sockets by their fds' kernel protocol names (kindOfFd): only the tables of these kinds
+ * are asked (each dump walks the whole namespace's sockets of its kind).
  */
-export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc = false, lean = false, kind?: SocketKind, headers = false): SocketTable {
+export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc = false, lean = false, kinds?: ReadonlySet<SocketKind>, headers = false): SocketTable {
   const nl = forceProc ? null : openDiag(pid);
+  if (inodes && inodes.length === 0) {
+    // No socket of its own: no table is read (a dump walks the whole namespace's sockets).
+    if (nl !== null) binding.close!(nl);
+    return noRows(nl === null ? 'proc' : 'sock_diag', lean);
+  }
   if (nl === null) {
     const rows = procSockets(pid);
     return {
@@ -282,14 +288,15 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
     // One inode may be in two tables (numbers wrap; an MPTCP socket's TCP subflows carry
     // its inode): a hit in one never stops the others, and only the fd's kernel protocol
     // name, where known, narrows the asking to the one table of that kind.
-    const asks = (k: SocketKind) => wanted === 0 || kind === undefined || !TABLE_KINDS.has(kind) || kind === k;
+    const askAll = kinds === undefined || [...kinds].some((k) => !TABLE_KINDS.has(k));
+    const asks = (k: SocketKind) => askAll || kinds.has(k);
     // unix: one exact request when a single inode is wanted. Peer names need the
     // whole table (the peer's record), so a single socket with a peer asks for that one too.
     if (wanted && asks('unix')) {
       const one = dump<UnixRecord>(nl, KIND.unix, 0, 0, wanted);
       const peer = one[0]?.peer ? dump<UnixRecord>(nl, KIND.unix, 0, 0, one[0].peer) : [];
       unixSockets(one, unix, new Map([...one, ...peer].map((r) => [r.inode, unixPath(r.name)])));
-    } else if (!wanted) {
+    } else if (!wanted && asks('unix')) {
       // Every unix record: a peer's name is in the peer's record, which may be another process's.
       unixSockets(dump<UnixRecord>(nl, KIND.unix, 0, 0, 0), unix);
     }
@@ -421,6 +428,11 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
     },
   };
   return table;
+}
+
+function noRows(source: SocketTable['source'], lean: boolean): SocketTable {
+  const none = () => undefined;
+  return { source, lean, get: none, hasQueues: () => false, given: none, prefetch: none, close: none };
 }
 
 // One inet dump, packed (diagDump flags 2): the kernel's messages and [inode, offset, state]* sorted by inode.

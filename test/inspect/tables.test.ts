@@ -314,6 +314,38 @@ sys.stdin.read()`]);
     }
   });
 
+  it.skipIf(spawnSync('strace', ['-V']).status !== 0)('no socket: no table dumped; a few unix sockets: the unix table alone (a dump walks the whole namespace)', async () => {
+    // Dump requests are the sendto/sendmsg calls on the sock_diag socket; a target with one
+    // socket shows that strace sees them.
+    const requests = (pid: number, flags: string[]) => {
+      const run = spawnSync('strace', ['-f', '-qq', '-e', 'trace=sendto,sendmsg', '-e', 'signal=none', process.execPath, bin, 'inspect', String(pid), ...flags], { encoding: 'utf8', timeout: 30_000 });
+      expect(run.status, run.stderr.slice(-2000)).toBe(0);
+      return run.stderr.split('\n').filter((l) => /send(to|msg)\(/.test(l)).length;
+    };
+    // stdio 'ignore': Node's stdio pipes are unix socket pairs.
+    const none = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const one = spawn(python, ['-c', "import socket, time; s = socket.create_server(('127.0.0.1', 0)); print(flush=True); time.sleep(60)"], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const unix = spawn(python, ['-c', "import socket, time; a, b = socket.socketpair(); u = socket.socket(socket.AF_UNIX); print(flush=True); time.sleep(60)"], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await Promise.all([once(one.stdout!, 'data'), once(unix.stdout!, 'data')]);
+      expect(readdirSync(`/proc/${none.pid!}/fd`).map((fd) => readlinkSync(`/proc/${none.pid!}/fd/${fd}`)).filter((l) => l.startsWith('socket:'))).toEqual([]);
+      const counts = { none: requests(none.pid!, []), noneJson: requests(none.pid!, ['--json']), unix: requests(unix.pid!, []), one: requests(one.pid!, []) };
+      figure('dump requests (no socket, no socket --json, three unix sockets, one listener)', counts);
+      expect(counts).toMatchObject({ none: 0, noneJson: 0, unix: 1 });
+      expect(counts.one).toBeGreaterThan(1);
+      expect(snapshotPid(none.pid!)).toMatchObject({ tables: 'sock_diag', sockets: [] });
+      expect(listSockets(none.pid!, { tables: 'proc' })).toEqual([]);
+      // The unix table alone still names every socket, its peer's included.
+      const rows = snapshotPid(unix.pid!).sockets.filter((r) => r.fd > 2); // its stdout is one of Node's socket pairs
+      expect(rows.map((r) => [r.kind, r.state, r.kernel?.source])).toEqual([['unix', 'CONNECTED', 'sock_diag'], ['unix', 'CONNECTED', 'sock_diag'], ['unix', 'UNCONNECTED', 'sock_diag']]);
+      expect(rows[0]!.kernel!.peerInode).toBe(rows[1]!.inode);
+    } finally {
+      none.kill();
+      one.kill();
+      unix.kill();
+    }
+  });
+
   it('--fd N reads that socket alone: one readlink, one sock_diag answer', async () => {
     const server = net.createServer().listen(0, '127.0.0.1');
     await once(server, 'listening');
