@@ -9,6 +9,7 @@
         "native/bound.cc",
         "native/codecs.cc",
         "native/constants.cc",
+        "native/exit_now.cc",
         "native/inspect.cc",
         "native/kinds.cc"
       ],

@@ -10,6 +10,7 @@
 #include "inspect.h"
 #include "kinds.h"
 #include "names.h"
+#include "process.h"
 #include "socket.h"
 #include "tcp_info.h"
 
@@ -42,6 +43,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterQueues(env, exports);
   RegisterSockDiag(env, exports);
   RegisterDuplicates(env, exports);
+  RegisterProcess(env, exports);
   exports.Set("constants", Constants(env));
   exports.Set("sizes", Sizes(env));
   exports.Set("kinds", Kinds(env));

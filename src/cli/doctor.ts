@@ -17,7 +17,6 @@ import { bounds, type Bound, type SystemDefaults } from '../policy/bounds';
 import type { Installed } from '../policy/process';
 import { formatDuration } from '../inspect/format';
 import { common, lookupTimedOut, parse, parseHostPort, parseTimeout, shown } from './args';
-import { escapeText } from '../kernel/text';
 import { toJson, type Output } from './output';
 import { compilePolicyArg, policyArg } from './policy-arg';
 
@@ -99,9 +98,10 @@ export async function run(args: string[], io: Output): Promise<number> {
       });
       address = (await Promise.race([lookup(host), late])).address;
     } catch (err) {
+      // Thrown on to main(): one line, exit 1, and with --json an error document.
       const e = err as NodeJS.ErrnoException;
-      io.err(e.code === 'TIMEOUT' ? `sockopt: doctor: ${escapeText(e.message)}` : `sockopt: doctor ${host}:${port}: ${e.code ?? 'ERR'} (${e.message})`);
-      return 1;
+      const code = e.code ?? 'ERR';
+      throw Object.assign(new Error(code === 'TIMEOUT' ? `doctor: ${e.message}` : `doctor ${host}:${port}: ${code} (${e.message})`), { code });
     } finally {
       clearTimeout(timer);
     }

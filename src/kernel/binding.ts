@@ -76,6 +76,8 @@ export interface Binding {
   bind?(fd: number, address: string, port: number): void;
   /** close() an fd this library created and Node never adopted. */
   close?(fd: number): void;
+  /** Ends this process at once with `code` (0-255): no exit handlers, no destructors (the `sockopt` command only: src/node/stuck-lookup.ts). */
+  exitNow(code: number): never;
   /** pidfd_open(2) (Linux >= 5.3): a close-on-exec fd pinning process `pid`. */
   pidfdOpen?(pid: number): number;
   /** pidfd_getfd(2) (Linux >= 5.6): this process's own copy of fd `targetfd` of the pidfd's process; needs ptrace-attach rights. Close it. */

@@ -6,7 +6,7 @@
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import * as dgram from 'node:dgram';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { endianness, tmpdir } from 'node:os';
@@ -363,11 +363,11 @@ describe('sockopt connect HOST:PORT', () => {
     }
   });
 
-  // A resolver that never answers (a bound UDP and TCP port at 127.83.0.1:53, named in a
+  // A resolver that never answers (a UDP and a TCP socket on port 53 that read nothing,
   // resolv.conf bind-mounted in a mount namespace of the command's own): getaddrinfo waits
-  // 5 s a try. The answer must come at --timeout. (The process itself ends only when the
-  // lookup does: libuv joins its pool at exit.)
-  it('against a silent resolver: doctor and connect say so at --timeout, exit 1', { timeout: 60_000 }, async (ctx) => {
+  // 5 s a try. The answer must come at --timeout, and the process end with it, though
+  // getaddrinfo still holds a libuv pool thread (src/node/stuck-lookup.ts).
+  it('against a silent resolver: doctor and connect say so at --timeout and exit 1 then, --json with a document', { timeout: 60_000 }, async (ctx) => {
     if (process.getuid?.() !== 0) return ctx.skip(); // unshare -m and port 53 need root
     const dir = mkdtempSync(join(tmpdir(), 'sockopt-dns-'));
     const udp = dgram.createSocket('udp4');
@@ -377,15 +377,25 @@ describe('sockopt connect HOST:PORT', () => {
     writeFileSync(join(dir, 'resolv.conf'), 'nameserver 127.83.0.1\n');
     try {
       for (const command of ['doctor', 'connect']) {
-        const child = spawn('unshare', ['-m', 'sh', '-c', `mount --bind ${join(dir, 'resolv.conf')} /etc/resolv.conf && exec "$0" "$@"`, process.execPath, bin, command, 'silent.invalid:80', '--timeout', '400'], { stdio: ['ignore', 'ignore', 'pipe'] });
-        const t0 = performance.now();
-        let stderr = '';
-        child.stderr!.on('data', (d: Buffer) => (stderr += d));
-        while (!stderr.includes('\n')) await once(child.stderr!, 'data');
-        const took = performance.now() - t0;
-        child.kill('SIGKILL'); // not waiting for getaddrinfo's own end
-        expect(stderr).toMatch(new RegExp(`^sockopt: ${command}: DNS lookup of silent\\.invalid timed out after 400 ms \\(no answer from the resolver\\)`));
-        expect(took).toBeLessThan(3000); // the resolver's own bound is 5 s a try
+        for (const flags of [[], ['--json']]) {
+          const child = spawn('unshare', ['-m', 'sh', '-c', `mount --bind ${join(dir, 'resolv.conf')} /etc/resolv.conf && exec "$0" "$@"`, process.execPath, bin, command, 'silent.invalid:80', '--timeout', '400', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+          const t0 = performance.now();
+          let stdout = '';
+          let stderr = '';
+          child.stdout!.on('data', (d: Buffer) => (stdout += d));
+          child.stderr!.on('data', (d: Buffer) => (stderr += d));
+          const bound = setTimeout(() => child.kill('SIGKILL'), 20_000);
+          const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+          clearTimeout(bound);
+          const took = performance.now() - t0;
+          figure(`${command} ${flags.join(' ')} against a silent resolver, --timeout 400`, `exit ${String(code ?? signal)} after ${Math.round(took)} ms`);
+          expect(stderr).toMatch(new RegExp(`^sockopt: ${command}: DNS lookup of silent\\.invalid timed out after 400 ms \\(no answer from the resolver\\)`));
+          expect(stderr.trim().split('\n')).toHaveLength(1);
+          expect(code).toBe(1);
+          expect(took).toBeLessThan(3000); // the resolver's own bound is 5 s a try
+          if (flags.length > 0) expect(JSON.parse(stdout)).toMatchObject({ error: { code: 'TIMEOUT' } });
+          else expect(stdout.includes('{')).toBe(false);
+        }
       }
     } finally {
       udp.close();
@@ -452,6 +462,43 @@ describe('sockopt options', () => {
     const help = await cli([]);
     expect(help.code).toBe(2);
     expect(help.stdout).toMatch(/^usage: sockopt <command>/);
+  });
+});
+
+describe('output that cannot be written', () => {
+  it('a closed pipe (… | head) ends the command quietly, exit 0; a full disk in one line, exit 1', async () => {
+    // A 3,000-socket Python target: more output than a pipe holds, so the reader closing
+    // it is met mid-write.
+    const target = spawn(python, ['-c', `
+import resource, socket, sys
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+held = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(min(3000, hard - 100))]
+print(flush=True)
+sys.stdin.read()`], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      await once(target.stdout!, 'data');
+      for (const flags of [[], ['--json']]) {
+        const child = spawn(process.execPath, [bin, 'inspect', String(target.pid), ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr!.on('data', (d: Buffer) => (stderr += d));
+        await once(child.stdout!, 'data');
+        child.stdout!.destroy(); // the reader goes away after its first chunk
+        const [code] = (await once(child, 'exit')) as [number | null];
+        expect({ flags, code, stderr }).toEqual({ flags, code: 0, stderr: '' });
+      }
+      const full = openSync('/dev/full', 'w');
+      try {
+        for (const args of [['options'], ['inspect', String(target.pid)], ['inspect', String(target.pid), '--json']]) {
+          const run = spawnSync(process.execPath, [bin, ...args], { stdio: ['ignore', full, 'pipe'], encoding: 'utf8', timeout: 30_000 });
+          expect({ args, status: run.status, stderr: run.stderr }).toEqual({ args, status: 1, stderr: 'sockopt: cannot write the output: ENOSPC (ENOSPC: no space left on device, write)\n' });
+        }
+      } finally {
+        closeSync(full);
+      }
+    } finally {
+      target.stdin!.end();
+    }
   });
 });
 
