@@ -228,6 +228,22 @@ export function socketFds(pid: number, only?: number): FdList {
   return { fds: Int32Array.from(found, (f) => f[0]), inodes: Float64Array.from(found, (f) => f[1]) };
 }
 
+/**
+ * Whether `pid` is a thread group whose main thread has exited while others run (a zombie
+ * leader after pthread_exit): Linux then shows an empty /proc/PID/fd, and pidfd_getfd,
+ * which goes through the leader, has no fd table to take from. Read only when the listing
+ * came back empty.
+ */
+export function leaderExited(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state === 'Z' && readdirSync(`/proc/${pid}/task`).length > 1;
+  } catch {
+    return false;
+  }
+}
+
 // The kernel's protocol names (sock->sk_prot->name, the system.sockprotoname xattr) by kind.
 const PROTO_KINDS: Record<string, SocketKind> = {
   TCP: 'tcp', TCPv6: 'tcp', UDP: 'udp', UDPv6: 'udp', 'UDP-Lite': 'udp', UDPLITEv6: 'udp', RAW: 'raw', RAWv6: 'raw',

@@ -149,29 +149,35 @@ export function readBatches(
   }
 }
 
-// Whether the process has exited (or is a zombie whose files are gone).
-function exited(pid: number): boolean {
+// PF_EXITING (include/linux/sched.h): set as exit begins, before the fd table is let go.
+const PF_EXITING = 0x4;
+
+/** Whether the process has exited, or is exiting (its fds may be gone before it is a zombie). */
+export function exited(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state === 'Z' || state === 'X';
+    // After the command name: state ppid pgrp session tty_nr tpgid flags …
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' || fields[0] === 'X' || (Number(fields[6]) & PF_EXITING) !== 0;
   } catch {
     return true;
   }
 }
 
-function exitedError(pid: number): Error {
+/** ESRCH: `pid` exited while its sockets were being read. */
+export function exitedError(pid: number): Error {
   return Object.assign(new Error(`pid ${pid} exited while its sockets were being read`), { code: 'ESRCH', errno: -3 });
 }
 
-// The queues a socket's table row gives better than the socket itself: a TCP socket's
-// other than a listener's (sock_diag's are the numbers SIOCINQ/SIOCOUTQ give), and a unix
-// listener's accept queue and backlog (its SIOCINQ is refused, its SIOCOUTQ says nothing).
-// null: the socket's own answers.
+// The queues a socket's table row gives better than the socket itself: a TCP or MPTCP
+// socket's other than a listener's, from sock_diag or the /proc fallback alike (what ss
+// prints; SIOCINQ leaves out a FIN received, and MPTCP's answers 1 on a closed socket or
+// at EOF with nothing queued), and a unix listener's accept queue and backlog (its SIOCINQ
+// is refused, its SIOCOUTQ says nothing). null: the socket's own answers.
 function tableQueues(s: SocketReport): Queues | null {
-  if (s.kernel?.source !== 'sock_diag') return null;
-  if (s.kind === 'tcp' && s.state !== 'LISTEN') return { recv: s.recvQueue, send: s.sendQueue };
-  if (s.kind === 'unix' && s.state === 'LISTEN' && s.acceptQueue !== undefined) return { recv: null, send: null, accept: s.acceptQueue, backlog: s.backlog };
+  if (s.kernel === undefined) return null;
+  if ((s.kind === 'tcp' || s.kind === 'mptcp') && s.state !== 'LISTEN') return { recv: s.recvQueue, send: s.sendQueue };
+  if (s.kind === 'unix' && s.kernel.source === 'sock_diag' && s.state === 'LISTEN' && s.acceptQueue !== undefined) return { recv: null, send: null, accept: s.acceptQueue, backlog: s.backlog };
   return null;
 }
 
@@ -197,15 +203,20 @@ function readRow(batch: DuplicateBatch, k: number, pid: number, s: SocketReport)
       return { report: s };
     }
     if (stat !== 0) throw systemError(-stat, 'fstat');
-    const merged = reportFromSnapshot(batch.snapshot(k, s.fd, s), tableQueues(s) ?? batch.queues(k), s.inode);
+    const fromTable = tableQueues(s);
+    const merged = reportFromSnapshot(batch.snapshot(k, s.fd, s), fromTable ?? batch.queues(k), s.inode);
+    // MPTCP's SIOCINQ is a hint (1 on a closed socket or at EOF, so that a reader reads the
+    // EOF), not bytes: without a table row its receive queue is not known.
+    if (merged.kind === 'mptcp' && fromTable === null && merged.state !== 'LISTEN') merged.recvQueue = null;
     if (s.kernel) {
       // The table knows more than the socket tells about itself: unix states (CONNECTING…),
-      // the exact bytes of unix names and the unix peer's name, netlink and packet addresses.
+      // the exact bytes of unix names and the unix peer's name, netlink and packet addresses;
+      // an MPTCP socket's own state (its TCP_INFO is its first subflow's).
       if (merged.kind === 'unix' || merged.kind === 'netlink' || merged.kind === 'packet') {
         merged.state = s.state;
         merged.local = s.local;
         merged.remote = s.remote;
-      }
+      } else if (merged.kind === 'mptcp' && s.kind === 'mptcp') merged.state = s.state;
       if (s.protocol !== undefined) merged.protocol = s.protocol;
       merged.kernel = s.kernel;
       const rate = merged.tcpInfo ? sendRate(merged.tcpInfo) : undefined;

@@ -9,12 +9,12 @@
 // closing it closes only the copy).
 import { existsSync } from 'node:fs';
 import { binding } from '../kernel/binding';
-import { featureUnsupported, invalidArgType, noSocketAt, outOfRange, processError } from '../kernel/errors';
+import { featureUnsupported, invalidArgType, leaderGone, noSocketAt, outOfRange, processError } from '../kernel/errors';
 import type { ExactText } from '../kernel/text';
 import type { SocketReport } from './format-socket';
 import { BATCH, canReadDuplicates, type Unread } from './duplicates';
-import { endEarly, readBatches, startEarly, type Early } from './pid-read';
-import { commandOf, kindOfFd, socketFds, type FdList } from './pid-proc';
+import { endEarly, exited, exitedError, readBatches, startEarly, type Early } from './pid-read';
+import { commandOf, kindOfFd, leaderExited, socketFds, type FdList } from './pid-proc';
 import { socketTables, type SocketTable, type TableSocket } from './tables';
 import { DIAG_RECORD, type SocketKind } from './table-types';
 
@@ -118,6 +118,9 @@ function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'p
   } catch (err) {
     throw processError(err, pid, `the fd table (/proc/${pid}/fd)`);
   }
+  if (fds.fds.length === 0 && leaderExited(pid)) {
+    throw leaderGone(pid);
+  }
   const reading = lean(fds);
   // headers: the table holds a connected TCP socket's header only and asks for its record
   // again when its batch comes (prefetch): streamed, memory that does not grow with the count.
@@ -139,7 +142,10 @@ export function listSockets(pid: number, options: { fd?: number; tables?: 'auto'
     throw outOfRange('options.fd', 'an integer >= 0 and < 2^31', options.fd);
   }
   const { count, row } = listWithTables(pid, options.fd, options.tables);
-  return Array.from({ length: count }, (_, i) => row(i));
+  const rows = Array.from({ length: count }, (_, i) => row(i));
+  // Gone meanwhile: its fds and table rows vanish as it exits, so what was read may be partial.
+  if (exited(pid)) throw exitedError(pid);
+  return rows;
 }
 
 /**
@@ -231,12 +237,15 @@ function readListed(pid: number, options: SnapshotPidOptions, sink: PidSink | un
     }
     if (s) sink.socket(s);
   };
+  // The rows from the tables alone; a process gone meanwhile (its fds and rows vanish as it
+  // exits) ends them with ESRCH, as a read of its sockets does.
   const emitFrom = (start: number) => {
     emit(null);
     for (let i = start; i < count; i++) {
       if ((i - start) % BATCH === 0) table.prefetch(i, Math.min(count, i + BATCH));
       emit(row(i));
     }
+    if (exited(pid)) throw exitedError(pid);
   };
   if (!reading) {
     emitFrom(0);
@@ -267,7 +276,7 @@ function readListed(pid: number, options: SnapshotPidOptions, sink: PidSink | un
     emit(null);
     emit(refused.report);
     emitFrom(refused.at + 1);
-  } else emitFrom(count);
+  } else emit(null);
   return report;
 }
 

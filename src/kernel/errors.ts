@@ -320,6 +320,11 @@ export function runtimeUnsupported(what: string, why: string): Error & CodedErro
   return coded(new Error(`${what} is not supported: ${why}.`), 'ERR_SOCKOPT_RUNTIME');
 }
 
+/** A process whose main thread has exited while others run: Linux shows no fd table for it. */
+export function leaderGone(pid: number): Error & CodedError {
+  return coded(new Error(`pid ${pid}'s main thread has exited while its other threads run: Linux shows no fd table at /proc/${pid}/fd then, so its sockets cannot be listed or read`), 'ERR_SOCKOPT_UNSUPPORTED');
+}
+
 /** `sockopt inspect PID --fd N` where fd N of the process is not a socket (or not open). */
 export function noSocketAt(pid: number, fd: number): Error & CodedError {
   return coded(new Error(`pid ${pid} has no socket at fd ${fd}`), 'ENOENT');

@@ -314,6 +314,85 @@ sys.stdin.read()`]);
     }
   });
 
+  it('listSockets and snapshotPid({ options: false }) of a target that exits meanwhile: ESRCH, never a partial list', async () => {
+    // As the CLI test above, for the paths that read no socket: each call either lists every
+    // socket whole or throws ESRCH (the exit's moment moves from before the call to after it).
+    const seen: string[] = [];
+    for (const call of [(pid: number) => listSockets(pid), (pid: number) => snapshotPid(pid, { options: false }).sockets]) {
+      for (const delay of [0, 0.005, 0.01, 0.02, 0.05, 0.1, 30]) {
+        const t = await hold(python, ['-c', `
+import json, os, resource, socket, sys, threading, time
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+socks = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(min(3000, hard - 100))]
+for s in socks: s.bind(('127.0.0.1', 0))
+print(json.dumps({'pid': os.getpid(), 'fds': {}}), flush=True)
+threading.Timer(${delay}, lambda: os._exit(0)).start()
+sys.stdin.read()`]);
+        try {
+          const rows = call(t.info.pid);
+          expect(rows.length).toBeGreaterThanOrEqual(3000);
+          expect(rows.filter((r) => r.kind !== 'udp' && r.fd > 2)).toEqual([]);
+          seen.push(`${delay}: whole`);
+        } catch (err) {
+          expect(err).toMatchObject({ code: 'ESRCH' });
+          seen.push(`${delay}: ESRCH`);
+        } finally {
+          t.proc.kill('SIGKILL');
+        }
+      }
+    }
+    figure('listSockets / snapshotPid({ options: false }) of a target exiting after … s', seen.join(', '));
+    expect(seen.some((x) => x.endsWith('ESRCH'))).toBe(true);
+    expect(seen.filter((x) => x.startsWith('30:'))).toEqual(['30: whole', '30: whole']); // one that lives on is listed whole
+  });
+
+  it('a CLOSE_WAIT socket with bytes unread: one receive queue whichever table and read, as ss prints it', async () => {
+    // The table's count holds the FIN received; SIOCINQ's leaves it out: the table's is taken
+    // from sock_diag and the /proc fallback alike.
+    const t = await hold(python, ['-c', `
+import json, os, socket, sys, time
+l = socket.create_server(('127.0.0.1', 0)); c = socket.create_connection(l.getsockname()); a, _ = l.accept()
+a.sendall(b'x' * 1000); a.close(); time.sleep(0.3)
+print(json.dumps({'pid': os.getpid(), 'fds': {'c': c.fileno(), 'port': c.getsockname()[1]}}), flush=True)
+sys.stdin.read()`]);
+    cleanup.push(t.proc);
+    const { pid, fds } = t.info;
+    const ss = spawnSync('ss', ['-tnH', 'state', 'close-wait', `sport = :${fds.port!}`], { encoding: 'utf8' }).stdout.trim().split(/\s+/);
+    const queues = Object.fromEntries(([['sock_diag', {}], ['sock_diag, no options', { options: false }], ['proc', { tables: 'proc' }], ['proc, no options', { tables: 'proc', options: false }]] as const).map(([name, o]) => {
+      const s = snapshotPid(pid, { fd: fds.c!, ...o }).sockets[0]!;
+      return [name, [s.state, s.recvQueue]];
+    }));
+    figure('CLOSE_WAIT with 1000 bytes unread: recvQueue by path; ss Recv-Q', { queues, ss: ss[0] });
+    for (const q of Object.values(queues)) expect(q).toEqual(['CLOSE_WAIT', Number(ss[0])]);
+    expect(Number(ss[0])).toBe(1001);
+    t.proc.stdin!.end();
+  });
+
+  it('a process whose main thread has exited while another runs: a coded error, not "0 sockets"', async () => {
+    // Linux shows an empty /proc/PID/fd for it (the fd table is reached through the leader).
+    const t = spawn(python, ['-c', `
+import ctypes, socket, sys, threading, time
+l = socket.create_server(('127.0.0.1', 0))
+threading.Thread(target=lambda: time.sleep(60)).start()
+print(flush=True)
+ctypes.CDLL(None).pthread_exit(None)`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      await once(t.stdout!, 'data');
+      const pid = t.pid!;
+      for (let i = 0; i < 100 && !readFileSync(`/proc/${pid}/stat`, 'latin1').includes(') Z '); i++) await new Promise((r) => setTimeout(r, 20));
+      expect(readdirSync(`/proc/${pid}/task`).length).toBe(2);
+      const message = `pid ${pid}'s main thread has exited while its other threads run: Linux shows no fd table at /proc/${pid}/fd then, so its sockets cannot be listed or read`;
+      for (const call of [() => listSockets(pid), () => snapshotPid(pid), () => snapshotPid(pid, { options: false }), () => snapshotPid(pid, { fd: 3 })]) {
+        expect(call).toThrow(expect.objectContaining({ code: 'ERR_SOCKOPT_UNSUPPORTED', message }));
+      }
+      const r = spawnSync(process.execPath, [bin, 'inspect', String(pid)], { encoding: 'utf8' });
+      expect([r.status, r.stderr]).toEqual([1, `sockopt: ${message}\n`]);
+    } finally {
+      t.kill('SIGKILL');
+    }
+  });
+
   it.skipIf(spawnSync('strace', ['-V']).status !== 0)('no socket: no table dumped; a few unix sockets: the unix table alone (a dump walks the whole namespace)', async () => {
     // Dump requests are the sendto/sendmsg calls on the sock_diag socket; a target with one
     // socket shows that strace sees them.
@@ -949,6 +1028,33 @@ sys.stdin.read()`]);
         if (name === 'listener') expect([s.recvQueue, s.sendQueue]).toEqual([null, null]);
       }
     }
+    t.proc.stdin!.end();
+  });
+
+  // Its TCP_INFO is its first subflow's (ESTABLISHED still), and its SIOCINQ answers 1 on a
+  // closed socket or at EOF (mptcp_inq_hint): neither may stand in for the socket's own
+  // state and queue, which its mptcp_diag row gives as ss -M prints them.
+  it('after a shutdown: the MPTCP socket\'s own state and queue, options read or not; a fresh one\'s queue unknown', async () => {
+    const t = await hold(python, ['-c', `
+import json, os, socket, sys, time
+f = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262)
+l = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262); l.bind(('127.0.0.1', 0)); l.listen(2)
+c = socket.socket(socket.AF_INET, socket.SOCK_STREAM, 262); c.connect(l.getsockname()); a, _ = l.accept()
+a.shutdown(socket.SHUT_WR); time.sleep(0.3)
+print(json.dumps({'pid': os.getpid(), 'fds': {'fresh': f.fileno(), 'client': c.fileno(), 'accepted': a.fileno()}}), flush=True)
+sys.stdin.read()`]);
+    cleanup.push(t.proc);
+    const { pid, fds } = t.info;
+    const ss = spawnSync('ss', ['-Mnap'], { encoding: 'utf8' }).stdout;
+    figure('ss -Mnap (the MPTCP pair after a shutdown)', `\n${ss.split('\n').filter((l) => l.includes(`pid=${pid},`)).join('\n')}`);
+    const all = snapshotPid(pid);
+    for (const s of [...[fds.client!, fds.accepted!].flatMap((fd) => [all.sockets.find((x) => x.fd === fd)!, listSockets(pid, { fd })[0]!, snapshotPid(pid, { fd }).sockets[0]!])]) {
+      const want = s.fd === fds.client ? 'CLOSE_WAIT' : 'FIN_WAIT2';
+      expect([s.fd, s.kind, s.state, s.recvQueue, s.sendQueue]).toEqual([s.fd, 'mptcp', want, 0, 0]);
+      if (s.tcpInfo) expect(s.tcpInfo.state).toBe('ESTABLISHED'); // the subflow's: why it is not the report's
+    }
+    const fresh = all.sockets.find((x) => x.fd === fds.fresh)!;
+    expect([fresh.kind, fresh.recvQueue]).toEqual(['mptcp', null]);
     t.proc.stdin!.end();
   });
 });
