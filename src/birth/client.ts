@@ -262,10 +262,11 @@ function keepPuttingBack(socket: Client, r: Resolution): void {
  * Puts the resolved keepalive options back. No fd yet (a library calls setKeepAlive before
  * connecting): Node replays its cached flag at connect, and 'connect' puts them back.
  */
-function putBack(socket: Client): void {
+function putBack(socket: Client, handleFd?: number): void {
   const r = socket[kResolved];
   if (r === undefined || r.keepAlive.length === 0 || socket.destroyed) return;
-  const fd = BIRTH_HOOKS ? fdNow(socket) : fdAtRuntime(socket);
+  // From the TCP handle's own call, its fd (a TLS socket over this one may hold the handle now).
+  const fd = handleFd ?? (BIRTH_HOOKS ? fdNow(socket) : fdAtRuntime(socket));
   if (fd < 0) return;
   // What the app set on this socket itself through sockopt since stays.
   const mine = appKeepAlive(socket);

@@ -137,27 +137,61 @@ function restore(fd: number, name: 'TCP_KEEPINTVL' | 'TCP_KEEPCNT', seconds: num
 
 // ---------------------------------------------------------------- the socket's own setKeepAlive
 
-// A policy outranks the libraries under it, which call socket.setKeepAlive with their own
-// idle time. On a socket a policy tuned, setKeepAlive is shadowed by one shared function
-// (an own property of that socket, no closure) that lets Node's call run, then hands the
-// socket to the policy's hook when the call turned keepalive on. setKeepAlive(false) is
-// always someone's explicit choice (no library turns it off by default): it stands.
+// A policy outranks the libraries under it, which call setKeepAlive with their own idle
+// time. On a socket a policy tuned, setKeepAlive is shadowed by one shared function (an
+// own property of that socket, no closure) that lets Node's call run, then hands the
+// socket to the policy's hook when the call turned keepalive on; and so is its TCP
+// handle's, for the calls that reach the handle another way: a TLS socket's over it (its
+// TLSWrap forwards setKeepAlive to the TCP handle below, _tls_wrap.js). A call through
+// the socket's own runs the hook once. setKeepAlive(false) is always someone's explicit
+// choice (no library turns it off by default): it stands.
 const kAfterOn = Symbol('sockopt.afterKeepAliveOn');
-type Hooked = object & { [kAfterOn]?: (socket: never) => void; setKeepAlive: (...a: unknown[]) => unknown };
+const kOwner = Symbol('sockopt.keepAliveOwner');
+const kNodeSetKeepAlive = Symbol('sockopt.nodeSetKeepAlive');
+type AfterOn = (socket: object, fd?: number) => void;
+type Hooked = object & { [kAfterOn]?: AfterOn; setKeepAlive: (...a: unknown[]) => unknown; _handle?: KeepAliveHandle | null };
+type HookedHandle = KeepAliveHandle & { [kOwner]?: Hooked; [kNodeSetKeepAlive]?: NonNullable<KeepAliveHandle['setKeepAlive']> };
 
-/** After each Node setKeepAlive call on `socket` that turns keepalive on, `after(socket)` runs. */
-export function onKeepAliveEnabled<S extends object>(socket: S, after: (socket: S) => void): void {
+/** After each Node setKeepAlive call on `socket` (or a TLS socket over it) that turns keepalive on, `after(socket, fd)` runs. */
+export function onKeepAliveEnabled<S extends object>(socket: S, after: (socket: S, fd?: number) => void): void {
   const s = socket as unknown as Hooked;
   if (s[kAfterOn] === undefined) s.setKeepAlive = setKeepAliveThenHook;
-  s[kAfterOn] = after as (socket: never) => void;
+  s[kAfterOn] = after as AfterOn;
+  const handle = s._handle;
+  const tcp = (handle ? (handle._parent ?? handle) : undefined) as HookedHandle | undefined;
+  if (!tcp || typeof tcp.setKeepAlive !== 'function') return;
+  tcp[kOwner] = s;
+  if (tcp[kNodeSetKeepAlive] === undefined) {
+    tcp[kNodeSetKeepAlive] = tcp.setKeepAlive;
+    tcp.setKeepAlive = handleSetKeepAliveThenHook;
+  }
+}
+
+// Calls through a socket's own setKeepAlive under way: its handle's hook leaves the hook to it.
+let viaSocket = 0;
+
+function handleSetKeepAliveThenHook(this: HookedHandle, enable: boolean): number {
+  // eslint-disable-next-line prefer-rest-params
+  const rc = Reflect.apply(this[kNodeSetKeepAlive]!, this, arguments);
+  const owner = this[kOwner];
+  // A libuv error code is a refusal.
+  if (viaSocket > 0 || !enable || owner === undefined || (typeof rc === 'number' && rc !== 0)) return rc;
+  const fd = this.fd;
+  owner[kAfterOn]?.(owner, typeof fd === 'number' && fd >= 0 ? fd : undefined);
+  return rc;
 }
 
 function setKeepAliveThenHook(this: Hooked, ...args: unknown[]): unknown {
-  Reflect.apply(Object.getPrototypeOf(this).setKeepAlive as (...a: unknown[]) => unknown, this, args);
+  viaSocket++;
+  try {
+    Reflect.apply(Object.getPrototypeOf(this).setKeepAlive as (...a: unknown[]) => unknown, this, args);
+  } finally {
+    viaSocket--;
+  }
   // Node 24+ also takes { enable, … }.
   const first = args[0];
   const enable = first !== null && typeof first === 'object' ? (first as { enable?: unknown }).enable : first;
-  if (enable) (this[kAfterOn] as unknown as (socket: object) => void)(this);
+  if (enable) this[kAfterOn]!(this);
   return this;
 }
 

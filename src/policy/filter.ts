@@ -41,7 +41,15 @@ export function ask(filter: SocketFilter, info: SocketInfo): FilterAnswer {
     return 'failed';
   }
   const v = out.value as unknown;
-  if (v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function') {
+  let thenable: boolean;
+  try {
+    // An answer's `then` is the filter's code too (a getter, a revoked Proxy): it may throw.
+    thenable = v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
+  } catch (thrown) {
+    report(filter, `answered with a value whose \`then\` threw ${describe(thrown)}`, 'SOCKOPT_FILTER_THREW');
+    return 'failed';
+  }
+  if (thenable) {
     report(filter, 'returned a promise (filters must answer synchronously)', 'SOCKOPT_FILTER_ASYNC');
     return 'failed';
   }
@@ -49,8 +57,8 @@ export function ask(filter: SocketFilter, info: SocketInfo): FilterAnswer {
 }
 
 function describe(thrown: unknown): string {
-  if (thrown instanceof Error) return `${thrown.name}: ${thrown.message}`;
   try {
+    if (thrown instanceof Error) return `${thrown.name}: ${thrown.message}`;
     return String(thrown);
   } catch {
     return 'a value';

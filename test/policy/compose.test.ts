@@ -5,11 +5,12 @@
 import { once } from 'node:events';
 import * as http from 'node:http';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { agent, arm, constants as C, policyStats, setKeepAlive, setsockopt, tuneSockets } from '../../src/index';
 import { isSubscribed } from '../../src/node/channels';
 import { tuneSocketsFromJson } from '../../src/policy/tune-sockets';
-import { fdOf, figure, listeningServer, oracle, settledFds } from '../helpers';
+import { fdOf, figure, listeningServer, oracle, settledFds, tlsCredentials } from '../helpers';
 
 const T = C.IPPROTO_TCP!;
 const UT: ['get', number, number, number] = ['get', T, C.TCP_USER_TIMEOUT!, 0];
@@ -123,6 +124,46 @@ describe('stacked policies', () => {
   });
 });
 
+function revoked(): object {
+  const p = Proxy.revocable({}, {});
+  p.revoke();
+  return p.proxy;
+}
+
+describe('keepalive timing under TLS', () => {
+  // A TLS socket's setKeepAlive goes to its TLSWrap, which forwards it to the TCP handle
+  // below: the policy's timing must come back there too, on both ends.
+  it('a server policy and a client policy keep their timing after Node\'s setKeepAlive on a TLS socket', async () => {
+    cleanup.push(tuneSockets({ server: { keepAlive: { idle: 40_000, interval: 4_000, count: 4 } } }));
+    const srv = tls.createServer(tlsCredentials());
+    srv.on('tlsClientError', () => {});
+    const secured = once(srv, 'secureConnection') as Promise<[tls.TLSSocket]>;
+    srv.listen(0, '127.0.0.1');
+    await once(srv, 'listening');
+    cleanup.push(() => new Promise((r) => srv.close(r)));
+    const port = (srv.address() as net.AddressInfo).port;
+    // The client: a plain socket under a client policy, then TLS over it (tls.connect({ socket })).
+    cleanup.push(tuneSockets({ client: { keepAlive: { idle: 30_000, interval: 5_000, count: 3 } } }));
+    const raw = net.connect(port, '127.0.0.1');
+    cleanup.push(() => raw.destroy());
+    await once(raw, 'connect');
+    await new Promise((r) => setImmediate(r));
+    const client = tls.connect({ socket: raw, rejectUnauthorized: false });
+    client.on('error', () => {});
+    cleanup.push(() => client.destroy());
+    const [[sock]] = await Promise.all([secured, once(client, 'secureConnect')]);
+    sock.on('error', () => {});
+    cleanup.push(() => sock.destroy());
+    sock.setKeepAlive(true, 1_000); // an app or framework on its TLS socket
+    client.setKeepAlive(true, 1_000);
+    expect(await oracle(fdOf(sock), KA())).toEqual([1, 40, 4, 4]);
+    expect(await oracle(fdOf(client), KA())).toEqual([1, 30, 5, 3]);
+    // Off stays off.
+    sock.setKeepAlive(false);
+    expect(await oracle(fdOf(sock), KA().slice(0, 1))).toEqual([0]);
+  });
+});
+
 describe('filters', () => {
   const throws: [string, () => unknown][] = [
     ['undefined', () => { throw undefined; }],
@@ -132,9 +173,14 @@ describe('filters', () => {
     ['an Error', () => { throw new Error('filter bug'); }],
     ['a promise', () => Promise.resolve(true)],
     ['an object with a throwing toString', () => { throw { toString() { throw new Error('x'); } }; }],
+    ['a revoked Proxy', () => { throw revoked(); }],
+    // Answers whose `then` throws when it is looked at: the filter's code still.
+    ['an object whose then getter throws', () => ({ get then() { throw new Error('then'); } })],
+    ['a revoked Proxy ', () => revoked()],
   ];
+  const returned = (what: string) => what === 'a promise' || what.includes('then') || what.endsWith(' ');
   for (const [what, body] of throws) {
-    it(`a filter that ${what === 'a promise' ? 'returns' : 'throws'} ${what}: the socket connects without any process policy, reported once`, async () => {
+    it(`a filter that ${returned(what) ? 'returns' : 'throws'} ${what.trim()}: the socket connects without any process policy, reported once`, async () => {
       const s = await server();
       const before = warnings.length;
       cleanup.push(tuneSockets({ client: { userTimeout: 4_000 } })); // a policy without a filter, installed first
