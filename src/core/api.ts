@@ -2,7 +2,7 @@
 // by raw (level, optname) numbers, a superset of the other npm `sockopt`.
 import { binding } from '../kernel/binding';
 import { fromNative, invalidArgType, outOfRange, readOnly, unknownOption, unsupported, writeOnly } from '../kernel/errors';
-import { resolveFd, type SocketLike } from '../node/fd';
+import { resolveFd, unwrapSocket, type SocketLike } from '../node/fd';
 import { describeRaw, intGet, intSet, optionNames, options, table, type Resolved } from './options';
 import type { OptionInput, OptionValue, ReadableOption, WritableOption } from '../kernel/registry';
 
@@ -105,7 +105,8 @@ export function setsockopt(socket: SocketLike, nameOrLevel: string | number, a: 
   const r = typeof nameOrLevel === 'string' ? table[nameOrLevel] : undefined;
   if (r?.set === undefined) return setOther(socket, nameOrLevel, a, b);
   const native = r.check!(a);
-  const fd = resolveFd(socket);
+  const target = unwrapSocket(socket); // a wrapper's socket read once: its fd and its cache are one socket's
+  const fd = resolveFd(target);
   try {
     if (r.id >= 0) intSet(fd, r.id, native as number);
     else r.set(fd, native);
@@ -113,7 +114,7 @@ export function setsockopt(socket: SocketLike, nameOrLevel: string | number, a: 
     throw fromNative(err, r.info.name, r.info.level, a);
   }
   // The net.Socket behind a request, response or http2 session caches the flag too.
-  if (r.sync !== undefined && typeof socket === 'object') r.sync(socket, native); // an fd number has no Node cache
+  if (r.sync !== undefined && typeof target === 'object') r.sync(target, native); // an fd number has no Node cache
 }
 
 function setOther(socket: SocketLike, nameOrLevel: unknown, a: unknown, b: unknown): void {
@@ -128,7 +129,8 @@ function setOther(socket: SocketLike, nameOrLevel: unknown, a: unknown, b: unkno
   // The view's length and detachment are checked natively (b.byteLength itself throws an
   // uncoded TypeError on a detached DataView), before any syscall.
   else if (!ArrayBuffer.isView(b)) throw invalidArgType('value', 'a number or a Buffer, TypedArray or DataView', b);
-  const fd = resolveFd(socket);
+  const target = unwrapSocket(socket);
+  const fd = resolveFd(target);
   try {
     if (isNumber) binding.setInt(fd, level, opt, b);
     else binding.setBuffer(fd, level, opt, b as ArrayBufferView);
@@ -136,11 +138,12 @@ function setOther(socket: SocketLike, nameOrLevel: unknown, a: unknown, b: unkno
     const d = describeRaw(level, opt);
     throw fromNative(err, d.option, d.level, b);
   }
-  if (isNumber) syncRaw(socket, level, opt, b);
-  else if ((b as ArrayBufferView).byteLength === INT_SIZE) syncRaw(socket, level, opt, readInt(b as ArrayBufferView));
+  if (isNumber) syncRaw(target, level, opt, b);
+  else if ((b as ArrayBufferView).byteLength >= INT_SIZE) syncRaw(target, level, opt, readInt(b as ArrayBufferView));
 }
 
-// A raw write of exactly one C int as bytes sets the flag as surely as a number does.
+// A raw write of one C int as bytes sets the flag as surely as a number does; of more, the
+// kernel takes the first int (an int option reads sizeof(int) bytes of any longer optlen).
 const INT_SIZE = binding.sizes.int;
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 function readInt(view: ArrayBufferView): number {

@@ -4,7 +4,7 @@
 // object's key order, and the first one the kernel refuses stops the batch.
 import { binding } from '../kernel/binding';
 import { batchFailure, fromNative, invalidArgType, outOfRange, readOnly, unknownOption, unsupported } from '../kernel/errors';
-import { resolveFd, type SocketLike } from '../node/fd';
+import { resolveFd, unwrapSocket, type SocketLike } from '../node/fd';
 import { optionNames, table, type Resolved } from './options';
 import type { Sockopts } from './presocket';
 
@@ -99,9 +99,11 @@ export function setsockopts(socket: SocketLike, values: Sockopts): void {
   }
 }
 
-function apply(socket: SocketLike, count: number, plan: Int32Array, nums: Float64Array, strings: (string | Uint8Array)[] | undefined, options: readonly Resolved[], inputs: readonly unknown[]): void {
+function apply(given: SocketLike, count: number, plan: Int32Array, nums: Float64Array, strings: (string | Uint8Array)[] | undefined, options: readonly Resolved[], inputs: readonly unknown[]): void {
   // Last before the syscalls, after every getter and check: no user code runs between
-  // finding the fd and using it, so a socket destroyed meanwhile is never touched.
+  // finding the fd and using it, so a socket destroyed meanwhile is never touched. A
+  // wrapper's socket is read once: the fd and Node's cached flags are one socket's.
+  const socket = unwrapSocket(given);
   const fd = resolveFd(socket);
   if (count === 0) return;
   try {

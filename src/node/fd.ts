@@ -46,6 +46,21 @@ export function nodeSocketOf(target: unknown): net.Socket | undefined {
   return undefined;
 }
 
+/**
+ * `target` with what a wrapper (request, response, http2 session) holds read once: the
+ * net.Socket behind it, so that its fd and Node's cached flags are one socket's even
+ * where `socket` is a getter that answers differently each time. Anything else as given.
+ * @throws as resolveFd for a wrapper with no socket or another value there.
+ */
+export function unwrapSocket(target: SocketLike): SocketLike {
+  if (typeof target !== 'object' || target === null || target instanceof Socket || target instanceof Server || target instanceof DgramSocket) return target;
+  if (!('socket' in target)) return target;
+  const inner = (target as { socket: unknown }).socket;
+  if (inner instanceof Socket) return inner;
+  if (inner === null || inner === undefined) throw wrapperWithoutSocket(target);
+  throw invalidArgType('socket', 'a net.Socket, tls.TLSSocket, net.Server, dgram.Socket, an http request or response, or a file descriptor number', target);
+}
+
 export function resolveFd(target: SocketLike): number {
   if (typeof target === 'number') {
     if (!Number.isInteger(target) || target < 0 || target > 2 ** 31 - 1) {

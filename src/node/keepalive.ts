@@ -202,7 +202,10 @@ function setKeepAliveThenHook(this: Hooked, ...args: unknown[]): unknown {
 // sockopt afterwards is the app's choice and outranks it: noted here (by the cache writer
 // every sockopt set of a keepalive option runs), and left out of what is put back.
 let resolving = 0;
-const kAppKeepAlive = Symbol('sockopt.appKeepAlive');
+// Registered (Symbol.for): another copy of sockopt in this process (a dependency's own, or
+// `sockopt run`'s beside the app's) reads the same record, so its policy keeps off what the
+// app set through this one.
+const kAppKeepAlive = Symbol.for('sockopt.appKeepAlive.v1');
 type AppKept = { [kAppKeepAlive]?: Map<string, number> };
 
 /** Runs `fn` (birth setting a socket's resolved options): its writes are not the app's. */

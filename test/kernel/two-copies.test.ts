@@ -22,3 +22,11 @@ describe.skipIf(!hasTcpInfo)('two copies of sockopt, TCP_INFO', () => {
     });
   });
 });
+
+describe('two copies of sockopt, a policy in one and the app\'s keepalive in the other', () => {
+  it('Node\'s setKeepAlive makes the policy come back, but not over what the app set through the other copy', () => {
+    const out = JSON.parse(execFileSync(process.execPath, [join(fixtures, 'two-copies-keepalive.js'), root], { encoding: 'utf8', timeout: 30_000 }));
+    // [SO_KEEPALIVE, idle s, interval s, count] as the kernel holds them.
+    expect(out).toEqual({ policy: [1, 50, 6, 4], app: [1, 11, 2, 2], afterNode: [1, 11, 2, 2] });
+  });
+});
