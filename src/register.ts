@@ -16,15 +16,13 @@ const raw = process.env.SOCKOPT;
 if (raw !== undefined && raw.trim() !== '') {
   // Loaded only when a policy is asked for, so an unset SOCKOPT costs nothing.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  (require('./policy/tune-sockets') as typeof policy).tuneSocketsFromJson(withoutExplain(raw), 'SOCKOPT');
-}
-
-// Takes the explainErrors key out (turning it on); the rest is the policy (policy/sockopt-env.ts,
-// the reading `sockopt run` and `doctor` check it with).
-function withoutExplain(text: string): string {
+  const tune = require('./policy/tune-sockets') as typeof policy;
+  // The explainErrors key taken out (turning it on); the rest is the policy, as parsed
+  // (policy/sockopt-env.ts: the reading `sockopt run` and `doctor` check it with).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { policy: rest, explainErrors } = (require('./policy/sockopt-env') as typeof env).splitExplain(text, 'SOCKOPT');
+  const read = (require('./policy/sockopt-env') as typeof env).splitExplain(raw, 'SOCKOPT');
+  if (!read.json) throw tune.invalidJson(raw, 'SOCKOPT', read.error);
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  if (explainErrors) (require('./telemetry/explain') as typeof explain).explainErrors();
-  return rest;
+  if (read.explainErrors) (require('./telemetry/explain') as typeof explain).explainErrors();
+  tune.tuneSocketsFromParsed(read.policy, 'SOCKOPT');
 }

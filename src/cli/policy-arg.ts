@@ -29,12 +29,7 @@ export function policyArg(values: { policy?: string | undefined; preset?: string
  * takes it (run hands the text on whole; register turns it on in the program).
  */
 export function compilePolicyArg(arg: PolicyArg): Installed {
-  const { policy } = splitExplain(arg.json, arg.from); // (text that is not JSON comes back as it is)
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(policy);
-  } catch (err) {
-    throw usageError(`${arg.from} is not valid JSON (${(err as Error).message}); write it as in docs/policy.md, e.g. {"client":{"deadPeerTimeout":30000}}`);
-  }
-  return compileTuneOptions(parsed, arg.from, true);
+  const read = splitExplain(arg.json, arg.from);
+  if (!read.json) throw usageError(`${arg.from} is not valid JSON (${read.error.message}); write it as in docs/policy.md, e.g. {"client":{"deadPeerTimeout":30000}}`);
+  return compileTuneOptions(read.policy, arg.from, true);
 }

@@ -2,6 +2,7 @@
 // (ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE, ERR_SOCKET_CLOSED, system errors),
 // plus ERR_SOCKOPT_* for what only this library can say.
 import { getSystemErrorMap, inspect } from 'node:util';
+import { escapeText } from './text';
 
 /** Every `code` this library throws itself (kernel refusals carry the errno name instead, e.g. 'ENOPROTOOPT'). */
 export type SockoptErrorCode =
@@ -61,9 +62,13 @@ export function quote(value: unknown): string {
   }
 }
 
-/** A caller's object key inside a property path ('SOCKOPT.client.sockopts.KEY'): bounded as quote() is. */
+/**
+ * A caller's object key inside a property path ('SOCKOPT.client.sockopts.KEY'): bounded as
+ * quote() is, and escaped (controls, bidi, backslash), since a key may come from an
+ * environment variable and a message may reach a terminal unfiltered (sockopt/register's).
+ */
 export function pathKey(key: string): string {
-  return key.length <= 64 ? key : `${key.slice(0, 64)}… (${key.length - 64} more characters)`;
+  return escapeText(key.length <= 64 ? key : `${key.slice(0, 64)}… (${key.length - 64} more characters)`);
 }
 
 export function invalidArgType(name: string, expected: string, actual: unknown): TypeError & CodedError {

@@ -4,20 +4,24 @@
 // text register takes (or takes one it refuses).
 import { invalidArgType } from '../kernel/errors';
 
+/** The SOCKOPT text read once: the policy (parsed, without the explainErrors key) and that key's value (false when absent). */
+export type SockoptText = { json: true; policy: unknown; explainErrors: boolean } | { json: false; error: Error };
+
 /**
- * The policy's text without the explainErrors key, and that key's value (false when absent).
- * Text that is not a JSON object comes back as it is: the policy's own check says what is wrong.
+ * Reads the text once. The policy is handed on as parsed, never written back to text and
+ * read again: that would turn a number JSON gives as Infinity (1e400) into null ("the
+ * system default") and recurse once per level of a deeply nested value.
  * @throws ERR_INVALID_ARG_TYPE when explainErrors is there and not a boolean (named `${from}.explainErrors`).
  */
-export function splitExplain(text: string, from: string): { policy: string; explainErrors: boolean } {
+export function splitExplain(text: string, from: string): SockoptText {
   let config: unknown;
   try {
     config = JSON.parse(text);
-  } catch {
-    return { policy: text, explainErrors: false };
+  } catch (err) {
+    return { json: false, error: err as Error };
   }
-  if (config === null || typeof config !== 'object' || Array.isArray(config) || !Object.prototype.hasOwnProperty.call(config, 'explainErrors')) return { policy: text, explainErrors: false };
+  if (config === null || typeof config !== 'object' || Array.isArray(config) || !Object.prototype.hasOwnProperty.call(config, 'explainErrors')) return { json: true, policy: config, explainErrors: false };
   const { explainErrors, ...policy } = config as { explainErrors: unknown };
   if (typeof explainErrors !== 'boolean') throw invalidArgType(`${from}.explainErrors`, 'of type boolean', explainErrors);
-  return { policy: JSON.stringify(policy), explainErrors };
+  return { json: true, policy, explainErrors };
 }

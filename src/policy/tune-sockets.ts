@@ -77,7 +77,17 @@ export function tuneSocketsFromJson(json: string, name: string): () => void {
   try {
     config = JSON.parse(json);
   } catch (err) {
-    throw invalidArgValue(name, `not valid JSON (${(err as Error).message}); received ${JSON.stringify(json.slice(0, 200))}`);
+    throw invalidJson(json, name, err as Error);
   }
+  return tuneSocketsFromParsed(config, name);
+}
+
+/** tuneSocketsFromJson for a text already parsed (sockopt/register's, read once with its explainErrors key taken out). */
+export function tuneSocketsFromParsed(config: unknown, name: string): () => void {
   return install(compileTuneOptions(config, name, true));
+}
+
+/** The error of a policy text that is not JSON. */
+export function invalidJson(json: string, name: string, err: Error): Error {
+  return invalidArgValue(name, `not valid JSON (${err.message}); received ${JSON.stringify(json.slice(0, 200))}`);
 }

@@ -153,7 +153,12 @@ describe('sockopt run and doctor: a hostile SOCKOPT in the environment', () => {
     ['a 120 KB top-level key', `{"${'k'.repeat(BIG)}":1}`, /is not one this call knows/],
     ['__proto__ keys', '{"client":{"__proto__":{"userTimeout":5}}}', /'SOCKOPT\.client\.__proto__' is not one this call knows/],
     ['constructor.prototype', '{"constructor":{"prototype":{"polluted":1}}}', /'SOCKOPT\.constructor' is not one this call knows/],
-    ['ESC, CR and bidi characters in a key', '{"client":{"sockopts":{"\\u001b[31m\\r\\u202eX":1}}}', /SOCKOPT\.client\.sockopts\.\\x1b\[31m\\r\\u202eX: Unknown socket option/],
+    // Escaped in the message (pathKey), whose backslashes the CLI's line escapes once more, as every quoted value's.
+    ['ESC, CR and bidi characters in a key', '{"client":{"sockopts":{"\\u001b[31m\\r\\u202eX":1}}}', /SOCKOPT\.client\.sockopts\.\\\\x1b\[31m\\\\r\\\\u202eX: Unknown socket option/],
+    // The explainErrors key beside the policy changes nothing of how the rest is read: the
+    // policy is taken as parsed, never written back to text (1e400 would become null).
+    ['explainErrors and a number JSON reads as Infinity', '{"explainErrors":false,"client":{"userTimeout":1e400}}', /SOCKOPT\.client\.userTimeout: .*out of range.*Received Infinity/],
+    ['explainErrors and nested 60,000 arrays deep', `{"explainErrors":true,"client":${'['.repeat(BIG / 2)}${']'.repeat(BIG / 2)}}`, /The "SOCKOPT\.client" argument must be an object .*Received an instance of Array/],
   ];
   for (const [what, value, pattern] of values) {
     for (const command of ['run', 'doctor'] as const) {
