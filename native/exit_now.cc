@@ -28,6 +28,9 @@ Napi::Value ExitNow(const Napi::CallbackInfo& info) {
 
 void RegisterProcess(Napi::Env env, Napi::Object exports) {
   exports.Set("exitNow", Napi::Function::New(env, ExitNow, "exitNow"));
+#ifndef _WIN32
+  RegisterTerminal(env, exports);
+#endif
 }
 
 }  // namespace sockopt

@@ -3,7 +3,9 @@
 // absolute lib/register.js>` added to NODE_OPTIONS and the policy in SOCKOPT, so neither
 // the working directory nor the program's own node_modules decides whether it loads.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
+import { binding } from '../kernel/binding';
 import { usageError } from '../kernel/errors';
 import { presetNames } from '../core/presets';
 import { common, parse } from './args';
@@ -20,7 +22,9 @@ export const usage = `sockopt run [--policy JSON | --preset NAME] [--json] -- CO
                     is COMMAND's)
   Without either, the SOCKOPT already in the environment is used (it must be set).
   The exit code is COMMAND's (127 if it could not be started); a signal that ends it
-  ends sockopt the same way.`;
+  ends sockopt the same way (SIGPIPE, SIGUSR1: exit 128 + its number). SIGTERM, SIGINT,
+  SIGHUP, SIGQUIT and SIGUSR2 sent to sockopt are passed on; from the terminal it runs in
+  (Ctrl-C, Ctrl-\\, a hangup) COMMAND has them itself, once.`;
 
 /** The absolute path of this package's register entry (lib/register.js, beside lib/cli/). */
 export const REGISTER = join(__dirname, '..', 'register.js');
@@ -59,19 +63,32 @@ export async function run(args: string[], io: Output): Promise<number> {
     io.err(`sockopt: could not start ${JSON.stringify(command[0])}: ${code}${hint}`);
     return 127;
   }
-  const forward = (signal: NodeJS.Signals) => child.kill(signal);
-  for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(s, forward);
+  const forward = (signal: NodeJS.Signals) => {
+    // The terminal's own signals reach its whole foreground group, COMMAND included: once is enough.
+    if (FROM_TERMINAL.has(signal) && binding.terminalForeground?.() === true) return;
+    child.kill(signal);
+  };
+  for (const s of FORWARDED) process.on(s, forward);
   return await new Promise<number>((resolve) => {
     child.on('error', (err: NodeJS.ErrnoException) => {
       io.err(`sockopt: could not start ${JSON.stringify(command[0])}: ${err.code ?? err.message}`);
       resolve(127);
     });
     child.on('exit', (code, signal) => {
-      for (const s of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(s, forward);
+      for (const s of FORWARDED) process.off(s, forward);
       if (signal) {
-        process.kill(process.pid, signal);
-        resolve(128 + 1);
+        // Ended by the same signal where Node lets one end it: not SIGPIPE (ignored) or
+        // SIGUSR1 (its inspector's); then, as a shell reports it, 128 + its number.
+        if (!KEPT_BY_NODE.has(signal)) process.kill(process.pid, signal);
+        resolve(128 + (osConstants.signals[signal] ?? 0));
       } else resolve(code ?? 1);
     });
   });
 }
+
+// Passed on to COMMAND: what ends a process by default and Node lets a listener take.
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR2'] as const;
+// Sent by a terminal to its whole foreground process group (Ctrl-C, Ctrl-\, a hangup).
+const FROM_TERMINAL: ReadonlySet<string> = new Set(['SIGINT', 'SIGQUIT', 'SIGHUP']);
+// Signals that do not end a Node process sent to itself.
+const KEPT_BY_NODE: ReadonlySet<string> = new Set(['SIGPIPE', 'SIGUSR1']);

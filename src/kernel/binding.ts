@@ -78,6 +78,8 @@ export interface Binding {
   close?(fd: number): void;
   /** Ends this process at once with `code` (0-255): no exit handlers, no destructors (the `sockopt` command only: src/node/stuck-lookup.ts). */
   exitNow(code: number): never;
+  /** Whether this process is in the foreground process group of its controlling terminal (false without one; POSIX). */
+  terminalForeground?(): boolean;
   /** pidfd_open(2) (Linux >= 5.3): a close-on-exec fd pinning process `pid`. */
   pidfdOpen?(pid: number): number;
   /** pidfd_getfd(2) (Linux >= 5.6): this process's own copy of fd `targetfd` of the pidfd's process; needs ptrace-attach rights. Close it. */

@@ -125,6 +125,21 @@ describe('sockopt run and NODE_OPTIONS, from a directory without sockopt', () =>
     expect(JSON.parse(child.stdout).userTimeout).toBe(6_543);
   });
 
+  it('signals: Ctrl-C in its terminal reaches the program once, a SIGTERM to sockopt once; ended by a signal, sockopt says which', async () => {
+    // test/fixtures/run-signals.py: a pseudo-terminal of its own (Ctrl-C typed into it), a
+    // kill of sockopt's pid alone, and programs that end by SIGPIPE, SIGUSR1, SIGTERM.
+    const out = await new Promise<string>((resolve, reject) => {
+      execFile(python, [join(fixtures, 'run-signals.py'), process.execPath, join(root, 'lib', 'cli.js')], { timeout: 60_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+    });
+    const r = JSON.parse(out) as { terminal: { said: string[]; exit: number }; term: { said: string; exit: number }; exits: Record<string, number> };
+    figure('sockopt run and signals', r);
+    expect(r.terminal.said.map((l) => /SIGINT x\d+/.exec(l)?.[0])).toEqual(['SIGINT x1']);
+    expect(r.terminal.exit).toBe(0);
+    expect(r.term).toEqual({ said: 'SIGTERM x1', exit: 0 });
+    // As a shell reports a program it ran: 128 + the number, or death by the same signal (-15 in Python's terms).
+    expect(r.exits).toEqual({ SIGPIPE: 141, SIGUSR1: 138, SIGTERM: -15 });
+  }, 90_000);
+
   it('refuses, in one line with exit 2: no command, no policy, a bad policy (checked before the program starts)', async () => {
     for (const [argv, extra] of [[['run', '--preset', 'strict'], {}], [['run', '--', process.execPath, 'app.js'], {}], [['run', '--policy', '{"client":{"keepAlive":{"idle":10}}}', '--', process.execPath, 'app.js'], {}], [['run', '--policy', 'nope', '--', process.execPath, 'app.js'], {}]] as [string[], NodeJS.ProcessEnv][]) {
       const r = await cli(argv, { cwd: elsewhere, env: env(extra) });
