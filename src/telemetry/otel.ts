@@ -125,7 +125,9 @@ export function registerTcpMetrics(options: TcpMetricsOptions = {}): () => void 
   }
 
   const attributes = (m: TcpSample | TcpClose): Attributes => {
-    const a: Attributes = { 'network.transport': 'tcp', 'network.type': m.socket.remoteFamily === 'IPv6' ? 'ipv6' : 'ipv4', 'sockopt.direction': m.direction };
+    // A close record's family was read before the fd closed; the socket's own is gone by then.
+    const family = 'family' in m && m.family !== undefined ? m.family : m.socket.remoteFamily;
+    const a: Attributes = { 'network.transport': 'tcp', 'network.type': family === 'IPv6' ? 'ipv6' : 'ipv4', 'sockopt.direction': m.direction };
     if (peerAttributes) {
       a['network.peer.address'] = m.remoteAddress;
       a['network.peer.port'] = m.remotePort;

@@ -158,6 +158,14 @@ const httpHandlers: [string, (message: unknown) => void][] = [
       if (!request || typeof request.once !== 'function') return;
       const start: Start = { socket: null, info: undefined, at: performance.now(), status: undefined };
       request[kStart] = start;
+      // Node 20 publishes this channel when the request is finished, which may be after its
+      // 'socket' event (a kept-alive socket is handed over at once): read it now then.
+      const now = request.socket as net.Socket | null | undefined;
+      if (now) {
+        start.socket = now;
+        start.info = read(now);
+        return;
+      }
       request.once('socket', (socket: net.Socket) => {
         start.socket = socket;
         start.info = read(socket);
@@ -176,7 +184,8 @@ const httpHandlers: [string, (message: unknown) => void][] = [
       start.socket ??= request.socket as net.Socket | null;
       const socket = start.socket;
       const port = socket?.remotePort;
-      publish('http', start, `${request.protocol}//${request.host}${port ? `:${port}` : ''}`, request.method, request.path);
+      const host = request.host.includes(':') ? `[${request.host}]` : request.host; // an IPv6 literal, as a URL writes it
+      publish('http', start, `${request.protocol}//${host}${port ? `:${port}` : ''}`, request.method, request.path);
     },
   ],
 ];

@@ -89,6 +89,23 @@ describe('sockopt/otel', () => {
     await provider.shutdown();
   });
 
+  it('an IPv6 connection is network.type ipv6 at close too (the socket forgets its family as it closes)', async () => {
+    const { provider, meter, collect } = await sdk();
+    const stop = registerTcpMetrics({ meter, interval: 0 });
+    const server = net.createServer((s) => s.on('error', () => {}).end()).listen(0, '::1');
+    await once(server, 'listening');
+    const c = net.connect((server.address() as net.AddressInfo).port, '::1');
+    c.on('error', () => {});
+    await once(c, 'close');
+    await new Promise((r) => setTimeout(r, 50));
+    const metrics = await collect();
+    stop();
+    const closed = metrics.get('tcp.connections_closed')!.dataPoints;
+    expect(closed.map((p) => [p.attributes['sockopt.direction'], p.attributes['network.type']]).sort()).toEqual([['client', 'ipv6'], ['server', 'ipv6']]);
+    await new Promise((r) => server.close(r));
+    await provider.shutdown();
+  });
+
   it('refuses a bad meter or options with coded errors, and starts nothing', () => {
     expect(() => registerTcpMetrics({ meter: {} as never })).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }));
     expect(() => registerTcpMetrics({ interval: -5 })).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));

@@ -26,6 +26,36 @@ function collect(): HttpRequestRecord[] {
 }
 
 describe('trackRequests', () => {
+  it('http.request over one kept-alive socket: each request\'s own deltas, not the socket\'s so far; an IPv6 origin in brackets', async () => {
+    // On Node 20 the start channel is published when the request is finished, after its
+    // 'socket' event for a kept-alive socket: the baseline is read then.
+    const seen = collect();
+    cleanups.push(trackRequests({ undici: false }));
+    const body = 'x'.repeat(1000);
+    const server = http.createServer((_req, res) => res.end(body));
+    for (const host of ['127.0.0.1', '::1']) {
+      server.listen(0, host);
+      await once(server, 'listening');
+      const port = (server.address() as net.AddressInfo).port;
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      for (let i = 0; i < 4; i++) {
+        await new Promise<void>((resolve, reject) => {
+          http.get({ host, port, path: `/${i}`, agent }, (res) => res.resume().on('end', resolve)).on('error', reject);
+        });
+      }
+      agent.destroy();
+      await new Promise((r) => server.close(r));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(seen).toHaveLength(8);
+    const received = seen.map((r) => r.delta?.bytesReceived);
+    figure('http.request deltas over one kept-alive socket (bytesReceived, IPv4 then IPv6)', received);
+    // Each response is the same size: the same delta every time (it grew with each one before).
+    for (const r of seen) expect(r.delta!.bytesReceived).toBe(received[0]);
+    expect(seen.slice(4).map((r) => r.origin)).toEqual(Array(4).fill(expect.stringMatching(/^http:\/\/\[::1\]:\d+$/)));
+    expect(seen[0]!.origin).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  });
+
   it('retransmit deltas > 0 on a lossy path and 0 on a clean one, 100 fetch requests each over keep-alive (nftables, own namespace)', async () => {
     ensureApt('nft', 'nftables');
     const { stdout } = await promisify(execFile)('unshare', ['-rn', process.execPath, join(fixtures, 'http-loss.js')], { timeout: 90_000 });
