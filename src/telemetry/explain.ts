@@ -88,7 +88,11 @@ function onError(socket: net.Socket, err: Error): void {
 /** An error explainErrors annotates: a system error with one of the codes, not already annotated. */
 export function isExplainable(err: Error): boolean {
   const e = err as Explainable;
-  return typeof e.code === 'string' && CODES.has(e.code) && typeof e.errno === 'number' && e.tcp === undefined;
+  try {
+    return typeof e.code === 'string' && CODES.has(e.code) && typeof e.errno === 'number' && e.tcp === undefined && Object.isExtensible(err);
+  } catch {
+    return false; // a getter or Proxy trap that throws: not an error Node made
+  }
 }
 
 function option(socket: net.Socket, name: keyof TcpExplained['settings'], into: TcpExplained['settings']): number | undefined {
@@ -144,11 +148,14 @@ export function explain(socket: net.Socket, err: NodeJS.ErrnoException, info: Tc
     } else {
       clause = info ? `state ${info.state}, ${plural(info.retransmits ?? 0, 'retransmit')}${rto}` : 'no TCP state readable';
     }
+    // err.tcp first: an error that refuses it (sealed, not extensible) stays as Node made it,
+    // and its message is not given the clause a second time by the next hook that sees it.
+    (err as Explainable).tcp = tcp;
     const before = err.message;
+    if (typeof before !== 'string') return; // a look-alike without a message: err.tcp only
     err.message = `${before} (${clause})`;
     if (typeof err.stack === 'string' && err.stack.includes(before)) err.stack = err.stack.replace(before, err.message);
-    (err as Explainable).tcp = tcp;
   } catch {
-    // An error object that refuses new properties stays as Node made it.
+    // An error object that refuses new properties (or a message) stays as Node made it.
   }
 }

@@ -73,6 +73,35 @@ describe('explainErrors', () => {
     await expect(run('{"explainErrors":"yes"}')).rejects.toThrow(/SOCKOPT\.explainErrors" argument must be of type boolean/);
   });
 
+  it('hostile errors given to destroy(): sealed, not extensible, throwing getters, look-alikes; the close record published all the same', async () => {
+    const closes: string[] = [];
+    const onClose = (m: unknown) => closes.push((m as { direction: string }).direction);
+    const dc = await import('node:diagnostics_channel');
+    dc.subscribe('sockopt:tcp:close', onClose);
+    cleanups.push(() => dc.unsubscribe('sockopt:tcp:close', onClose));
+    cleanups.push(trackConnections({ interval: 0, explainErrors: true }));
+    const reset = () => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', errno: -104, syscall: 'read' });
+    const cases: [string, () => object, (e: Explained) => void][] = [
+      // Annotated once or not at all: never the clause without err.tcp (twice, before).
+      ['sealed', () => Object.seal(reset()), (e) => expect([e.message, 'tcp' in e]).toEqual(['read ECONNRESET', false])],
+      ['not extensible', () => Object.preventExtensions(reset()), (e) => expect([e.message, 'tcp' in e]).toEqual(['read ECONNRESET', false])],
+      ['a code getter that throws', () => Object.defineProperty(reset(), 'code', { get() { throw new Error('getter'); } }), (e) => expect('tcp' in e).toBe(false)],
+      ['an errno getter that throws', () => Object.defineProperty(reset(), 'errno', { get() { throw new Error('getter'); } }), (e) => expect('tcp' in e).toBe(false)],
+      // A look-alike with no message gets err.tcp, and no message made up ("undefined (…)").
+      ['a look-alike without a message', () => Object.assign(Object.create(null) as object, { code: 'ECONNRESET', errno: -104 }), (e) => expect([e.message, e.tcp?.bound]).toEqual([undefined, 'reset'])],
+    ];
+    for (const [what, make, check] of cases) {
+      const p = await tcpPair();
+      cleanups.push(() => p.close());
+      const before = closes.length;
+      const err = errorOf(p.client);
+      p.client.destroy(make() as Error);
+      check(await err);
+      await new Promise((r) => setTimeout(r, 30));
+      expect([what, closes.slice(before).includes('client')]).toEqual([what, true]);
+    }
+  });
+
   it('a peer reset: ECONNRESET with err.tcp and a clause; code, errno and syscall unchanged', async () => {
     cleanups.push(trackConnections({ interval: 0, explainErrors: true }));
     const p = await tcpPair();
