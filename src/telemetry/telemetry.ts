@@ -72,6 +72,9 @@ interface Tracker {
   /** ms a deadline may be rounded up by (wake-ups shared); at most 5 % of the interval. */
   readonly slack: number;
   readonly filter: SocketFilter | undefined;
+  /** The directions it takes. */
+  readonly client: boolean;
+  readonly server: boolean;
   active: boolean;
 }
 
@@ -110,7 +113,8 @@ class Entry implements WheelEntry, SharedState {
   constructor(
     readonly socket: net.Socket,
     readonly direction: Direction,
-    readonly tracker: Tracker,
+    /** The tracker publishing it: the one that took it, then (once that one stops) a successor. */
+    public tracker: Tracker,
   ) {}
 }
 
@@ -164,7 +168,8 @@ export function trackConnections(options: TrackOptions = {}): () => void {
   const { interval, client, server, filter, explainErrors = false } = checkTrackOptions(options);
   if (!hasTcpInfo) throw unsupported('TCP_INFO', ['linux']);
 
-  const tracker: Tracker = { interval, slack: interval / 20, filter, active: true };
+  const tracker: Tracker = { interval, slack: interval / 20, filter, client: client !== false, server: server !== false, active: true };
+  running.add(tracker);
   const off = onSocket(
     (socket, direction) => {
       if (!listening() || taken(socket)) return;
@@ -178,21 +183,44 @@ export function trackConnections(options: TrackOptions = {}): () => void {
   return () => {
     if (!tracker.active) return;
     tracker.active = false;
+    running.delete(tracker);
     off();
     unexplain?.();
-    // Sampled connections are found on the wheel; a close-only one (interval 0) is in no
-    // list, and the close hook, seeing its tracker stopped, leaves it alone.
-    for (const entry of wheel.remove((e) => e.tracker === tracker)) release(entry);
+    // Sampled connections are found on the wheel: each goes on with a tracker still running
+    // that takes it, else ends. A close-only one (interval 0) is in no list: the close hook
+    // finds it a successor then (entryOf).
+    for (const entry of wheel.remove((e) => e.tracker === tracker)) {
+      if (handOver(entry) && entry.tracker.interval > 0) schedule(entry, 0.1);
+      else if (entry.tracker === tracker) release(entry);
+    }
     if (--activeTrackers === 0) onSocketEnd(undefined, undefined);
   };
 }
 
 let activeTrackers = 0;
+// This copy's running trackers, oldest first.
+const running = new Set<Tracker>();
 
-// This copy's live entry on a socket whose tracker still runs, if any.
+/**
+ * Gives a connection whose tracker stopped to the oldest running one that takes its
+ * direction and asks no filter (a filter is asked once, when a connection begins: one that
+ * never saw this connection does not get it). False when there is none.
+ */
+function handOver(entry: Entry): boolean {
+  for (const t of running) {
+    if (t.filter === undefined && t[entry.direction]) {
+      entry.tracker = t;
+      return true;
+    }
+  }
+  return false;
+}
+
+// This copy's live entry on a socket whose tracker (or its successor) still runs, if any.
 function entryOf(socket: net.Socket): Entry | undefined {
   const s = (socket as Marked)[SOCKET_STATE];
-  return s instanceof Entry && s.live && s.tracker.active ? s : undefined;
+  if (!(s instanceof Entry) || !s.live) return undefined;
+  return s.tracker.active || handOver(s) ? s : undefined;
 }
 
 function onClose(socket: net.Socket, err: Error | null): void {

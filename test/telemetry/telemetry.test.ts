@@ -64,6 +64,33 @@ function collecting(): ReturnType<typeof collect> {
 const ownDestroy = (s: net.Socket) => Object.prototype.hasOwnProperty.call(s, '_destroy');
 
 describe('trackConnections', () => {
+  it('two trackers, the first stopped while connections are open: the one still running publishes them (samples and close)', async () => {
+    for (const interval of [0, 100]) {
+      const c = collecting();
+      const stopA = tracked({ interval });
+      const stopB = tracked({ interval: 100 });
+      const filtered = tracked({ interval: 0, filter: () => false }); // asks a filter: never takes another's connection
+      const p = await pair();
+      stopA(); // e.g. the app's own tracker, while registerTcpMetrics' keeps running
+      await sleep(350);
+      const samples = c.of(p.client).filter((s) => s.kind === 'sample').length;
+      p.client.destroy();
+      await until('both close records', () => c.seen.filter((s) => s.kind === 'close').length >= 2);
+      await sleep(50);
+      const closes = c.seen.filter((s) => s.kind === 'close').map((s) => (s.record as TcpClose).direction).sort();
+      figure(`tracker A (interval ${interval}) stopped, B (100 ms) running: samples of the client, close records`, { samples, closes });
+      expect(closes).toEqual(['client', 'server']);
+      // Sampled under A: B samples it now, every ~100 ms. Close-only under A (in no list, so
+      // found only when it closes): its close record goes on, its samples do not start.
+      if (interval > 0) expect(samples).toBeGreaterThanOrEqual(2);
+      else expect(samples).toBe(0);
+      stopB();
+      filtered();
+      c.off();
+    }
+  });
+
+
   it('samples each connection at 10–110 % of the interval, then 90–110 %, with decoded TCP_INFO', async () => {
     const interval = 300;
     const c = collecting();
