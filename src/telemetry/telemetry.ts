@@ -10,8 +10,8 @@
 // then too, in one native call next to TCP_INFO's (SO_PEERNAME still names the peer after
 // a reset): a connection that is never sampled costs nothing at its start but its entry.
 import * as diagnostics from 'node:diagnostics_channel';
-import type * as net from 'node:net';
-import { onSocket, type Direction } from '../node/channels';
+import * as net from 'node:net';
+import { onServerListen, onSocket, type Direction } from '../node/channels';
 import { invalidArgType, outOfRange, refuseUnknownKeys, unsupported } from '../kernel/errors';
 import { isTcpSocket, resolveFd } from '../node/fd';
 import { hasTcpInfo, readTcpInfoNames, socketNamesOut as names, type TcpInfo } from '../kernel/tcp-info';
@@ -174,10 +174,14 @@ export function trackConnections(options: TrackOptions = {}): () => void {
     (socket, direction) => {
       if (!listening() || taken(socket)) return;
       if (direction === 'client') atConnect(socket, tracker); // the first still running takes it
-      else begin(tracker, socket, direction);
+      else {
+        begin(tracker, socket, direction);
+        hookServer((socket as { server?: unknown }).server); // listening since before: ahead from its next connection
+      }
     },
     { client: client !== false, server: server !== false },
   );
+  const offListen = server !== false ? onServerListen(hookServer) : undefined;
   if (activeTrackers++ === 0) onSocketEnd(onClose, onFinal);
   const unexplain = explainErrors ? holdExplain() : undefined;
   return () => {
@@ -185,6 +189,7 @@ export function trackConnections(options: TrackOptions = {}): () => void {
     tracker.active = false;
     running.delete(tracker);
     off();
+    offListen?.();
     unexplain?.();
     // Sampled connections are found on the wheel: each goes on with a tracker still running
     // that takes it, else ends. A close-only one (interval 0) is in no list: the close hook
@@ -195,6 +200,30 @@ export function trackConnections(options: TrackOptions = {}): () => void {
     }
     if (--activeTrackers === 0) onSocketEnd(undefined, undefined);
   };
+}
+
+// Node publishes net.server.socket after the server's own 'connection' handlers: a socket
+// the app ends in its handler would be gone by then. So each server that listens while
+// tracking runs gets a listener put ahead of the app's (one per server, nothing per
+// socket), where the running trackers take its accepted sockets first.
+const kAheadOfApp = Symbol('sockopt.tcp.aheadOfApp');
+function hookServer(server: unknown): void {
+  if (!(server instanceof net.Server)) return;
+  const s = server as net.Server & { [kAheadOfApp]?: true };
+  if (s[kAheadOfApp]) return;
+  s[kAheadOfApp] = true;
+  server.prependListener('connection', acceptedAheadOfApp);
+}
+
+function acceptedAheadOfApp(socket: net.Socket): void {
+  try {
+    for (const t of running) {
+      if (!t.server || !listening() || taken(socket)) continue;
+      begin(t, socket, 'server');
+    }
+  } catch {
+    // never into Node's accept path
+  }
 }
 
 let activeTrackers = 0;

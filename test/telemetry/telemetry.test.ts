@@ -64,6 +64,32 @@ function collecting(): ReturnType<typeof collect> {
 const ownDestroy = (s: net.Socket) => Object.prototype.hasOwnProperty.call(s, '_destroy');
 
 describe('trackConnections', () => {
+  it('a connection the server ends in its own \'connection\' handler still gets its server record', async () => {
+    // Node publishes net.server.socket after the app's handlers: the tracker goes ahead of them.
+    const c = collecting();
+    const before = net.createServer((s) => s.destroy()).listen(0, '127.0.0.1'); // listening before tracking
+    await once(before, 'listening');
+    cleanups.push(() => new Promise((r) => before.close(r)));
+    tracked({ interval: 0 });
+    const after = net.createServer((s) => s.destroy()).listen(0, '127.0.0.1');
+    await once(after, 'listening');
+    cleanups.push(() => new Promise((r) => after.close(r)));
+    const connectTo = async (server: net.Server) => {
+      const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+      client.on('error', () => {});
+      await once(client, 'close');
+      await sleep(20);
+    };
+    const servers = () => c.seen.filter((x) => x.kind === 'close' && (x.record as TcpClose).direction === 'server').length;
+    await connectTo(after);
+    expect(servers()).toBe(1);
+    await connectTo(before); // its first connection reaches the tracker after the handler: hooked from then on
+    const missed = servers();
+    await connectTo(before);
+    expect(servers()).toBe(missed + 1);
+    figure('server records for connections ended in the app\'s handler (listening after; before: first, second)', [1, missed - 1, servers() - missed]);
+  });
+
   it('two trackers, the first stopped while connections are open: the one still running publishes them (samples and close)', async () => {
     for (const interval of [0, 100]) {
       const c = collecting();
