@@ -47,8 +47,10 @@ export interface TcpClose extends TcpEndpoints {
   /** 'IPv4' or 'IPv6'. */
   family: string | undefined;
   /**
-   * TCP_INFO read while the fd was still open. Absent only when the kernel socket was
-   * already gone (e.g. its handle had been sent to a child process).
+   * TCP_INFO read while the fd was still open. Absent only when no fd could be read at the
+   * close (a handle closed outside Node's destroy path). A socket whose handle is sent to a
+   * child process (`child.send(message, socket)`) gets no close record: Node hands the
+   * connection over without destroying the socket object; the child's own tracking sees it.
    */
   info?: TcpInfo;
   /** Growth since the last sample (or from zero when there was none). */
