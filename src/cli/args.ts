@@ -136,6 +136,8 @@ export function parseSets(sets: readonly string[] | undefined): Sockopts {
     if (eq <= 0) throw usageError(`--set expects NAME=VALUE, got '${item}'`);
     const name = item.slice(0, eq).trim().toUpperCase();
     if (!(optionNames as readonly string[]).includes(name)) throw unknownOption(name, optionNames);
+    // Both values cannot be set: refused, not the first dropped.
+    if (Object.hasOwn(out, name)) throw usageError(`--set ${name} given twice; give each option once`);
     out[name] = parseValue(name as OptionName, item.slice(eq + 1).trim());
   }
   return out as Sockopts;

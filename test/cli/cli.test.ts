@@ -438,6 +438,8 @@ describe('sockopt connect HOST:PORT', () => {
     expectOneLineError(await cli(['connect', '127.0.0.1:1', '--set', 'TCP_SYNCOUNT=1']), 2, /Unknown socket option 'TCP_SYNCOUNT'\. Did you mean 'TCP_SYNCNT'\?/);
     expectOneLineError(await cli(['connect', '127.0.0.1:1', '--set', 'TCP_INFO=1']), 2, /read-only/);
     expectOneLineError(await cli(['connect', '127.0.0.1:1', '--set', 'TCP_SYNCNT']), 2, /--set expects NAME=VALUE/);
+    // One option set twice: refused, not the first value dropped (any spelling of the name).
+    expectOneLineError(await cli(['connect', '127.0.0.1:1', '--set', 'IP_TTL=64', '--set', 'ip_ttl=65']), 2, /--set IP_TTL given twice; give each option once/);
     expectOneLineError(await cli(['connect', 'localhost']), 2, /expected HOST:PORT, got 'localhost'/);
     expectOneLineError(await cli(['connect', '127.0.0.1:70000']), 2, /port must be 1-65535/);
   });
