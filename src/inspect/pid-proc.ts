@@ -228,6 +228,27 @@ export function socketFds(pid: number, only?: number): FdList {
   return { fds: Int32Array.from(found, (f) => f[0]), inodes: Float64Array.from(found, (f) => f[1]) };
 }
 
+// PF_EXITING (include/linux/sched.h): set as exit begins, before the fd table is let go.
+const PF_EXITING = 0x4;
+
+/** The state letter and the flags of /proc/PID/stat (its main thread's), or null when it cannot be read. */
+function procState(pid: number): { state: string; exiting: boolean } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // After the command name: state ppid pgrp session tty_nr tpgid flags …
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { state: fields[0]!, exiting: (Number(fields[6]) & PF_EXITING) !== 0 };
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the process has exited, or is exiting (its fds may be gone before it is a zombie). */
+export function exited(pid: number): boolean {
+  const s = procState(pid);
+  return s === null || s.state === 'Z' || s.state === 'X' || s.exiting;
+}
+
 /**
  * Whether `pid` is a thread group whose main thread has exited while others run (a zombie
  * leader after pthread_exit): Linux then shows an empty /proc/PID/fd, and pidfd_getfd,
@@ -235,10 +256,9 @@ export function socketFds(pid: number, only?: number): FdList {
  * came back empty.
  */
 export function leaderExited(pid: number): boolean {
+  if (procState(pid)?.state !== 'Z') return false;
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state === 'Z' && readdirSync(`/proc/${pid}/task`).length > 1;
+    return readdirSync(`/proc/${pid}/task`).length > 1;
   } catch {
     return false;
   }

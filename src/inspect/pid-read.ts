@@ -3,12 +3,11 @@
 // than one batch, a native thread reads the next batch while this one is decoded and
 // written, and the first, larger batch is read while the socket tables are dumped.
 import { availableParallelism, constants as os } from 'node:os';
-import { readFileSync } from 'node:fs';
 import { binding } from '../kernel/binding';
 import { processError, systemError } from '../kernel/errors';
 import { reportFromSnapshot, type Queues, type SocketReport } from './format-socket';
 import { BATCH, canReadAhead, DuplicateBatch, FIRST_BATCH, type Unread } from './duplicates';
-import type { FdList } from './pid-proc';
+import { exited, type FdList } from './pid-proc';
 import { sendRate, type SocketTable } from './tables';
 
 const { EBADF, ESRCH, ESTALE } = os.errno;
@@ -146,21 +145,6 @@ export function readBatches(
   } finally {
     for (const { batch } of reading) batch.finish(); // a read under way ends before the pidfd closes
     binding.close!(pidfd);
-  }
-}
-
-// PF_EXITING (include/linux/sched.h): set as exit begins, before the fd table is let go.
-const PF_EXITING = 0x4;
-
-/** Whether the process has exited, or is exiting (its fds may be gone before it is a zombie). */
-export function exited(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // After the command name: state ppid pgrp session tty_nr tpgid flags …
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[0] === 'Z' || fields[0] === 'X' || (Number(fields[6]) & PF_EXITING) !== 0;
-  } catch {
-    return true;
   }
 }
 

@@ -13,8 +13,8 @@ import { featureUnsupported, invalidArgType, leaderGone, noSocketAt, outOfRange,
 import type { ExactText } from '../kernel/text';
 import type { SocketReport } from './format-socket';
 import { BATCH, canReadDuplicates, type Unread } from './duplicates';
-import { endEarly, exited, exitedError, readBatches, startEarly, type Early } from './pid-read';
-import { commandOf, kindOfFd, leaderExited, socketFds, type FdList } from './pid-proc';
+import { endEarly, exitedError, readBatches, startEarly, type Early } from './pid-read';
+import { commandOf, exited, kindOfFd, leaderExited, socketFds, type FdList } from './pid-proc';
 import { socketTables, type SocketTable, type TableSocket } from './tables';
 import { DIAG_RECORD, type SocketKind } from './table-types';
 

@@ -54,12 +54,19 @@ export function nodeSocketOf(target: unknown): net.Socket | undefined {
  */
 export function unwrapSocket(target: SocketLike): SocketLike {
   if (typeof target !== 'object' || target === null || target instanceof Socket || target instanceof Server || target instanceof DgramSocket) return target;
-  if (!('socket' in target)) return target;
+  return 'socket' in target ? innerSocket(target) : target;
+}
+
+// What a wrapper's `socket` holds, read once: a net.Socket, or the error saying why not.
+function innerSocket(target: object): net.Socket {
   const inner = (target as { socket: unknown }).socket;
   if (inner instanceof Socket) return inner;
   if (inner === null || inner === undefined) throw wrapperWithoutSocket(target);
-  throw invalidArgType('socket', 'a net.Socket, tls.TLSSocket, net.Server, dgram.Socket, an http request or response, or a file descriptor number', target);
+  throw notASocket(target);
 }
+
+const notASocket = (target: unknown): Error =>
+  invalidArgType('socket', 'a net.Socket, tls.TLSSocket, net.Server, dgram.Socket, an http request or response, or a file descriptor number', target);
 
 export function resolveFd(target: SocketLike): number {
   if (typeof target === 'number') {
@@ -72,16 +79,8 @@ export function resolveFd(target: SocketLike): number {
   if (target instanceof Server) return serverFd(target);
   if (target instanceof DgramSocket) return dgramFd(target);
   if (BoundSocket && target instanceof BoundSocket) return boundFd(target);
-  if (target !== null && typeof target === 'object' && 'socket' in target) {
-    const inner = target.socket;
-    if (inner instanceof Socket) return streamFd(inner);
-    if (inner === null || inner === undefined) throw wrapperWithoutSocket(target);
-  }
-  throw invalidArgType(
-    'socket',
-    'a net.Socket, tls.TLSSocket, net.Server, dgram.Socket, an http request or response, or a file descriptor number',
-    target,
-  );
+  if (target !== null && typeof target === 'object' && 'socket' in target) return streamFd(innerSocket(target));
+  throw notASocket(target);
 }
 
 // A request, response or http2 session whose `socket` is null or undefined: not yet

@@ -68,21 +68,10 @@ export function tuneSockets(options: TuneSocketsOptions): () => void {
 }
 
 /**
- * `tuneSockets` from JSON text (the SOCKOPT environment variable of `sockopt/register`).
- * Every error is coded and its message starts with `name`, e.g.
- * "SOCKOPT.client.sockopts.TCP_SYNCNT: The value of "value" is out of range…".
+ * `tuneSockets` from a SOCKOPT text already parsed (sockopt/register's, read once with its
+ * explainErrors key taken out: policy/sockopt-env.ts). Every error is coded and its message
+ * starts with `name`, e.g. "SOCKOPT.client.sockopts.TCP_SYNCNT: The value of "value" is out of range…".
  */
-export function tuneSocketsFromJson(json: string, name: string): () => void {
-  let config: unknown;
-  try {
-    config = JSON.parse(json);
-  } catch (err) {
-    throw invalidJson(json, name, err as Error);
-  }
-  return tuneSocketsFromParsed(config, name);
-}
-
-/** tuneSocketsFromJson for a text already parsed (sockopt/register's, read once with its explainErrors key taken out). */
 export function tuneSocketsFromParsed(config: unknown, name: string): () => void {
   return install(compileTuneOptions(config, name, true));
 }

@@ -9,7 +9,10 @@ import * as tls from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { agent, arm, constants as C, policyStats, setKeepAlive, setsockopt, tuneSockets } from '../../src/index';
 import { isSubscribed } from '../../src/node/channels';
-import { tuneSocketsFromJson } from '../../src/policy/tune-sockets';
+import { tuneSocketsFromParsed } from '../../src/policy/tune-sockets';
+
+// The SOCKOPT text as sockopt/register reads it (parsed once, then installed).
+const tuneSocketsFromJson = (json: string, name: string) => tuneSocketsFromParsed(JSON.parse(json), name);
 import { fdOf, figure, listeningServer, oracle, settledFds, tlsCredentials } from '../helpers';
 
 const T = C.IPPROTO_TCP!;
