@@ -20,7 +20,9 @@ enum Meta {
   kTcpInfo = 10,    // [errno (-1: not a TCP or MPTCP socket), length]
   kCred = 12,       // [errno (-1: not a unix socket), pid, uid, gid, 1 when no peer process]
   kQueues = 17,     // [inq, errno, outq, errno] (errno -1: not asked)
-  kMetaSize = 21,
+  kLocalId = 21,    // the local IP address's 16 bytes (AddressOf's raw): for a sock_diag id
+  kPeerId = 25,     // the peer's
+  kMetaSize = 29,
 };
 
 constexpr int kMaxThreads = 16;
@@ -30,8 +32,10 @@ constexpr int kMaxThreads = 16;
 // caller's sock_diag row. Group 0 is the row's record itself (with its addresses); the
 // others are attributes a record may lack. Row flags: bit 0 read the byte queues; bits
 // 1..7 the given groups; with group 0, bits 8..15 the family and 16..23 the protocol
-// (then SO_DOMAIN and SO_PROTOCOL are not read either).
+// (then SO_DOMAIN and SO_PROTOCOL are not read either); bit 24: the addresses are read
+// even so (the record is asked for afterwards by the id they give).
 constexpr int kSlotGivenShift = 8;
+constexpr int32_t kRowAddresses = 1 << 24;
 // Bits of a slot's kind for a caller whose view never shows the option: kSlotOmitted
 // leaves it unread on every row, kSlotOmittedOnTcp on TCP and MPTCP rows only (an
 // option the view looks at on datagram sockets alone). Its errs is then kErrOmitted.

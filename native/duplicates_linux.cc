@@ -248,11 +248,11 @@ void ReadOne(int dup, const Table& t, int32_t flags, Refusals* refusals, Deferre
     ReadSlotOf(dup, t, i, nums, errs, wide, text);
     if (foreign && errs[i] > 0) refused[i] = errs[i];
   }
-  if (given & 1) {
+  if ((given & 1) && (flags & kRowAddresses) == 0) {
     meta[kLocal + 2] = meta[kPeer + 2] = -1;  // not read: the caller's table has them
   } else {
-    meta[kLocal + 3] = static_cast<int32_t>(AddressOf(dup, false, meta + kLocal, text + t.local));
-    meta[kPeer + 3] = static_cast<int32_t>(AddressOf(dup, true, meta + kPeer, text + t.peer));
+    meta[kLocal + 3] = static_cast<int32_t>(AddressOf(dup, false, meta + kLocal, text + t.local, meta + kLocalId));
+    meta[kPeer + 3] = static_cast<int32_t>(AddressOf(dup, true, meta + kPeer, text + t.peer, meta + kPeerId));
   }
   if (IsTcp(protocol)) {
     uint32_t len = TcpInfoReadSize();
@@ -463,6 +463,8 @@ void RegisterDuplicates(Napi::Env env, Napi::Object exports) {
   meta.Set("tcpInfo", static_cast<int32_t>(kTcpInfo));
   meta.Set("cred", static_cast<int32_t>(kCred));
   meta.Set("queues", static_cast<int32_t>(kQueues));
+  meta.Set("localId", static_cast<int32_t>(kLocalId));
+  meta.Set("peerId", static_cast<int32_t>(kPeerId));
   meta.Set("size", static_cast<int32_t>(kMetaSize));
   layout.Set("meta", meta);
   Napi::Object cells = Napi::Object::New(env);
@@ -473,6 +475,7 @@ void RegisterDuplicates(Napi::Env env, Napi::Object exports) {
   layout.Set("cells", cells);
   layout.Set("maxThreads", kMaxThreads);
   layout.Set("givenShift", kSlotGivenShift);
+  layout.Set("rowAddresses", kRowAddresses);
   Napi::Object omitted = Napi::Object::New(env);
   omitted.Set("always", kSlotOmitted);
   omitted.Set("onTcp", kSlotOmittedOnTcp);

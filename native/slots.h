@@ -135,8 +135,10 @@ constexpr uint32_t kAddressCell = sizeof(sockaddr_un::sun_path) > INET6_ADDRSTRL
 // One address: out[0..2] = [family, port, errno], its text (IP literal or unix path,
 // abstract names with their leading NUL) into `text` (kAddressCell bytes); returns the
 // text's length (0 when there is none). Netlink: the port id in place of the port, and
-// the group mask (sockaddr_nl's nl_groups) as decimal text.
-inline size_t AddressOf(int fd, bool peer, int32_t* out, char* text) {
+// the group mask (sockaddr_nl's nl_groups) as decimal text. `raw` (16 bytes), when given:
+// an IP address's bytes as sock_diag's ids hold them (IPv4 in the first 4), so that the
+// socket can be asked for by its id.
+inline size_t AddressOf(int fd, bool peer, int32_t* out, char* text, int32_t* raw = nullptr) {
   struct sockaddr_storage ss;
   std::memset(&ss, 0, sizeof ss);
   socklen_t len = sizeof ss;
@@ -153,6 +155,11 @@ inline size_t AddressOf(int fd, bool peer, int32_t* out, char* text) {
     char ip[INET6_ADDRSTRLEN] = {0};
     inet_ntop(ss.ss_family, v4 ? static_cast<const void*>(&a4->sin_addr) : &a6->sin6_addr, ip, sizeof ip);
     out[1] = ntohs(v4 ? a4->sin_port : a6->sin6_port);
+    if (raw != nullptr) {
+      std::memset(raw, 0, 16);
+      if (v4) std::memcpy(raw, &a4->sin_addr, sizeof a4->sin_addr);
+      else std::memcpy(raw, &a6->sin6_addr, sizeof a6->sin6_addr);
+    }
     size_t n = strnlen(ip, sizeof ip);
     std::memcpy(text, ip, n);
     return n;

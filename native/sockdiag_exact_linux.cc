@@ -1,7 +1,6 @@
-// inet records asked for again, socket by socket, by the id an earlier dump gave: what lets
-// `sockopt inspect` hold only each connected TCP socket's fixed header (diagDump flags 4)
-// instead of its whole record for the whole run, and ask for a batch's records just before
-// the batch is read. Exact requests (no NLM_F_DUMP) are answered while sendto runs, one
+// inet records asked for socket by socket by their ids: what lets `sockopt inspect` hold
+// only each connected TCP socket's index entry (diagDump flags 4) instead of its record for
+// the whole run, and ask for a batch's records once the batch's own reads give their ids. Exact requests (no NLM_F_DUMP) are answered while sendto runs, one
 // message each (the record, or an error: ENOENT for a socket gone from the hash, ESTALE for
 // another socket with the same id), so the answers are taken without waiting.
 #include <linux/inet_diag.h>
@@ -52,9 +51,11 @@ void Ask(ExactRequest* q, const inet_diag_msg& m, int protocol, bool info, uint3
 }  // namespace
 
 // diagExact(nlfd, protocol, bytes, offsets[, flags[, into]]) → { bytes, index } as diagDump
-// flags 2 gives (with `into`: that buffer, and `used`, the bytes written): the current record of each inet message of `bytes` at `offsets` (a packed dump's,
-// each a whole message), found by its id and cookie. Sockets not found (closed since, or
-// their id now another socket's) are left out. protocol: IPPROTO_TCP or IPPROTO_UDP;
+// flags 2 gives (with `into`: that buffer, and `used`, the bytes written): the current record
+// of each inet message of `bytes` at `offsets` (a packed dump's, or written by the caller from
+// a socket's own reads: its family, id with cookie, and inode), found by its id and cookie.
+// Sockets not found (closed since, or their id now another socket's: the answer's inode is not
+// the message's) are left out. protocol: IPPROTO_TCP or IPPROTO_UDP;
 // flags 1: no TCP_INFO.
 static Napi::Value DiagExact(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

@@ -207,6 +207,9 @@ Napi::Value Packed(Napi::Env env, const std::vector<uint8_t>& bytes, const std::
 
 namespace {
 
+// The state bit of an index entry whose message was not kept (diagDump flags 4).
+constexpr uint32_t kById = 0x100;
+
 // Whether a TCP message of `state` names its socket alone by its id (addresses, ports,
 // interface, cookie), so that an exact request finds it again: a socket in the kernel's
 // established hash. Not a listener (SO_REUSEPORT shares its id), not a closed or unbound
@@ -222,8 +225,9 @@ bool FoundById(uint32_t state) {
 }
 
 // diagDump(nlfd, what, family, protocol, inode[, flags]) → records; flags 1: no TCP_INFO, 2: packed (see Packed),
-// 4 (with 2, TCP): a message FoundById keeps its fixed header only (no attributes), its
-// record to be asked for again by diagExact when wanted. what: 0 inet (family
+// 4 (with 2, TCP): a message FoundById keeps nothing but its index entry, which is then
+// [inode, its interface (idiag_if), state | 0x100]: its record is asked for by diagExact
+// once its socket's own reads give the rest of its id, so that nothing more is held meanwhile. what: 0 inet (family
 // AF_INET/AF_INET6, protocol IPPROTO_TCP/UDP/RAW/MPTCP), 1 unix, 2 netlink, 3 packet.
 // inode > 0 keeps only that socket's record; a sorted Uint32Array keeps those inodes'. The kernel's refusal (ENOENT when its
 // diag module for that kind is absent) throws with its errno.
@@ -269,7 +273,7 @@ Napi::Value DiagDump(const Napi::CallbackInfo& info) {
   uint32_t count = 0;
   // flags 2: the matching messages themselves, packed (see Packed), not one object each.
   const bool packed = (flags & 2) != 0;
-  const bool headers = packed && (flags & 4) != 0 && what == kInet && protocol == IPPROTO_TCP;
+  const bool idsLater = packed && (flags & 4) != 0 && what == kInet && protocol == IPPROTO_TCP;
   // Packed, the kernel's messages are received straight into `bytes` and the ones kept
   // moved down over the others (`kept`: the end of those kept so far).
   GrowBuffer bytes;
@@ -316,15 +320,14 @@ Napi::Value DiagDump(const Napi::CallbackInfo& info) {
       if (inode > 0 && InodeOf(what, p) != inode) continue;
       if (wanted && !std::binary_search(wanted, wanted + nWanted, InodeOf(what, p))) continue;
       if (packed) {
+        const bool byId = idsLater && FoundById(StateOf(what, p));
         index.push_back(InodeOf(what, p));
-        index.push_back(static_cast<uint32_t>(kept));
-        index.push_back(StateOf(what, p));
+        index.push_back(byId ? reinterpret_cast<const inet_diag_msg*>(p)->id.idiag_if : static_cast<uint32_t>(kept));
+        index.push_back(StateOf(what, p) | (byId ? kById : 0));
+        if (byId) continue;
         uint8_t* m = reinterpret_cast<uint8_t*>(h);
-        const bool header = headers && FoundById(StateOf(what, p));
-        const size_t size = header ? NLMSG_ALIGN(NLMSG_LENGTH(sizeof(inet_diag_msg))) : step;
-        if (m != bytes.data() + kept) std::memmove(bytes.data() + kept, m, size);
-        if (header) reinterpret_cast<nlmsghdr*>(bytes.data() + kept)->nlmsg_len = static_cast<uint32_t>(size);
-        kept += size;
+        if (m != bytes.data() + kept) std::memmove(bytes.data() + kept, m, step);
+        kept += step;
         if (what == kUnix && inode > 0) return done();
         continue;
       }

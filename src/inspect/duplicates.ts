@@ -4,7 +4,7 @@
 // again; the JavaScript side then decodes one socket at a time into the same Snapshot
 // snapshot() gives. One crossing per batch instead of several per socket, and no object
 // per socket made before it is written out.
-import { constants as osConstants } from 'node:os';
+import { constants as osConstants, endianness } from 'node:os';
 import { binding, type DuplicatesJob } from '../kernel/binding';
 import { ifnameFromBytes } from '../kernel/codecs';
 import { errnoCode } from '../kernel/errors';
@@ -71,7 +71,7 @@ function givenFlags(facts: RecordFacts | undefined): number {
   if (facts === undefined) return 0;
   let groups = 0;
   for (let g = 0; g < GROUPS.length; g++) if (GROUPS[g]!(facts)) groups |= 1 << g;
-  return (groups << 1) | ((facts.family & 0xff) << 8) | ((facts.protocol & 0xff) << 16);
+  return (groups << 1) | ((facts.family & 0xff) << 8) | ((facts.protocol & 0xff) << 16) | (facts.byId ? layout!.rowAddresses : 0);
 }
 
 /**
@@ -108,6 +108,7 @@ if (layout) for (const [i, group] of givenSlots) specs[3 * i + 2]! |= 1 << (layo
 // SO_COOKIE's slot: a row read with its record is checked by it (statErrno).
 const COOKIE_SLOT = slotNames.indexOf('SO_COOKIE');
 const ESTALE = osConstants.errno.ESTALE;
+const LE = endianness() === 'LE';
 // A slot's kind without its given groups.
 const KIND_MASK = layout ? (1 << layout.givenShift) - 1 : -1;
 // The row flags' given groups (duplicates.h: bits 1..7).
@@ -187,6 +188,7 @@ export class DuplicateBatch {
   private readonly wide: BigUint64Array;
   private readonly wideWords: Int32Array; // `wide` as 32-bit words, copied without a bigint each
   private readonly meta: Int32Array;
+  private readonly metaBytes: Buffer; // the same memory: the addresses' bytes (meta localId, peerId)
   private readonly text: Buffer;
   private size = 0;
   private job: DuplicatesJob | null = null;
@@ -211,6 +213,7 @@ export class DuplicateBatch {
     this.wide = new BigUint64Array(capacity * slots);
     this.wideWords = new Int32Array(this.wide.buffer);
     this.meta = new Int32Array(capacity * layout!.meta.size);
+    this.metaBytes = Buffer.from(this.meta.buffer, this.meta.byteOffset, this.meta.byteLength);
     this.text = Buffer.alloc(capacity * stride);
   }
 
@@ -276,6 +279,50 @@ export class DuplicateBatch {
     const at = k * slots + COOKIE_SLOT;
     const record = given?.[DIAG_RECORD];
     return record !== undefined && COOKIE_SLOT >= 0 && this.errs[at] === 0 && this.wide[at] === record.cookie ? 0 : ESTALE;
+  }
+
+  /**
+   * Writes row k's sock_diag id as its own reads gave it (both addresses and ports,
+   * SO_COOKIE) with `ifindex` and `inode`, as an inet message of
+   * `family` at `at` of `into` (diagInetLayout's offsets): what diagExact asks by. False
+   * where the row has none to give (not duplicated, an address or the cookie unread, another family).
+   */
+  idMessage(k: number, family: number, ifindex: number, inode: number, into: Buffer, at: number): boolean {
+    const m = this.meta;
+    const local = this.at(k, 'local');
+    const peer = this.at(k, 'peer');
+    const cookie = k * slots + COOKIE_SLOT;
+    if (m[this.at(k, 'getfd')] !== 0 || m[local] !== family || m[local + 2] !== 0 || m[peer] !== family || m[peer + 2] !== 0) return false;
+    if (COOKIE_SLOT < 0 || this.errs[cookie] !== 0) return false;
+    const D = L!;
+    into.fill(0, at, at + D.attrs);
+    into.writeUInt32LE(D.attrs, at); // nlmsg_len; never read but kept whole
+    into[at + D.family] = family;
+    into.writeUInt16BE(m[local + 1]!, at + D.sport);
+    into.writeUInt16BE(m[peer + 1]!, at + D.dport);
+    const src = 4 * this.at(k, 'localId');
+    const dst = 4 * this.at(k, 'peerId');
+    this.metaBytes.copy(into, at + D.src, src, src + 16);
+    this.metaBytes.copy(into, at + D.dst, dst, dst + 16);
+    const c = this.wide[cookie]!;
+    if (LE) {
+      into.writeUInt32LE(ifindex >>> 0, at + D.ifindex);
+      into.writeUInt32LE(Number(c & 0xffffffffn), at + D.cookie);
+      into.writeUInt32LE(Number(c >> 32n), at + D.cookie + 4);
+      into.writeUInt32LE(inode >>> 0, at + D.inode);
+    } else {
+      into.writeUInt32BE(ifindex >>> 0, at + D.ifindex);
+      into.writeUInt32BE(Number(c & 0xffffffffn), at + D.cookie);
+      into.writeUInt32BE(Number(c >> 32n), at + D.cookie + 4);
+      into.writeUInt32BE(inode >>> 0, at + D.inode);
+    }
+    return true;
+  }
+
+  /** Whether row k was read to have its record by id (its row given with `byId`). */
+  readById(k: number): boolean {
+    this.at(k, 'getfd');
+    return (this.flags[k]! & layout!.rowAddresses) !== 0;
   }
 
   /** Row k's byte queues (null where not read or refused). */

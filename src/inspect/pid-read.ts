@@ -80,7 +80,6 @@ export function readBatches(
   // TCP's queues are in the sock_diag row already (the same numbers SIOCINQ/SIOCOUTQ give),
   // and TCP's and UDP's addresses.
   const rowsFrom = (from: number, to: number) => {
-    table.prefetch(from, to);
     const rows = [];
     for (let i = from; i < to; i++) {
       const inode = list.inodes[i]!;
@@ -111,6 +110,7 @@ export function readBatches(
         if (reading.length === 0) readNext();
         ({ batch, from, to } = reading.shift()!);
         batch.finish();
+        fetch(batch, from, to, list, table); // first: the next batches' rows are given by what it learns
         // IN_FLIGHT batches on their threads while this one is written.
         while (reading.length < IN_FLIGHT && next < count) readNext();
       } else {
@@ -119,21 +119,26 @@ export function readBatches(
         batch = new DuplicateBatch(pidfd, to - from, SOLO_THREADS, unread);
         batch.read(rowsFrom(from, to));
         next = to;
+        fetch(batch, from, to, list, table);
       }
-      table.prefetch(from, to); // the early batch's rows (read before the tables were made)
+      // Rows read to have their records by id, whose ids found none (the socket closed or
+      // reset since the dump): read again whole, with nothing given.
+      const again = readAgain(pidfd, batch, from, to, list, table, unread);
       // The rows themselves are built one at a time below: a batch of them alive at once
       // would outlive the young generation and pile up in the old one.
       for (let k = 0; k < to - from; k++) {
         // Built once: a lean table lets a row go once it is asked for (tables.ts), and
         // readRow leaves it as it was when the kernel refuses the duplicate.
         const s = row(from + k);
-        const read = readRow(batch, k, pid, s);
+        const redo = again?.at.get(k);
+        const read = redo === undefined ? readRow(batch, k, pid, s) : readRow(again!.batch, redo, pid, s);
         if ('denied' in read) {
           // Every fd would be refused for the same reason: stop asking. The rows from the
           // tables are all there is from here: none is let go (TCP_INFO only where a table
           // holds it, which a lean one, dumped without, does not).
-          table.lean = false;
-          return { denied: read.denied, at: from + k, report: s };
+          table.readsEnded();
+          // A row held by id alone had no record when it was built: built again from the dump.
+          return { denied: read.denied, at: from + k, report: s.kernel === undefined ? row(from + k) : s };
         }
         emit(read.report);
       }
@@ -146,6 +151,27 @@ export function readBatches(
     for (const { batch } of reading) batch.finish(); // a read under way ends before the pidfd closes
     binding.close!(pidfd);
   }
+}
+
+// The records of a batch's connected TCP sockets, asked for by the ids their reads gave.
+function fetch(batch: DuplicateBatch, from: number, to: number, list: FdList, table: SocketTable): void {
+  table.fetch(from, to, (i, family, ifindex, into, at) => batch.idMessage(i - from, family, ifindex, list.inodes[i]!, into, at));
+}
+
+// The rows of a batch read to have their records by id that fetch found none for, read
+// again with nothing given: null when there are none (the usual case).
+function readAgain(pidfd: number, batch: DuplicateBatch, from: number, to: number, list: FdList, table: SocketTable, unread?: Unread): { batch: DuplicateBatch; at: Map<number, number> } | null {
+  let at: Map<number, number> | null = null;
+  const rows = [];
+  for (let k = 0; k < to - from; k++) {
+    if (!batch.readById(k) || table.isGiven(list.inodes[from + k]!)) continue;
+    (at ??= new Map()).set(k, rows.length);
+    rows.push({ fd: list.fds[from + k]!, inode: list.inodes[from + k]!, queues: true });
+  }
+  if (at === null) return null;
+  const again = new DuplicateBatch(pidfd, rows.length, 1, unread);
+  again.read(rows);
+  return { batch: again, at };
 }
 
 /** ESRCH: `pid` exited while its sockets were being read. */

@@ -12,7 +12,7 @@ import { binding } from '../kernel/binding';
 import { featureUnsupported, invalidArgType, leaderGone, noSocketAt, outOfRange, processError } from '../kernel/errors';
 import type { ExactText } from '../kernel/text';
 import type { SocketReport } from './format-socket';
-import { BATCH, canReadDuplicates, type Unread } from './duplicates';
+import { canReadDuplicates, type Unread } from './duplicates';
 import { endEarly, exitedError, readBatches, startEarly, type Early } from './pid-read';
 import { commandOf, exited, kindOfFd, leaderExited, socketFds, type FdList } from './pid-proc';
 import { socketTables, type SocketTable, type TableSocket } from './tables';
@@ -110,7 +110,7 @@ function unlisted(fd: number, inode: number, named: { kind: SocketReport['kind']
 // The fd table and the socket tables, for listSockets and snapshotPid; `row(i)` builds fd
 // i's report when asked (20k of them built at once, each with its TCP_INFO, would hold
 // hundreds of MB).
-function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'proc' = 'auto', lean: (fds: FdList) => boolean = () => false, headers = false): { count: number; fds: FdList; row(i: number): SocketReport; table: SocketTable } {
+function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'proc' = 'auto', lean: (fds: FdList) => boolean = () => false, byId = false): { count: number; fds: FdList; row(i: number): SocketReport; table: SocketTable } {
   if (source !== 'auto' && source !== 'proc') throw invalidArgType('options.tables', "'auto' or 'proc'", source);
   let fds: FdList;
   try {
@@ -122,9 +122,9 @@ function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'p
     throw leaderGone(pid);
   }
   const reading = lean(fds);
-  // headers: the table holds a connected TCP socket's header only and asks for its record
-  // again when its batch comes (prefetch): streamed, memory that does not grow with the count.
-  const table = socketTables(pid, fds.inodes, source === 'proc', reading, kindsOf(pid, fds), reading && headers);
+  // byId: the table holds a connected TCP socket's index entry only and asks for its
+  // record by the id its read gives (fetch): streamed, nothing more of it held meanwhile.
+  const table = socketTables(pid, fds.inodes, source === 'proc', reading, kindsOf(pid, fds), reading && byId);
   return { count: fds.fds.length, fds, row: (i) => fromTable(pid, fds.fds[i]!, fds.inodes[i]!, table), table };
 }
 
@@ -170,8 +170,8 @@ export interface PidSink {
   unread?: Unread;
   /**
    * Hold each connected TCP socket's whole sock_diag record from the start (as snapshotPid
-   * does) instead of its fixed header, its record asked for again when its batch is read:
-   * faster (one exact request a socket fewer, ~3 µs), ~124 bytes more held a socket.
+   * does) instead of its 12-byte index entry, its record asked for by the id its read gives:
+   * two address reads and one exact request a socket fewer, ~200 bytes more held a socket.
    */
   holdRecords?: boolean;
 }
@@ -242,7 +242,6 @@ function readListed(pid: number, options: SnapshotPidOptions, sink: PidSink | un
   const emitFrom = (start: number) => {
     emit(null);
     for (let i = start; i < count; i++) {
-      if ((i - start) % BATCH === 0) table.prefetch(i, Math.min(count, i + BATCH));
       emit(row(i));
     }
     if (exited(pid)) throw exitedError(pid);
@@ -253,7 +252,7 @@ function readListed(pid: number, options: SnapshotPidOptions, sink: PidSink | un
   }
   if (!binding.pidfdOpen || !binding.pidfdGetfd || !binding.close || !canReadDuplicates) {
     report.denied = { code: 'ERR_SOCKOPT_UNSUPPORTED', message: `reading another process's sockets needs pidfd_getfd (Linux >= 5.6); this is ${process.platform}` };
-    table.lean = false;
+    table.readsEnded();
     emitFrom(0);
     return report;
   }
@@ -264,7 +263,7 @@ function readListed(pid: number, options: SnapshotPidOptions, sink: PidSink | un
     const coded = processError(err, pid, 'the options and TCP_INFO') as { code?: string; message: string };
     if (coded.code === 'ESRCH') throw coded; // it exited: nothing is left to list either
     report.denied = { code: coded.code ?? 'ERR', message: coded.message }; // ENOSYS before Linux 5.3, …
-    table.lean = false;
+    table.readsEnded();
     emitFrom(0);
     return report;
   }

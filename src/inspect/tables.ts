@@ -6,7 +6,6 @@
 // parsed by fixed fields, a row believed only when the fd's kernel protocol name
 // (system.sockprotoname) confirms its kind and no other row claims it (pid-proc.ts).
 import { closeSync, openSync, readFileSync, statSync } from 'node:fs';
-import { endianness } from 'node:os';
 import { binding } from '../kernel/binding';
 import { exactText, type ExactText } from '../kernel/text';
 import { decodeTcpInfo } from '../kernel/tcp-info';
@@ -30,13 +29,15 @@ const KIND = { inet: 0, unix: 1, netlink: 2, packet: 3 } as const;
 const NO_INFO = 1; // diagDump flag: leave INET_DIAG_INFO out
 const TCP_LISTEN = TCP_STATES.indexOf('LISTEN');
 const PACKED = 2; // diagDump flag: the messages packed in one buffer, a record made from one when asked for
-const HEADERS = 4; // diagDump flag (with PACKED): a connected TCP socket's fixed header only, its record asked for again by diagExact
-// Ranges of records asked for again (prefetch) kept at once: more than the batches in
+const BY_ID = 4; // diagDump flag (with PACKED): a connected TCP socket's index entry only, its record asked for by diagExact once its own reads give its id
+// The state bit of such an entry; its offset is then the socket's interface (idiag_if).
+const BY_ID_STATE = 0x100;
+// Ranges of records asked for by id (fetch) kept at once: more than the batches in
 // flight (pid-read.ts) and the one being written.
 const FETCHED_KEPT = 8;
 // Bytes of room per record asked for without TCP_INFO (~220 with skmem, congestion and BBR).
 const RECORD_ROOM = 512;
-const LE = endianness() === 'LE';
+const L = binding.diagInetLayout;
 // The kinds one table holds: an fd's kernel protocol name of one of these says where its row is.
 const TABLE_KINDS: ReadonlySet<SocketKind> = new Set(['unix', 'tcp', 'mptcp', 'udp', 'raw', 'netlink', 'packet']);
 
@@ -242,9 +243,11 @@ function openDiag(pid: number): number | null {
  * only those are built (one alone is asked for by inode where the kernel allows it; else
  * the dump is filtered natively before any object is made). `kinds`: the kinds of those
  * sockets by their fds' kernel protocol names (kindOfFd): only the tables of these kinds
- * are asked (each dump walks the whole namespace's sockets of its kind).
+ * are asked (each dump walks the whole namespace's sockets of its kind). `byIdTcp`: a
+ * connected TCP socket is held as its index entry alone, its record asked for by the id its
+ * own read gives (SocketTable.fetch), for a read whose sockets' reads are about to come.
  */
-export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc = false, lean = false, kinds?: ReadonlySet<SocketKind>, headers = false): SocketTable {
+export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc = false, lean = false, kinds?: ReadonlySet<SocketKind>, byIdTcp = false): SocketTable {
   const nl = forceProc ? null : openDiag(pid);
   if (inodes && inodes.length === 0) {
     // No socket of its own: no table is read (a dump walks the whole namespace's sockets).
@@ -253,12 +256,16 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
   }
   if (nl === null) {
     const rows = procSockets(pid);
-    return {
+    const table: SocketTable = {
       source: 'proc',
       lean,
       hasQueues: () => false,
       given: () => undefined,
-      prefetch: () => undefined,
+      fetch: () => undefined,
+      isGiven: () => true,
+      readsEnded: () => {
+        table.lean = false;
+      },
       close: () => undefined,
       // Believed only when the kernel's own name for the fd's protocol confirms the row's
       // kind and no other row of that kind claims the inode: a forged row is never taken.
@@ -267,6 +274,7 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
         return claims.length === 1 ? claims[0] : undefined;
       },
     };
+    return table;
   }
   // The rows of netlink and packet sockets, and apart (they rank last) those of unix
   // sockets: every one of the namespace's, for the peer names.
@@ -277,8 +285,8 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
   const packs: InetPack[] = [];
   const cgroups = new Map<bigint, string | null>();
   const shared = new Set<number>(); // inodes more than one fd holds (dup): their rows are asked for more than once
-  // Whether a TCP pack holds headers only (HEADERS): then the sock_diag socket stays open for
-  // diagExact until close(); else it is closed once the dumps are made.
+  // Whether a TCP pack holds index entries only for its connected sockets (BY_ID): then the
+  // sock_diag socket stays open for diagExact until close(); else it is closed once the dumps are made.
   let open = false;
   try {
     const wanted = inodes && inodes.length === 1 ? inodes[0]! : 0;
@@ -312,13 +320,13 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
       // lean: no INET_DIAG_INFO (each socket's own TCP_INFO is read): 20k × 280 B less to hold.
       // Packed: the kernel's messages stay bytes until a row is asked for; 20k records as
       // objects held for the whole run were most of the command's memory.
-      // headers: a connected TCP socket's record is asked for again when its batch is
-      // (prefetch), so that what is held for the whole run is ~88 bytes a socket, not ~212.
-      const headersOnly = headers && protocol === 'tcp' && only instanceof Uint32Array && binding.diagExact !== undefined;
-      const pack = dumpPacked(nl, KIND.inet, af, proto, only, (lean ? NO_INFO : 0) | (headersOnly ? HEADERS : 0));
+      // byId: a connected TCP socket's record is asked for once its own reads give its id
+      // (fetch), so that what is held for the whole run is its 12-byte index entry, not ~212.
+      const byId = byIdTcp && protocol === 'tcp' && only instanceof Uint32Array && binding.diagExact !== undefined;
+      const pack = dumpPacked(nl, KIND.inet, af, proto, only, (lean ? NO_INFO : 0) | (byId ? BY_ID : 0));
       if (!pack) continue;
-      open ||= headersOnly;
-      packs.push(inetPack(pack, protocol));
+      open ||= byId;
+      packs.push(inetPack(pack, protocol, af, byId));
     }
     if (asks('netlink')) for (const r of dump<NetlinkRecord>(nl, KIND.netlink, 0, 0, only)) out.set(r.inode, netlinkSocket(r));
     if (asks('packet')) for (const r of dump<PacketRecord>(nl, KIND.packet, 0, 0, only)) out.set(r.inode, packetSocket(r));
@@ -327,24 +335,19 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
     throw err;
   }
   if (!open) binding.close!(nl);
-  // Records asked for again (prefetch), newest last: [first list position, pack] each. Lean
+  // Records asked for by id (fetch), newest last: [first list position, pack] each. Lean
   // (no TCP_INFO), a range's records are written into one of FETCHED_KEPT buffers used in
   // turn, so that asking batch after batch allocates nothing: the one it takes is the one
   // whose range was let go.
   const fetched: { from: number; pack: InetPack }[] = [];
   const buffers: Buffer[] = [];
   let turn = 0;
-  const ask = (pack: InetPack, offsets: number[], reuse: boolean): InetPack | null => {
-    if (!open || offsets.length === 0) return null;
-    const ids = Uint32Array.from(offsets);
-    if (!reuse || !table.lean) return inetPack(binding.diagExact!(nl, C.IPPROTO_TCP!, pack.bytes, ids, table.lean ? NO_INFO : 0), pack.kind);
-    const slot = turn++ % FETCHED_KEPT;
-    const room = offsets.length * RECORD_ROOM;
-    let into = buffers[slot];
-    if (!into || into.length < room) into = buffers[slot] = Buffer.allocUnsafeSlow(room);
-    const got = binding.diagExact!(nl, C.IPPROTO_TCP!, pack.bytes, ids, NO_INFO, into);
-    return inetPack({ bytes: got.bytes.subarray(0, got.used), index: got.index }, pack.kind);
-  };
+  // The ids asked by, written as messages (IdWriter), and their offsets: kept for the next range.
+  let asks = Buffer.alloc(0);
+  const askOffsets: number[] = [];
+  // Whether this kernel's records hold everything a read may take from them (InetPack.complete):
+  // learnt from the first range asked for, as rows read with records may count on it.
+  let byIdComplete: boolean | undefined;
   // Where `inode`'s inet message is: its pack and that pack's index entry; null for a row of `out` or none.
   // For one inode (numbers wrap on a long-running host: a unix socket of another process
   // may share it), a netlink or packet row ranks first, then inet (the later pack's: MPTCP
@@ -357,25 +360,24 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
     }
     return null;
   };
-  // The same, its whole record where the pack holds a header only: from the records
-  // prefetched, else asked for now; the header where the socket is no longer found by its
-  // id (closed, or reset: a closed socket is in no hash), which is all a dump would have had.
-  const recordAt = (inode: number, askNow: boolean): { pack: InetPack; at: number } | null => {
+  // The same, its whole record where the pack holds an index entry only: from the records
+  // fetched by id; null where its id found it no more (closed, or reset: a closed socket is
+  // in no hash), or it was not asked for.
+  const recordAt = (inode: number): { pack: InetPack; at: number } | null => {
     const inet = inetAt(inode);
-    if (!inet || !headerOnly(inet.pack, inet.pack.index[inet.at + 1]!)) return inet;
+    if (!inet || !byIdAt(inet.pack, inet.at)) return inet;
     for (let f = fetched.length - 1; f >= 0; f--) {
       const at = entryOf(fetched[f]!.pack, inode);
       if (at >= 0) return { pack: fetched[f]!.pack, at };
     }
-    const again = askNow ? ask(inet.pack, [inet.pack.index[inet.at + 1]!], false) : null;
-    return again && again.index.length > 0 ? { pack: again, at: 0 } : inet;
+    return null;
   };
   let proc: Map<number, TableSocket[]> | undefined;
   const table: SocketTable = {
     source: 'sock_diag',
     lean,
     get(inode) {
-      const inet = recordAt(inode, true);
+      const inet = recordAt(inode);
       if (inet) return inetSocket(inetRecordAt(inet.pack.bytes, inet.pack.index[inet.at + 1]!, inet.pack.view), inet.pack.kind, pid, cgroups, table.lean);
       const row = out.get(inode) ?? unix.get(inode);
       // While options are read, each row is asked for once per fd, in fd order: let it go
@@ -392,28 +394,62 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
       return inet !== null && inet.pack.kind === 'tcp' && inet.pack.index[inet.at + 2] !== TCP_LISTEN;
     },
     given(inode) {
-      const inet = recordAt(inode, false);
+      const inet = inetAt(inode);
       if (!inet) return undefined;
       const { pack } = inet;
-      if (headerOnly(pack, pack.index[inet.at + 1]!)) return undefined; // not asked for again: its own reads say all
+      if (byIdAt(pack, inet.at)) {
+        // Its record comes after its read, asked for by the id the read gives (its addresses,
+        // read even so, and SO_COOKIE): given once a first range has shown this kernel's
+        // records complete. What a record may lack (mark, class id, IPv6 attributes) is read.
+        if (byIdComplete !== true) return undefined;
+        return { family: pack.family, ifindex: pack.index[inet.at + 1]!, attrs: 1 << L!.CONG, classId: -1, protocol: C.IPPROTO_TCP!, byId: true };
+      }
       // Never an MPTCP row (ranked above its subflows' TCP rows): its record is not a TCP socket's.
       if (!pack.complete || (pack.kind !== 'tcp' && pack.kind !== 'udp')) return undefined;
       const { family, ifindex, attrs, classId } = inetFactsAt(pack.bytes, pack.index[inet.at + 1]!, pack.view);
       return { family, ifindex, attrs, classId, protocol: pack.kind === 'tcp' ? C.IPPROTO_TCP! : C.IPPROTO_UDP! };
     },
-    prefetch(from, to) {
+    fetch(from, to, write) {
       if (!open || !inodes || fetched.some((f) => f.from === from)) return;
-      const wanted = new Map<InetPack, number[]>();
+      const size = L!.attrs;
+      if (asks.length < (to - from) * size) asks = Buffer.alloc((to - from) * size);
+      askOffsets.length = 0;
       for (let i = from; i < to && i < inodes.length; i++) {
         const inet = inetAt(inodes[i]!);
-        if (!inet || !headerOnly(inet.pack, inet.pack.index[inet.at + 1]!)) continue;
-        let offsets = wanted.get(inet.pack);
-        if (!offsets) wanted.set(inet.pack, (offsets = []));
-        offsets.push(inet.pack.index[inet.at + 1]!);
+        if (!inet || !byIdAt(inet.pack, inet.at)) continue;
+        const at = askOffsets.length * size;
+        if (write(i, inet.pack.family, inet.pack.index[inet.at + 1]!, asks, at)) askOffsets.push(at);
       }
-      for (const [pack, offsets] of wanted) {
-        if (fetched.length === FETCHED_KEPT) fetched.shift(); // before its buffer is written again
-        fetched.push({ from, pack: ask(pack, offsets, true)! });
+      if (askOffsets.length === 0) return;
+      const slot = turn++ % FETCHED_KEPT;
+      const room = askOffsets.length * RECORD_ROOM;
+      let into = buffers[slot];
+      if (!into || into.length < room) into = buffers[slot] = Buffer.allocUnsafeSlow(room);
+      const got = binding.diagExact!(nl, C.IPPROTO_TCP!, asks, Uint32Array.from(askOffsets), NO_INFO, into);
+      const pack = inetPack({ bytes: got.bytes.subarray(0, got.used), index: got.index }, 'tcp', 0);
+      if (fetched.length === FETCHED_KEPT) fetched.shift(); // before its buffer is written again
+      fetched.push({ from, pack });
+      if (pack.index.length > 0) byIdComplete ??= pack.complete;
+    },
+    isGiven(inode) {
+      const inet = inetAt(inode);
+      return inet === null || !byIdAt(inet.pack, inet.at) || recordAt(inode) !== null;
+    },
+    readsEnded() {
+      table.lean = false;
+      // The rows whose records were to come by the ids their reads give: dumped again, whole.
+      if (!open || !inodes) return;
+      const wanted = Uint32Array.from(inodes).sort();
+      for (let p = 0; p < packs.length; p++) {
+        const old = packs[p]!;
+        if (!old.byId) continue;
+        let whole: ReturnType<typeof dumpPacked> = null;
+        try {
+          whole = dumpPacked(nl, KIND.inet, old.family, C.IPPROTO_TCP!, wanted, 0);
+        } catch {
+          // the rows keep what their fds' protocol names say (pid.ts unlisted)
+        }
+        if (whole) packs[p] = inetPack(whole, 'tcp', old.family);
       }
     },
     close() {
@@ -432,19 +468,26 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
 
 function noRows(source: SocketTable['source'], lean: boolean): SocketTable {
   const none = () => undefined;
-  return { source, lean, get: none, hasQueues: () => false, given: none, prefetch: none, close: none };
+  const table: SocketTable = {
+    source, lean, get: none, hasQueues: () => false, given: none, fetch: none, isGiven: () => true, close: none,
+    readsEnded() {
+      table.lean = false;
+    },
+  };
+  return table;
 }
 
 // One inet dump, packed (diagDump flags 2): the kernel's messages and [inode, offset, state]* sorted by inode.
 // complete: its records carry everything a read may take from them (skmem, TOS, the IP flags of Linux >= 5.10).
-interface InetPack { bytes: Buffer; index: Uint32Array; view: DataView; kind: 'tcp' | 'mptcp' | 'udp' | 'raw'; complete: boolean }
+// byId: it holds connected TCP sockets as index entries alone (BY_ID).
+interface InetPack { bytes: Buffer; index: Uint32Array; view: DataView; kind: 'tcp' | 'mptcp' | 'udp' | 'raw'; family: number; complete: boolean; byId: boolean }
 
-function inetPack(pack: { bytes: Buffer; index: Uint32Array }, kind: InetPack['kind']): InetPack {
+function inetPack(pack: { bytes: Buffer; index: Uint32Array }, kind: InetPack['kind'], family: number, byId = false): InetPack {
   const view = new DataView(pack.bytes.buffer, pack.bytes.byteOffset, pack.bytes.byteLength);
-  const p: InetPack = { bytes: pack.bytes, index: pack.index, view, kind, complete: false };
-  // Judged by its first whole record (a header-only one says nothing of the attributes).
+  const p: InetPack = { bytes: pack.bytes, index: pack.index, view, kind, family, complete: false, byId };
+  // Judged by its first whole record (an entry by id has none).
   for (let e = 0; e < pack.index.length; e += 3) {
-    if (headerOnly(p, pack.index[e + 1]!)) continue;
+    if (byIdAt(p, e)) continue;
     const r = inetRecordAt(pack.bytes, pack.index[e + 1]!, view);
     p.complete = r.skmem !== undefined && r.tos !== undefined && r.sockopt !== undefined;
     break;
@@ -452,9 +495,9 @@ function inetPack(pack: { bytes: Buffer; index: Uint32Array }, kind: InetPack['k
   return p;
 }
 
-// Whether the message at `at` is a fixed header only (diagDump's HEADERS): no attribute.
-function headerOnly(pack: InetPack, at: number): boolean {
-  return pack.view.getUint32(at, LE) <= binding.diagInetLayout!.attrs;
+// Whether index entry `e` is a connected TCP socket's entry alone (diagDump's BY_ID): no message.
+function byIdAt(pack: InetPack, e: number): boolean {
+  return (pack.index[e + 2]! & BY_ID_STATE) !== 0;
 }
 
 // The index (a multiple of 3) of `inode`'s entry in the pack's index, or -1. TIME_WAIT and
@@ -473,8 +516,12 @@ function entryOf(pack: InetPack, inode: number): number {
   return -1;
 }
 
-/** What SocketTable.given() says of a row: its record's facts, and its protocol (IPPROTO_TCP or IPPROTO_UDP). */
-export type RecordFacts = InetFacts & { protocol: number };
+/**
+ * What SocketTable.given() says of a row: its record's facts, and its protocol (IPPROTO_TCP
+ * or IPPROTO_UDP). byId: the record comes after the read (SocketTable.fetch), asked for by the
+ * id the read gives, so its addresses are read even so.
+ */
+export type RecordFacts = InetFacts & { protocol: number; byId?: boolean };
 
 /** A socket table: one row per inode, built when asked for. */
 export interface SocketTable {
@@ -493,12 +540,18 @@ export interface SocketTable {
    */
   given(inode: number): RecordFacts | undefined;
   /**
-   * The rows at positions [from, to) of the inodes the table was made for, about to be asked
-   * for: where the table holds a connected TCP socket's header only, its whole record is
-   * asked for now, for this range at once (held until FETCHED_KEPT later ranges are).
+   * The rows at positions [from, to) of the inodes the table was made for, just read and
+   * about to be asked for: where the table holds a connected TCP socket's index entry only,
+   * its record is asked for now by the id `write` gives (the row's own reads: it writes
+   * them as an inet message of `family` with interface `ifindex` into `into` at `at`, and
+   * says whether it could), for this range at once (held until FETCHED_KEPT later ranges are).
    */
-  prefetch(from: number, to: number): void;
-  /** Closes the sock_diag socket a table of headers keeps for prefetch; once, and a no-op for any other table. */
+  fetch(from: number, to: number, write: (i: number, family: number, ifindex: number, into: Buffer, at: number) => boolean): void;
+  /** False where `inode`'s row was read with its record to come by id (given().byId) and fetch found none: its read lacks what the record was to give. */
+  isGiven(inode: number): boolean;
+  /** The sockets' own reads will not come (refused): TCP_INFO is kept in the rows from here, and rows held by id only are dumped again whole. */
+  readsEnded(): void;
+  /** Closes the sock_diag socket a table of id entries keeps for fetch; once, and a no-op for any other table. */
   close(): void;
   /** sock_diag only: the /proc fallback's row for a kind sock_diag did not answer for (raw without raw_diag, ping), `kind` confirmed by the fd's protocol name. */
   fallback?(inode: number, kind: SocketKind): TableSocket | undefined;

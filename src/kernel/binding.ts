@@ -91,9 +91,9 @@ export interface Binding {
   socketFdsFinish?(listing: FdListing): { fds: Int32Array; inodes: Float64Array };
   /** A NETLINK_SOCK_DIAG socket (Linux), in this network namespace (nsfd -1) or in the one of an open /proc/PID/ns/net (needs CAP_SYS_ADMIN there). Close it. */
   diagSocket?(nsfd: number): number;
-  /** One sock_diag dump (Linux): what 0 inet (family, protocol), 1 unix, 2 netlink, 3 packet; inode > 0 keeps that socket only; flags 1 leaves TCP_INFO out, 2 packs the messages (see diagRecord, kernel/inet-diag.ts), 4 (with 2) keeps a connected TCP socket's fixed header only (see diagExact). Records as native/sockdiag_linux.cc builds them. */
+  /** One sock_diag dump (Linux): what 0 inet (family, protocol), 1 unix, 2 netlink, 3 packet; inode > 0 keeps that socket only; flags 1 leaves TCP_INFO out, 2 packs the messages (see diagRecord, kernel/inet-diag.ts), 4 (with 2, TCP) keeps a connected TCP socket's index entry only, [inode, interface, state | 0x100], its record asked for by id (see diagExact). Records as native/sockdiag_linux.cc builds them. */
   diagDump?(nlfd: number, what: number, family: number, protocol: number, inode: number | Uint32Array, flags?: number): object[];
-  /** The current records of the inet messages at `offsets` of a packed dump's bytes, asked for again by id and cookie, packed as diagDump flags 2 gives them; sockets not found are left out. protocol IPPROTO_TCP or IPPROTO_UDP; flags 1 leaves TCP_INFO out; `into`: written there instead (`used` bytes; records that do not fit left out) (Linux). */
+  /** The current records of the inet messages at `offsets` of `bytes` (a packed dump's, or ones written from sockets' own reads: family, id with cookie, inode), asked for by id and cookie and kept where the answer's inode is the message's, packed as diagDump flags 2 gives them; sockets not found are left out. protocol IPPROTO_TCP or IPPROTO_UDP; flags 1 leaves TCP_INFO out; `into`: written there instead (`used` bytes; records that do not fit left out) (Linux). */
   diagExact?(nlfd: number, protocol: number, bytes: Uint8Array, offsets: Uint32Array, flags?: number, into?: Buffer): { bytes: Buffer; index: Uint32Array; used?: number };
   /** The record of the message at `offset` of a packed dump's bytes (diagDump flags 2 gives { bytes, index: [inode, offset, state]* }, the index sorted by inode), as diagDump would have built it (Linux). */
   diagRecord?(what: number, bytes: Uint8Array, offset: number): object;
@@ -134,12 +134,13 @@ export interface Binding {
   /**
    * readDuplicates' row layout. meta: the first index of each group ([errno] getfd and stat;
    * [family, port, errno, text length] local and peer; [errno, length] tcpInfo; [errno, pid,
-   * uid, gid, no peer] cred; [inq, errno, outq, errno] queues) and the row size. cells: the
+   * uid, gid, no peer] cred; [inq, errno, outq, errno] queues; the local and the peer IP
+   * address's 16 bytes, as sock_diag ids hold them, localId and peerId) and the row size. cells: the
    * bytes each text cell takes; a row's text is its string and bytes slots' cells in slot
    * order, then the local address, the peer address and TCP_INFO.
    */
   readonly readDuplicatesLayout?: Readonly<{
-    meta: Readonly<{ getfd: number; stat: number; local: number; peer: number; tcpInfo: number; cred: number; queues: number; size: number }>;
+    meta: Readonly<{ getfd: number; stat: number; local: number; peer: number; tcpInfo: number; cred: number; queues: number; localId: number; peerId: number; size: number }>;
     cells: Readonly<{ string: number; bytes: number; address: number; tcpInfo: number }>;
     maxThreads: number;
     /**
@@ -148,6 +149,8 @@ export interface Binding {
      * takes the family and protocol from the row's flags bits 8..15 and 16..23.
      */
     givenShift: number;
+    /** A row flag: its addresses are read even with group 0 given (its record is asked for by the id they give). */
+    rowAddresses: number;
     /**
      * Bits of a slot's kind for an option the caller's view never shows: `always` leaves it
      * unread on every row, `onTcp` on TCP and MPTCP rows only; its errs is then `errno`.
