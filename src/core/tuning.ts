@@ -107,8 +107,9 @@ export function setKeepAlive(socket: SocketLike, options: KeepAliveOptions = {},
  * schedule, about 15 minutes). Returns the kernel's value (null for 0).
  */
 export function setUserTimeout(socket: SocketLike, ms: number | null): number | null {
-  // Fractions round up: a timeout must never come out shorter than asked.
-  const value = ms === null ? 0 : typeof ms === 'number' && ms > 0 && !Number.isInteger(ms) ? Math.ceil(ms) : ms;
+  // Fractions round up: a timeout must never come out shorter than asked. One that would
+  // round past the option's range goes as given, for setsockopt's error to quote it.
+  const value = ms === null ? 0 : typeof ms === 'number' && ms > 0 && ms < 2 ** 31 - 1 && !Number.isInteger(ms) ? Math.ceil(ms) : ms;
   setsockopt(socket, 'TCP_USER_TIMEOUT', value);
   return getsockopt(socket, 'TCP_USER_TIMEOUT') || null;
 }

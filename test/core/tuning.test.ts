@@ -69,6 +69,9 @@ describe('setUserTimeout, setLinger, setTimeouts', () => {
     expect(setUserTimeout(pair.client, null)).toBeNull();
     expect(getsockopt(pair.client, 'TCP_USER_TIMEOUT')).toBe(0);
     expect(code(() => setUserTimeout(pair!.client, -5))).toBe('ERR_OUT_OF_RANGE');
+    // Near the top of the range: a fraction rounds up into it, or is refused as given (not as rounded).
+    expect(setUserTimeout(pair.client, 2 ** 31 - 1.5)).toBe(2 ** 31 - 1);
+    expect(() => setUserTimeout(pair!.client, 2 ** 31 - 0.5)).toThrow(/Received 2147483647\.5$/);
 
     expect(setLinger(pair.client, 3)).toBe(3);
     expect(setLinger(pair.client, null)).toBeNull();
