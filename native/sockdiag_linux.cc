@@ -210,13 +210,15 @@ namespace {
 // The state bit of an index entry whose message was not kept (diagDump flags 4).
 constexpr uint32_t kById = 0x100;
 
-// Whether a TCP message of `state` names its socket alone by its id (addresses, ports,
-// interface, cookie), so that an exact request finds it again: a socket in the kernel's
-// established hash. Not a listener (SO_REUSEPORT shares its id), not a closed or unbound
-// socket (in no hash), not a time-wait or request socket (inode 0: no fd holds one).
+// Whether a TCP message of `state` names its socket alone by the id its own reads give
+// (both addresses, ports, cookie; the interface from the dump), so that an exact request
+// finds it again: a socket in the kernel's established hash whose peer getpeername gives.
+// Not a listener (SO_REUSEPORT shares its id), not a closed or unbound socket (in no hash),
+// not SYN_SENT (getpeername: ENOTCONN), not a time-wait or request socket (inode 0: no fd
+// holds one).
 bool FoundById(uint32_t state) {
   switch (state) {
-    case TCP_ESTABLISHED: case TCP_SYN_SENT: case TCP_FIN_WAIT1: case TCP_FIN_WAIT2:
+    case TCP_ESTABLISHED: case TCP_FIN_WAIT1: case TCP_FIN_WAIT2:
     case TCP_CLOSE_WAIT: case TCP_LAST_ACK: case TCP_CLOSING:
       return true;
     default:

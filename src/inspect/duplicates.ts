@@ -319,12 +319,6 @@ export class DuplicateBatch {
     return true;
   }
 
-  /** Whether row k was read to have its record by id (its row given with `byId`). */
-  readById(k: number): boolean {
-    this.at(k, 'getfd');
-    return (this.flags[k]! & layout!.rowAddresses) !== 0;
-  }
-
   /** Row k's byte queues (null where not read or refused). */
   queues(k: number): { recv: number | null; send: number | null } {
     const q = this.at(k, 'queues');

@@ -121,9 +121,9 @@ export function readBatches(
         next = to;
         fetch(batch, from, to, list, table);
       }
-      // Rows read to have their records by id, whose ids found none (the socket closed or
+      // Rows whose records were to come by id, whose ids found none (the socket closed or
       // reset since the dump): read again whole, with nothing given.
-      const again = readAgain(pidfd, batch, from, to, list, table, unread);
+      const again = readAgain(pidfd, from, to, list, table, unread);
       // The rows themselves are built one at a time below: a batch of them alive at once
       // would outlive the young generation and pile up in the old one.
       for (let k = 0; k < to - from; k++) {
@@ -158,13 +158,14 @@ function fetch(batch: DuplicateBatch, from: number, to: number, list: FdList, ta
   table.fetch(from, to, (i, family, ifindex, into, at) => batch.idMessage(i - from, family, ifindex, list.inodes[i]!, into, at));
 }
 
-// The rows of a batch read to have their records by id that fetch found none for, read
-// again with nothing given: null when there are none (the usual case).
-function readAgain(pidfd: number, batch: DuplicateBatch, from: number, to: number, list: FdList, table: SocketTable, unread?: Unread): { batch: DuplicateBatch; at: Map<number, number> } | null {
+// The rows of a batch whose records were to come by id and that fetch found none for,
+// read again with nothing given and their queues too (the table was to give those, and
+// the options a row read by id left to the record): null when there are none (the usual case).
+function readAgain(pidfd: number, from: number, to: number, list: FdList, table: SocketTable, unread?: Unread): { batch: DuplicateBatch; at: Map<number, number> } | null {
   let at: Map<number, number> | null = null;
   const rows = [];
   for (let k = 0; k < to - from; k++) {
-    if (!batch.readById(k) || table.isGiven(list.inodes[from + k]!)) continue;
+    if (table.isGiven(list.inodes[from + k]!)) continue;
     (at ??= new Map()).set(k, rows.length);
     rows.push({ fd: list.fds[from + k]!, inode: list.inodes[from + k]!, queues: true });
   }
@@ -221,12 +222,14 @@ function readRow(batch: DuplicateBatch, k: number, pid: number, s: SocketReport)
     if (s.kernel) {
       // The table knows more than the socket tells about itself: unix states (CONNECTING…),
       // the exact bytes of unix names and the unix peer's name, netlink and packet addresses;
-      // an MPTCP socket's own state (its TCP_INFO is its first subflow's).
+      // an MPTCP socket's own state (its TCP_INFO is its first subflow's); the peer a TCP
+      // socket in SYN_SENT is connecting to (getpeername: ENOTCONN until it is connected).
       if (merged.kind === 'unix' || merged.kind === 'netlink' || merged.kind === 'packet') {
         merged.state = s.state;
         merged.local = s.local;
         merged.remote = s.remote;
       } else if (merged.kind === 'mptcp' && s.kind === 'mptcp') merged.state = s.state;
+      if (merged.remote === null && s.state === 'SYN_SENT' && s.kind === merged.kind) merged.remote = s.remote;
       if (s.protocol !== undefined) merged.protocol = s.protocol;
       merged.kernel = s.kernel;
       const rate = merged.tcpInfo ? sendRate(merged.tcpInfo) : undefined;

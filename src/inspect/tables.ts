@@ -547,7 +547,7 @@ export interface SocketTable {
    * says whether it could), for this range at once (held until FETCHED_KEPT later ranges are).
    */
   fetch(from: number, to: number, write: (i: number, family: number, ifindex: number, into: Buffer, at: number) => boolean): void;
-  /** False where `inode`'s row was read with its record to come by id (given().byId) and fetch found none: its read lacks what the record was to give. */
+  /** False where `inode`'s record was to come by id and fetch found none: its read may lack what the record was to give (its queues; the options a read by id leaves to it). */
   isGiven(inode: number): boolean;
   /** The sockets' own reads will not come (refused): TCP_INFO is kept in the rows from here, and rows held by id only are dumped again whole. */
   readsEnded(): void;

@@ -268,6 +268,45 @@ describe.skipIf(!canReadInetRecords || !b.diagExact || !binding.pidfdGetfd)('a s
     expect(streamed.map(view)).toEqual(held.sockets.map(view));
   });
 
+  it('a socket in SYN_SENT (no peer to read: getpeername says ENOTCONN) keeps its whole record, early and late in the read', async () => {
+    // A listener with a full accept queue: connects to it stay in SYN_SENT (their SYNs dropped).
+    const script = `
+import json, os, socket, sys
+l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(0)
+def syn():
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(l.getsockname())
+    except BlockingIOError: pass
+    return c
+held = [l] + [syn() for _ in range(3)]
+server = socket.create_server(('127.0.0.1', 0))
+for _ in range(700):
+    c = socket.create_connection(server.getsockname()); a, _ = server.accept(); held += [c, a]
+held += [syn() for _ in range(3)]
+print(json.dumps({'pid': os.getpid()}), flush=True)
+sys.stdin.read()
+`;
+    const syn = spawn(python, ['-c', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      const [line] = (await once(syn.stdout!, 'data')) as [Buffer];
+      const { pid: synPid } = JSON.parse(line.toString()) as { pid: number };
+      const streamed: SocketReport[] = [];
+      streamPid(synPid, {}, { head: () => {}, socket: (s) => streamed.push(s) });
+      const held = new Map(snapshotPid(synPid).sockets.map((s) => [s.fd, s]));
+      const synSent = streamed.filter((s) => s.state === 'SYN_SENT');
+      expect(synSent.length).toBeGreaterThanOrEqual(4); // of 6: the queue takes one or two of each group
+      expect(Math.max(...synSent.map((s) => s.fd))).toBeGreaterThan(1100); // some after the first batch
+      for (const s of synSent) {
+        const h = held.get(s.fd)!;
+        expect([s.remote, s.sendQueue, s.recvQueue, s.kernel?.cookie]).toEqual([h.remote, h.sendQueue, h.recvQueue, h.kernel?.cookie]);
+        expect(s.remote).not.toBeNull();
+        expect(s.kernel?.skmem).toBeDefined();
+      }
+    } finally {
+      syn.stdin!.end();
+    }
+  });
+
   it('closes its sock_diag socket once, when the sink throws midway too', () => {
     const before = netlinkFds();
     let n = 0;
