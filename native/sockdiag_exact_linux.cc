@@ -21,9 +21,13 @@ namespace sockopt {
 
 namespace {
 
-// Requests per sendto, and so answers at most queued at once: 64 records with TCP_INFO
-// are ~40 kB, well inside a netlink socket's receive buffer.
+// Requests per sendto, and so answers at most queued at once: 64, or fewer where the
+// socket's receive buffer would not hold their answers (an answer takes ~1.3 kB of it,
+// its skb's truesize, whatever the record's own length): an overflow loses answers.
 constexpr size_t kPerSend = 64;
+constexpr size_t kAnswerCharge = 2048;
+// Offsets a call at most: what is allocated per offset (its id, its index entry) stays bounded.
+constexpr size_t kMaxOffsets = 1 << 20;
 // Room per answer: a record with TCP_INFO, skmem, congestion and BBR is ~600 bytes. An
 // answer that does not fit (a socket with many MD5 keys, which the kernel adds for a
 // privileged asker) is left out: its row keeps the header it had.
@@ -90,9 +94,10 @@ static Napi::Value DiagExact(const Napi::CallbackInfo& info) {
   }
   // Only a sock_diag socket is written to: the requests sent to a connected stream socket
   // would go to its peer.
-  int domain = 0, proto = 0;
-  socklen_t dlen = sizeof domain, plen = sizeof proto;
-  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) != 0 || getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &plen) != 0) {
+  int domain = 0, proto = 0, rcvbuf = 0;
+  socklen_t dlen = sizeof domain, plen = sizeof proto, rlen = sizeof rcvbuf;
+  if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &dlen) != 0 || getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &plen) != 0 ||
+      getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &rlen) != 0) {
     ThrowSystemError(env, errno, "getsockopt");
     return Napi::Value();
   }
@@ -100,8 +105,13 @@ static Napi::Value DiagExact(const Napi::CallbackInfo& info) {
     ThrowValueError(env, "The \"nlfd\" argument must be a NETLINK_SOCK_DIAG socket (diagSocket)");
     return Napi::Value();
   }
+  const size_t perSend = std::max<size_t>(1, std::min(kPerSend, static_cast<size_t>(rcvbuf > 0 ? rcvbuf : 0) / kAnswerCharge));
   // The ids are copied out first: `bytes` may be shared memory another thread writes.
   const size_t count = offsetsArg.ElementLength();
+  if (count > kMaxOffsets) {
+    ThrowRangeError(env, "The \"offsets\" argument must hold at most 1048576 offsets");
+    return Napi::Value();
+  }
   const uint32_t* offsets = offsetsArg.Data();
   std::vector<inet_diag_msg> asked(count);
   for (size_t i = 0; i < count; i++) {
@@ -114,18 +124,18 @@ static Napi::Value DiagExact(const Napi::CallbackInfo& info) {
   }
   // Answers land in slots of one scratch area (the same memory every round: no page made
   // present per call), and those kept are copied out together at the end.
-  std::vector<uint8_t> scratch(std::min(count, kPerSend) * kSlot);
+  std::vector<uint8_t> scratch(std::min(count, perSend) * kSlot);
   std::vector<uint8_t> kept;
   size_t used = 0;  // bytes of records kept, in `kept` or `into`
   std::vector<uint32_t> index;
   index.reserve(3 * count);
-  std::vector<ExactRequest> requests(std::min(count, kPerSend));
+  std::vector<ExactRequest> requests(std::min(count, perSend));
   std::vector<mmsghdr> msgs(requests.size());
   std::vector<iovec> iov(requests.size());
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
-  for (size_t from = 0; from < count; from += kPerSend) {
-    const size_t n = std::min(kPerSend, count - from);
+  for (size_t from = 0; from < count; from += perSend) {
+    const size_t n = std::min(perSend, count - from);
     for (size_t i = 0; i < n; i++) Ask(&requests[i], asked[from + i], protocol, (flags & 1) == 0, static_cast<uint32_t>(from + i + 1));
     ssize_t sent;
     do sent = sendto(fd, requests.data(), n * sizeof(ExactRequest), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
@@ -145,6 +155,7 @@ static Napi::Value DiagExact(const Napi::CallbackInfo& info) {
       int r = recvmmsg(fd, msgs.data() + got, static_cast<unsigned>(n - got), MSG_DONTWAIT, nullptr);
       if (r < 0 && errno == EINTR) continue;
       if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;  // every answer is taken
+      if (r < 0 && errno == ENOBUFS) continue;  // answers lost to an overflow: left out, as sockets not found are
       if (r < 0) {
         ThrowSystemError(env, errno, "recvmmsg");
         return Napi::Value();

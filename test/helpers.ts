@@ -62,6 +62,16 @@ export function errno(code: keyof typeof osConstants.errno): number {
 }
 
 /** Prints one measured result as a plain `figure:` line, so every run's log (CI's too) carries the numbers. */
+/** The `code` of what `fn` throws (undefined when it throws nothing, or nothing with a code). */
+export function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return (err as { code?: string }).code;
+  }
+  return undefined;
+}
+
 export function figure(what: string, value: unknown): void {
   console.log(`figure: ${what}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
 }

@@ -319,6 +319,12 @@ export class DuplicateBatch {
     return true;
   }
 
+  /** Whether row k was read leaving options to its sock_diag record (its row given: its `given` facts). */
+  gaveRecord(k: number): boolean {
+    this.at(k, 'getfd');
+    return groupsOf(this.flags[k]!) !== 0;
+  }
+
   /** Row k's byte queues (null where not read or refused). */
   queues(k: number): { recv: number | null; send: number | null } {
     const q = this.at(k, 'queues');

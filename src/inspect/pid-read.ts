@@ -130,7 +130,10 @@ export function readBatches(
         // Built once: a lean table lets a row go once it is asked for (tables.ts), and
         // readRow leaves it as it was when the kernel refuses the duplicate.
         const s = row(from + k);
-        const redo = again?.at.get(k);
+        let redo = again?.at.get(k);
+        // Closed before it could be read again: a first read that had everything but the
+        // record (nothing left to it, its socket proven by fstat) stands, its queues unread.
+        if (redo !== undefined && again!.batch.getfdErrno(redo) === EBADF && batch.getfdErrno(k) === 0 && !batch.gaveRecord(k)) redo = undefined;
         const read = redo === undefined ? readRow(batch, k, pid, s) : readRow(again!.batch, redo, pid, s);
         if ('denied' in read) {
           // Every fd would be refused for the same reason: stop asking. The rows from the
@@ -172,6 +175,12 @@ function readAgain(pidfd: number, from: number, to: number, list: FdList, table:
   if (at === null) return null;
   const again = new DuplicateBatch(pidfd, rows.length, 1, unread);
   again.read(rows);
+  // Their records by the ids these reads give (a first read refused, EMFILE, gave none).
+  const redo = at;
+  table.fetch(from, to, (i, family, ifindex, into, off) => {
+    const j = redo.get(i - from);
+    return j !== undefined && again.idMessage(j, family, ifindex, list.inodes[i]!, into, off);
+  });
   return { batch: again, at };
 }
 

@@ -61,6 +61,10 @@ function fromTable(pid: number, fd: number, inode: number, table: SocketTable): 
   const named = table.source === 'proc' ? kindOfFd(pid, fd, inode) : null;
   let row: TableSocket | undefined = table.source === 'proc' ? (named ? table.get(inode, named.kind) : undefined) : table.get(inode);
   if (!row && table.source !== 'proc') {
+    // A connected TCP socket whose record was to come by the id its read gives, and did not
+    // (closed or reset meanwhile): what the dump said of it.
+    const held = table.heldById(inode);
+    if (held) return { fd, inode, kind: 'tcp', family: held.family, type: 'stream', state: held.state, local: null, remote: null, recvQueue: null, sendQueue: null };
     // Not in sock_diag's answer: a kind whose diag module this kernel lacks (raw_diag; ping
     // sockets have none), or a family with no table at all. Named by the kernel, and for
     // raw and ping sockets completed from the /proc fallback when the name confirms the row.

@@ -64,8 +64,11 @@ function cgroupPath(pid: number, id: bigint, cache: Map<bigint, string | null>):
       const line = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::'));
       const path = line?.slice(3);
       if (path !== undefined && BigInt(statSync(`/sys/fs/cgroup${path}`).ino) === id) found = path;
-    } catch {
-      // no cgroup v2, or not ours to read: the id stays, the path is left out
+    } catch (err) {
+      // No cgroup v2, or not ours to read: the id stays, the path is left out. Out of fds
+      // for a moment: asked again for the next socket, not taken as the answer.
+      const code = (err as { code?: string }).code;
+      if (code === 'EMFILE' || code === 'ENFILE') return undefined;
     }
     cache.set(id, found);
   }
@@ -263,6 +266,7 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
       given: () => undefined,
       fetch: () => undefined,
       isGiven: () => true,
+      heldById: () => undefined,
       readsEnded: () => {
         table.lean = false;
       },
@@ -335,11 +339,11 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
     throw err;
   }
   if (!open) binding.close!(nl);
-  // Records asked for by id (fetch), newest last: [first list position, pack] each. Lean
+  // Records asked for by id (fetch), newest last, a pack each. Lean
   // (no TCP_INFO), a range's records are written into one of FETCHED_KEPT buffers used in
   // turn, so that asking batch after batch allocates nothing: the one it takes is the one
   // whose range was let go.
-  const fetched: { from: number; pack: InetPack }[] = [];
+  const fetched: InetPack[] = [];
   const buffers: Buffer[] = [];
   let turn = 0;
   // The ids asked by, written as messages (IdWriter), and their offsets: kept for the next range.
@@ -367,8 +371,8 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
     const inet = inetAt(inode);
     if (!inet || !byIdAt(inet.pack, inet.at)) return inet;
     for (let f = fetched.length - 1; f >= 0; f--) {
-      const at = entryOf(fetched[f]!.pack, inode);
-      if (at >= 0) return { pack: fetched[f]!.pack, at };
+      const at = entryOf(fetched[f]!, inode);
+      if (at >= 0) return { pack: fetched[f]!, at };
     }
     return null;
   };
@@ -410,7 +414,7 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
       return { family, ifindex, attrs, classId, protocol: pack.kind === 'tcp' ? C.IPPROTO_TCP! : C.IPPROTO_UDP! };
     },
     fetch(from, to, write) {
-      if (!open || !inodes || fetched.some((f) => f.from === from)) return;
+      if (!open || !inodes) return;
       const size = L!.attrs;
       if (asks.length < (to - from) * size) asks = Buffer.alloc((to - from) * size);
       askOffsets.length = 0;
@@ -428,12 +432,17 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
       const got = binding.diagExact!(nl, C.IPPROTO_TCP!, asks, Uint32Array.from(askOffsets), NO_INFO, into);
       const pack = inetPack({ bytes: got.bytes.subarray(0, got.used), index: got.index }, 'tcp', 0);
       if (fetched.length === FETCHED_KEPT) fetched.shift(); // before its buffer is written again
-      fetched.push({ from, pack });
+      fetched.push(pack);
       if (pack.index.length > 0) byIdComplete ??= pack.complete;
     },
     isGiven(inode) {
       const inet = inetAt(inode);
       return inet === null || !byIdAt(inet.pack, inet.at) || recordAt(inode) !== null;
+    },
+    heldById(inode) {
+      const inet = inetAt(inode);
+      if (!inet || !byIdAt(inet.pack, inet.at) || recordAt(inode) !== null) return undefined;
+      return { family: inet.pack.family === C.AF_INET6 ? 'IPv6' : 'IPv4', state: TCP_STATES[inet.pack.index[inet.at + 2]! & 0xff] ?? 'UNKNOWN' };
     },
     readsEnded() {
       table.lean = false;
@@ -469,7 +478,7 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
 function noRows(source: SocketTable['source'], lean: boolean): SocketTable {
   const none = () => undefined;
   const table: SocketTable = {
-    source, lean, get: none, hasQueues: () => false, given: none, fetch: none, isGiven: () => true, close: none,
+    source, lean, get: none, hasQueues: () => false, given: none, fetch: none, isGiven: () => true, heldById: none, close: none,
     readsEnded() {
       table.lean = false;
     },
@@ -549,6 +558,8 @@ export interface SocketTable {
   fetch(from: number, to: number, write: (i: number, family: number, ifindex: number, into: Buffer, at: number) => boolean): void;
   /** False where `inode`'s record was to come by id and fetch found none: its read may lack what the record was to give (its queues; the options a read by id leaves to it). */
   isGiven(inode: number): boolean;
+  /** What the dump said of `inode` where its record was to come by id and has not: a TCP socket of this family, in this state then. */
+  heldById(inode: number): { family: 'IPv4' | 'IPv6'; state: string } | undefined;
   /** The sockets' own reads will not come (refused): TCP_INFO is kept in the rows from here, and rows held by id only are dumped again whole. */
   readsEnded(): void;
   /** Closes the sock_diag socket a table of id entries keeps for fetch; once, and a no-op for any other table. */

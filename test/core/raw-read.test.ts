@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binding } from '../../src/kernel/binding';
 import { constants as C, getsockopt, setsockopt } from '../../src/index';
-import { fdOf, tcpPair, type TcpPair } from '../helpers';
+import { codeOf, fdOf, tcpPair, type TcpPair } from '../helpers';
 
 let pair: TcpPair;
 beforeAll(async () => {
@@ -13,14 +13,6 @@ beforeAll(async () => {
 });
 afterAll(() => pair.close());
 
-function code(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (err) {
-    return (err as { code?: string }).code;
-  }
-  return undefined;
-}
 
 describe('raw reads', () => {
   it('length form: exactly the bytes the kernel wrote, pooled or not', () => {
@@ -70,14 +62,14 @@ describe('raw reads', () => {
     const detached = new ArrayBuffer(8);
     const onDetached = new Uint8Array(detached);
     structuredClone(detached, { transfer: [detached] });
-    expect(code(() => getsockopt(client, C.IPPROTO_TCP!, C.TCP_USER_TIMEOUT!, onDetached))).toBe('ERR_INVALID_ARG_VALUE');
+    expect(codeOf(() => getsockopt(client, C.IPPROTO_TCP!, C.TCP_USER_TIMEOUT!, onDetached))).toBe('ERR_INVALID_ARG_VALUE');
     for (const bad of ['4', {}, [4], null, 4n]) {
-      expect(code(() => getsockopt(client, C.IPPROTO_TCP!, C.TCP_USER_TIMEOUT!, bad as never))).toBe('ERR_INVALID_ARG_TYPE');
+      expect(codeOf(() => getsockopt(client, C.IPPROTO_TCP!, C.TCP_USER_TIMEOUT!, bad as never))).toBe('ERR_INVALID_ARG_TYPE');
     }
-    for (const bad of [-1, 1.5, 2 ** 20 + 1]) expect(code(() => getsockopt(client, C.IPPROTO_TCP!, C.TCP_USER_TIMEOUT!, bad))).toBe('ERR_OUT_OF_RANGE');
+    for (const bad of [-1, 1.5, 2 ** 20 + 1]) expect(codeOf(() => getsockopt(client, C.IPPROTO_TCP!, C.TCP_USER_TIMEOUT!, bad))).toBe('ERR_OUT_OF_RANGE');
     // The native call on its own refuses the same, and its fd check comes first.
-    expect(code(() => binding.getInto(-1, 6, 18, Buffer.alloc(4)))).toBe('ERR_OUT_OF_RANGE');
-    expect(code(() => binding.getInto(fdOf(client), 6, 18, 'x' as never))).toBe('ERR_INVALID_ARG_TYPE');
-    expect(code(() => binding.getInto(fdOf(client), 6, 18, onDetached))).toBe('ERR_INVALID_ARG_VALUE');
+    expect(codeOf(() => binding.getInto(-1, 6, 18, Buffer.alloc(4)))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => binding.getInto(fdOf(client), 6, 18, 'x' as never))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => binding.getInto(fdOf(client), 6, 18, onDetached))).toBe('ERR_INVALID_ARG_VALUE');
   });
 });

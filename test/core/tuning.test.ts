@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { constants as C, getsockopt, setKeepAlive, setLinger, setTimeouts, setUserTimeout } from '../../src/index';
-import { fdOf, figure, fixtures, oracle, tcpPair, type TcpPair } from '../helpers';
+import { codeOf, fdOf, figure, fixtures, oracle, tcpPair, type TcpPair } from '../helpers';
 import { netnsRefusal } from '../privileges';
 
 let pair: TcpPair | undefined;
@@ -14,14 +14,6 @@ afterEach(async () => {
   pair = undefined;
 });
 
-const code = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-};
 
 describe('setKeepAlive (milliseconds in, whole seconds in the kernel)', () => {
   it('rounds up to whole seconds, refuses under 1 s (seconds written as ms), and returns what the kernel holds', async () => {
@@ -40,11 +32,11 @@ describe('setKeepAlive (milliseconds in, whole seconds in the kernel)', () => {
   it('checks every value before the first syscall', async () => {
     pair = await tcpPair();
     const before = getsockopt(pair.client, 'TCP_KEEPIDLE');
-    expect(code(() => setKeepAlive(pair!.client, { idle: 5000, count: 0 }))).toBe('ERR_OUT_OF_RANGE');
-    expect(code(() => setKeepAlive(pair!.client, { idle: 5000, interval: 0 }))).toBe('ERR_OUT_OF_RANGE');
-    expect(code(() => setKeepAlive(pair!.client, { idle: -1 }))).toBe('ERR_OUT_OF_RANGE');
-    expect(code(() => setKeepAlive(pair!.client, { idle: 40_000_000 }))).toBe('ERR_OUT_OF_RANGE');
-    expect(code(() => setKeepAlive(pair!.client, { idle: '5s' as unknown as number }))).toBe('ERR_INVALID_ARG_TYPE');
+    expect(codeOf(() => setKeepAlive(pair!.client, { idle: 5000, count: 0 }))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => setKeepAlive(pair!.client, { idle: 5000, interval: 0 }))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => setKeepAlive(pair!.client, { idle: -1 }))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => setKeepAlive(pair!.client, { idle: 40_000_000 }))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => setKeepAlive(pair!.client, { idle: '5s' as unknown as number }))).toBe('ERR_INVALID_ARG_TYPE');
     expect(getsockopt(pair.client, 'TCP_KEEPIDLE')).toBe(before);
     expect(getsockopt(pair.client, 'SO_KEEPALIVE')).toBe(false);
   });
@@ -68,7 +60,7 @@ describe('setUserTimeout, setLinger, setTimeouts', () => {
     expect(setUserTimeout(pair.client, 10.2)).toBe(11); // fractions round up, never shorter
     expect(setUserTimeout(pair.client, null)).toBeNull();
     expect(getsockopt(pair.client, 'TCP_USER_TIMEOUT')).toBe(0);
-    expect(code(() => setUserTimeout(pair!.client, -5))).toBe('ERR_OUT_OF_RANGE');
+    expect(codeOf(() => setUserTimeout(pair!.client, -5))).toBe('ERR_OUT_OF_RANGE');
     // Near the top of the range: a fraction rounds up into it, or is refused as given (not as rounded).
     expect(setUserTimeout(pair.client, 2 ** 31 - 1.5)).toBe(2 ** 31 - 1);
     expect(() => setUserTimeout(pair!.client, 2 ** 31 - 0.5)).toThrow(/Received 2147483647\.5$/);

@@ -13,7 +13,7 @@ import { tuneSocketsFromParsed } from '../../src/policy/tune-sockets';
 
 // The SOCKOPT text as sockopt/register reads it (parsed once, then installed).
 const tuneSocketsFromJson = (json: string, name: string) => tuneSocketsFromParsed(JSON.parse(json), name);
-import { fdOf, figure, listeningServer, oracle, settledFds, tlsCredentials } from '../helpers';
+import { codeOf, fdOf, figure, listeningServer, oracle, settledFds, tlsCredentials } from '../helpers';
 
 const T = C.IPPROTO_TCP!;
 const UT: ['get', number, number, number] = ['get', T, C.TCP_USER_TIMEOUT!, 0];
@@ -84,14 +84,6 @@ async function accepted(s: net.Server, options: Partial<net.TcpNetConnectOpts> =
   return [client, sock];
 }
 
-const codeOf = (fn: () => unknown): string | undefined => {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return undefined;
-};
 
 describe('stacked policies', () => {
   for (const order of ['library first', 'app first'] as const) {
