@@ -231,7 +231,16 @@ export class DuplicateBatch {
   start(rows: readonly DuplicateRow[]): void {
     if (this.job) throw new Error('a read is under way on this batch');
     const n = this.load(rows);
-    this.job = binding.readDuplicatesStart!(this.pidfd, this.fds.subarray(0, n), this.inodes.subarray(0, n), this.flags.subarray(0, n), this.specs, this.threads, RING, this.done);
+    try {
+      this.job = binding.readDuplicatesStart!(this.pidfd, this.fds.subarray(0, n), this.inodes.subarray(0, n), this.flags.subarray(0, n), this.specs, this.threads, RING, this.done);
+    } catch (err) {
+      // Out of fds for the job's own copy of the pidfd: read here and now, as where no
+      // thread can be had (each duplicate then meets the same limit, and says so row by row).
+      const code = (err as { code?: string }).code;
+      if (code !== 'EMFILE' && code !== 'ENFILE') throw err;
+      this.read(rows);
+      return;
+    }
     this.done = null;
     this.pending = n;
   }

@@ -325,18 +325,15 @@ sys.stdin.read()
     }
   });
 
-  it('under fd pressure (EMFILE at random points): a socket read again also gets its record; every run ends coded', () => {
+  it('under fd pressure (EMFILE at random points): every run answers; a socket read again also gets its record', () => {
     // Whether EMFILE strikes, and where, changes from run to run: each run must hold up.
     // (Whether this host gives the target's sockets a cgroup path at all: a read with fds to spare says.)
     const cgroupKnown = snapshotPid(pid).sockets.some((s) => s.kernel?.cgroup !== undefined);
-    for (const limit of [34, 35, 36, 38, 34, 35, 36, 38]) {
+    for (const limit of [30, 32, 34, 35, 36, 38, 32, 34, 36, 38]) {
       const r = spawnSync('bash', ['-c', `ulimit -n ${limit}; exec "$0" "$1" inspect ${pid} --json`, process.execPath, join(root, 'lib', 'cli.js')], { encoding: 'utf8', maxBuffer: 1 << 28, timeout: 60_000 });
-      if (r.status !== 0) {
-        expect(r.status, r.stderr).toBe(1);
-        expect(r.stderr).toMatch(/^sockopt: .*EMFILE.*\n$/);
-        continue;
-      }
-      const report = JSON.parse(r.stdout) as { optionsRead: boolean; sockets: SocketReport[] };
+      expect(r.status, r.stderr).toBe(0); // an answer, partial where EMFILE struck (denied, or the /proc tables)
+      const report = JSON.parse(r.stdout) as { tables: string; optionsRead: boolean; sockets: SocketReport[] };
+      if (report.tables !== 'sock_diag') continue; // no netlink socket to be had: the /proc fallback's rows (no kernel view)
       const bare = report.sockets.filter((s) => s.kind === 'tcp' && s.options !== undefined && s.kernel === undefined);
       expect(bare.map((s) => s.fd), `ulimit -n ${limit}`).toEqual([]);
       // A cgroup path unread for want of an fd is asked for again (the row that met EMFILE
@@ -448,6 +445,7 @@ sys.stdin.read()
       const late = byFd.slice(0, 300).filter((s) => fdOf(peerOf(s)) < bound).slice(0, 30);
       expect(late.length).toBe(30);
       const lateFds = new Set(late.map(fdOf));
+      const peerFds = new Set(late.map((s) => fdOf(peerOf(s)))); // closed by the reset: their rows say so (EBADF)
       const seen: SocketReport[] = [];
       let begun = false;
       const others: SocketReport[] = [];
@@ -459,7 +457,7 @@ sys.stdin.read()
             for (const x of late) peerOf(x).resetAndDestroy();
           }
           if (lateFds.has(s.fd)) seen.push(s);
-          else if (s.kind === 'tcp' && s.state === 'ESTABLISHED') others.push(s);
+          else if (s.kind === 'tcp' && s.state === 'ESTABLISHED' && !peerFds.has(s.fd)) others.push(s);
         },
       });
       expect(seen.length).toBe(30);
