@@ -346,7 +346,7 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
   const fetched: InetPack[] = [];
   const buffers: Buffer[] = [];
   let turn = 0;
-  // The ids asked by, written as messages (IdWriter), and their offsets: kept for the next range.
+  // The ids asked by, written as messages (fetch's `write`), and their offsets: kept for the next range.
   let asks = Buffer.alloc(0);
   const askOffsets: number[] = [];
   // Whether this kernel's records hold everything a read may take from them (InetPack.complete):
