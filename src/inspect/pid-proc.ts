@@ -238,8 +238,11 @@ function procState(pid: number): { state: string; exiting: boolean } | null {
     // After the command name: state ppid pgrp session tty_nr tpgid flags …
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return { state: fields[0]!, exiting: (Number(fields[6]) & PF_EXITING) !== 0 };
-  } catch {
-    return null;
+  } catch (err) {
+    // Out of fds for a moment says nothing of the process: taken as running, so that the
+    // caller's own error (EBADF, EMFILE…) stands instead of a false "exited".
+    const code = (err as { code?: string }).code;
+    return code === 'EMFILE' || code === 'ENFILE' ? { state: '?', exiting: false } : null;
   }
 }
 

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setsockopt, snapshotPid } from '../../src/index';
 import { streamPid } from '../../src/inspect/pid';
+import { exited } from '../../src/inspect/pid-proc';
 import type { SocketReport } from '../../src/inspect/format-socket';
 import { socketTables } from '../../src/inspect/tables';
 import { DuplicateBatch } from '../../src/inspect/duplicates';
@@ -212,7 +213,7 @@ describe.skipIf(!canReadInetRecords || !b.diagExact)('diagExact: records asked f
     }
   });
 
-  it('a cgroup path unread for want of an fd is asked for again by the next socket, not left out for the rest', async () => {
+  it('with no fd to spare: a cgroup path unread is asked for again by the next socket; the process is not taken as exited', async () => {
     const p = await pairs(2, '127.0.0.1');
     const inodes = [...p.clients, ...p.accepted].map(inodeOf);
     const table = socketTables(process.pid, inodes);
@@ -229,7 +230,9 @@ describe.skipIf(!canReadInetRecords || !b.diagExact)('diagExact: records asked f
         expect((err as { code?: string }).code).toBe('EMFILE');
       }
       const starved = fresh.get(inodes[1]!)!;
+      const gone = exited(process.pid); // /proc/PID/stat unreadable for want of an fd: not "exited"
       for (const fd of filler.splice(0)) closeSync(fd);
+      expect(gone).toBe(false);
       expect(starved.kernel.cgroupId).toBeDefined();
       expect(starved.kernel.cgroup).toBeUndefined(); // /proc/PID/cgroup could not be opened
       expect(fresh.get(inodes[2]!)!.kernel.cgroup).toBe(known); // asked again once fds are free
