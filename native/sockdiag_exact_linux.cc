@@ -1,8 +1,9 @@
 // inet records asked for socket by socket by their ids: what lets `sockopt inspect` hold
 // only each connected TCP socket's index entry (diagDump flags 4) instead of its record for
-// the whole run, and ask for a batch's records once the batch's own reads give their ids. Exact requests (no NLM_F_DUMP) are answered while sendto runs, one
-// message each (the record, or an error: ENOENT for a socket gone from the hash, ESTALE for
-// another socket with the same id), so the answers are taken without waiting.
+// the whole run, and ask for a batch's records once the batch's own reads give their ids.
+// Exact requests (no NLM_F_DUMP) are answered while sendto runs, one message each (the
+// record, or an error: ENOENT for a socket gone from the hash, ESTALE for another socket
+// with the same id), so the answers are taken without waiting.
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -30,7 +31,7 @@ constexpr size_t kAnswerCharge = 2048;
 constexpr size_t kMaxOffsets = 1 << 20;
 // Room per answer: a record with TCP_INFO, skmem, congestion and BBR is ~600 bytes. An
 // answer that does not fit (a socket with many MD5 keys, which the kernel adds for a
-// privileged asker) is left out: its row keeps the header it had.
+// privileged asker) is left out, as a socket not found is: its row is read again whole.
 constexpr size_t kSlot = 1024;
 
 struct ExactRequest {

@@ -229,8 +229,8 @@ bool FoundById(uint32_t state) {
 // diagDump(nlfd, what, family, protocol, inode[, flags]) → records; flags 1: no TCP_INFO, 2: packed (see Packed),
 // 4 (with 2, TCP): a message FoundById keeps nothing but its index entry, which is then
 // [inode, its interface (idiag_if), state | 0x100]: its record is asked for by diagExact
-// once its socket's own reads give the rest of its id, so that nothing more is held meanwhile. what: 0 inet (family
-// AF_INET/AF_INET6, protocol IPPROTO_TCP/UDP/RAW/MPTCP), 1 unix, 2 netlink, 3 packet.
+// once its socket's own reads give the rest of its id, so that nothing more is held
+// meanwhile. what: 0 inet (family AF_INET/AF_INET6, protocol IPPROTO_TCP/UDP/RAW/MPTCP), 1 unix, 2 netlink, 3 packet.
 // inode > 0 keeps only that socket's record; a sorted Uint32Array keeps those inodes'. The kernel's refusal (ENOENT when its
 // diag module for that kind is absent) throws with its errno.
 Napi::Value DiagDump(const Napi::CallbackInfo& info) {

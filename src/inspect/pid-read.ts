@@ -168,7 +168,7 @@ function readAgain(pidfd: number, from: number, to: number, list: FdList, table:
   let at: Map<number, number> | null = null;
   const rows = [];
   for (let k = 0; k < to - from; k++) {
-    if (table.isGiven(list.inodes[from + k]!)) continue;
+    if (table.heldById(list.inodes[from + k]!) === undefined) continue;
     (at ??= new Map()).set(k, rows.length);
     rows.push({ fd: list.fds[from + k]!, inode: list.inodes[from + k]!, queues: true });
   }

@@ -265,7 +265,6 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
       hasQueues: () => false,
       given: () => undefined,
       fetch: () => undefined,
-      isGiven: () => true,
       heldById: () => undefined,
       readsEnded: () => {
         table.lean = false;
@@ -435,10 +434,6 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
       fetched.push(pack);
       if (pack.index.length > 0) byIdComplete ??= pack.complete;
     },
-    isGiven(inode) {
-      const inet = inetAt(inode);
-      return inet === null || !byIdAt(inet.pack, inet.at) || recordAt(inode) !== null;
-    },
     heldById(inode) {
       const inet = inetAt(inode);
       if (!inet || !byIdAt(inet.pack, inet.at) || recordAt(inode) !== null) return undefined;
@@ -456,7 +451,7 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
         try {
           whole = dumpPacked(nl, KIND.inet, old.family, C.IPPROTO_TCP!, wanted, 0);
         } catch {
-          // the rows keep what their fds' protocol names say (pid.ts unlisted)
+          // the rows keep what their index entries say (heldById)
         }
         if (whole) packs[p] = inetPack(whole, 'tcp', old.family);
       }
@@ -478,7 +473,7 @@ export function socketTables(pid: number, inodes?: ArrayLike<number>, forceProc 
 function noRows(source: SocketTable['source'], lean: boolean): SocketTable {
   const none = () => undefined;
   const table: SocketTable = {
-    source, lean, get: none, hasQueues: () => false, given: none, fetch: none, isGiven: () => true, heldById: none, close: none,
+    source, lean, get: none, hasQueues: () => false, given: none, fetch: none, heldById: none, close: none,
     readsEnded() {
       table.lean = false;
     },
@@ -556,9 +551,11 @@ export interface SocketTable {
    * says whether it could), for this range at once (held until FETCHED_KEPT later ranges are).
    */
   fetch(from: number, to: number, write: (i: number, family: number, ifindex: number, into: Buffer, at: number) => boolean): void;
-  /** False where `inode`'s record was to come by id and fetch found none: its read may lack what the record was to give (its queues; the options a read by id leaves to it). */
-  isGiven(inode: number): boolean;
-  /** What the dump said of `inode` where its record was to come by id and has not: a TCP socket of this family, in this state then. */
+  /**
+   * What the dump said of `inode` where its record was to come by id and has not (fetch
+   * found none, or was not asked yet): a TCP socket of this family, in this state then.
+   * undefined for every other row. Its read may lack what the record was to give.
+   */
   heldById(inode: number): { family: 'IPv4' | 'IPv6'; state: string } | undefined;
   /** The sockets' own reads will not come (refused): TCP_INFO is kept in the rows from here, and rows held by id only are dumped again whole. */
   readsEnded(): void;
