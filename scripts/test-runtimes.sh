@@ -33,9 +33,13 @@ for rt in node "${majors[@]/#/node-}" bun deno; do
   esac
   log=".cache/runtimes-$rt.log"
   t0=$SECONDS
-  "${cmd[@]}" > "$log" 2> "$log.stderr" || status=1
+  "${cmd[@]}" > "$log" 2> "$log.stderr"; rc=$?
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
   [ -n "$line" ] || { line="0 passed, 1 failed"; status=1; }
+  [ "$rc" -eq 0 ] || status=1
+  # A run that exits non-zero with no failed check counted still failed.
+  set -- $line
+  [ "$rc" -ne 0 ] && [ "$3" -eq 0 ] && line="$1 passed, 1 failed" && echo "$rt: exited $rc with no failed check"
   echo "$rt ($("${cmd[0]}" --version | head -1)): $line in $((SECONDS - t0)) s"
   grep -E '^(not ok|#)' "$log" | sed 's/^/  /'
   set -- $line

@@ -32,6 +32,24 @@ export function ensureApt(command: string, pkg: string): void {
   figure(`apt-get install ${pkg}`, `${Math.round((Date.now() - start) / 1000)} s`);
 }
 
+/**
+ * spawnSync's answer, without blocking: a test that runs children one after another with
+ * spawnSync holds its vitest worker's event loop for the whole stretch, and the worker's
+ * RPC to the runner times out after 60 s of that (every test passed, the run exits 1).
+ */
+export function spawnAsync(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeout?: number; input?: string } = {}): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env: options.env, timeout: options.timeout, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (status, signal) => resolve({ status, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+    child.stdin.end(options.input ?? '');
+  });
+}
+
 /** How many fds a process holds open now, from /proc/PID/fd (this process by default). */
 export function openFds(pid: number | 'self' = 'self'): number {
   return readdirSync(`/proc/${pid}/fd`).length;

@@ -17,7 +17,7 @@ import { socketTables } from '../../src/inspect/tables';
 import { DuplicateBatch } from '../../src/inspect/duplicates';
 import { binding } from '../../src/kernel/binding';
 import { canReadInetRecords, inetRecordAt } from '../../src/kernel/inet-diag';
-import { codeOf, fdOf, python } from '../helpers';
+import { codeOf, fdOf, python, spawnAsync } from '../helpers';
 
 const root = join(__dirname, '..', '..');
 const C = binding.constants;
@@ -357,10 +357,10 @@ sys.stdin.read()
     }
   });
 
-  it('under fd pressure (EMFILE at random points): every run answers; a socket read again also gets its record', () => {
+  it('under fd pressure (EMFILE at random points): every run answers; a socket read again also gets its record', async () => {
     // Whether EMFILE strikes, and where, changes from run to run: each run must hold up.
     for (const limit of [30, 32, 34, 35, 36, 38, 32, 34, 36, 38]) {
-      const r = spawnSync('bash', ['-c', `ulimit -n ${limit}; exec "$0" "$1" inspect ${pid} --json`, process.execPath, join(root, 'lib', 'cli.js')], { encoding: 'utf8', maxBuffer: 1 << 28, timeout: 60_000 });
+      const r = await spawnAsync('bash', ['-c', `ulimit -n ${limit}; exec "$0" "$1" inspect ${pid} --json`, process.execPath, join(root, 'lib', 'cli.js')], { timeout: 60_000 });
       expect(r.status, r.stderr).toBe(0); // an answer, partial where EMFILE struck (denied, or the /proc tables)
       const report = JSON.parse(r.stdout) as { tables: string; optionsRead: boolean; sockets: SocketReport[] };
       if (report.tables !== 'sock_diag') continue; // no netlink socket to be had: the /proc fallback's rows (no kernel view)

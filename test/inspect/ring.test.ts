@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canReadDuplicates, DuplicateBatch } from '../../src/inspect/duplicates';
 import { optionTable } from '../../src/inspect/snapshot';
 import { binding, type Binding } from '../../src/kernel/binding';
-import { figure, fixtures, openFds, pidfdWithGetfd, python, root } from '../helpers';
+import { figure, fixtures, openFds, pidfdWithGetfd, python, root, spawnAsync } from '../helpers';
 
 const C = binding.constants;
 const raw = binding as unknown as Record<keyof Binding, (...a: unknown[]) => unknown>;
@@ -175,15 +175,15 @@ describe.skipIf(!canReadDuplicates)('the batch reader\'s io_uring', () => {
     }
   });
 
-  it('saves a getsockopt per SOL_SOCKET option read and a close per socket, and SOCKOPT_URING=0 turns it off (counted with strace)', (ctx) => {
+  it('saves a getsockopt per SOL_SOCKET option read and a close per socket, and SOCKOPT_URING=0 turns it off (counted with strace)', async (ctx) => {
     if (targetPidfd() === null) return ctx.skip();
     const dir = mkdtempSync(join(tmpdir(), 'sockopt-ring-'));
     try {
-      const run = (env: NodeJS.ProcessEnv, name: string) => {
+      const run = async (env: NodeJS.ProcessEnv, name: string) => {
         const trace = join(dir, name);
         // -ff: a file per thread, so no call is split into "unfinished" and "resumed" lines.
-        const r = spawnSync('strace', ['-ff', '-qq', '-e', 'trace=getsockopt,close,io_uring_setup,io_uring_enter', '-o', trace, process.execPath, join(fixtures, 'ring-read.js'), String(pid), root], {
-          encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env },
+        const r = await spawnAsync('strace', ['-ff', '-qq', '-e', 'trace=getsockopt,close,io_uring_setup,io_uring_enter', '-o', trace, process.execPath, join(fixtures, 'ring-read.js'), String(pid), root], {
+          timeout: 60_000, env: { ...process.env, ...env },
         });
         expect(r.status, r.stderr).toBe(0);
         const text = readdirSync(dir).filter((f) => f.startsWith(`${name}.`)).map((f) => readFileSync(join(dir, f), 'utf8')).join('\n');
@@ -192,8 +192,8 @@ describe.skipIf(!canReadDuplicates)('the batch reader\'s io_uring', () => {
         const refused = calls.some((m) => m[1] === 'io_uring_setup' && Number(m[2]) < 0);
         return { out: JSON.parse(r.stdout) as { optionsRead: boolean; errors: number; sockets: unknown[] }, gets: count('getsockopt'), closes: count('close'), setups: count('io_uring_setup'), enters: count('io_uring_enter'), refused };
       };
-      const ring = run({}, 'ring');
-      const plain = run({ SOCKOPT_URING: '0' }, 'plain');
+      const ring = await run({}, 'ring');
+      const plain = await run({ SOCKOPT_URING: '0' }, 'plain');
       expect(ring.out.optionsRead).toBe(true);
       expect(ring.out.errors).toBe(0);
       expect(ring.out).toEqual(plain.out);
