@@ -34,7 +34,11 @@ namespace sockopt {
 
 namespace {
 
-bool IsTcp(int protocol) {
+bool IsInet(int domain) { return domain == AF_INET || domain == AF_INET6; }
+
+// IP protocol numbers mean TCP in the inet families alone (a netlink socket's 6 is XFRM).
+bool IsTcp(int domain, int protocol) {
+  if (!IsInet(domain)) return false;
 #ifdef IPPROTO_MPTCP
   if (protocol == IPPROTO_MPTCP) return true;
 #endif
@@ -47,9 +51,9 @@ bool IsTcp(int protocol) {
 bool Foreign(int level, int domain, int protocol) {
   if (level == SOL_SOCKET) return false;
   if (level == IPPROTO_IPV6) return domain != AF_INET6;
-  if (level == IPPROTO_IP) return domain != AF_INET && domain != AF_INET6;
-  if (level == IPPROTO_TCP) return !IsTcp(protocol);
-  if (level == IPPROTO_UDP) return protocol != IPPROTO_UDP;
+  if (level == IPPROTO_IP) return !IsInet(domain);
+  if (level == IPPROTO_TCP) return !IsTcp(domain, protocol);
+  if (level == IPPROTO_UDP) return !IsInet(domain) || protocol != IPPROTO_UDP;
   return false;
 }
 
@@ -222,7 +226,7 @@ void ReadOne(int dup, const Table& t, int32_t flags, Refusals* refusals, Deferre
   for (size_t i = 0; i < t.slots; i++) {
     if (static_cast<int>(i) == t.domainSlot || static_cast<int>(i) == t.protocolSlot) continue;
     const int32_t spec = t.specs[3 * i + 2];
-    if ((spec & kSlotOmitted) != 0 || ((spec & kSlotOmittedOnTcp) != 0 && IsTcp(protocol))) {
+    if ((spec & kSlotOmitted) != 0 || ((spec & kSlotOmittedOnTcp) != 0 && IsTcp(domain, protocol))) {
       errs[i] = kErrOmitted;  // not wanted: no syscall
       nums[i] = 0;
       wide[i] = 0;
@@ -254,7 +258,7 @@ void ReadOne(int dup, const Table& t, int32_t flags, Refusals* refusals, Deferre
     meta[kLocal + 3] = static_cast<int32_t>(AddressOf(dup, false, meta + kLocal, text + t.local, meta + kLocalId));
     meta[kPeer + 3] = static_cast<int32_t>(AddressOf(dup, true, meta + kPeer, text + t.peer, meta + kPeerId));
   }
-  if (IsTcp(protocol)) {
+  if (IsTcp(domain, protocol)) {
     uint32_t len = TcpInfoReadSize();
     meta[kTcpInfo] = SysGet(dup, IPPROTO_TCP, TCP_INFO, text + t.tcpInfo, &len);
     meta[kTcpInfo + 1] = meta[kTcpInfo] == 0 ? static_cast<int32_t>(len) : 0;

@@ -208,6 +208,7 @@ const TYPES: Record<number, string> = { [C.SOCK_STREAM!]: 'stream', [C.SOCK_DGRA
 const PROTOCOLS: Record<number, string> = { [C.IPPROTO_TCP!]: 'tcp', [C.IPPROTO_UDP!]: 'udp' };
 if (C.IPPROTO_MPTCP !== undefined) PROTOCOLS[C.IPPROTO_MPTCP] = 'mptcp';
 if (C.IPPROTO_UDPLITE !== undefined) PROTOCOLS[C.IPPROTO_UDPLITE] = 'udplite';
+const INET_FAMILIES = new Set([C.AF_INET, C.AF_INET6]);
 // The protocols whose sockets answer TCP_INFO (MPTCP: its first subflow's).
 const TCP_INFO_PROTOCOLS = new Set([C.IPPROTO_TCP, C.IPPROTO_MPTCP].filter((p) => p !== undefined));
 
@@ -317,17 +318,19 @@ export function decodeSnapshot(fd: number, texts: readonly string[], extras: Ext
     else skipped.push({ option: name, code: answer.code });
   }
   const sol = byLevel.SOL_SOCKET ?? {};
+  // IP protocol numbers name protocols in the inet families alone (netlink's 6 is XFRM).
+  const inet = INET_FAMILIES.has(sol.SO_DOMAIN as number);
   const snap = new SocketSnapshot(
     fd,
     named(FAMILIES, sol.SO_DOMAIN),
     named(TYPES, sol.SO_TYPE),
-    named(PROTOCOLS, sol.SO_PROTOCOL),
+    named(inet ? PROTOCOLS : {}, sol.SO_PROTOCOL),
     byLevel as Snapshot['options'],
     skipped,
   );
   snap.local = address(names[0]!, texts[ADDRESS_TEXT]!, names[1]!, names[2]!, false);
   snap.remote = address(names[3]!, texts[ADDRESS_TEXT + 1]!, names[4]!, names[5]!, true);
-  if (hasTcpInfo && TCP_INFO_PROTOCOLS.has(sol.SO_PROTOCOL as number)) {
+  if (hasTcpInfo && inet && TCP_INFO_PROTOCOLS.has(sol.SO_PROTOCOL as number)) {
     const answer = extras.tcpInfo();
     if (answer.code === undefined) snap.tcpInfo = answer.value;
     else skipped.push({ option: 'TCP_INFO', code: answer.code });

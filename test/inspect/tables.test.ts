@@ -125,6 +125,12 @@ describe('every kind named', () => {
     }
     const by = (name: string) => read.sockets.find((x) => x.fd === t.info.fds[name])!;
     expect(by('netlink')).toMatchObject({ protocol: 0, local: { family: 'netlink' } }); // NETLINK_ROUTE
+    // Netlink protocol numbers are not IP's: 6 (NETLINK_XFRM) is not TCP, no TCP_INFO asked of it.
+    for (const name of ['netlink6', 'netlink17'].filter((n) => t.info.fds[n] !== undefined)) {
+      expect(by(name), name).toMatchObject({ kind: 'netlink', protocol: Number(name.slice(7)) });
+      expect(by(name).skipped, name).toEqual(by('netlink').skipped); // NETLINK_ROUTE's, no TCP_INFO among them
+      expect(Object.keys(by(name).options!), name).toEqual(Object.keys(by('netlink').options!));
+    }
     expect(by('packet')).toMatchObject({ protocol: 3, local: { family: 'packet', ifindex: 0, protocol: 3 } }); // ETH_P_ALL
     expect(by('raw')).toMatchObject({ protocol: 1, type: 'raw' });
     expect(by('raw6')).toMatchObject({ protocol: 58 });
