@@ -8,6 +8,7 @@ import { constants as osConstants, endianness } from 'node:os';
 import { binding, type DuplicatesJob } from '../kernel/binding';
 import { ifnameFromBytes } from '../kernel/codecs';
 import { errnoCode } from '../kernel/errors';
+import { exactText } from '../kernel/text';
 import { decodeTcpInfo, type TcpInfo } from '../kernel/tcp-info';
 import { decodeSnapshot, optionTable, type Answer, type Extras, type Snapshot } from './snapshot';
 import type { InetRecord } from '../kernel/inet-diag';
@@ -342,6 +343,11 @@ export class DuplicateBatch {
     return { recv: m[q + 1] === 0 && m[q]! >= 0 ? m[q]! : null, send: m[q + 3] === 0 && m[q + 2]! >= 0 ? m[q + 2]! : null };
   }
 
+  private exact(k: number, cell: number, length: number): string {
+    const start = k * stride + cell;
+    return exactText(this.text.subarray(start, start + length)) as string; // or { hex }: see above
+  }
+
   private utf8(k: number, cell: number, length: number): string {
     const start = k * stride + cell;
     return this.text.toString('utf8', start, start + length);
@@ -383,6 +389,11 @@ export class DuplicateBatch {
     if (fromRow) {
       snap.local = given!.local as Snapshot['local'];
       snap.remote = given!.remote as Snapshot['remote'];
+    } else {
+      // A unix name is bytes: kept exact (ExactText, as the report's type has it), not
+      // decoded with U+FFFD where they are not UTF-8.
+      if (snap.local?.family === 'unix') snap.local.path = this.exact(k, LOCAL_CELL, m[local + 3]!);
+      if (snap.remote?.family === 'unix') snap.remote.path = this.exact(k, PEER_CELL, m[peer + 3]!);
     }
     return snap;
   }

@@ -233,7 +233,12 @@ function readRow(batch: DuplicateBatch, k: number, pid: number, s: SocketReport)
       // the exact bytes of unix names and the unix peer's name, netlink and packet addresses;
       // an MPTCP socket's own state (its TCP_INFO is its first subflow's); the peer a TCP
       // socket in SYN_SENT is connecting to (getpeername: ENOTCONN until it is connected).
-      if (merged.kind === 'unix' || merged.kind === 'netlink' || merged.kind === 'packet') {
+      if (merged.kind === 'unix' && s.kernel.source === 'proc') {
+        // /proc/net/unix cuts a path at a newline; the socket's own reads have every byte.
+        merged.state = s.state;
+        merged.local ??= s.local;
+        merged.remote ??= s.remote;
+      } else if (merged.kind === 'unix' || merged.kind === 'netlink' || merged.kind === 'packet') {
         merged.state = s.state;
         merged.local = s.local;
         merged.remote = s.remote;

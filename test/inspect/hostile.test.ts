@@ -119,6 +119,17 @@ describe('a hostile target', () => {
     expect(escapeText(Buffer.from(target.info.abstract, 'hex'))).toBe('\\x00ab\\x1b[31m\\nfd 98   forged\\x9b\\u202e\\xfe'); // …and escapeText C1, bidi and bytes too
   });
 
+  it('from the /proc tables too (the fallback, which cuts a path at a newline): the socket\'s own reads give every byte', () => {
+    const report = snapshotPid(target.info.pid, { tables: 'proc' });
+    expect([report.tables, report.optionsRead]).toEqual(['proc', true]);
+    const { fds } = target.info;
+    const by = (fd: number) => report.sockets.find((s) => s.fd === fd)!;
+    expect(by(fds.listener).kernel?.source).toBe('proc');
+    expect(hex(by(fds.listener).local!.path!)).toBe(target.info.path);
+    expect(hex(by(fds.client).remote!.path!)).toBe(target.info.path);
+    expect(hex(by(fds.abstract).local!.path!)).toBe(target.info.abstract);
+  });
+
   it('util.inspect of sockopt(socket) on a socket with a hostile name is escaped', async () => {
     const path = join(dir, 'v\x1b]2;title\x07\n\u202eX.sock');
     const server = net.createServer().listen(path);
