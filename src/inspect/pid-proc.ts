@@ -253,18 +253,39 @@ export function exited(pid: number): boolean {
 }
 
 /**
- * Whether `pid` is a thread group whose main thread has exited while others run (a zombie
- * leader after pthread_exit): Linux then shows an empty /proc/PID/fd, and pidfd_getfd,
- * which goes through the leader, has no fd table to take from. Read only when the listing
- * came back empty.
+ * Why a process's fd listing came back empty, where it is not a live process with no fd:
+ * 'leader' for a thread group whose main thread has exited while others run (a zombie
+ * leader after pthread_exit: Linux then shows an empty /proc/PID/fd, and pidfd_getfd,
+ * which goes through the leader, has no fd table to take from); 'exited' for a zombie
+ * or a process gone meanwhile. Read only when the listing came back empty.
  */
-export function leaderExited(pid: number): boolean {
-  if (procState(pid)?.state !== 'Z') return false;
+export function emptyBecause(pid: number): 'leader' | 'exited' | null {
+  const s = procState(pid);
+  if (s === null) return 'exited';
+  if (s.state !== 'Z' && s.state !== 'X') return null;
   try {
-    return readdirSync(`/proc/${pid}/task`).length > 1;
+    return readdirSync(`/proc/${pid}/task`).length > 1 ? 'leader' : 'exited';
   } catch {
-    return false;
+    return 'exited';
   }
+}
+
+/**
+ * The process `pid` is a thread of, where it is a thread's id and not its process's (the
+ * main thread's); null otherwise or when unreadable. /proc/TID/ exists for every thread,
+ * though /proc lists processes only. The Name line before Tgid is escaped by the kernel
+ * (a newline in a thread's name is "\\n"), so the first "\nTgid:" is the field itself.
+ */
+export function threadGroupOf(pid: number): number | null {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'latin1');
+  } catch {
+    return null; // gone, or not ours to read: the fd table's own error says which
+  }
+  const m = /\nTgid:\t(\d+)\n/.exec(status);
+  const tgid = m ? Number(m[1]) : pid;
+  return tgid !== pid ? tgid : null;
 }
 
 // The kernel's protocol names (sock->sk_prot->name, the system.sockprotoname xattr) by kind.

@@ -9,12 +9,12 @@
 // closing it closes only the copy).
 import { existsSync } from 'node:fs';
 import { binding } from '../kernel/binding';
-import { featureUnsupported, invalidArgType, leaderGone, noSocketAt, outOfRange, processError } from '../kernel/errors';
+import { featureUnsupported, invalidArgType, leaderGone, noSocketAt, outOfRange, processError, processExited, threadNotProcess } from '../kernel/errors';
 import type { ExactText } from '../kernel/text';
 import type { SocketReport } from './format-socket';
 import { canReadDuplicates, type Unread } from './duplicates';
 import { endEarly, exitedError, readBatches, startEarly, type Early } from './pid-read';
-import { commandOf, exited, kindOfFd, leaderExited, socketFds, type FdList } from './pid-proc';
+import { commandOf, emptyBecause, exited, kindOfFd, socketFds, threadGroupOf, type FdList } from './pid-proc';
 import { socketTables, type SocketTable, type TableSocket } from './tables';
 import { DIAG_RECORD, type SocketKind } from './table-types';
 
@@ -53,6 +53,18 @@ function checkPid(pid: unknown): number {
     throw outOfRange('pid', 'an integer > 0 and < 4194304 (pid_max is at most 2^22)', pid);
   }
   return pid;
+}
+
+// The options, each property read once into a plain object: a getter or a Proxy cannot
+// give the check one value and the read another.
+function pidOptions(given: unknown): SnapshotPidOptions {
+  if (given === null || typeof given !== 'object') throw invalidArgType('options', 'an object', given);
+  const { fd, options, tables } = given as SnapshotPidOptions;
+  if (fd !== undefined && (typeof fd !== 'number' || !Number.isInteger(fd) || fd < 0 || fd > 2 ** 31 - 1)) {
+    throw outOfRange('options.fd', 'an integer >= 0 and < 2^31', fd);
+  }
+  if (options !== undefined && typeof options !== 'boolean') throw invalidArgType('options.options', 'of type boolean', options);
+  return { fd, options, tables };
 }
 
 function fromTable(pid: number, fd: number, inode: number, table: SocketTable): SocketReport {
@@ -116,14 +128,18 @@ function unlisted(fd: number, inode: number, named: { kind: SocketReport['kind']
 // hundreds of MB).
 function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'proc' = 'auto', lean: (fds: FdList) => boolean = () => false, byId = false): { count: number; fds: FdList; row(i: number): SocketReport; table: SocketTable } {
   if (source !== 'auto' && source !== 'proc') throw invalidArgType('options.tables', "'auto' or 'proc'", source);
+  const tgid = threadGroupOf(pid);
+  if (tgid !== null) throw threadNotProcess(pid, tgid);
   let fds: FdList;
   try {
     fds = socketFds(pid, fd);
   } catch (err) {
     throw processError(err, pid, `the fd table (/proc/${pid}/fd)`);
   }
-  if (fds.fds.length === 0 && leaderExited(pid)) {
-    throw leaderGone(pid);
+  if (fds.fds.length === 0) {
+    const why = emptyBecause(pid);
+    if (why === 'leader') throw leaderGone(pid);
+    if (why === 'exited') throw processExited(pid);
   }
   const reading = lean(fds);
   // byId: the table holds a connected TCP socket's index entry only and asks for its
@@ -136,16 +152,14 @@ function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'p
  * Every socket of process `pid` as /proc describes it: fd, inode, kind, family, type,
  * state, addresses, queues. Works for any process whose /proc/PID/fd you may read
  * (your own user's, or any as root); never touches the sockets themselves.
- * @throws ESRCH when there is no such process; EACCES without ptrace-read rights.
+ * @throws ESRCH when there is no such process (or it has exited: a zombie); EACCES without
+ *   ptrace-read rights; ERR_INVALID_ARG_VALUE for a thread's id (the message names its process).
  */
 export function listSockets(pid: number, options: { fd?: number; tables?: 'auto' | 'proc' } = {}): SocketReport[] {
   checkPid(pid);
-  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
+  const { fd, tables } = pidOptions(options);
   if (!hasProc) throw featureUnsupported("Reading another process's sockets (/proc/PID/fd)", ['linux']);
-  if (options.fd !== undefined && (typeof options.fd !== 'number' || !Number.isInteger(options.fd) || options.fd < 0 || options.fd > 2 ** 31 - 1)) {
-    throw outOfRange('options.fd', 'an integer >= 0 and < 2^31', options.fd);
-  }
-  const { count, row } = listWithTables(pid, options.fd, options.tables);
+  const { count, row } = listWithTables(pid, fd, tables);
   const rows = Array.from({ length: count }, (_, i) => row(i));
   // Gone meanwhile: its fds and table rows vanish as it exits, so what was read may be partial.
   if (exited(pid)) throw exitedError(pid);
@@ -157,8 +171,9 @@ export function listSockets(pid: number, options: { fd?: number; tables?: 'auto'
  * TCP_INFO (Linux ≥ 5.6, ptrace-attach rights: root or CAP_SYS_PTRACE). Without
  * those rights the answer still lists what /proc gives, with `optionsRead: false`
  * and `denied` saying why.
- * @throws ESRCH when there is no such process; EACCES when even /proc/PID/fd is closed to you;
- *   ENOENT (code) when `fd` is given and is not a socket of the process.
+ * @throws ESRCH when there is no such process (or it has exited: a zombie); EACCES when even
+ *   /proc/PID/fd is closed to you; ENOENT (code) when `fd` is given and is not a socket of
+ *   the process; ERR_INVALID_ARG_VALUE for a thread's id (the message names its process).
  */
 export function snapshotPid(pid: number, options: SnapshotPidOptions = {}): PidReport {
   return readPid(pid, options);
@@ -190,12 +205,9 @@ export function streamPid(pid: number, options: SnapshotPidOptions, sink: PidSin
   return rest;
 }
 
-function readPid(pid: number, options: SnapshotPidOptions, sink?: PidSink): PidReport {
+function readPid(pid: number, given: SnapshotPidOptions, sink?: PidSink): PidReport {
   checkPid(pid);
-  if (options === null || typeof options !== 'object') throw invalidArgType('options', 'an object', options);
-  if (options.fd !== undefined && (typeof options.fd !== 'number' || !Number.isInteger(options.fd) || options.fd < 0 || options.fd > 2 ** 31 - 1)) {
-    throw outOfRange('options.fd', 'an integer >= 0 and < 2^31', options.fd);
-  }
+  const options = pidOptions(given);
   if (!hasProc) throw featureUnsupported("Reading another process's sockets (/proc/PID/fd)", ['linux']);
   const reading = options.options !== false;
   // With many sockets the first reads start before the socket tables are dumped.

@@ -330,6 +330,16 @@ export function leaderGone(pid: number): Error & CodedError {
   return coded(new Error(`pid ${pid}'s main thread has exited while its other threads run: Linux shows no fd table at /proc/${pid}/fd then, so its sockets cannot be listed or read`), 'ERR_SOCKOPT_UNSUPPORTED');
 }
 
+/** A zombie (exited, its parent has not reaped it yet): no fd table left to read. */
+export function processExited(pid: number): Error & CodedError & { errno: number } {
+  return Object.assign(coded(new Error(`pid ${pid} has exited (a zombie its parent has not reaped yet): it has no sockets left to read`), 'ESRCH'), { errno: -3 });
+}
+
+/** A thread's id given for a process: pidfd_open takes a process (its main thread's id) only. */
+export function threadNotProcess(pid: number, tgid: number): TypeError & CodedError {
+  return coded(new TypeError(`pid ${pid} is a thread of process ${tgid}, not a process: inspect ${tgid} (its threads share its fd table)`), 'ERR_INVALID_ARG_VALUE');
+}
+
 /** `sockopt inspect PID --fd N` where fd N of the process is not a socket (or not open). */
 export function noSocketAt(pid: number, fd: number): Error & CodedError {
   return coded(new Error(`pid ${pid} has no socket at fd ${fd}`), 'ENOENT');
