@@ -45,6 +45,8 @@ export function spawnAsync(command: string, args: string[], options: { env?: Nod
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', reject);
+    // A child that exits without reading its stdin (EPIPE) has not failed for that.
+    child.stdin.on('error', () => {});
     child.on('close', (status, signal) => resolve({ status, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
     child.stdin.end(options.input ?? '');
   });
