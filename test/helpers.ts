@@ -48,7 +48,8 @@ export function spawnAsync(command: string, args: string[], options: { env?: Nod
     // A child that exits without reading its stdin (EPIPE) has not failed for that.
     child.stdin.on('error', () => {});
     child.on('close', (status, signal) => resolve({ status, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
-    child.stdin.end(options.input ?? '');
+    if (options.input) child.stdin.end(options.input);
+    else child.stdin.end(); // no empty write: that one can fail with EPIPE
   });
 }
 
