@@ -209,6 +209,10 @@ const PROTOCOLS: Record<number, string> = { [C.IPPROTO_TCP!]: 'tcp', [C.IPPROTO_
 if (C.IPPROTO_MPTCP !== undefined) PROTOCOLS[C.IPPROTO_MPTCP] = 'mptcp';
 if (C.IPPROTO_UDPLITE !== undefined) PROTOCOLS[C.IPPROTO_UDPLITE] = 'udplite';
 const INET_FAMILIES = new Set([C.AF_INET, C.AF_INET6]);
+// The socket type each named protocol comes with.
+const PROTOCOL_TYPE: Record<number, number> = { [C.IPPROTO_TCP!]: C.SOCK_STREAM!, [C.IPPROTO_UDP!]: C.SOCK_DGRAM! };
+if (C.IPPROTO_MPTCP !== undefined) PROTOCOL_TYPE[C.IPPROTO_MPTCP] = C.SOCK_STREAM!;
+if (C.IPPROTO_UDPLITE !== undefined) PROTOCOL_TYPE[C.IPPROTO_UDPLITE] = C.SOCK_DGRAM!;
 // The protocols whose sockets answer TCP_INFO (MPTCP: its first subflow's).
 const TCP_INFO_PROTOCOLS = new Set([C.IPPROTO_TCP, C.IPPROTO_MPTCP].filter((p) => p !== undefined));
 
@@ -318,19 +322,20 @@ export function decodeSnapshot(fd: number, texts: readonly string[], extras: Ext
     else skipped.push({ option: name, code: answer.code });
   }
   const sol = byLevel.SOL_SOCKET ?? {};
-  // IP protocol numbers name protocols in the inet families alone (netlink's 6 is XFRM).
-  const inet = INET_FAMILIES.has(sol.SO_DOMAIN as number);
+  // IP protocol numbers name protocols in the inet families alone (netlink's 6 is XFRM),
+  // and TCP or UDP only on a socket of its type (a raw socket of protocol 6 is raw).
+  const known = INET_FAMILIES.has(sol.SO_DOMAIN as number) && PROTOCOL_TYPE[sol.SO_PROTOCOL as number] === sol.SO_TYPE;
   const snap = new SocketSnapshot(
     fd,
     named(FAMILIES, sol.SO_DOMAIN),
     named(TYPES, sol.SO_TYPE),
-    named(inet ? PROTOCOLS : {}, sol.SO_PROTOCOL),
+    named(known ? PROTOCOLS : {}, sol.SO_PROTOCOL),
     byLevel as Snapshot['options'],
     skipped,
   );
   snap.local = address(names[0]!, texts[ADDRESS_TEXT]!, names[1]!, names[2]!, false);
   snap.remote = address(names[3]!, texts[ADDRESS_TEXT + 1]!, names[4]!, names[5]!, true);
-  if (hasTcpInfo && inet && TCP_INFO_PROTOCOLS.has(sol.SO_PROTOCOL as number)) {
+  if (hasTcpInfo && known && TCP_INFO_PROTOCOLS.has(sol.SO_PROTOCOL as number)) {
     const answer = extras.tcpInfo();
     if (answer.code === undefined) snap.tcpInfo = answer.value;
     else skipped.push({ option: 'TCP_INFO', code: answer.code });

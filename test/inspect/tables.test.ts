@@ -134,6 +134,10 @@ describe('every kind named', () => {
     expect(by('packet')).toMatchObject({ protocol: 3, local: { family: 'packet', ifindex: 0, protocol: 3 } }); // ETH_P_ALL
     expect(by('raw')).toMatchObject({ protocol: 1, type: 'raw' });
     expect(by('raw6')).toMatchObject({ protocol: 58 });
+    for (const [name, protocol] of [['rawtcp', 6], ['rawudp6', 17]] as const) {
+      expect(by(name), name).toMatchObject({ kind: 'raw', type: 'raw', protocol });
+      expect(by(name).skipped?.map((s) => s.option), name).not.toContain('TCP_INFO');
+    }
     expect(by('vsock').protocolName).toBe('AF_VSOCK');
     expect(by('xdp').protocolName).toBe('XDP');
     const text = await new Promise<string>((resolve) => execFile(process.execPath, [bin, 'inspect', String(t.info.pid)], (_e, out) => resolve(out)));
