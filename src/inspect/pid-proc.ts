@@ -263,10 +263,16 @@ export function emptyBecause(pid: number): 'leader' | 'exited' | null {
   const s = procState(pid);
   if (s === null) return 'exited';
   if (s.state !== 'Z' && s.state !== 'X') return null;
+  return liveThreadOf(pid) !== null ? 'leader' : 'exited';
+}
+
+/** A thread of process `pid` other than its main thread, the first /proc/PID/task lists; null if none. */
+export function liveThreadOf(pid: number): number | null {
   try {
-    return readdirSync(`/proc/${pid}/task`).length > 1 ? 'leader' : 'exited';
+    const other = readdirSync(`/proc/${pid}/task`).find((t) => t !== String(pid));
+    return other === undefined ? null : Number(other);
   } catch {
-    return 'exited';
+    return null;
   }
 }
 

@@ -9,12 +9,12 @@
 // closing it closes only the copy).
 import { existsSync } from 'node:fs';
 import { binding } from '../kernel/binding';
-import { featureUnsupported, invalidArgType, leaderGone, noSocketAt, outOfRange, processError, processExited, threadNotProcess } from '../kernel/errors';
+import { featureUnsupported, invalidArgType, leaderGone, noSocketAt, outOfRange, processError, processExited, threadNotProcess, threadOptionsDenied } from '../kernel/errors';
 import type { ExactText } from '../kernel/text';
 import type { SocketReport } from './format-socket';
 import { canReadDuplicates, type Unread } from './duplicates';
 import { endEarly, exitedError, readBatches, startEarly, type Early } from './pid-read';
-import { commandOf, emptyBecause, exited, kindOfFd, socketFds, threadGroupOf, type FdList } from './pid-proc';
+import { commandOf, emptyBecause, exited, kindOfFd, liveThreadOf, socketFds, threadGroupOf, type FdList } from './pid-proc';
 import { socketTables, type SocketTable, type TableSocket } from './tables';
 import { DIAG_RECORD, type SocketKind } from './table-types';
 
@@ -126,10 +126,12 @@ function unlisted(fd: number, inode: number, named: { kind: SocketReport['kind']
 // The fd table and the socket tables, for listSockets and snapshotPid; `row(i)` builds fd
 // i's report when asked (20k of them built at once, each with its TCP_INFO, would hold
 // hundreds of MB).
-function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'proc' = 'auto', lean: (fds: FdList) => boolean = () => false, byId = false): { count: number; fds: FdList; row(i: number): SocketReport; table: SocketTable } {
+function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'proc' = 'auto', lean: (fds: FdList) => boolean = () => false, byId = false): { count: number; fds: FdList; row(i: number): SocketReport; table: SocketTable; tgid: number | null } {
   if (source !== 'auto' && source !== 'proc') throw invalidArgType('options.tables', "'auto' or 'proc'", source);
+  // A thread's id is refused, but where its process's main thread has exited: Linux then
+  // shows the fd table at /proc/TID/fd only.
   const tgid = threadGroupOf(pid);
-  if (tgid !== null) throw threadNotProcess(pid, tgid);
+  if (tgid !== null && emptyBecause(tgid) !== 'leader') throw threadNotProcess(pid, tgid);
   let fds: FdList;
   try {
     fds = socketFds(pid, fd);
@@ -138,14 +140,14 @@ function listWithTables(pid: number, fd: number | undefined, source: 'auto' | 'p
   }
   if (fds.fds.length === 0) {
     const why = emptyBecause(pid);
-    if (why === 'leader') throw leaderGone(pid);
+    if (why === 'leader') throw leaderGone(pid, liveThreadOf(pid));
     if (why === 'exited') throw processExited(pid);
   }
   const reading = lean(fds);
   // byId: the table holds a connected TCP socket's index entry only and asks for its
   // record by the id its read gives (fetch): streamed, nothing more of it held meanwhile.
   const table = socketTables(pid, fds.inodes, source === 'proc', reading, kindsOf(pid, fds), reading && byId);
-  return { count: fds.fds.length, fds, row: (i) => fromTable(pid, fds.fds[i]!, fds.inodes[i]!, table), table };
+  return { count: fds.fds.length, fds, row: (i) => fromTable(pid, fds.fds[i]!, fds.inodes[i]!, table), table, tgid };
 }
 
 /**
@@ -263,6 +265,12 @@ function readListed(pid: number, options: SnapshotPidOptions, sink: PidSink | un
     if (exited(pid)) throw exitedError(pid);
   };
   if (!reading) {
+    emitFrom(0);
+    return report;
+  }
+  if (listed.tgid !== null) {
+    report.denied = threadOptionsDenied(pid, listed.tgid);
+    table.readsEnded();
     emitFrom(0);
     return report;
   }

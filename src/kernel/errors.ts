@@ -326,8 +326,14 @@ export function runtimeUnsupported(what: string, why: string): Error & CodedErro
 }
 
 /** A process whose main thread has exited while others run: Linux shows no fd table for it. */
-export function leaderGone(pid: number): Error & CodedError {
-  return coded(new Error(`pid ${pid}'s main thread has exited while its other threads run: Linux shows no fd table at /proc/${pid}/fd then, so its sockets cannot be listed or read`), 'ERR_SOCKOPT_UNSUPPORTED');
+export function leaderGone(pid: number, thread: number | null): Error & CodedError {
+  const way = thread === null ? '' : `; thread ${thread}'s id lists them, without their options (sockopt inspect ${thread})`;
+  return coded(new Error(`pid ${pid}'s main thread has exited while its other threads run: Linux shows no fd table at /proc/${pid}/fd then, so its sockets cannot be listed or read by its pid${way}`), 'ERR_SOCKOPT_UNSUPPORTED');
+}
+
+/** What stands for `denied` where a thread's id is read (its process's main thread gone): pidfd_open takes processes. */
+export function threadOptionsDenied(pid: number, tgid: number): { code: string; message: string } {
+  return { code: 'ERR_SOCKOPT_UNSUPPORTED', message: `pid ${pid} is a thread of process ${tgid}, whose main thread has exited: its sockets are listed from /proc/${pid}/fd, but pidfd_getfd takes a process, so their options are not read` };
 }
 
 /** A zombie (exited, its parent has not reaped it yet): no fd table left to read. */

@@ -382,7 +382,7 @@ sys.stdin.read()`]);
     t.proc.stdin!.end();
   });
 
-  it('a process whose main thread has exited while another runs: a coded error, not "0 sockets"', async () => {
+  it('a process whose main thread has exited while another runs: a coded error naming a thread, whose id lists the sockets', async () => {
     // Linux shows an empty /proc/PID/fd for it (the fd table is reached through the leader).
     const t = spawn(python, ['-c', `
 import ctypes, socket, sys, threading, time
@@ -395,12 +395,23 @@ ctypes.CDLL(None).pthread_exit(None)`], { stdio: ['ignore', 'pipe', 'inherit'] }
       const pid = t.pid!;
       for (let i = 0; i < 100 && !readFileSync(`/proc/${pid}/stat`, 'latin1').includes(') Z '); i++) await new Promise((r) => setTimeout(r, 20));
       expect(readdirSync(`/proc/${pid}/task`).length).toBe(2);
-      const message = `pid ${pid}'s main thread has exited while its other threads run: Linux shows no fd table at /proc/${pid}/fd then, so its sockets cannot be listed or read`;
+      const tid = Number(readdirSync(`/proc/${pid}/task`).find((t) => t !== String(pid)));
+      const message = `pid ${pid}'s main thread has exited while its other threads run: Linux shows no fd table at /proc/${pid}/fd then, so its sockets cannot be listed or read by its pid; thread ${tid}'s id lists them, without their options (sockopt inspect ${tid})`;
       for (const call of [() => listSockets(pid), () => snapshotPid(pid), () => snapshotPid(pid, { options: false }), () => snapshotPid(pid, { fd: 3 })]) {
         expect(call).toThrow(expect.objectContaining({ code: 'ERR_SOCKOPT_UNSUPPORTED', message }));
       }
       const r = spawnSync(process.execPath, [bin, 'inspect', String(pid)], { encoding: 'utf8' });
       expect([r.status, r.stderr]).toEqual([1, `sockopt: ${message}\n`]);
+      // The thread's id: the sockets, from its fd table, without options (pidfd_open takes processes).
+      const listener = { kind: 'tcp', state: 'LISTEN', local: { address: '127.0.0.1' } };
+      expect(listSockets(tid).filter((s) => s.kind === 'tcp')).toMatchObject([listener]);
+      const read = snapshotPid(tid);
+      expect(read).toMatchObject({ optionsRead: false, denied: { code: 'ERR_SOCKOPT_UNSUPPORTED' } });
+      expect(read.denied!.message).toContain(`pid ${tid} is a thread of process ${pid}, whose main thread has exited`);
+      expect(read.sockets.filter((s) => s.kind === 'tcp')).toMatchObject([listener]);
+      const viaThread = spawnSync(process.execPath, [bin, 'inspect', String(tid)], { encoding: 'utf8' });
+      figure('inspect TID of a process whose main thread has exited', `exit ${viaThread.status}: ${viaThread.stdout.trim()} | ${viaThread.stderr.trim()}`);
+      expect(viaThread.stdout).toMatch(/tcp IPv4 127\.0\.0\.1:\d+ LISTEN/);
     } finally {
       t.kill('SIGKILL');
     }
