@@ -4,7 +4,7 @@
 // written, and the first, larger batch is read while the socket tables are dumped.
 import { availableParallelism, constants as os } from 'node:os';
 import { binding } from '../kernel/binding';
-import { processError, systemError } from '../kernel/errors';
+import { exitedError, processError, systemError } from '../kernel/errors';
 import { reportFromSnapshot, type Queues, type SocketReport } from './format-socket';
 import { BATCH, canReadAhead, DuplicateBatch, FIRST_BATCH, type Unread } from './duplicates';
 import { exited, type FdList } from './pid-proc';
@@ -182,11 +182,6 @@ function readAgain(pidfd: number, from: number, to: number, list: FdList, table:
     return j !== undefined && again.idMessage(j, family, ifindex, list.inodes[i]!, into, off);
   });
   return { batch: again, at };
-}
-
-/** ESRCH: `pid` exited while its sockets were being read. */
-export function exitedError(pid: number): Error {
-  return Object.assign(new Error(`pid ${pid} exited while its sockets were being read`), { code: 'ESRCH', errno: -3 });
 }
 
 // The queues a socket's table row gives better than the socket itself: a TCP or MPTCP

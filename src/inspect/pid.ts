@@ -9,11 +9,11 @@
 // closing it closes only the copy).
 import { existsSync } from 'node:fs';
 import { binding } from '../kernel/binding';
-import { featureUnsupported, invalidArgType, leaderGone, noSocketAt, outOfRange, processError, processExited, threadNotProcess, threadOptionsDenied } from '../kernel/errors';
+import { exitedError, featureUnsupported, invalidArgType, leaderGone, noSocketAt, outOfRange, processError, processExited, threadNotProcess, threadOptionsDenied } from '../kernel/errors';
 import type { ExactText } from '../kernel/text';
 import type { SocketReport } from './format-socket';
 import { canReadDuplicates, type Unread } from './duplicates';
-import { endEarly, exitedError, readBatches, startEarly, type Early } from './pid-read';
+import { endEarly, readBatches, startEarly, type Early } from './pid-read';
 import { commandOf, emptyBecause, exited, kindOfFd, liveThreadOf, socketFds, threadGroupOf, type FdList } from './pid-proc';
 import { socketTables, type SocketTable, type TableSocket } from './tables';
 import { DIAG_RECORD, type SocketKind } from './table-types';

@@ -336,9 +336,19 @@ export function threadOptionsDenied(pid: number, tgid: number): { code: string; 
   return { code: 'ERR_SOCKOPT_UNSUPPORTED', message: `pid ${pid} is a thread of process ${tgid}, whose main thread has exited: its sockets are listed from /proc/${pid}/fd, but pidfd_getfd takes a process, so their options are not read` };
 }
 
+// ESRCH as the kernel's own would be: code and errno, for a process that is gone.
+function processGone(message: string): Error & CodedError & { errno: number } {
+  return Object.assign(coded(new Error(message), 'ESRCH'), { errno: -3 });
+}
+
 /** A zombie (exited, its parent has not reaped it yet): no fd table left to read. */
 export function processExited(pid: number): Error & CodedError & { errno: number } {
-  return Object.assign(coded(new Error(`pid ${pid} has exited (a zombie its parent has not reaped yet): it has no sockets left to read`), 'ESRCH'), { errno: -3 });
+  return processGone(`pid ${pid} has exited (a zombie its parent has not reaped yet): it has no sockets left to read`);
+}
+
+/** A process that exited while its sockets were being read: what was read may be partial. */
+export function exitedError(pid: number): Error & CodedError & { errno: number } {
+  return processGone(`pid ${pid} exited while its sockets were being read`);
 }
 
 /** A thread's id given for a process: pidfd_open takes a process (its main thread's id) only. */
