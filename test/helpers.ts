@@ -35,9 +35,10 @@ export function ensureApt(command: string, pkg: string): void {
 /**
  * spawnSync's answer, without blocking: a test that runs children one after another with
  * spawnSync holds its vitest worker's event loop for the whole stretch, and the worker's
- * RPC to the runner times out after 60 s of that (every test passed, the run exits 1).
+ * RPC to the runner times out when that lasts (every test passed, the run exits 1:
+ * CONTRIBUTING.md).
  */
-export function spawnAsync(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeout?: number; input?: string } = {}): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+export function spawnAsync(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env: options.env, timeout: options.timeout, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -48,8 +49,7 @@ export function spawnAsync(command: string, args: string[], options: { env?: Nod
     // A child that exits without reading its stdin (EPIPE) has not failed for that.
     child.stdin.on('error', () => {});
     child.on('close', (status, signal) => resolve({ status, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
-    if (options.input) child.stdin.end(options.input);
-    else child.stdin.end(); // no empty write: that one can fail with EPIPE
+    child.stdin.end(); // no write: even an empty one can fail with EPIPE
   });
 }
 
@@ -82,7 +82,6 @@ export function errno(code: keyof typeof osConstants.errno): number {
   return -osConstants.errno[code];
 }
 
-/** Prints one measured result as a plain `figure:` line, so every run's log (CI's too) carries the numbers. */
 /** The `code` of what `fn` throws (undefined when it throws nothing, or nothing with a code). */
 export function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -93,6 +92,7 @@ export function codeOf(fn: () => unknown): string | undefined {
   return undefined;
 }
 
+/** Prints one measured result as a plain `figure:` line, so every run's log (CI's too) carries the numbers. */
 export function figure(what: string, value: unknown): void {
   console.log(`figure: ${what}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
 }
