@@ -343,7 +343,9 @@ function processGone(message: string): Error & CodedError & { errno: number } {
 
 /** A zombie (exited, its parent has not reaped it yet): no fd table left to read. */
 export function processExited(pid: number): Error & CodedError & { errno: number } {
-  return processGone(`pid ${pid} has exited (a zombie its parent has not reaped yet): it has no sockets left to read`);
+  // Worded as a process gone is ("no process with pid N"): a target that exits just
+  // before its fd table is listed is one or the other, by a race.
+  return processGone(`no process with pid ${pid} to read: pid ${pid} has exited (a zombie its parent has not reaped yet)`);
 }
 
 /** A process that exited while its sockets were being read: what was read may be partial. */
